@@ -1,0 +1,456 @@
+import { readFileSync } from 'node:fs';
+import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { describeFargateMemory, isFargateSize } from './fargate';
+import { type FleetFile, fleetSchema, LIMITS, type ResponsePolicy, type SiteEntry, ECR_REPOSITORY_PATTERN } from './fleet-schema';
+import { type NetworkLayout, networkLayout, strictSubnetCidrs } from './network-layout';
+import { firstFree, stableSlot } from './slots';
+
+/** One thing wrong with a fleet file, located as precisely as we can. */
+export interface FleetProblem {
+  /** Path inside the file, such as `sites[2].image.digest`. */
+  readonly path: string;
+  readonly message: string;
+  readonly line?: number;
+  readonly column?: number;
+}
+
+/** A fleet file that cannot be built. Nothing is synthesized when this is thrown. */
+export class FleetConfigError extends Error {
+  override readonly name = 'FleetConfigError';
+  constructor(
+    readonly file: string,
+    readonly problems: readonly FleetProblem[],
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'} in the fleet file; nothing was built.\n${problems
+        .map((p) => `  ${file}${p.line ? `:${p.line}:${p.column ?? 1}` : ''}  ${p.path || '(top level)'}: ${p.message}`)
+        .join('\n')}`,
+      options,
+    );
+  }
+}
+
+export interface ResponseSettings {
+  readonly policy: ResponsePolicy;
+  readonly severityThreshold: number;
+  readonly forensicHoldMinutes: number;
+  readonly autoRestore: boolean;
+}
+
+/** A site with every default applied and every derived value computed. */
+export interface SiteConfig {
+  readonly id: string;
+  readonly cell: string;
+  readonly domains: readonly string[];
+  readonly image: {
+    readonly repository: string;
+    readonly digest: string;
+    /** `repository@digest`, what the task definition runs. */
+    readonly uri: string;
+    readonly repositoryAccount: string;
+    readonly repositoryRegion: string;
+    readonly repositoryName: string;
+  };
+  readonly cpu: number;
+  readonly memory: number;
+  readonly desiredCount: number;
+  readonly internetEgress: boolean;
+  readonly isolation: 'standard' | 'strict';
+  readonly contact: string;
+  readonly response: ResponseSettings;
+  readonly alarms: { readonly errorRatePercent: number; readonly egressBytesPerMinute: number };
+  readonly healthCheckPath: string;
+  readonly listenerPriority: number;
+  readonly uploadsPosixId: number;
+  /** Strict sites only: the CIDR blocks of its own subnets, one per AZ. */
+  readonly strictSubnetCidrs?: readonly string[];
+  readonly database: {
+    /** Schema (database) name: `wp_` + id with `-` as `_`. */
+    readonly schema: string;
+    /** Database user name: `site_` + id with `-` as `_`. */
+    readonly user: string;
+  };
+}
+
+export interface CellConfig {
+  readonly id: string;
+  readonly certificateArn?: string;
+  readonly siteIds: readonly string[];
+}
+
+export interface FleetConfig {
+  /** The file this fleet came from (as given). */
+  readonly source: string;
+  readonly environment: string;
+  readonly account?: string;
+  readonly region?: string;
+  readonly network: NetworkLayout;
+  readonly containerPort: number;
+  readonly cellSize: number;
+  readonly cells: readonly CellConfig[];
+  readonly database: {
+    readonly instanceClass: string;
+    readonly readers: number;
+    readonly engineVersion: string;
+    readonly maxConnectionsPerSite: number;
+    readonly backupRetentionDays: number;
+  };
+  readonly operators: { readonly principals: readonly string[]; readonly email?: string };
+  readonly sites: readonly SiteConfig[];
+  /** True when at least one site may reach the internet, so the VPC needs a NAT path. */
+  readonly needsInternet: boolean;
+}
+
+export const DEFAULTS = {
+  network: { cidr: '10.40.0.0/16', maxAzs: 2, strictSubnetPrefix: 26 },
+  containerPort: 8080,
+  cellSize: LIMITS.maxSitesPerCell,
+  database: {
+    instanceClass: 'db.r6g.large',
+    readers: 1,
+    engineVersion: '8.0.mysql_aurora.3.08.2',
+    maxConnectionsPerSite: 40,
+    backupRetentionDays: 14,
+  },
+  site: {
+    cpu: 512,
+    memory: 1024,
+    desiredCount: 2,
+    internetEgress: false,
+    isolation: 'standard' as const,
+    healthCheckPath: '/',
+    response: { policy: 'contain' as const, severityThreshold: 7, forensicHoldMinutes: 30, autoRestore: false },
+    alarms: { errorRatePercent: 5, egressBytesPerMinute: 50 * 1024 * 1024 },
+  },
+} as const;
+
+/** Schema and user names for a site id; ids are validated so these are safe identifiers. */
+export function databaseNames(siteId: string): { schema: string; user: string } {
+  const sqlId = siteId.replaceAll('-', '_');
+  return { schema: `wp_${sqlId}`, user: `site_${sqlId}` };
+}
+
+/** Reads, validates and resolves a fleet file. Throws FleetConfigError listing every problem. */
+export function loadFleetFile(file: string): FleetConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new FleetConfigError(file, [{ path: '', message: `cannot read the fleet file (${(error as Error).message}). Pass an existing file with -c fleet=<path> or -c env=<name> for config/<name>.yaml.` }], { cause: error });
+  }
+  return parseFleet(text, file);
+}
+
+/** Validates fleet YAML text. `file` is only used in messages. */
+export function parseFleet(text: string, file: string): FleetConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new FleetConfigError(
+      file,
+      doc.errors.map((e) => {
+        const pos = lineCounter.linePos(e.pos[0]);
+        return { path: '', message: `not valid YAML: ${e.message.split('\n')[0]}`, line: pos.line, column: pos.col };
+      }),
+    );
+  }
+  const raw: unknown = doc.toJS();
+  const locate = (path: readonly PropertyKey[], key?: string): { line?: number; column?: number } => {
+    let node: unknown = doc.getIn(path as unknown[], true);
+    if (key !== undefined && isMap(node)) {
+      const pair = node.items.find((item) => (item.key as { value?: unknown })?.value === key);
+      node = pair?.key;
+    }
+    for (let depth = path.length; (node === undefined || node === null) && depth > 0; depth--) {
+      node = doc.getIn(path.slice(0, depth - 1) as unknown[], true);
+    }
+    const range = (node as { range?: [number, number, number] } | undefined)?.range;
+    if (!range) return {};
+    const pos = lineCounter.linePos(range[0]);
+    return { line: pos.line, column: pos.col };
+  };
+  const problem = (path: readonly PropertyKey[], message: string, key?: string): FleetProblem => ({
+    path: formatPath(key === undefined ? path : [...path, key]),
+    message,
+    ...locate(path, key),
+  });
+
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new FleetConfigError(file, [{ path: '', message: 'the fleet file must be a YAML mapping with environment, operators and sites (see config/example.yaml)' }]);
+  }
+  const parsed = fleetSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new FleetConfigError(file, parsed.error.issues.flatMap((issue) => describeIssue(issue, problem)));
+  }
+  const problems: FleetProblem[] = [];
+  const fleet = resolveFleet(parsed.data, file, (path, message, key) => problems.push(problem(path, message, key)));
+  if (problems.length > 0) throw new FleetConfigError(file, problems);
+  return fleet as FleetConfig;
+}
+
+type Report = (path: readonly PropertyKey[], message: string, key?: string) => void;
+
+function describeIssue(
+  issue: z.core.$ZodIssue,
+  problem: (path: readonly PropertyKey[], message: string, key?: string) => FleetProblem,
+): FleetProblem[] {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) =>
+      problem(issue.path, `unknown key "${key}"${suggestKey(key, issue.path)}. Remove it or fix its spelling; unknown keys are refused so a typo never falls back to a default.`, key),
+    );
+  }
+  if (issue.code === 'invalid_type' && issue.input === undefined) {
+    const message = issue.message.startsWith('Invalid input') ? 'is required' : issue.message;
+    return [problem(issue.path, message)];
+  }
+  return [problem(issue.path, issue.message)];
+}
+
+const KNOWN_KEYS = [
+  'environment', 'account', 'region', 'network', 'containerPort', 'cellSize', 'cells', 'database', 'operators', 'defaults', 'sites',
+  'id', 'cell', 'domains', 'image', 'repository', 'digest', 'contact', 'cpu', 'memory', 'desiredCount', 'internetEgress', 'isolation',
+  'response', 'policy', 'severityThreshold', 'forensicHoldMinutes', 'autoRestore', 'alarms', 'errorRatePercent', 'egressBytesPerMinute',
+  'healthCheckPath', 'listenerPriority', 'uploadsPosixId', 'subnetSlot', 'certificateArn', 'cidr', 'maxAzs', 'strictSubnetPrefix',
+  'instanceClass', 'readers', 'engineVersion', 'maxConnectionsPerSite', 'backupRetentionDays', 'principals', 'email',
+];
+
+function suggestKey(key: string, _path: readonly PropertyKey[]): string {
+  const best = KNOWN_KEYS.map((k) => ({ k, d: editDistance(k.toLowerCase(), key.toLowerCase()) })).sort((a, b) => a.d - b.d)[0];
+  return best && best.d <= 2 ? ` (did you mean "${best.k}"?)` : '';
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0] as number;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j] as number;
+      row[j] = Math.min((row[j] as number) + 1, (row[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length] as number;
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)), '');
+}
+
+function resolveFleet(file: FleetFile, source: string, report: Report): FleetConfig | undefined {
+  const net = { ...DEFAULTS.network, ...file.network };
+  const layout = networkLayout(net.cidr, net.maxAzs, net.strictSubnetPrefix);
+  const defaults = file.defaults ?? {};
+  const cellSize = file.cellSize ?? DEFAULTS.cellSize;
+
+  const declaredCells = file.cells?.map((c) => c.id);
+  if (file.cells) {
+    const seen = new Map<string, number>();
+    file.cells.forEach((cell, i) => {
+      const first = seen.get(cell.id);
+      if (first !== undefined) report(['cells', i, 'id'], `cell "${cell.id}" is already declared at cells[${first}]`);
+      else seen.set(cell.id, i);
+    });
+  }
+
+  const siteIndexById = new Map<string, number>();
+  const domainOwner = new Map<string, string>();
+  const sites: SiteConfig[] = [];
+  file.sites.forEach((entry, i) => {
+    const at = (...rest: PropertyKey[]) => ['sites', i, ...rest];
+    const firstIndex = siteIndexById.get(entry.id);
+    if (firstIndex !== undefined) {
+      report(at('id'), `site id "${entry.id}" is already used by sites[${firstIndex}]; every site needs its own id (it names its stack, database user and tags)`);
+    } else {
+      siteIndexById.set(entry.id, i);
+    }
+    entry.domains.forEach((domain, d) => {
+      const owner = domainOwner.get(domain);
+      if (owner !== undefined) {
+        report(at('domains', d), `domain "${domain}" is already served by ${owner}; a domain can belong to one site only`);
+      } else {
+        domainOwner.set(domain, `sites[${i}] (${entry.id})`);
+      }
+    });
+    if (declaredCells && !declaredCells.includes(entry.cell)) {
+      report(at('cell'), `cell "${entry.cell}" is not declared under cells (declared: ${declaredCells.join(', ')}); add it there or pick one of those`);
+    }
+    const site = resolveSite(entry, defaults, layout, at, report);
+    if (site) sites.push(site);
+  });
+
+  // Cells: declared ones in order, then any only named by sites, in order of first use.
+  const cellIds = [...(declaredCells ?? [])];
+  for (const site of file.sites) if (!cellIds.includes(site.cell)) cellIds.push(site.cell);
+  const cells: CellConfig[] = cellIds.map((id) => ({
+    id,
+    certificateArn: file.cells?.find((c) => c.id === id)?.certificateArn,
+    siteIds: file.sites.filter((s) => s.cell === id).map((s) => s.id),
+  }));
+  for (const cell of cells) {
+    if (cell.siteIds.length > cellSize) {
+      const overflowAt = file.sites.map((s, i) => ({ s, i })).filter(({ s }) => s.cell === cell.id)[cellSize];
+      report(
+        overflowAt ? ['sites', overflowAt.i, 'cell'] : ['cellSize'],
+        `cell "${cell.id}" has ${cell.siteIds.length} sites but cellSize is ${cellSize}; move ${cell.siteIds.length - cellSize} site(s) to another cell (add one under cells) or raise cellSize (at most ${LIMITS.maxSitesPerCell})`,
+      );
+    }
+  }
+
+  checkUnique(
+    file.sites,
+    sites,
+    (s) => `${s.cell}/${s.listenerPriority}`,
+    'listenerPriority',
+    (s) => `listener priority ${s.listenerPriority} in cell "${s.cell}"`,
+    new Map(cells.map((c) => [c.id, new Set(sites.filter((s) => s.cell === c.id).map((s) => s.listenerPriority))])),
+    (s) => s.cell,
+    1,
+    LIMITS.maxListenerPriority,
+    report,
+  );
+  checkUnique(
+    file.sites,
+    sites,
+    (s) => String(s.uploadsPosixId),
+    'uploadsPosixId',
+    (s) => `uploads POSIX id ${s.uploadsPosixId}`,
+    new Map([['', new Set(sites.map((s) => s.uploadsPosixId))]]),
+    () => '',
+    LIMITS.minPosixId,
+    LIMITS.maxPosixId,
+    report,
+  );
+  const slotOwner = new Map<number, string>();
+  file.sites.forEach((entry, i) => {
+    if (entry.subnetSlot === undefined) return;
+    const owner = slotOwner.get(entry.subnetSlot);
+    if (owner !== undefined) {
+      const taken = new Set(slotOwner.keys());
+      report(['sites', i, 'subnetSlot'], `subnet slot ${entry.subnetSlot} is already used by ${owner}; slot ${firstFree(taken, 0, layout.strictSlots - 1) ?? '(none left)'} is free`);
+    } else {
+      slotOwner.set(entry.subnetSlot, `sites[${i}] (${entry.id})`);
+    }
+  });
+
+  if (sites.length !== file.sites.length) return undefined;
+  const db = { ...DEFAULTS.database, ...file.database };
+  return {
+    source,
+    environment: file.environment,
+    account: file.account,
+    region: file.region,
+    network: layout,
+    containerPort: file.containerPort ?? DEFAULTS.containerPort,
+    cellSize,
+    cells,
+    database: db,
+    operators: { principals: file.operators.principals, email: file.operators.email },
+    sites,
+    needsInternet: sites.some((s) => s.internetEgress),
+  };
+}
+
+function resolveSite(
+  entry: SiteEntry,
+  defaults: NonNullable<FleetFile['defaults']>,
+  layout: NetworkLayout,
+  at: (...rest: PropertyKey[]) => PropertyKey[],
+  report: Report,
+): SiteConfig | undefined {
+  let ok = true;
+  const fail = (path: PropertyKey[], message: string) => {
+    ok = false;
+    report(path, message);
+  };
+  const d = DEFAULTS.site;
+  const cpu = entry.cpu ?? defaults.cpu ?? d.cpu;
+  const memory = entry.memory ?? defaults.memory ?? d.memory;
+  if (!isFargateSize(cpu, memory)) {
+    const where = entry.memory !== undefined ? at('memory') : entry.cpu !== undefined ? at('cpu') : ['defaults', 'memory'];
+    fail(where, `cpu ${cpu} with memory ${memory} is not a size Fargate offers: ${describeFargateMemory(cpu)}`);
+  }
+  const isolation = entry.isolation ?? defaults.isolation ?? d.isolation;
+  let cidrs: string[] | undefined;
+  if (isolation === 'strict') {
+    if (entry.subnetSlot === undefined) {
+      fail(at('isolation'), `a strict site needs subnetSlot: the block (0..${layout.strictSlots - 1}) of the VPC's strict range that holds its own subnets. Pick an unused number; it never changes once deployed`);
+    } else if (entry.subnetSlot >= layout.strictSlots) {
+      fail(at('subnetSlot'), `subnet slot ${entry.subnetSlot} does not fit: the strict range of ${layout.vpcCidr} holds slots 0..${layout.strictSlots - 1} with /${layout.strictSubnetPrefix} subnets in ${layout.maxAzs} AZs`);
+    } else {
+      cidrs = strictSubnetCidrs(layout, entry.subnetSlot);
+    }
+  } else if (entry.subnetSlot !== undefined) {
+    fail(at('subnetSlot'), 'only strict sites have their own subnets; remove subnetSlot or set isolation: strict');
+  }
+  const repoMatch = ECR_REPOSITORY_PATTERN.exec(entry.image.repository);
+  if (!ok || !repoMatch) return undefined;
+  const response = { ...d.response, ...defaults.response, ...entry.response };
+  const alarms = { ...d.alarms, ...defaults.alarms, ...entry.alarms };
+  return {
+    id: entry.id,
+    cell: entry.cell,
+    domains: entry.domains,
+    image: {
+      repository: entry.image.repository,
+      digest: entry.image.digest,
+      uri: `${entry.image.repository}@${entry.image.digest}`,
+      repositoryAccount: repoMatch[1] as string,
+      repositoryRegion: repoMatch[2] as string,
+      repositoryName: repoMatch[3] as string,
+    },
+    cpu,
+    memory,
+    desiredCount: entry.desiredCount ?? defaults.desiredCount ?? d.desiredCount,
+    internetEgress: entry.internetEgress ?? defaults.internetEgress ?? d.internetEgress,
+    isolation,
+    contact: entry.contact,
+    response,
+    alarms,
+    healthCheckPath: entry.healthCheckPath ?? defaults.healthCheckPath ?? d.healthCheckPath,
+    listenerPriority: entry.listenerPriority ?? stableSlot(entry.id, 'listener', 1, LIMITS.maxListenerPriority),
+    uploadsPosixId: entry.uploadsPosixId ?? stableSlot(entry.id, 'posix', LIMITS.minPosixId, LIMITS.maxPosixId),
+    strictSubnetCidrs: cidrs,
+    database: databaseNames(entry.id),
+  };
+}
+
+/**
+ * Reports two sites that share a value that must be unique within a group (cell or fleet),
+ * naming whether the value was derived (and so needs setting by hand) and a free value.
+ */
+function checkUnique(
+  entries: readonly SiteEntry[],
+  sites: readonly SiteConfig[],
+  keyOf: (s: SiteConfig) => string,
+  field: 'listenerPriority' | 'uploadsPosixId',
+  describe: (s: SiteConfig) => string,
+  takenByGroup: Map<string, Set<number>>,
+  groupOf: (s: SiteConfig) => string,
+  min: number,
+  max: number,
+  report: Report,
+): void {
+  const first = new Map<string, SiteConfig>();
+  for (const site of sites) {
+    const key = keyOf(site);
+    const other = first.get(key);
+    if (!other) {
+      first.set(key, site);
+      continue;
+    }
+    // Blame the site whose value was derived (an explicit value is a decision somebody made).
+    const index = entries.findIndex((e) => e.id === site.id);
+    const otherIndex = entries.findIndex((e) => e.id === other.id);
+    const explicit = entries[index]?.[field] !== undefined;
+    const blamed = explicit && entries[otherIndex]?.[field] === undefined ? otherIndex : index;
+    const free = firstFree(takenByGroup.get(groupOf(site)) ?? new Set(), min, max);
+    report(
+      ['sites', blamed],
+      `${describe(site)} is shared by sites "${other.id}" and "${site.id}"; set ${field}: ${free} on sites[${blamed}] (${entries[blamed]?.id}) and never change it afterwards`,
+      field,
+    );
+  }
+}
