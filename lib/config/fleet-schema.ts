@@ -75,7 +75,8 @@ const repository = z.string().superRefine((value, ctx) => {
 });
 
 const responsePolicy = z.enum(['contain', 'shed', 'notify'], {
-  error: 'must be one of contain (isolate the site), shed (only take it off the load balancer) or notify (only tell people)',
+  error:
+    'must be one of contain (isolate the site), shed (only take it off the load balancer) or notify (only tell people)',
 });
 
 const responseSchema = z.strictObject({
@@ -112,9 +113,7 @@ const siteSettings = {
   /** May the site open HTTPS connections to the internet (plugin updates, payment APIs)? */
   internetEgress: z.boolean().optional(),
   /** `strict` also gives the site its own subnets and a network ACL that quarantine swaps. */
-  isolation: z
-    .enum(['standard', 'strict'], { error: 'must be standard or strict' })
-    .optional(),
+  isolation: z.enum(['standard', 'strict'], { error: 'must be standard or strict' }).optional(),
   response: responseSchema.optional(),
   alarms: alarmsSchema.optional(),
   healthCheckPath: z
@@ -124,13 +123,17 @@ const siteSettings = {
 };
 
 export const siteSchema = z.strictObject({
-  id: z.string({ error: 'is required: a short lowercase name such as acme-shop' }).regex(SITE_ID_PATTERN, {
-    error:
-      'must be 2 to 24 characters of lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen (it becomes a DNS label, a stack name and a database user)',
-  }),
-  cell: z.string({ error: 'is required: the cell (load balancer and cluster) this site runs in' }).regex(CELL_ID_PATTERN, {
-    error: 'must be 1 to 10 lowercase letters or digits, starting with a letter',
-  }),
+  id: z
+    .string({ error: 'is required: a short lowercase name such as acme-shop' })
+    .regex(SITE_ID_PATTERN, {
+      error:
+        'must be 2 to 24 characters of lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen (it becomes a DNS label, a stack name and a database user)',
+    }),
+  cell: z
+    .string({ error: 'is required: the cell (load balancer and cluster) this site runs in' })
+    .regex(CELL_ID_PATTERN, {
+      error: 'must be 1 to 10 lowercase letters or digits, starting with a letter',
+    }),
   domains: z
     .array(
       z.string().regex(HOSTNAME_PATTERN, {
@@ -188,7 +191,10 @@ export const fleetSchema = z.strictObject({
   environment: z.string({ error: 'is required, such as prod or staging' }).regex(ENV_NAME_PATTERN, {
     error: 'must be 2 to 16 lowercase letters, digits and single hyphens, starting with a letter',
   }),
-  account: z.string().regex(/^\d{12}$/, { error: 'must be a 12-digit AWS account id' }).optional(),
+  account: z
+    .string()
+    .regex(/^\d{12}$/, { error: 'must be a 12-digit AWS account id' })
+    .optional(),
   region: z
     .string()
     .regex(/^[a-z]{2}(?:-[a-z]+)+-\d$/, { error: 'must be an AWS region such as eu-west-1' })
@@ -216,7 +222,9 @@ export const fleetSchema = z.strictObject({
     .strictObject({
       instanceClass: z
         .string()
-        .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { error: 'must be an RDS instance class such as db.r6g.large' })
+        .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, {
+          error: 'must be an RDS instance class such as db.r6g.large',
+        })
         .optional(),
       readers: z.int().min(0).max(15).optional(),
       engineVersion: z
@@ -235,7 +243,8 @@ export const fleetSchema = z.strictObject({
       principals: z
         .array(
           z.string().regex(IAM_PRINCIPAL_PATTERN, {
-            error: 'must be an IAM user, role or account-root ARN such as arn:aws:iam::111122223333:role/PlatformTeam',
+            error:
+              'must be an IAM user, role or account-root ARN such as arn:aws:iam::111122223333:role/PlatformTeam',
           }),
         )
         .min(1, { error: 'needs at least one principal: somebody must be able to run siteops' }),

@@ -1,8 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
+import { isMap, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { describeFargateMemory, isFargateSize } from './fargate';
-import { type FleetFile, fleetSchema, LIMITS, type ResponsePolicy, type SiteEntry, ECR_REPOSITORY_PATTERN } from './fleet-schema';
+import {
+  ECR_REPOSITORY_PATTERN,
+  type FleetFile,
+  fleetSchema,
+  LIMITS,
+  type ResponsePolicy,
+  type SiteEntry,
+} from './fleet-schema';
 import { type NetworkLayout, networkLayout, strictSubnetCidrs } from './network-layout';
 import { firstFree, stableSlot } from './slots';
 
@@ -25,7 +32,10 @@ export class FleetConfigError extends Error {
   ) {
     super(
       `${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'} in the fleet file; nothing was built.\n${problems
-        .map((p) => `  ${file}${p.line ? `:${p.line}:${p.column ?? 1}` : ''}  ${p.path || '(top level)'}: ${p.message}`)
+        .map(
+          (p) =>
+            `  ${file}${p.line ? `:${p.line}:${p.column ?? 1}` : ''}  ${p.path || '(top level)'}: ${p.message}`,
+        )
         .join('\n')}`,
       options,
     );
@@ -121,7 +131,12 @@ export const DEFAULTS = {
     internetEgress: false,
     isolation: 'standard' as const,
     healthCheckPath: '/',
-    response: { policy: 'contain' as const, severityThreshold: 7, forensicHoldMinutes: 30, autoRestore: false },
+    response: {
+      policy: 'contain' as const,
+      severityThreshold: 7,
+      forensicHoldMinutes: 30,
+      autoRestore: false,
+    },
     alarms: { errorRatePercent: 5, egressBytesPerMinute: 50 * 1024 * 1024 },
   },
 } as const;
@@ -138,7 +153,16 @@ export function loadFleetFile(file: string): FleetConfig {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new FleetConfigError(file, [{ path: '', message: `cannot read the fleet file (${(error as Error).message}). Pass an existing file with -c fleet=<path> or -c env=<name> for config/<name>.yaml.` }], { cause: error });
+    throw new FleetConfigError(
+      file,
+      [
+        {
+          path: '',
+          message: `cannot read the fleet file (${(error as Error).message}). Pass an existing file with -c fleet=<path> or -c env=<name> for config/<name>.yaml.`,
+        },
+      ],
+      { cause: error },
+    );
   }
   return parseFleet(text, file);
 }
@@ -152,12 +176,20 @@ export function parseFleet(text: string, file: string): FleetConfig {
       file,
       doc.errors.map((e) => {
         const pos = lineCounter.linePos(e.pos[0]);
-        return { path: '', message: `not valid YAML: ${e.message.split('\n')[0]}`, line: pos.line, column: pos.col };
+        return {
+          path: '',
+          message: `not valid YAML: ${e.message.split('\n')[0]}`,
+          line: pos.line,
+          column: pos.col,
+        };
       }),
     );
   }
   const raw: unknown = doc.toJS();
-  const locate = (path: readonly PropertyKey[], key?: string): { line?: number; column?: number } => {
+  const locate = (
+    path: readonly PropertyKey[],
+    key?: string,
+  ): { line?: number; column?: number } => {
     let node: unknown = doc.getIn(path as unknown[], true);
     if (key !== undefined && isMap(node)) {
       const pair = node.items.find((item) => (item.key as { value?: unknown })?.value === key);
@@ -178,14 +210,25 @@ export function parseFleet(text: string, file: string): FleetConfig {
   });
 
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new FleetConfigError(file, [{ path: '', message: 'the fleet file must be a YAML mapping with environment, operators and sites (see config/example.yaml)' }]);
+    throw new FleetConfigError(file, [
+      {
+        path: '',
+        message:
+          'the fleet file must be a YAML mapping with environment, operators and sites (see config/example.yaml)',
+      },
+    ]);
   }
   const parsed = fleetSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new FleetConfigError(file, parsed.error.issues.flatMap((issue) => describeIssue(issue, problem)));
+    throw new FleetConfigError(
+      file,
+      parsed.error.issues.flatMap((issue) => describeIssue(issue, problem)),
+    );
   }
   const problems: FleetProblem[] = [];
-  const fleet = resolveFleet(parsed.data, file, (path, message, key) => problems.push(problem(path, message, key)));
+  const fleet = resolveFleet(parsed.data, file, (path, message, key) =>
+    problems.push(problem(path, message, key)),
+  );
   if (problems.length > 0) throw new FleetConfigError(file, problems);
   return fleet as FleetConfig;
 }
@@ -198,7 +241,11 @@ function describeIssue(
 ): FleetProblem[] {
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) =>
-      problem(issue.path, `unknown key "${key}"${suggestKey(key, issue.path)}. Remove it or fix its spelling; unknown keys are refused so a typo never falls back to a default.`, key),
+      problem(
+        issue.path,
+        `unknown key "${key}"${suggestKey(key, issue.path)}. Remove it or fix its spelling; unknown keys are refused so a typo never falls back to a default.`,
+        key,
+      ),
     );
   }
   if (issue.code === 'invalid_type' && issue.input === undefined) {
@@ -209,15 +256,59 @@ function describeIssue(
 }
 
 const KNOWN_KEYS = [
-  'environment', 'account', 'region', 'network', 'containerPort', 'cellSize', 'cells', 'database', 'operators', 'defaults', 'sites',
-  'id', 'cell', 'domains', 'image', 'repository', 'digest', 'contact', 'cpu', 'memory', 'desiredCount', 'internetEgress', 'isolation',
-  'response', 'policy', 'severityThreshold', 'forensicHoldMinutes', 'autoRestore', 'alarms', 'errorRatePercent', 'egressBytesPerMinute',
-  'healthCheckPath', 'listenerPriority', 'uploadsPosixId', 'subnetSlot', 'certificateArn', 'cidr', 'maxAzs', 'strictSubnetPrefix',
-  'instanceClass', 'readers', 'engineVersion', 'maxConnectionsPerSite', 'backupRetentionDays', 'principals', 'email',
+  'environment',
+  'account',
+  'region',
+  'network',
+  'containerPort',
+  'cellSize',
+  'cells',
+  'database',
+  'operators',
+  'defaults',
+  'sites',
+  'id',
+  'cell',
+  'domains',
+  'image',
+  'repository',
+  'digest',
+  'contact',
+  'cpu',
+  'memory',
+  'desiredCount',
+  'internetEgress',
+  'isolation',
+  'response',
+  'policy',
+  'severityThreshold',
+  'forensicHoldMinutes',
+  'autoRestore',
+  'alarms',
+  'errorRatePercent',
+  'egressBytesPerMinute',
+  'healthCheckPath',
+  'listenerPriority',
+  'uploadsPosixId',
+  'subnetSlot',
+  'certificateArn',
+  'cidr',
+  'maxAzs',
+  'strictSubnetPrefix',
+  'instanceClass',
+  'readers',
+  'engineVersion',
+  'maxConnectionsPerSite',
+  'backupRetentionDays',
+  'principals',
+  'email',
 ];
 
 function suggestKey(key: string, _path: readonly PropertyKey[]): string {
-  const best = KNOWN_KEYS.map((k) => ({ k, d: editDistance(k.toLowerCase(), key.toLowerCase()) })).sort((a, b) => a.d - b.d)[0];
+  const best = KNOWN_KEYS.map((k) => ({
+    k,
+    d: editDistance(k.toLowerCase(), key.toLowerCase()),
+  })).sort((a, b) => a.d - b.d)[0];
   return best && best.d <= 2 ? ` (did you mean "${best.k}"?)` : '';
 }
 
@@ -228,7 +319,11 @@ function editDistance(a: string, b: string): number {
     row[0] = i;
     for (let j = 1; j <= b.length; j++) {
       const tmp = row[j] as number;
-      row[j] = Math.min((row[j] as number) + 1, (row[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      row[j] = Math.min(
+        (row[j] as number) + 1,
+        (row[j - 1] as number) + 1,
+        prev + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
       prev = tmp;
     }
   }
@@ -236,7 +331,11 @@ function editDistance(a: string, b: string): number {
 }
 
 export function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)), '');
+  return path.reduce<string>(
+    (acc, part) =>
+      typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part),
+    '',
+  );
 }
 
 function resolveFleet(file: FleetFile, source: string, report: Report): FleetConfig | undefined {
@@ -250,7 +349,8 @@ function resolveFleet(file: FleetFile, source: string, report: Report): FleetCon
     const seen = new Map<string, number>();
     file.cells.forEach((cell, i) => {
       const first = seen.get(cell.id);
-      if (first !== undefined) report(['cells', i, 'id'], `cell "${cell.id}" is already declared at cells[${first}]`);
+      if (first !== undefined)
+        report(['cells', i, 'id'], `cell "${cell.id}" is already declared at cells[${first}]`);
       else seen.set(cell.id, i);
     });
   }
@@ -262,20 +362,29 @@ function resolveFleet(file: FleetFile, source: string, report: Report): FleetCon
     const at = (...rest: PropertyKey[]) => ['sites', i, ...rest];
     const firstIndex = siteIndexById.get(entry.id);
     if (firstIndex !== undefined) {
-      report(at('id'), `site id "${entry.id}" is already used by sites[${firstIndex}]; every site needs its own id (it names its stack, database user and tags)`);
+      report(
+        at('id'),
+        `site id "${entry.id}" is already used by sites[${firstIndex}]; every site needs its own id (it names its stack, database user and tags)`,
+      );
     } else {
       siteIndexById.set(entry.id, i);
     }
     entry.domains.forEach((domain, d) => {
       const owner = domainOwner.get(domain);
       if (owner !== undefined) {
-        report(at('domains', d), `domain "${domain}" is already served by ${owner}; a domain can belong to one site only`);
+        report(
+          at('domains', d),
+          `domain "${domain}" is already served by ${owner}; a domain can belong to one site only`,
+        );
       } else {
         domainOwner.set(domain, `sites[${i}] (${entry.id})`);
       }
     });
     if (declaredCells && !declaredCells.includes(entry.cell)) {
-      report(at('cell'), `cell "${entry.cell}" is not declared under cells (declared: ${declaredCells.join(', ')}); add it there or pick one of those`);
+      report(
+        at('cell'),
+        `cell "${entry.cell}" is not declared under cells (declared: ${declaredCells.join(', ')}); add it there or pick one of those`,
+      );
     }
     const site = resolveSite(entry, defaults, layout, at, report);
     if (site) sites.push(site);
@@ -291,7 +400,9 @@ function resolveFleet(file: FleetFile, source: string, report: Report): FleetCon
   }));
   for (const cell of cells) {
     if (cell.siteIds.length > cellSize) {
-      const overflowAt = file.sites.map((s, i) => ({ s, i })).filter(({ s }) => s.cell === cell.id)[cellSize];
+      const overflowAt = file.sites.map((s, i) => ({ s, i })).filter(({ s }) => s.cell === cell.id)[
+        cellSize
+      ];
       report(
         overflowAt ? ['sites', overflowAt.i, 'cell'] : ['cellSize'],
         `cell "${cell.id}" has ${cell.siteIds.length} sites but cellSize is ${cellSize}; move ${cell.siteIds.length - cellSize} site(s) to another cell (add one under cells) or raise cellSize (at most ${LIMITS.maxSitesPerCell})`,
@@ -305,7 +416,12 @@ function resolveFleet(file: FleetFile, source: string, report: Report): FleetCon
     (s) => `${s.cell}/${s.listenerPriority}`,
     'listenerPriority',
     (s) => `listener priority ${s.listenerPriority} in cell "${s.cell}"`,
-    new Map(cells.map((c) => [c.id, new Set(sites.filter((s) => s.cell === c.id).map((s) => s.listenerPriority))])),
+    new Map(
+      cells.map((c) => [
+        c.id,
+        new Set(sites.filter((s) => s.cell === c.id).map((s) => s.listenerPriority)),
+      ]),
+    ),
     (s) => s.cell,
     1,
     LIMITS.maxListenerPriority,
@@ -329,7 +445,10 @@ function resolveFleet(file: FleetFile, source: string, report: Report): FleetCon
     const owner = slotOwner.get(entry.subnetSlot);
     if (owner !== undefined) {
       const taken = new Set(slotOwner.keys());
-      report(['sites', i, 'subnetSlot'], `subnet slot ${entry.subnetSlot} is already used by ${owner}; slot ${firstFree(taken, 0, layout.strictSlots - 1) ?? '(none left)'} is free`);
+      report(
+        ['sites', i, 'subnetSlot'],
+        `subnet slot ${entry.subnetSlot} is already used by ${owner}; slot ${firstFree(taken, 0, layout.strictSlots - 1) ?? '(none left)'} is free`,
+      );
     } else {
       slotOwner.set(entry.subnetSlot, `sites[${i}] (${entry.id})`);
     }
@@ -369,21 +488,38 @@ function resolveSite(
   const cpu = entry.cpu ?? defaults.cpu ?? d.cpu;
   const memory = entry.memory ?? defaults.memory ?? d.memory;
   if (!isFargateSize(cpu, memory)) {
-    const where = entry.memory !== undefined ? at('memory') : entry.cpu !== undefined ? at('cpu') : ['defaults', 'memory'];
-    fail(where, `cpu ${cpu} with memory ${memory} is not a size Fargate offers: ${describeFargateMemory(cpu)}`);
+    const where =
+      entry.memory !== undefined
+        ? at('memory')
+        : entry.cpu !== undefined
+          ? at('cpu')
+          : ['defaults', 'memory'];
+    fail(
+      where,
+      `cpu ${cpu} with memory ${memory} is not a size Fargate offers: ${describeFargateMemory(cpu)}`,
+    );
   }
   const isolation = entry.isolation ?? defaults.isolation ?? d.isolation;
   let cidrs: string[] | undefined;
   if (isolation === 'strict') {
     if (entry.subnetSlot === undefined) {
-      fail(at('isolation'), `a strict site needs subnetSlot: the block (0..${layout.strictSlots - 1}) of the VPC's strict range that holds its own subnets. Pick an unused number; it never changes once deployed`);
+      fail(
+        at('isolation'),
+        `a strict site needs subnetSlot: the block (0..${layout.strictSlots - 1}) of the VPC's strict range that holds its own subnets. Pick an unused number; it never changes once deployed`,
+      );
     } else if (entry.subnetSlot >= layout.strictSlots) {
-      fail(at('subnetSlot'), `subnet slot ${entry.subnetSlot} does not fit: the strict range of ${layout.vpcCidr} holds slots 0..${layout.strictSlots - 1} with /${layout.strictSubnetPrefix} subnets in ${layout.maxAzs} AZs`);
+      fail(
+        at('subnetSlot'),
+        `subnet slot ${entry.subnetSlot} does not fit: the strict range of ${layout.vpcCidr} holds slots 0..${layout.strictSlots - 1} with /${layout.strictSubnetPrefix} subnets in ${layout.maxAzs} AZs`,
+      );
     } else {
       cidrs = strictSubnetCidrs(layout, entry.subnetSlot);
     }
   } else if (entry.subnetSlot !== undefined) {
-    fail(at('subnetSlot'), 'only strict sites have their own subnets; remove subnetSlot or set isolation: strict');
+    fail(
+      at('subnetSlot'),
+      'only strict sites have their own subnets; remove subnetSlot or set isolation: strict',
+    );
   }
   const repoMatch = ECR_REPOSITORY_PATTERN.exec(entry.image.repository);
   if (!ok || !repoMatch) return undefined;
@@ -410,8 +546,10 @@ function resolveSite(
     response,
     alarms,
     healthCheckPath: entry.healthCheckPath ?? defaults.healthCheckPath ?? d.healthCheckPath,
-    listenerPriority: entry.listenerPriority ?? stableSlot(entry.id, 'listener', 1, LIMITS.maxListenerPriority),
-    uploadsPosixId: entry.uploadsPosixId ?? stableSlot(entry.id, 'posix', LIMITS.minPosixId, LIMITS.maxPosixId),
+    listenerPriority:
+      entry.listenerPriority ?? stableSlot(entry.id, 'listener', 1, LIMITS.maxListenerPriority),
+    uploadsPosixId:
+      entry.uploadsPosixId ?? stableSlot(entry.id, 'posix', LIMITS.minPosixId, LIMITS.maxPosixId),
     strictSubnetCidrs: cidrs,
     database: databaseNames(entry.id),
   };

@@ -21,7 +21,11 @@ export function intToIpv4(value: number): string {
   return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join('.');
 }
 
-export function networkLayout(vpcCidr: string, maxAzs: number, strictSubnetPrefix: number): NetworkLayout {
+export function networkLayout(
+  vpcCidr: string,
+  maxAzs: number,
+  strictSubnetPrefix: number,
+): NetworkLayout {
   const prefix = Number(vpcCidr.split('/')[1]);
   // Three tiers (public, egress, isolated) times the AZs, in the lower half.
   const sharedBits = Math.ceil(Math.log2(3 * maxAzs));
@@ -41,13 +45,18 @@ export function strictSubnetCidrs(layout: NetworkLayout, slot: number): string[]
   if (!Number.isInteger(slot) || slot < 0 || slot >= layout.strictSlots) {
     throw new RangeError(`subnet slot ${slot} is outside 0..${layout.strictSlots - 1}`);
   }
-  const [base, prefixText] = layout.vpcCidr.split('/') as [string, string];
-  const prefix = Number(prefixText);
-  const network = ipv4ToInt(base) - (ipv4ToInt(base) % 2 ** (32 - prefix));
-  const upperHalf = network + 2 ** (32 - prefix - 1);
+  const upperHalf = ipv4ToInt(strictRange(layout.vpcCidr).split('/')[0] as string);
   const subnetSize = 2 ** (32 - layout.strictSubnetPrefix);
   return Array.from({ length: layout.maxAzs }, (_, az) => {
     const start = upperHalf + (slot * layout.maxAzs + az) * subnetSize;
     return `${intToIpv4(start)}/${layout.strictSubnetPrefix}`;
   });
+}
+
+/** The upper half of the VPC block, where strict sites' own subnets live. */
+export function strictRange(vpcCidr: string): string {
+  const [base, prefixText] = vpcCidr.split('/') as [string, string];
+  const prefix = Number(prefixText);
+  const network = ipv4ToInt(base) - (ipv4ToInt(base) % 2 ** (32 - prefix));
+  return `${intToIpv4(network + 2 ** (32 - prefix - 1))}/${prefix + 1}`;
 }

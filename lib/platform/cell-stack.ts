@@ -1,0 +1,119 @@
+import { CfnOutput, Duration, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+import type { CellConfig, FleetConfig } from '../config/load-fleet';
+import { CellExport, type CellExportKey, cellExportName } from '../shared/contract';
+import { Component, TAG_CELL, tagComponent } from '../shared/tags';
+
+export interface CellStackProps extends StackProps {
+  readonly fleet: FleetConfig;
+  readonly cell: CellConfig;
+  readonly vpc: ec2.IVpc;
+  /** Prefix list of the subnets site tasks run in. */
+  readonly appSubnets: ec2.IPrefixList;
+  /** Bucket that receives the load balancer's access logs. */
+  readonly accessLogs: s3.IBucket;
+}
+
+/**
+ * A cell: one ECS cluster and one internet-facing load balancer for at most ~90 sites (an
+ * ALB holds 100 rules and 100 target groups, not raisable). The load balancer's group sends
+ * only to the app subnets on the container port: one rule, whatever the number of sites.
+ * Sites attach their own listener rules and target groups from their own stacks.
+ */
+export class CellStack extends Stack {
+  readonly cluster: ecs.Cluster;
+  readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+  readonly loadBalancerSecurityGroup: ec2.SecurityGroup;
+  readonly listener: elbv2.ApplicationListener;
+
+  constructor(scope: Construct, id: string, props: CellStackProps) {
+    super(scope, id, props);
+    const { fleet, cell, vpc } = props;
+    Tags.of(this).add(TAG_CELL, cell.id);
+
+    this.cluster = new ecs.Cluster(this, 'Cluster', {
+      vpc,
+      containerInsightsV2: ecs.ContainerInsights.ENHANCED,
+    });
+    tagComponent(this.cluster, Component.cluster);
+
+    this.loadBalancerSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
+      vpc,
+      allowAllOutbound: false,
+      description: `Bulkhead cell ${cell.id} load balancer: web in, container port out to app subnets only`,
+    });
+    const web = cell.certificateArn ? [80, 443] : [80];
+    for (const port of web) {
+      this.loadBalancerSecurityGroup.addIngressRule(
+        ec2.Peer.anyIpv4(),
+        ec2.Port.tcp(port),
+        `Web traffic on ${port}`,
+      );
+    }
+    this.loadBalancerSecurityGroup.addEgressRule(
+      ec2.Peer.prefixList(props.appSubnets.prefixListId),
+      ec2.Port.tcp(fleet.containerPort),
+      'To site tasks on the container port (each site admits only this group)',
+    );
+    tagComponent(this.loadBalancerSecurityGroup, Component.loadBalancerSecurityGroup);
+    Validations.of(this.loadBalancerSecurityGroup).acknowledge({
+      id: 'AwsSolutions-EC23',
+      reason:
+        'An internet-facing load balancer for public websites must accept HTTP/HTTPS from anywhere.',
+    });
+
+    this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
+      vpc,
+      internetFacing: true,
+      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+      securityGroup: this.loadBalancerSecurityGroup,
+      dropInvalidHeaderFields: true,
+      deletionProtection: true,
+      idleTimeout: Duration.seconds(60),
+    });
+    this.loadBalancer.logAccessLogs(props.accessLogs, `cells/${cell.id}`);
+    tagComponent(this.loadBalancer, Component.loadBalancer);
+
+    const notFound = elbv2.ListenerAction.fixedResponse(404, {
+      contentType: 'text/plain',
+      messageBody: 'No site is configured for this host name.',
+    });
+    if (cell.certificateArn) {
+      this.listener = this.loadBalancer.addListener('Https', {
+        port: 443,
+        protocol: elbv2.ApplicationProtocol.HTTPS,
+        certificates: [elbv2.ListenerCertificate.fromArn(cell.certificateArn)],
+        sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+        defaultAction: notFound,
+        open: false,
+      });
+      this.loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443 });
+    } else {
+      this.listener = this.loadBalancer.addListener('Http', {
+        port: 80,
+        protocol: elbv2.ApplicationProtocol.HTTP,
+        defaultAction: notFound,
+        open: false,
+      });
+    }
+    tagComponent(this.listener, Component.listener);
+
+    const exports: Record<CellExportKey, string> = {
+      clusterName: this.cluster.clusterName,
+      clusterArn: this.cluster.clusterArn,
+      listenerArn: this.listener.listenerArn,
+      loadBalancerSecurityGroupId: this.loadBalancerSecurityGroup.securityGroupId,
+      loadBalancerFullName: this.loadBalancer.loadBalancerFullName,
+    };
+    for (const [key, value] of Object.entries(exports) as [CellExportKey, string][]) {
+      new CfnOutput(this, `Export-${CellExport[key]}`, {
+        value,
+        exportName: cellExportName(fleet.environment, cell.id, key),
+      });
+    }
+  }
+}

@@ -1,0 +1,253 @@
+import {
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import type { Construct } from 'constructs';
+import type { FleetConfig } from '../config/load-fleet';
+import { strictRange } from '../config/network-layout';
+import { PlatformExport, type PlatformExportKey, platformExportName } from '../shared/contract';
+import { acknowledge, LAMBDA_BASIC_EXECUTION } from '../shared/nag';
+import { Component, tagComponent } from '../shared/tags';
+import { fleetAvailabilityZones } from './availability-zones';
+
+/** Construct id CDK gives the one Lambda behind every AwsCustomResource in a stack. */
+const AWS_CUSTOM_RESOURCE_SINGLETON = 'AWS679f53fac002430cb0da5b7982bd2287';
+
+export interface NetworkStackProps extends StackProps {
+  /** The validated fleet. */
+  readonly fleet: FleetConfig;
+}
+
+/**
+ * The fleet's VPC: public subnets for the load balancers (and NAT, only when a site may
+ * reach the internet), isolated subnets for sites, the database, uploads and endpoints, and
+ * the VPC endpoints Fargate, Secrets Manager and CloudWatch Logs need. Shared security
+ * groups admit the app subnets as one prefix list, so they never gain a rule per site.
+ */
+export class NetworkStack extends Stack {
+  readonly vpc: ec2.Vpc;
+  /** CIDRs of every subnet a site task may run in (shared app subnets and the strict range). */
+  readonly appSubnets: ec2.PrefixList;
+  readonly endpointSecurityGroup: ec2.SecurityGroup;
+  readonly logsEndpointSecurityGroup: ec2.SecurityGroup;
+  readonly quarantineAcl: ec2.NetworkAcl;
+  /** Receives the cells' load balancer access logs. */
+  readonly accessLogs: s3.Bucket;
+
+  private readonly fleetAzs: string[];
+
+  constructor(scope: Construct, id: string, props: NetworkStackProps) {
+    super(scope, id, props);
+    const { fleet } = props;
+    this.fleetAzs = fleetAvailabilityZones(this, fleet);
+    const layout = fleet.network;
+    const subnetConfiguration: ec2.SubnetConfiguration[] = [
+      { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: layout.sharedSubnetPrefix },
+      {
+        name: 'isolated',
+        subnetType: ec2.SubnetType.PRIVATE_ISOLATED,
+        cidrMask: layout.sharedSubnetPrefix,
+      },
+    ];
+    if (fleet.needsInternet) {
+      subnetConfiguration.push({
+        name: 'egress',
+        subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS,
+        cidrMask: layout.sharedSubnetPrefix,
+      });
+    }
+
+    this.vpc = new ec2.Vpc(this, 'Vpc', {
+      ipAddresses: ec2.IpAddresses.cidr(layout.vpcCidr),
+      availabilityZones: this.fleetAzs,
+      natGateways: fleet.needsInternet ? layout.maxAzs : 0,
+      subnetConfiguration,
+      restrictDefaultSecurityGroup: true,
+      gatewayEndpoints: {
+        S3: { service: ec2.GatewayVpcEndpointAwsService.S3 },
+      },
+    });
+    tagComponent(this.vpc, Component.network);
+    Validations.of(this.vpc).acknowledge({
+      id: 'AwsSolutions-VPC7',
+      reason:
+        'Flow logs are attached below as a separate FlowLog resource to a retained log group.',
+    });
+    const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    tagComponent(flowLogGroup, Component.flowLogs);
+    this.vpc.addFlowLog('FlowLog', {
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup),
+      trafficType: ec2.FlowLogTrafficType.ALL,
+    });
+
+    const appCidrs = [
+      ...this.vpc.isolatedSubnets.map((s) => s.ipv4CidrBlock),
+      ...this.vpc.privateSubnets.map((s) => s.ipv4CidrBlock),
+      strictRange(layout.vpcCidr),
+    ];
+    this.appSubnets = new ec2.PrefixList(this, 'AppSubnets', {
+      addressFamily: ec2.AddressFamily.IP_V4,
+      maxEntries: appCidrs.length,
+      entries: appCidrs.map((cidr) => ({ cidr, description: 'Bulkhead app subnet' })),
+    });
+
+    this.endpointSecurityGroup = this.endpointGroup(
+      'EndpointSecurityGroup',
+      'Bulkhead VPC endpoints (ECR, Secrets Manager): HTTPS from app subnets only',
+      Component.endpointSecurityGroup,
+    );
+    this.logsEndpointSecurityGroup = this.endpointGroup(
+      'LogsEndpointSecurityGroup',
+      'Bulkhead CloudWatch Logs endpoint: the only destination a quarantined site keeps',
+      Component.logsEndpointSecurityGroup,
+    );
+    const isolated = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
+    const endpoints: [string, ec2.InterfaceVpcEndpointAwsService, ec2.SecurityGroup][] = [
+      ['EcrApi', ec2.InterfaceVpcEndpointAwsService.ECR, this.endpointSecurityGroup],
+      ['EcrDocker', ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER, this.endpointSecurityGroup],
+      [
+        'SecretsManager',
+        ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+        this.endpointSecurityGroup,
+      ],
+      ['Logs', ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS, this.logsEndpointSecurityGroup],
+    ];
+    for (const [name, service, securityGroup] of endpoints) {
+      const endpoint = this.vpc.addInterfaceEndpoint(`${name}Endpoint`, {
+        service,
+        subnets: isolated,
+        securityGroups: [securityGroup],
+        open: false,
+        privateDnsEnabled: true,
+      });
+      tagComponent(endpoint, Component.vpcEndpoint);
+    }
+
+    // Quarantine swaps a strict site's subnets to this ACL. It has no entries, so the
+    // default deny rules drop everything, including connections already established.
+    this.quarantineAcl = new ec2.NetworkAcl(this, 'QuarantineAcl', { vpc: this.vpc });
+    tagComponent(this.quarantineAcl, Component.quarantineAcl);
+    acknowledge(
+      this.quarantineAcl,
+      'AwsSolutions-VPC3',
+      'The deny-all quarantine ACL is the point: swapping a strict site onto it cuts even established connections.',
+    );
+
+    this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [
+        { expiration: Duration.days(400), noncurrentVersionExpiration: Duration.days(30) },
+      ],
+    });
+    tagComponent(this.accessLogs, Component.accessLogs);
+    Validations.of(this.accessLogs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'This bucket is itself the access-log destination of the load balancers; logging it to another bucket would only move the question.',
+    });
+
+    const s3PrefixList = this.lookUpS3PrefixList();
+
+    const exports: Partial<Record<PlatformExportKey, string>> = {
+      vpcId: this.vpc.vpcId,
+      vpcCidr: this.vpc.vpcCidrBlock,
+      isolatedSubnetIds: this.vpc.isolatedSubnets.map((s) => s.subnetId).join(','),
+      isolatedRouteTableIds: this.vpc.isolatedSubnets
+        .map((s) => s.routeTable.routeTableId)
+        .join(','),
+      endpointSecurityGroupId: this.endpointSecurityGroup.securityGroupId,
+      logsEndpointSecurityGroupId: this.logsEndpointSecurityGroup.securityGroupId,
+      s3PrefixListId: s3PrefixList,
+      quarantineAclId: this.quarantineAcl.networkAclId,
+      appSubnetsPrefixListId: this.appSubnets.prefixListId,
+    };
+    if (fleet.needsInternet) {
+      exports.egressSubnetIds = this.vpc.privateSubnets.map((s) => s.subnetId).join(',');
+      exports.egressRouteTableIds = this.vpc.privateSubnets
+        .map((s) => s.routeTable.routeTableId)
+        .join(',');
+    }
+    for (const [key, value] of Object.entries(exports) as [PlatformExportKey, string][]) {
+      new CfnOutput(this, `Export-${PlatformExport[key]}`, {
+        value,
+        exportName: platformExportName(fleet.environment, key),
+      });
+    }
+  }
+
+  /** The fleet's AZs, decided from its config: no account lookup at synth time. */
+  override get availabilityZones(): string[] {
+    return this.fleetAzs;
+  }
+
+  private endpointGroup(
+    id: string,
+    description: string,
+    component: (typeof Component)[keyof typeof Component],
+  ) {
+    const group = new ec2.SecurityGroup(this, id, {
+      vpc: this.vpc,
+      description,
+      allowAllOutbound: false,
+    });
+    group.addIngressRule(
+      ec2.Peer.prefixList(this.appSubnets.prefixListId),
+      ec2.Port.tcp(443),
+      'HTTPS from app subnets',
+    );
+    tagComponent(group, component);
+    return group;
+  }
+
+  /**
+   * Site groups allow HTTPS to S3 (ECR image layers come from S3 through the gateway
+   * endpoint) by the region's managed prefix list, whose id CloudFormation cannot name.
+   */
+  private lookUpS3PrefixList(): string {
+    const lookup = new cr.AwsCustomResource(this, 'S3PrefixListLookup', {
+      onUpdate: {
+        service: 'EC2',
+        action: 'describeManagedPrefixLists',
+        parameters: {
+          Filters: [{ Name: 'prefix-list-name', Values: [`com.amazonaws.${this.region}.s3`] }],
+        },
+        physicalResourceId: cr.PhysicalResourceId.of(`s3-prefix-list-${this.region}`),
+        outputPaths: ['PrefixLists.0.PrefixListId'],
+      },
+      policy: cr.AwsCustomResourcePolicy.fromSdkCalls({
+        resources: cr.AwsCustomResourcePolicy.ANY_RESOURCE,
+      }),
+      installLatestAwsSdk: false,
+    });
+    acknowledge(
+      lookup,
+      'AwsSolutions-IAM5[Resource::*]',
+      'ec2:DescribeManagedPrefixLists supports no resource-level permissions; the call is read-only.',
+    );
+    const singleton = this.node.tryFindChild(AWS_CUSTOM_RESOURCE_SINGLETON);
+    if (singleton) {
+      acknowledge(
+        singleton,
+        `AwsSolutions-IAM4[${LAMBDA_BASIC_EXECUTION}]`,
+        'CDK AwsCustomResource function: AWS-managed policy for writing its own logs only.',
+      );
+    }
+    return lookup.getResponseField('PrefixLists.0.PrefixListId');
+  }
+}

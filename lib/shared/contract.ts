@@ -1,0 +1,95 @@
+import { Fn } from 'aws-cdk-lib';
+
+/**
+ * The platform contract: values the platform stacks export under fixed names and site
+ * stacks import. Site stacks hold no CDK reference to platform constructs, so one site
+ * synthesizes (and deploys) on its own, in time that does not grow with the fleet, and
+ * CloudFormation refuses to remove an export while a site still uses it.
+ */
+export const PlatformExport = {
+  vpcId: 'vpc-id',
+  vpcCidr: 'vpc-cidr',
+  isolatedSubnetIds: 'isolated-subnet-ids',
+  isolatedRouteTableIds: 'isolated-route-table-ids',
+  egressSubnetIds: 'egress-subnet-ids',
+  egressRouteTableIds: 'egress-route-table-ids',
+  appSubnetsPrefixListId: 'app-subnets-prefix-list-id',
+  endpointSecurityGroupId: 'endpoint-sg-id',
+  logsEndpointSecurityGroupId: 'logs-endpoint-sg-id',
+  s3PrefixListId: 's3-prefix-list-id',
+  quarantineAclId: 'quarantine-acl-id',
+  databaseSecurityGroupId: 'db-sg-id',
+  databaseEndpoint: 'db-endpoint',
+  databasePort: 'db-port',
+  databaseUserServiceToken: 'db-user-service-token',
+  uploadsFileSystemId: 'uploads-fs-id',
+  uploadsFileSystemArn: 'uploads-fs-arn',
+  uploadsSecurityGroupId: 'uploads-sg-id',
+} as const;
+
+export const CellExport = {
+  clusterName: 'cluster-name',
+  clusterArn: 'cluster-arn',
+  listenerArn: 'listener-arn',
+  loadBalancerSecurityGroupId: 'lb-sg-id',
+  loadBalancerFullName: 'lb-full-name',
+} as const;
+
+export type PlatformExportKey = keyof typeof PlatformExport;
+export type CellExportKey = keyof typeof CellExport;
+
+export function platformExportName(environment: string, key: PlatformExportKey): string {
+  return `bulkhead-${environment}-${PlatformExport[key]}`;
+}
+
+export function cellExportName(environment: string, cell: string, key: CellExportKey): string {
+  return `bulkhead-${environment}-cell-${cell}-${CellExport[key]}`;
+}
+
+export function importPlatform(environment: string, key: PlatformExportKey): string {
+  return Fn.importValue(platformExportName(environment, key));
+}
+
+export function importCell(environment: string, cell: string, key: CellExportKey): string {
+  return Fn.importValue(cellExportName(environment, cell, key));
+}
+
+/** Imports a comma-joined list export as `count` tokens. */
+export function importPlatformList(
+  environment: string,
+  key: PlatformExportKey,
+  count: number,
+): string[] {
+  return Fn.split(',', importPlatform(environment, key), count);
+}
+
+/** Stack names, so operators and the response plane can find them. */
+export const StackName = {
+  network: (env: string) => `Bulkhead-${env}-Network`,
+  data: (env: string) => `Bulkhead-${env}-Data`,
+  cell: (env: string, cell: string) => `Bulkhead-${env}-Cell-${cell}`,
+  site: (env: string, site: string) => `Bulkhead-${env}-Site-${site}`,
+};
+
+/** Naming contract for per-site alarms: the response plane may also read the site from it. */
+export function siteAlarmName(
+  environment: string,
+  siteId: string,
+  kind: 'error-rate' | 'egress',
+): string {
+  return `bulkhead-${environment}-${siteId}-${kind}`;
+}
+
+/** Log group naming contract for site containers. */
+export function siteLogGroupName(environment: string, siteId: string): string {
+  return `/bulkhead/${environment}/sites/${siteId}`;
+}
+
+/** Site secrets are named `bulkhead/<env>/sites/<id>/database`, so IAM can scope by name. */
+export function siteSecretNamePrefix(environment: string): string {
+  return `bulkhead/${environment}/sites/`;
+}
+
+export function siteSecretName(environment: string, siteId: string): string {
+  return `${siteSecretNamePrefix(environment)}${siteId}/database`;
+}

@@ -1,0 +1,56 @@
+import { Tags } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+
+/**
+ * Bulkhead's public tag contract. The response plane finds and is allowed to touch a
+ * resource only through these tags, and users' cost reports group by them. Never rename.
+ */
+export const TAG_ENV = 'bulkhead:env';
+export const TAG_SITE = 'bulkhead:site';
+export const TAG_COMPONENT = 'bulkhead:component';
+export const TAG_CELL = 'bulkhead:cell';
+
+/** Values of `bulkhead:component`. */
+export const Component = {
+  // Per site
+  siteSecurityGroup: 'site-sg',
+  service: 'service',
+  taskDefinition: 'task-definition',
+  taskRole: 'task-role',
+  executionRole: 'execution-role',
+  secret: 'secret',
+  databaseUser: 'db-user',
+  uploads: 'uploads',
+  logGroup: 'log-group',
+  targetGroup: 'target-group',
+  listenerRule: 'listener-rule',
+  alarm: 'alarm',
+  subnet: 'subnet',
+  routeTable: 'route-table',
+  networkAcl: 'network-acl',
+  s3Endpoint: 's3-endpoint',
+  // Platform
+  network: 'network',
+  vpcEndpoint: 'vpc-endpoint',
+  endpointSecurityGroup: 'endpoint-sg',
+  logsEndpointSecurityGroup: 'logs-endpoint-sg',
+  quarantineAcl: 'quarantine-acl',
+  database: 'database',
+  databaseSecurityGroup: 'db-sg',
+  databaseUserProvider: 'db-user-provider',
+  cluster: 'cluster',
+  loadBalancer: 'load-balancer',
+  loadBalancerSecurityGroup: 'lb-sg',
+  listener: 'listener',
+  uploadsFileSystem: 'uploads-fs',
+  uploadsSecurityGroup: 'uploads-sg',
+  accessLogs: 'access-logs',
+  flowLogs: 'flow-logs',
+} as const;
+
+export type ComponentName = (typeof Component)[keyof typeof Component];
+
+/** Tags a construct (and every taggable resource under it) with its component. */
+export function tagComponent(scope: IConstruct, component: ComponentName): void {
+  Tags.of(scope).add(TAG_COMPONENT, component);
+}
