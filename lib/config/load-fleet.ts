@@ -387,7 +387,8 @@ function resolveFleet(file: FleetFile, source: string, report: Report): FleetCon
       );
     }
     const site = resolveSite(entry, defaults, layout, at, report);
-    if (site) sites.push(site);
+    // A repeated id is already reported; its derived numbers would only echo that.
+    if (site && firstIndex === undefined) sites.push(site);
   });
 
   // Cells: declared ones in order, then any only named by sites, in order of first use.

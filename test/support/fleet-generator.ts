@@ -1,0 +1,48 @@
+import { stringify } from 'yaml';
+import { LIMITS } from '../../lib/config/fleet-schema';
+
+export interface GeneratedFleetOptions {
+  readonly sites: number;
+  /** Every n-th site is strict (0: none). @default 25 */
+  readonly strictEvery?: number;
+  /** Every n-th site may reach the internet (0: none). @default 3 */
+  readonly internetEvery?: number;
+  readonly environment?: string;
+}
+
+/**
+ * A valid fleet file of any size, as YAML text: sites `site-0001`..., packed into cells of
+ * 90, a strict site every `strictEvery`, internet egress every `internetEvery`.
+ */
+export function generateFleetYaml(options: GeneratedFleetOptions): string {
+  const strictEvery = options.strictEvery ?? 25;
+  const internetEvery = options.internetEvery ?? 3;
+  const cellCount = Math.ceil(options.sites / LIMITS.maxSitesPerCell);
+  let strictSlot = 0;
+  const sites = Array.from({ length: options.sites }, (_, i) => {
+    const id = `site-${String(i + 1).padStart(4, '0')}`;
+    const strict = strictEvery > 0 && i % strictEvery === strictEvery - 1;
+    return {
+      id,
+      cell: `c${Math.floor(i / LIMITS.maxSitesPerCell) + 1}`,
+      domains: [`${id}.clients.example`],
+      image: {
+        repository: `111122223333.dkr.ecr.eu-west-1.amazonaws.com/sites/${id}`,
+        digest: `sha256:${(i + 1).toString(16).padStart(64, 'a')}`,
+      },
+      contact: `owner@${id}.clients.example`,
+      internetEgress: internetEvery > 0 && i % internetEvery === 0,
+      ...(strict ? { isolation: 'strict', subnetSlot: strictSlot++ } : {}),
+      listenerPriority: (i % LIMITS.maxSitesPerCell) + 1,
+    };
+  });
+  return stringify({
+    environment: options.environment ?? 'bench',
+    account: '111122223333',
+    region: 'eu-west-1',
+    network: { cidr: '10.0.0.0/16', maxAzs: 2, strictSubnetPrefix: 27 },
+    cells: Array.from({ length: cellCount }, (_, i) => ({ id: `c${i + 1}` })),
+    operators: { principals: ['arn:aws:iam::111122223333:role/PlatformOperators'] },
+    sites,
+  });
+}
