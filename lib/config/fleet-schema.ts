@@ -203,6 +203,14 @@ export const fleetSchema = z.strictObject({
     .strictObject({
       cidr: cidr.optional(),
       maxAzs: z.int().min(2).max(3).optional(),
+      /** Pin the AZ names (as many as maxAzs); by default the region's first ones at deploy time. */
+      availabilityZones: z
+        .array(
+          z.string().regex(/^[a-z]{2}(?:-[a-z]+)+-\d[a-z]$/, {
+            error: 'must be an availability zone name such as eu-west-1a',
+          }),
+        )
+        .optional(),
       /** Prefix length of each strict site's own subnets (one per AZ). */
       strictSubnetPrefix: z.int().min(24).max(28).optional(),
     })

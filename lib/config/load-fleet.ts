@@ -295,6 +295,7 @@ const KNOWN_KEYS = [
   'cidr',
   'maxAzs',
   'strictSubnetPrefix',
+  'availabilityZones',
   'instanceClass',
   'readers',
   'engineVersion',
@@ -340,7 +341,28 @@ export function formatPath(path: readonly PropertyKey[]): string {
 
 function resolveFleet(file: FleetFile, source: string, report: Report): FleetConfig | undefined {
   const net = { ...DEFAULTS.network, ...file.network };
-  const layout = networkLayout(net.cidr, net.maxAzs, net.strictSubnetPrefix);
+  const layout = networkLayout(
+    net.cidr,
+    net.maxAzs,
+    net.strictSubnetPrefix,
+    file.network?.availabilityZones,
+  );
+  if (layout.availabilityZones && layout.availabilityZones.length !== layout.maxAzs) {
+    report(
+      ['network', 'availabilityZones'],
+      `lists ${layout.availabilityZones.length} zones but maxAzs is ${layout.maxAzs}; list exactly ${layout.maxAzs}`,
+    );
+  }
+  if (
+    layout.availabilityZones &&
+    file.region &&
+    layout.availabilityZones.some((az) => !az.startsWith(file.region as string))
+  ) {
+    report(
+      ['network', 'availabilityZones'],
+      `every zone must be in the fleet's region ${file.region}`,
+    );
+  }
   const defaults = file.defaults ?? {};
   const cellSize = file.cellSize ?? DEFAULTS.cellSize;
 

@@ -6,6 +6,8 @@
 export interface NetworkLayout {
   readonly vpcCidr: string;
   readonly maxAzs: number;
+  /** AZ names when the fleet file pins them; otherwise the region's first `maxAzs` at deploy time. */
+  readonly availabilityZones?: readonly string[];
   /** Prefix length CDK uses for each shared subnet. */
   readonly sharedSubnetPrefix: number;
   readonly strictSubnetPrefix: number;
@@ -25,6 +27,7 @@ export function networkLayout(
   vpcCidr: string,
   maxAzs: number,
   strictSubnetPrefix: number,
+  availabilityZones?: readonly string[],
 ): NetworkLayout {
   const prefix = Number(vpcCidr.split('/')[1]);
   // Three tiers (public, egress, isolated) times the AZs, in the lower half.
@@ -34,6 +37,7 @@ export function networkLayout(
   return {
     vpcCidr,
     maxAzs,
+    availabilityZones,
     sharedSubnetPrefix: prefix + 1 + sharedBits,
     strictSubnetPrefix,
     strictSlots: Math.floor(halfSize / strictBlockSize),

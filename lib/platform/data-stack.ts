@@ -75,6 +75,7 @@ export class DataStack extends Stack {
       description: 'Bulkhead: TLS required for every connection',
       parameters: { require_secure_transport: 'ON' },
     });
+    tagComponent(parameterGroup, Component.database);
     const instanceType = new ec2.InstanceType(fleet.database.instanceClass.replace(/^db\./, ''));
     this.cluster = new rds.DatabaseCluster(this, 'Database', {
       engine: this.engine(fleet),
@@ -113,6 +114,7 @@ export class DataStack extends Stack {
         retention: logs.RetentionDays.ONE_YEAR,
         removalPolicy: RemovalPolicy.RETAIN,
       });
+      tagComponent(group, Component.database);
       this.cluster.node.addDependency(group);
     }
     tagComponent(this.cluster, Component.database);
@@ -227,6 +229,7 @@ export class DataStack extends Stack {
       retention: logs.RetentionDays.ONE_YEAR,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    tagComponent(logGroup, Component.databaseUserProvider);
     const handler = new nodejs.NodejsFunction(this, 'DatabaseUserFunction', {
       description:
         'Bulkhead: creates, updates and drops per-site database users (schemas are never dropped)',

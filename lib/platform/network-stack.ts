@@ -101,6 +101,7 @@ export class NetworkStack extends Stack {
       maxEntries: appCidrs.length,
       entries: appCidrs.map((cidr) => ({ cidr, description: 'Bulkhead app subnet' })),
     });
+    tagComponent(this.appSubnets, Component.network);
 
     this.endpointSecurityGroup = this.endpointGroup(
       'EndpointSecurityGroup',
@@ -242,6 +243,7 @@ export class NetworkStack extends Stack {
     );
     const singleton = this.node.tryFindChild(AWS_CUSTOM_RESOURCE_SINGLETON);
     if (singleton) {
+      tagComponent(singleton, Component.network);
       acknowledge(
         singleton,
         `AwsSolutions-IAM4[${LAMBDA_BASIC_EXECUTION}]`,

@@ -1,0 +1,82 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { type FleetConfig, loadFleetFile, parseFleet } from '../../lib/config/load-fleet';
+import { addFleet, type FleetAppOptions, type FleetStacks } from '../../lib/fleet-app';
+import { StackName } from '../../lib/shared/contract';
+import { generateFleetYaml } from './fleet-generator';
+
+export interface SynthesizedFleet {
+  readonly app: App;
+  readonly fleet: FleetConfig;
+  readonly stacks: FleetStacks;
+  readonly outdir: string;
+  /** Template of a site's stack. */
+  site(id: string): Template;
+  /** Raw template JSON of a site's stack. */
+  siteJson(id: string): CfnTemplate;
+  /** Every stack's raw template JSON, by stack name. */
+  readonly json: ReadonlyMap<string, CfnTemplate>;
+}
+
+export interface CfnResource {
+  Type: string;
+  Properties?: Record<string, unknown>;
+  DependsOn?: string[] | string;
+}
+
+export interface CfnTemplate {
+  Resources: Record<string, CfnResource>;
+  Outputs?: Record<string, { Value: unknown; Export?: { Name: string } }>;
+}
+
+/** Synthesizes a fleet into a temporary cloud assembly, as `cdk synth` would. */
+export function synthFleet(fleet: FleetConfig, options: FleetAppOptions = {}): SynthesizedFleet {
+  const outdir = mkdtempSync(path.join(tmpdir(), 'bulkhead-synth-'));
+  const app = new App({ outdir, context: cdkJsonContext() });
+  const stacks = addFleet(app, fleet, options);
+  const assembly = app.synth();
+  const json = new Map<string, CfnTemplate>(
+    assembly.stacks.map((stack) => [stack.stackName, stack.template as CfnTemplate]),
+  );
+  return {
+    app,
+    fleet,
+    stacks,
+    outdir,
+    json,
+    site(id) {
+      return Template.fromJSON(this.siteJson(id) as unknown as Record<string, unknown>);
+    },
+    siteJson(id) {
+      const template = json.get(StackName.site(fleet.environment, id));
+      if (!template) throw new Error(`no synthesized stack for site ${id}`);
+      return template;
+    },
+  };
+}
+
+/**
+ * The feature flags and context of cdk.json, which the CLI passes to the app: tests must
+ * synthesize exactly what `cdk synth` does.
+ */
+export function cdkJsonContext(): Record<string, unknown> {
+  return (JSON.parse(readFileSync('cdk.json', 'utf8')) as { context: Record<string, unknown> })
+    .context;
+}
+
+let example: SynthesizedFleet | undefined;
+
+/** The shipped example fleet, synthesized once per test worker. */
+export function synthExample(): SynthesizedFleet {
+  example ??= synthFleet(loadFleetFile('config/example.yaml'));
+  return example;
+}
+
+/** A generated fleet of `sites` sites, synthesized without cdk-nag (it has its own tests). */
+export function synthGenerated(sites: number, options: FleetAppOptions = {}): SynthesizedFleet {
+  const fleet = parseFleet(generateFleetYaml({ sites }), `generated-${sites}.yaml`);
+  return synthFleet(fleet, { nag: false, ...options });
+}
