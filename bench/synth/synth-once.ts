@@ -1,0 +1,22 @@
+/**
+ * One measured synthesis, run in its own process by bench/synth/run.ts so that peak
+ * memory belongs to this run alone. Prints one JSON line.
+ *   tsx bench/synth/synth-once.ts <fleet.yaml> <outdir> [siteId]
+ */
+import { App } from 'aws-cdk-lib';
+import { loadFleetFile } from '../../lib/config/load-fleet';
+import { addFleet } from '../../lib/fleet-app';
+import { cdkJsonContext } from '../../test/support/synth-fleet';
+
+const [fleetFile, outdir, site] = process.argv.slice(2);
+if (!fleetFile || !outdir) {
+  console.error('usage: synth-once.ts <fleet.yaml> <outdir> [siteId]');
+  process.exit(2);
+}
+const started = performance.now();
+const fleet = loadFleetFile(fleetFile);
+const app = new App({ outdir, context: cdkJsonContext() });
+addFleet(app, fleet, { site });
+app.synth();
+const wallMs = performance.now() - started;
+console.log(JSON.stringify({ wallMs, maxRssMb: process.resourceUsage().maxRSS / 1024 }));

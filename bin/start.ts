@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+/**
+ * `npm start`: synthesizes the fleet offline with the project's own CDK CLI (no AWS
+ * account, no Docker) into cdk.out, then prints what was built per site.
+ * Extra arguments go to `cdk synth`, e.g. `npm start -- -c env=prod` or `-c site=acme-shop`.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { formatTable, summarizeAssembly } from '../lib/report/synth-summary';
+
+const root = path.join(__dirname, '..');
+const cdk = path.join(root, 'node_modules', '.bin', 'cdk');
+const outdir = path.join(root, 'cdk.out');
+const args = process.argv.slice(2);
+
+if (!existsSync(cdk)) {
+  console.error('The CDK CLI is not installed here: run `npm ci` first.');
+  process.exit(1);
+}
+
+console.log(
+  `Synthesizing ${args.length ? args.join(' ') : 'the example fleet (config/example.yaml)'} into cdk.out ...`,
+);
+const started = Date.now();
+const synth = spawnSync(cdk, ['synth', '--quiet', '--output', outdir, ...args], {
+  cwd: root,
+  stdio: ['ignore', 'inherit', 'inherit'],
+  env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' },
+});
+if (synth.status !== 0) {
+  console.error(`cdk synth failed (exit ${synth.status ?? synth.signal}); nothing was summarized.`);
+  process.exit(synth.status ?? 1);
+}
+const seconds = ((Date.now() - started) / 1000).toFixed(1);
+
+const { sites, stacks } = summarizeAssembly(outdir);
+console.log(
+  `\nSynthesized ${stacks.length} stacks in ${seconds} s (cdk-nag AwsSolutions: clean).\n`,
+);
+console.log(
+  formatTable(
+    [
+      'site',
+      'cell',
+      'isolation',
+      'cpu/mem',
+      'image',
+      'sg in/out',
+      'internet',
+      'uploads uid',
+      'resources',
+    ],
+    sites.map((s) => [
+      s.site,
+      s.cell,
+      s.isolation,
+      s.size,
+      s.image,
+      `${s.ingressRules}/${s.egressRules}`,
+      s.internet ? 'https' : 'no',
+      s.uploadsUid,
+      String(s.resources),
+    ]),
+  ),
+);
+const platform = stacks.filter((s) => !sites.some((site) => site.stack === s.stack));
+if (platform.length > 0) {
+  console.log(`\nPlatform: ${platform.map((s) => `${s.stack} (${s.resources})`).join(', ')}`);
+}
+console.log(
+  '\nTemplates are in cdk.out/. Deploy to an account with: npx cdk deploy --all -c env=<env>',
+);
