@@ -152,16 +152,21 @@ console.log(
     ]),
   ),
 );
-const verdicts = rows.map((r) => ({
+// Per-site cost is judged on the slope (small fleets are dominated by the fixed platform
+// cost) and, for the largest fleet, on the whole-fleet average too.
+const verdicts = rows.map((r, i) => ({
   sites: r.sites,
   underResourceLimit: r.largestResources < MAX_RESOURCES,
-  perSiteWithinTarget: r.msPerSite <= TARGET_MS_PER_SITE,
+  perSiteWithinTarget:
+    i > 0 &&
+    marginal(rows[i - 1] as Row, r) <= TARGET_MS_PER_SITE &&
+    (i < rows.length - 1 || r.msPerSite <= TARGET_MS_PER_SITE),
   singleSiteUnder5s: (r.singleSiteCliMs ?? Number.POSITIVE_INFINITY) < SINGLE_SITE_TARGET_MS,
 }));
 console.log('\nTargets:');
 for (const v of verdicts) {
   console.log(
-    `  ${String(v.sites).padStart(5)} sites: resources ${v.underResourceLimit ? 'ok' : 'OVER'}, ms/site ${v.perSiteWithinTarget ? 'ok' : 'over target'}, single-site ${v.singleSiteUnder5s ? 'ok' : 'over 5 s'}`,
+    `  ${String(v.sites).padStart(5)} sites: resources ${v.underResourceLimit ? 'ok' : 'OVER'}, ms/site ${v.sites === rows[0]?.sites ? 'n/a (first size)' : v.perSiteWithinTarget ? 'ok' : 'over target'}, single-site ${v.singleSiteUnder5s ? 'ok' : 'over 5 s'}`,
   );
 }
 writeFileSync(

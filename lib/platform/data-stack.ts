@@ -171,6 +171,18 @@ export class DataStack extends Stack {
         conditions: { Null: { 'elasticfilesystem:AccessPointArn': 'true' } },
       }),
     );
+    // No site ever needs root on the shared file system. (CDK's anonymous-access default
+    // adds an allow of ClientWrite/ClientRootAccess for any principal via mount targets;
+    // this deny overrides the root half, and mounting at all needs ClientMount, which only
+    // each site's own task role holds, for its own access point.)
+    this.uploads.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyRootAccess',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['elasticfilesystem:ClientRootAccess'],
+      }),
+    );
     tagComponent(this.uploads, Component.uploadsFileSystem);
 
     this.databaseUserProvider = this.databaseUserProviderFor(

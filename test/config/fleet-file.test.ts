@@ -440,4 +440,18 @@ describe('a bad fleet file is refused whole, naming the file, the path and the f
       'sites[2].contact',
     ]);
   });
+
+  it('refuses pinned availability zones that do not match maxAzs or the region', () => {
+    const error = refuse((f) => {
+      (f.network as Record<string, unknown>).availabilityZones = [
+        'eu-west-1a',
+        'us-east-1b',
+        'eu-west-1c',
+      ];
+    });
+    expect(error.problems.map((p) => p.message)).toEqual([
+      expect.stringContaining('lists 3 zones but maxAzs is 2'),
+      expect.stringContaining("every zone must be in the fleet's region eu-west-1"),
+    ]);
+  });
 });

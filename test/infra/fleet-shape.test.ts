@@ -14,7 +14,12 @@ import {
   synthFleet,
   synthGenerated,
 } from '../support/synth-fleet';
-import { resourcesOfType, securityGroupRules, tagsOf } from '../support/template-queries';
+import {
+  onlyResource,
+  resourcesOfType,
+  securityGroupRules,
+  tagsOf,
+} from '../support/template-queries';
 
 let example: SynthesizedFleet;
 beforeAll(() => {
@@ -213,5 +218,47 @@ describe('the platform', () => {
     );
     expect(functions).toHaveLength(1);
     expect(functions[0]?.[1].Properties?.Runtime).toBe('nodejs22.x');
+  });
+
+  it('the uploads file system admits only TLS, only through an access point, never as root, and grants no mount to anyone', () => {
+    const data = example.json.get(StackName.data('example'));
+    const [, fs] = onlyResource<{
+      FileSystemPolicy: {
+        Statement: {
+          Sid?: string;
+          Effect: string;
+          Action: string | string[];
+          Condition?: unknown;
+        }[];
+      };
+    }>(data as never, 'AWS::EFS::FileSystem');
+    const statements = fs.Properties.FileSystemPolicy.Statement;
+    const denies = statements.filter((s) => s.Effect === 'Deny').map((s) => s.Sid);
+    expect(denies.sort()).toEqual(['DenyRootAccess', 'DenyWithoutAccessPoint', 'DenyWithoutTls']);
+    const allowed = statements
+      .filter((s) => s.Effect === 'Allow')
+      .flatMap((s) => [s.Action].flat());
+    expect(allowed).not.toContain('elasticfilesystem:ClientMount');
+  });
+
+  it("the database-user provider reads only this environment's site secrets, by name and by tag", () => {
+    const data = example.json.get(StackName.data('example'));
+    const statements = resourcesOfType(data as never, 'AWS::IAM::Policy').flatMap(
+      ([, p]) =>
+        (
+          p.Properties?.PolicyDocument as {
+            Statement: { Sid?: string; Resource: unknown; Condition?: unknown }[];
+          }
+        ).Statement,
+    );
+    expect(statements.find((s) => s.Sid === 'ReadSiteDatabaseSecrets')).toMatchObject({
+      Resource: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:bulkhead/example/sites/*',
+      Condition: {
+        StringEquals: {
+          'aws:ResourceTag/bulkhead:env': 'example',
+          'aws:ResourceTag/bulkhead:component': 'secret',
+        },
+      },
+    });
   });
 });
