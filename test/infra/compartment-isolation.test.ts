@@ -238,11 +238,7 @@ describe('runtime of each site', () => {
     for (const site of sites()) {
       const json = synth.siteJson(site.id);
       const [secretId] = onlyResource(json, 'AWS::SecretsManager::Secret');
-      type Statement = { Action: string | string[]; Resource: unknown };
-      const statements = resourcesOfType(json, 'AWS::IAM::Policy').flatMap(
-        ([, p]) =>
-          (p.Properties?.PolicyDocument as { Statement: Statement[] } | undefined)?.Statement ?? [],
-      );
+      const statements = policyStatements(json);
       const secretStatements = statements.filter((s) =>
         [s.Action].flat().some((a) => a.startsWith('secretsmanager:')),
       );

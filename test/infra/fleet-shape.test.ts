@@ -243,14 +243,7 @@ describe('the platform', () => {
 
   it("the database-user provider reads only this environment's site secrets, by name and by tag", () => {
     const data = example.json.get(StackName.data('example'));
-    const statements = resourcesOfType(data as never, 'AWS::IAM::Policy').flatMap(
-      ([, p]) =>
-        (
-          p.Properties?.PolicyDocument as {
-            Statement: { Sid?: string; Resource: unknown; Condition?: unknown }[];
-          }
-        ).Statement,
-    );
+    const statements = policyStatements(data as never);
     expect(statements.find((s) => s.Sid === 'ReadSiteDatabaseSecrets')).toMatchObject({
       Resource: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:bulkhead/example/sites/*',
       Condition: {

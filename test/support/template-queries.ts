@@ -118,3 +118,21 @@ export function onlyResource<P = Record<string, unknown>>(
   if (found.length !== 1) throw new Error(`expected exactly one ${type}, found ${found.length}`);
   return found[0] as [string, CfnResource & { Properties: P }];
 }
+
+/** A statement of an IAM policy, loosely typed. */
+export interface PolicyStatementJson {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+}
+
+/** Every statement of every AWS::IAM::Policy in a template. */
+export function policyStatements(template: CfnTemplate): PolicyStatementJson[] {
+  return resourcesOfType(template, 'AWS::IAM::Policy').flatMap(
+    ([, p]) =>
+      (p.Properties?.PolicyDocument as { Statement: PolicyStatementJson[] } | undefined)
+        ?.Statement ?? [],
+  );
+}
