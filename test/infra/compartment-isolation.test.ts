@@ -6,6 +6,7 @@ import {
   importedName,
   joinedString,
   onlyResource,
+  policyStatements,
   resourcesOfType,
   securityGroupRules,
 } from '../support/template-queries';

@@ -16,6 +16,7 @@ import {
 } from '../support/synth-fleet';
 import {
   onlyResource,
+  policyStatements,
   resourcesOfType,
   securityGroupRules,
   tagsOf,
