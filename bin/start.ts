@@ -35,22 +35,10 @@ if (synth.status !== 0) {
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
 
 const { sites, stacks } = summarizeAssembly(outdir);
-console.log(
-  `\nSynthesized ${stacks.length} stacks in ${seconds} s (cdk-nag AwsSolutions: clean).\n`,
-);
+console.log(`\nSynthesized ${stacks.length} stacks in ${seconds} s (cdk-nag AwsSolutions: clean).\n`);
 console.log(
   formatTable(
-    [
-      'site',
-      'cell',
-      'isolation',
-      'cpu/mem',
-      'image',
-      'sg in/out',
-      'internet',
-      'uploads uid',
-      'resources',
-    ],
+    ['site', 'cell', 'isolation', 'cpu/mem', 'image', 'sg in/out', 'internet', 'uploads uid', 'resources'],
     sites.map((s) => [
       s.site,
       s.cell,
@@ -68,6 +56,4 @@ const platform = stacks.filter((s) => !sites.some((site) => site.stack === s.sta
 if (platform.length > 0) {
   console.log(`\nPlatform: ${platform.map((s) => `${s.stack} (${s.resources})`).join(', ')}`);
 }
-console.log(
-  '\nTemplates are in cdk.out/. Deploy to an account with: npx cdk deploy --all -c env=<env>',
-);
+console.log('\nTemplates are in cdk.out/. Deploy to an account with: npx cdk deploy --all -c env=<env>');

@@ -45,22 +45,14 @@ function fleetFile(sites: number): string {
   return file;
 }
 
-function synthOnce(
-  file: string,
-  outdir: string,
-  site?: string,
-): { wallMs: number; maxRssMb: number } {
+function synthOnce(file: string, outdir: string, site?: string): { wallMs: number; maxRssMb: number } {
   rmSync(outdir, { recursive: true, force: true });
-  const stdout = execFileSync(
-    tsx,
-    [path.join(__dirname, 'synth-once.ts'), file, outdir, ...(site ? [site] : [])],
-    {
-      cwd: root,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-      maxBuffer: 64 * 1024 * 1024,
-    },
-  );
+  const stdout = execFileSync(tsx, [path.join(__dirname, 'synth-once.ts'), file, outdir, ...(site ? [site] : [])], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const last = stdout.trim().split('\n').pop() ?? '{}';
   return JSON.parse(last) as { wallMs: number; maxRssMb: number };
 }
@@ -69,15 +61,11 @@ function cliSingleSite(file: string, site: string): number {
   const outdir = path.join(out, 'cdk.out-single');
   rmSync(outdir, { recursive: true, force: true });
   const started = performance.now();
-  const result = spawnSync(
-    cdk,
-    ['synth', '--quiet', '--output', outdir, '-c', `fleet=${file}`, '-c', `site=${site}`],
-    {
-      cwd: root,
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' },
-    },
-  );
+  const result = spawnSync(cdk, ['synth', '--quiet', '--output', outdir, '-c', `fleet=${file}`, '-c', `site=${site}`], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' },
+  });
   if (result.status !== 0) throw new Error(`cdk synth -c site=${site} failed: ${result.stderr}`);
   return performance.now() - started;
 }
@@ -104,9 +92,7 @@ for (const sites of fleetSizes) {
     largestStack: largest.name,
     largestResources: largest.resources,
     largestTemplateKb: Math.max(...stacks.map((s) => s.bytes)) / 1024,
-    largestSiteResources: Math.max(
-      ...stacks.filter((s) => s.name.includes('-Site-')).map((s) => s.resources),
-    ),
+    largestSiteResources: Math.max(...stacks.filter((s) => s.name.includes('-Site-')).map((s) => s.resources)),
   };
   const site = `site-${String(sites).padStart(4, '0')}`;
   row.singleSiteAppMs = synthOnce(file, path.join(out, 'cdk.out-single-app'), site).wallMs;
@@ -169,8 +155,5 @@ for (const v of verdicts) {
     `  ${String(v.sites).padStart(5)} sites: resources ${v.underResourceLimit ? 'ok' : 'OVER'}, ms/site ${v.sites === rows[0]?.sites ? 'n/a (first size)' : v.perSiteWithinTarget ? 'ok' : 'over target'}, single-site ${v.singleSiteUnder5s ? 'ok' : 'over 5 s'}`,
   );
 }
-writeFileSync(
-  path.join(out, 'synth.json'),
-  `${JSON.stringify({ node: process.version, rows, verdicts }, null, 2)}\n`,
-);
+writeFileSync(path.join(out, 'synth.json'), `${JSON.stringify({ node: process.version, rows, verdicts }, null, 2)}\n`);
 console.log('\nWritten: bench/out/synth.json');

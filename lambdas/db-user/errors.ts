@@ -65,12 +65,7 @@ export function redact(text: string, secrets: readonly string[]): string {
 /** Turns anything thrown by mysql2 into a {@link MysqlError} that is safe to log. */
 export function scrubDatabaseError(error: unknown, secrets: readonly string[]): MysqlError {
   if (!(error instanceof Error)) {
-    return new MysqlError(
-      'non-error value thrown by the database driver',
-      undefined,
-      undefined,
-      undefined,
-    );
+    return new MysqlError('non-error value thrown by the database driver', undefined, undefined, undefined);
   }
   const driver = error as Error & {
     code?: unknown;

@@ -100,9 +100,7 @@ async function applySite(
   return response(physicalId, names);
 }
 
-async function deleteSite(
-  event: CloudFormationCustomResourceDeleteEvent,
-): Promise<ProviderResponse> {
+async function deleteSite(event: CloudFormationCustomResourceDeleteEvent): Promise<ProviderResponse> {
   const names = siteNamesFromPhysicalId(event.PhysicalResourceId);
   if (!names) {
     // Not an id this provider returns (e.g. a Create that failed): there is nothing of ours to drop.

@@ -15,13 +15,10 @@ export interface SiteUserProperties {
   readonly passwordVersion: string | undefined;
 }
 
-const SECRET_ARN_PATTERN =
-  /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$/;
+const SECRET_ARN_PATTERN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$/;
 
 /** Validates every property; throws before anything touches the database. */
-export function parseSiteUserProperties(
-  properties: Readonly<Record<string, unknown>>,
-): SiteUserProperties {
+export function parseSiteUserProperties(properties: Readonly<Record<string, unknown>>): SiteUserProperties {
   const names = validateSiteNames({
     siteId: properties.SiteId,
     schema: properties.Schema,
@@ -29,15 +26,11 @@ export function parseSiteUserProperties(
   });
   const secretArn = properties.SecretArn;
   if (typeof secretArn !== 'string' || !SECRET_ARN_PATTERN.test(secretArn)) {
-    throw new InvalidResourcePropertiesError(
-      `SecretArn of site ${names.siteId} must be a Secrets Manager secret ARN`,
-    );
+    throw new InvalidResourcePropertiesError(`SecretArn of site ${names.siteId} must be a Secrets Manager secret ARN`);
   }
   const passwordVersion = properties.PasswordVersion;
   if (passwordVersion !== undefined && typeof passwordVersion !== 'string') {
-    throw new InvalidResourcePropertiesError(
-      `PasswordVersion of site ${names.siteId} must be a string`,
-    );
+    throw new InvalidResourcePropertiesError(`PasswordVersion of site ${names.siteId} must be a string`);
   }
   return {
     names,

@@ -19,9 +19,7 @@ export async function readSecretString(
 ): Promise<string> {
   let secretString: string | undefined;
   try {
-    const output = await client.send(
-      new GetSecretValueCommand({ SecretId: secretId, VersionStage: versionStage }),
-    );
+    const output = await client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: versionStage }));
     secretString = output.SecretString;
   } catch (error) {
     // AWS SDK errors carry no secret value; keep them for diagnosis.

@@ -3,12 +3,7 @@
  * inputs before the first statement, and every database error is rethrown as a
  * {@link DatabaseUserError} whose cause has been scrubbed of statement text and passwords.
  */
-import {
-  type Connection,
-  type ConnectionOptions,
-  createConnection,
-  type RowDataPacket,
-} from 'mysql2/promise';
+import { type Connection, type ConnectionOptions, createConnection, type RowDataPacket } from 'mysql2/promise';
 import { DatabaseUserError, scrubDatabaseError } from './errors';
 import {
   alterUserStatement,
@@ -73,12 +68,7 @@ export interface DropSiteUserResult {
 }
 
 /** Connection options for mysql2; TLS uses the RDS CA bundle and verifies the host name. */
-export function connectionOptions(
-  endpoint: Endpoint,
-  user: string,
-  password: string,
-  tls: boolean,
-): ConnectionOptions {
+export function connectionOptions(endpoint: Endpoint, user: string, password: string, tls: boolean): ConnectionOptions {
   return {
     host: endpoint.host,
     port: endpoint.port,
@@ -101,10 +91,9 @@ export async function openConnection(
     return await createConnection(connectionOptions(endpoint, user, password, tls));
   } catch (error) {
     const cause = scrubDatabaseError(error, [password]);
-    throw new DatabaseUserError(
-      `cannot connect to ${endpoint.host}:${endpoint.port} as ${user}: ${cause.message}`,
-      { cause },
-    );
+    throw new DatabaseUserError(`cannot connect to ${endpoint.host}:${endpoint.port} as ${user}: ${cause.message}`, {
+      cause,
+    });
   }
 }
 
@@ -127,10 +116,7 @@ async function run(connection: AdminConnection, statement: SqlStatement): Promis
   }
 }
 
-async function select(
-  connection: AdminConnection,
-  statement: SqlStatement,
-): Promise<RowDataPacket[]> {
+async function select(connection: AdminConnection, statement: SqlStatement): Promise<RowDataPacket[]> {
   try {
     const [rows] = await connection.query<RowDataPacket[]>(statement.sql);
     return rows;
@@ -144,19 +130,13 @@ function toNumber(value: unknown): number {
   return typeof value === 'number' ? value : Number(value);
 }
 
-export async function siteUserExists(
-  connection: AdminConnection,
-  account: SiteAccount,
-): Promise<boolean> {
+export async function siteUserExists(connection: AdminConnection, account: SiteAccount): Promise<boolean> {
   validateAccount(account);
   const [row] = await select(connection, userExistsStatement(account));
   return toNumber(row?.n) > 0;
 }
 
-export async function readPrivileges(
-  connection: AdminConnection,
-  account: SiteAccount,
-): Promise<ObservedPrivileges> {
+export async function readPrivileges(connection: AdminConnection, account: SiteAccount): Promise<ObservedPrivileges> {
   validateAccount(account);
   const queries = privilegeQueries(account);
   const toRow = (row: RowDataPacket): PrivilegeRow => ({
@@ -187,10 +167,7 @@ export async function readPrivileges(
  * no privilege is ever removed, so a live site keeps working during updates. If this call
  * created the account and a later step fails, the account is dropped again.
  */
-export async function ensureSiteUser(
-  connection: AdminConnection,
-  spec: SiteUserSpec,
-): Promise<EnsureSiteUserResult> {
+export async function ensureSiteUser(connection: AdminConnection, spec: SiteUserSpec): Promise<EnsureSiteUserResult> {
   const names = validateSiteNames(spec.names);
   const account: SiteAccount = { user: names.user, host: validateUserHost(spec.userHost) };
   const password = validatePassword(spec.password, `password for ${names.user}`);
@@ -238,10 +215,7 @@ export async function setSitePassword(
   password: string,
 ): Promise<void> {
   validateAccount(account);
-  const statement = setPasswordStatement(
-    account,
-    validatePassword(password, `password for ${account.user}`),
-  );
+  const statement = setPasswordStatement(account, validatePassword(password, `password for ${account.user}`));
   await run(connection, statement);
 }
 
@@ -250,10 +224,7 @@ export async function setSitePassword(
  * touched. Succeeds if the account does not exist. Sessions the user still has open are killed
  * afterwards (best effort), because MySQL lets existing sessions of a dropped user continue.
  */
-export async function dropSiteUser(
-  connection: AdminConnection,
-  account: SiteAccount,
-): Promise<DropSiteUserResult> {
+export async function dropSiteUser(connection: AdminConnection, account: SiteAccount): Promise<DropSiteUserResult> {
   validateAccount(account);
   const existed = await siteUserExists(connection, account);
   if (existed) {

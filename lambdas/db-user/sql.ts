@@ -8,11 +8,7 @@
  * single quotes are doubled.
  */
 import { escapeId } from 'mysql2/promise';
-import {
-  InvalidResourcePropertiesError,
-  InvalidSiteIdentifierError,
-  SecretFormatError,
-} from './errors';
+import { InvalidResourcePropertiesError, InvalidSiteIdentifierError, SecretFormatError } from './errors';
 
 /** Same rule as `SITE_ID_PATTERN` in lib/config/fleet-schema.ts (kept in sync by a test). */
 export const SITE_ID_PATTERN = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){1,23}$/;
@@ -86,11 +82,7 @@ export function deriveSiteNames(siteId: unknown): SiteNames {
  * Checks that schema and user are exactly the names derived from the site id. Anything else is
  * refused, so a template cannot point a site at another site's schema or at a system account.
  */
-export function validateSiteNames(input: {
-  siteId: unknown;
-  schema: unknown;
-  user: unknown;
-}): SiteNames {
+export function validateSiteNames(input: { siteId: unknown; schema: unknown; user: unknown }): SiteNames {
   const names = deriveSiteNames(input.siteId);
   if (input.schema !== names.schema) {
     throw new InvalidSiteIdentifierError(
@@ -161,9 +153,7 @@ export function validatePassword(password: unknown, where: string): string {
     );
   }
   if (!SAFE_LITERAL.test(password)) {
-    throw new SecretFormatError(
-      `${where}: password may only contain printable ASCII characters other than backslash`,
-    );
+    throw new SecretFormatError(`${where}: password may only contain printable ASCII characters other than backslash`);
   }
   return password;
 }
@@ -239,11 +229,7 @@ export function userExistsStatement(account: SiteAccount): SqlStatement {
   };
 }
 
-export function createUserStatement(
-  account: SiteAccount,
-  password: string,
-  options: UserOptions,
-): SqlStatement {
+export function createUserStatement(account: SiteAccount, password: string, options: UserOptions): SqlStatement {
   return {
     label: `CREATE USER ${account.user}`,
     sql: `CREATE USER ${accountSql(account)} IDENTIFIED BY ${sqlString(password)} ${userOptionsSql(options)}`,
@@ -252,11 +238,7 @@ export function createUserStatement(
 }
 
 /** Brings an existing account to the desired password, TLS requirement and connection cap. */
-export function alterUserStatement(
-  account: SiteAccount,
-  password: string,
-  options: UserOptions,
-): SqlStatement {
+export function alterUserStatement(account: SiteAccount, password: string, options: UserOptions): SqlStatement {
   return {
     label: `ALTER USER ${account.user}`,
     sql: `ALTER USER ${accountSql(account)} IDENTIFIED BY ${sqlString(password)} ${userOptionsSql(options)}`,
@@ -339,9 +321,7 @@ export interface ObservedPrivileges {
  */
 export function privilegesMatch(observed: ObservedPrivileges, schema: string): boolean {
   if (observed.other !== 0) return false;
-  if (
-    observed.global.some((row) => row.privilege.toUpperCase() !== 'USAGE' || row.grantable !== 'NO')
-  ) {
+  if (observed.global.some((row) => row.privilege.toUpperCase() !== 'USAGE' || row.grantable !== 'NO')) {
     return false;
   }
   const pattern = schemaGrantPattern(schema);

@@ -18,8 +18,7 @@ export const ECR_REPOSITORY_PATTERN =
   /^(\d{12})\.dkr\.ecr\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com(?:\.cn)?\/([a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)$/;
 const HOSTNAME_PATTERN =
   /^(?:\*\.)?(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-const IAM_PRINCIPAL_PATTERN =
-  /^arn:aws(?:-cn|-us-gov)?:iam::\d{12}:(?:root|user\/[\w+=,.@/-]+|role\/[\w+=,.@/-]+)$/;
+const IAM_PRINCIPAL_PATTERN = /^arn:aws(?:-cn|-us-gov)?:iam::\d{12}:(?:root|user\/[\w+=,.@/-]+|role\/[\w+=,.@/-]+)$/;
 const CIDR_PATTERN = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 
 /** Hard limits that come from AWS, in one place so errors can quote them. */
@@ -123,12 +122,10 @@ const siteSettings = {
 };
 
 export const siteSchema = z.strictObject({
-  id: z
-    .string({ error: 'is required: a short lowercase name such as acme-shop' })
-    .regex(SITE_ID_PATTERN, {
-      error:
-        'must be 2 to 24 characters of lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen (it becomes a DNS label, a stack name and a database user)',
-    }),
+  id: z.string({ error: 'is required: a short lowercase name such as acme-shop' }).regex(SITE_ID_PATTERN, {
+    error:
+      'must be 2 to 24 characters of lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen (it becomes a DNS label, a stack name and a database user)',
+  }),
   cell: z
     .string({ error: 'is required: the cell (load balancer and cluster) this site runs in' })
     .regex(CELL_ID_PATTERN, {
@@ -251,8 +248,7 @@ export const fleetSchema = z.strictObject({
       principals: z
         .array(
           z.string().regex(IAM_PRINCIPAL_PATTERN, {
-            error:
-              'must be an IAM user, role or account-root ARN such as arn:aws:iam::111122223333:role/PlatformTeam',
+            error: 'must be an IAM user, role or account-root ARN such as arn:aws:iam::111122223333:role/PlatformTeam',
           }),
         )
         .min(1, { error: 'needs at least one principal: somebody must be able to run siteops' }),

@@ -32,10 +32,7 @@ export class FleetConfigError extends Error {
   ) {
     super(
       `${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'} in the fleet file; nothing was built.\n${problems
-        .map(
-          (p) =>
-            `  ${file}${p.line ? `:${p.line}:${p.column ?? 1}` : ''}  ${p.path || '(top level)'}: ${p.message}`,
-        )
+        .map((p) => `  ${file}${p.line ? `:${p.line}:${p.column ?? 1}` : ''}  ${p.path || '(top level)'}: ${p.message}`)
         .join('\n')}`,
       options,
     );
@@ -186,10 +183,7 @@ export function parseFleet(text: string, file: string): FleetConfig {
     );
   }
   const raw: unknown = doc.toJS();
-  const locate = (
-    path: readonly PropertyKey[],
-    key?: string,
-  ): { line?: number; column?: number } => {
+  const locate = (path: readonly PropertyKey[], key?: string): { line?: number; column?: number } => {
     let node: unknown = doc.getIn(path as unknown[], true);
     if (key !== undefined && isMap(node)) {
       const pair = node.items.find((item) => (item.key as { value?: unknown })?.value === key);
@@ -226,9 +220,7 @@ export function parseFleet(text: string, file: string): FleetConfig {
     );
   }
   const problems: FleetProblem[] = [];
-  const fleet = resolveFleet(parsed.data, file, (path, message, key) =>
-    problems.push(problem(path, message, key)),
-  );
+  const fleet = resolveFleet(parsed.data, file, (path, message, key) => problems.push(problem(path, message, key)));
   if (problems.length > 0) throw new FleetConfigError(file, problems);
   return fleet as FleetConfig;
 }
@@ -320,11 +312,7 @@ function editDistance(a: string, b: string): number {
     row[0] = i;
     for (let j = 1; j <= b.length; j++) {
       const tmp = row[j] as number;
-      row[j] = Math.min(
-        (row[j] as number) + 1,
-        (row[j - 1] as number) + 1,
-        prev + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
+      row[j] = Math.min((row[j] as number) + 1, (row[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
       prev = tmp;
     }
   }
@@ -333,20 +321,14 @@ function editDistance(a: string, b: string): number {
 
 export function formatPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>(
-    (acc, part) =>
-      typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part),
+    (acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)),
     '',
   );
 }
 
 function resolveFleet(file: FleetFile, source: string, report: Report): FleetConfig | undefined {
   const net = { ...DEFAULTS.network, ...file.network };
-  const layout = networkLayout(
-    net.cidr,
-    net.maxAzs,
-    net.strictSubnetPrefix,
-    file.network?.availabilityZones,
-  );
+  const layout = networkLayout(net.cidr, net.maxAzs, net.strictSubnetPrefix, file.network?.availabilityZones);
   if (layout.availabilityZones && layout.availabilityZones.length !== layout.maxAzs) {
     report(
       ['network', 'availabilityZones'],
@@ -358,10 +340,7 @@ function resolveFleet(file: FleetFile, source: string, report: Report): FleetCon
     file.region &&
     layout.availabilityZones.some((az) => !az.startsWith(file.region as string))
   ) {
-    report(
-      ['network', 'availabilityZones'],
-      `every zone must be in the fleet's region ${file.region}`,
-    );
+    report(['network', 'availabilityZones'], `every zone must be in the fleet's region ${file.region}`);
   }
   const defaults = file.defaults ?? {};
   const cellSize = file.cellSize ?? DEFAULTS.cellSize;
@@ -371,8 +350,7 @@ function resolveFleet(file: FleetFile, source: string, report: Report): FleetCon
     const seen = new Map<string, number>();
     file.cells.forEach((cell, i) => {
       const first = seen.get(cell.id);
-      if (first !== undefined)
-        report(['cells', i, 'id'], `cell "${cell.id}" is already declared at cells[${first}]`);
+      if (first !== undefined) report(['cells', i, 'id'], `cell "${cell.id}" is already declared at cells[${first}]`);
       else seen.set(cell.id, i);
     });
   }
@@ -423,9 +401,7 @@ function resolveFleet(file: FleetFile, source: string, report: Report): FleetCon
   }));
   for (const cell of cells) {
     if (cell.siteIds.length > cellSize) {
-      const overflowAt = file.sites.map((s, i) => ({ s, i })).filter(({ s }) => s.cell === cell.id)[
-        cellSize
-      ];
+      const overflowAt = file.sites.map((s, i) => ({ s, i })).filter(({ s }) => s.cell === cell.id)[cellSize];
       report(
         overflowAt ? ['sites', overflowAt.i, 'cell'] : ['cellSize'],
         `cell "${cell.id}" has ${cell.siteIds.length} sites but cellSize is ${cellSize}; move ${cell.siteIds.length - cellSize} site(s) to another cell (add one under cells) or raise cellSize (at most ${LIMITS.maxSitesPerCell})`,
@@ -439,12 +415,7 @@ function resolveFleet(file: FleetFile, source: string, report: Report): FleetCon
     (s) => `${s.cell}/${s.listenerPriority}`,
     'listenerPriority',
     (s) => `listener priority ${s.listenerPriority} in cell "${s.cell}"`,
-    new Map(
-      cells.map((c) => [
-        c.id,
-        new Set(sites.filter((s) => s.cell === c.id).map((s) => s.listenerPriority)),
-      ]),
-    ),
+    new Map(cells.map((c) => [c.id, new Set(sites.filter((s) => s.cell === c.id).map((s) => s.listenerPriority))])),
     (s) => s.cell,
     1,
     LIMITS.maxListenerPriority,
@@ -512,15 +483,8 @@ function resolveSite(
   const memory = entry.memory ?? defaults.memory ?? d.memory;
   if (!isFargateSize(cpu, memory)) {
     const where =
-      entry.memory !== undefined
-        ? at('memory')
-        : entry.cpu !== undefined
-          ? at('cpu')
-          : ['defaults', 'memory'];
-    fail(
-      where,
-      `cpu ${cpu} with memory ${memory} is not a size Fargate offers: ${describeFargateMemory(cpu)}`,
-    );
+      entry.memory !== undefined ? at('memory') : entry.cpu !== undefined ? at('cpu') : ['defaults', 'memory'];
+    fail(where, `cpu ${cpu} with memory ${memory} is not a size Fargate offers: ${describeFargateMemory(cpu)}`);
   }
   const isolation = entry.isolation ?? defaults.isolation ?? d.isolation;
   let cidrs: string[] | undefined;
@@ -539,10 +503,7 @@ function resolveSite(
       cidrs = strictSubnetCidrs(layout, entry.subnetSlot);
     }
   } else if (entry.subnetSlot !== undefined) {
-    fail(
-      at('subnetSlot'),
-      'only strict sites have their own subnets; remove subnetSlot or set isolation: strict',
-    );
+    fail(at('subnetSlot'), 'only strict sites have their own subnets; remove subnetSlot or set isolation: strict');
   }
   const repoMatch = ECR_REPOSITORY_PATTERN.exec(entry.image.repository);
   if (!ok || !repoMatch) return undefined;
@@ -569,10 +530,8 @@ function resolveSite(
     response,
     alarms,
     healthCheckPath: entry.healthCheckPath ?? defaults.healthCheckPath ?? d.healthCheckPath,
-    listenerPriority:
-      entry.listenerPriority ?? stableSlot(entry.id, 'listener', 1, LIMITS.maxListenerPriority),
-    uploadsPosixId:
-      entry.uploadsPosixId ?? stableSlot(entry.id, 'posix', LIMITS.minPosixId, LIMITS.maxPosixId),
+    listenerPriority: entry.listenerPriority ?? stableSlot(entry.id, 'listener', 1, LIMITS.maxListenerPriority),
+    uploadsPosixId: entry.uploadsPosixId ?? stableSlot(entry.id, 'posix', LIMITS.minPosixId, LIMITS.maxPosixId),
     strictSubnetCidrs: cidrs,
     database: databaseNames(entry.id),
   };

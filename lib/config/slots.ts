@@ -23,11 +23,7 @@ export function stableSlot(key: string, salt: string, min: number, max: number):
 }
 
 /** The smallest value in [min, max] not in `taken`, for error messages that suggest a fix. */
-export function firstFree(
-  taken: ReadonlySet<number>,
-  min: number,
-  max: number,
-): number | undefined {
+export function firstFree(taken: ReadonlySet<number>, min: number, max: number): number | undefined {
   for (let v = min; v <= max; v++) if (!taken.has(v)) return v;
   return undefined;
 }

@@ -9,7 +9,5 @@ import type { FleetConfig } from '../config/load-fleet';
  */
 export function fleetAvailabilityZones(stack: Stack, fleet: FleetConfig): string[] {
   if (fleet.network.availabilityZones) return [...fleet.network.availabilityZones];
-  return Array.from({ length: fleet.network.maxAzs }, (_, i) =>
-    Fn.select(i, Fn.getAzs(stack.region)),
-  );
+  return Array.from({ length: fleet.network.maxAzs }, (_, i) => Fn.select(i, Fn.getAzs(stack.region)));
 }

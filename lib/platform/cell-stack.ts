@@ -48,11 +48,7 @@ export class CellStack extends Stack {
     });
     const web = cell.certificateArn ? [80, 443] : [80];
     for (const port of web) {
-      this.loadBalancerSecurityGroup.addIngressRule(
-        ec2.Peer.anyIpv4(),
-        ec2.Port.tcp(port),
-        `Web traffic on ${port}`,
-      );
+      this.loadBalancerSecurityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(port), `Web traffic on ${port}`);
     }
     this.loadBalancerSecurityGroup.addEgressRule(
       ec2.Peer.prefixList(props.appSubnets.prefixListId),
@@ -62,8 +58,7 @@ export class CellStack extends Stack {
     tagComponent(this.loadBalancerSecurityGroup, Component.loadBalancerSecurityGroup);
     Validations.of(this.loadBalancerSecurityGroup).acknowledge({
       id: 'AwsSolutions-EC23',
-      reason:
-        'An internet-facing load balancer for public websites must accept HTTP/HTTPS from anywhere.',
+      reason: 'An internet-facing load balancer for public websites must accept HTTP/HTTPS from anywhere.',
     });
 
     this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {

@@ -1,13 +1,5 @@
 import * as path from 'node:path';
-import {
-  ArnFormat,
-  CfnOutput,
-  Duration,
-  RemovalPolicy,
-  Stack,
-  type StackProps,
-  Validations,
-} from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as efs from 'aws-cdk-lib/aws-efs';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -18,12 +10,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import type { FleetConfig } from '../config/load-fleet';
-import {
-  PlatformExport,
-  type PlatformExportKey,
-  platformExportName,
-  siteSecretNamePrefix,
-} from '../shared/contract';
+import { PlatformExport, type PlatformExportKey, platformExportName, siteSecretNamePrefix } from '../shared/contract';
 import { lambdaBundling } from '../shared/lambda-defaults';
 import { acknowledge, LAMBDA_BASIC_EXECUTION, LAMBDA_VPC_EXECUTION, nagArn } from '../shared/nag';
 import { Component, TAG_COMPONENT, TAG_ENV, tagComponent } from '../shared/tags';
@@ -60,14 +47,9 @@ export class DataStack extends Stack {
     this.databaseSecurityGroup = new ec2.SecurityGroup(this, 'DatabaseSecurityGroup', {
       vpc,
       allowAllOutbound: false,
-      description:
-        'Bulkhead database: MySQL from app subnets only; per-site isolation is per database user',
+      description: 'Bulkhead database: MySQL from app subnets only; per-site isolation is per database user',
     });
-    this.databaseSecurityGroup.addIngressRule(
-      fromApps,
-      ec2.Port.tcp(3306),
-      'MySQL from app subnets',
-    );
+    this.databaseSecurityGroup.addIngressRule(fromApps, ec2.Port.tcp(3306), 'MySQL from app subnets');
     tagComponent(this.databaseSecurityGroup, Component.databaseSecurityGroup);
 
     const parameterGroup = new rds.ParameterGroup(this, 'DatabaseParameters', {
@@ -185,11 +167,7 @@ export class DataStack extends Stack {
     );
     tagComponent(this.uploads, Component.uploadsFileSystem);
 
-    this.databaseUserProvider = this.databaseUserProviderFor(
-      fleet,
-      vpc,
-      props.endpointSecurityGroup,
-    );
+    this.databaseUserProvider = this.databaseUserProviderFor(fleet, vpc, props.endpointSecurityGroup);
 
     const exports: Partial<Record<PlatformExportKey, string>> = {
       databaseSecurityGroupId: this.databaseSecurityGroup.securityGroupId,
@@ -223,8 +201,7 @@ export class DataStack extends Stack {
     const securityGroup = new ec2.SecurityGroup(this, 'DatabaseUserProviderSecurityGroup', {
       vpc,
       allowAllOutbound: false,
-      description:
-        'Bulkhead database-user provider: MySQL to the cluster and HTTPS to the Secrets Manager endpoint',
+      description: 'Bulkhead database-user provider: MySQL to the cluster and HTTPS to the Secrets Manager endpoint',
     });
     securityGroup.addEgressRule(
       ec2.Peer.securityGroupId(this.databaseSecurityGroup.securityGroupId),
@@ -243,8 +220,7 @@ export class DataStack extends Stack {
     });
     tagComponent(logGroup, Component.databaseUserProvider);
     const handler = new nodejs.NodejsFunction(this, 'DatabaseUserFunction', {
-      description:
-        'Bulkhead: creates, updates and drops per-site database users (schemas are never dropped)',
+      description: 'Bulkhead: creates, updates and drops per-site database users (schemas are never dropped)',
       entry: path.join(__dirname, '../../lambdas/db-user/index.ts'),
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,

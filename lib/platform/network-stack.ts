@@ -1,11 +1,4 @@
-import {
-  CfnOutput,
-  Duration,
-  RemovalPolicy,
-  Stack,
-  type StackProps,
-  Validations,
-} from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -78,8 +71,7 @@ export class NetworkStack extends Stack {
     tagComponent(this.vpc, Component.network);
     Validations.of(this.vpc).acknowledge({
       id: 'AwsSolutions-VPC7',
-      reason:
-        'Flow logs are attached below as a separate FlowLog resource to a retained log group.',
+      reason: 'Flow logs are attached below as a separate FlowLog resource to a retained log group.',
     });
     const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
       retention: logs.RetentionDays.ONE_YEAR,
@@ -117,11 +109,7 @@ export class NetworkStack extends Stack {
     const endpoints: [string, ec2.InterfaceVpcEndpointAwsService, ec2.SecurityGroup][] = [
       ['EcrApi', ec2.InterfaceVpcEndpointAwsService.ECR, this.endpointSecurityGroup],
       ['EcrDocker', ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER, this.endpointSecurityGroup],
-      [
-        'SecretsManager',
-        ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
-        this.endpointSecurityGroup,
-      ],
+      ['SecretsManager', ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER, this.endpointSecurityGroup],
       ['Logs', ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS, this.logsEndpointSecurityGroup],
     ];
     for (const [name, service, securityGroup] of endpoints) {
@@ -152,9 +140,7 @@ export class NetworkStack extends Stack {
       versioned: true,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       removalPolicy: RemovalPolicy.RETAIN,
-      lifecycleRules: [
-        { expiration: Duration.days(400), noncurrentVersionExpiration: Duration.days(30) },
-      ],
+      lifecycleRules: [{ expiration: Duration.days(400), noncurrentVersionExpiration: Duration.days(30) }],
     });
     tagComponent(this.accessLogs, Component.accessLogs);
     Validations.of(this.accessLogs).acknowledge({
@@ -169,9 +155,7 @@ export class NetworkStack extends Stack {
       vpcId: this.vpc.vpcId,
       vpcCidr: this.vpc.vpcCidrBlock,
       isolatedSubnetIds: this.vpc.isolatedSubnets.map((s) => s.subnetId).join(','),
-      isolatedRouteTableIds: this.vpc.isolatedSubnets
-        .map((s) => s.routeTable.routeTableId)
-        .join(','),
+      isolatedRouteTableIds: this.vpc.isolatedSubnets.map((s) => s.routeTable.routeTableId).join(','),
       endpointSecurityGroupId: this.endpointSecurityGroup.securityGroupId,
       logsEndpointSecurityGroupId: this.logsEndpointSecurityGroup.securityGroupId,
       s3PrefixListId: s3PrefixList,
@@ -180,9 +164,7 @@ export class NetworkStack extends Stack {
     };
     if (fleet.needsInternet) {
       exports.egressSubnetIds = this.vpc.privateSubnets.map((s) => s.subnetId).join(',');
-      exports.egressRouteTableIds = this.vpc.privateSubnets
-        .map((s) => s.routeTable.routeTableId)
-        .join(',');
+      exports.egressRouteTableIds = this.vpc.privateSubnets.map((s) => s.routeTable.routeTableId).join(',');
     }
     for (const [key, value] of Object.entries(exports) as [PlatformExportKey, string][]) {
       new CfnOutput(this, `Export-${PlatformExport[key]}`, {
@@ -197,11 +179,7 @@ export class NetworkStack extends Stack {
     return this.fleetAzs;
   }
 
-  private endpointGroup(
-    id: string,
-    description: string,
-    component: (typeof Component)[keyof typeof Component],
-  ) {
+  private endpointGroup(id: string, description: string, component: (typeof Component)[keyof typeof Component]) {
     const group = new ec2.SecurityGroup(this, id, {
       vpc: this.vpc,
       description,

@@ -32,9 +32,7 @@ interface Template {
 }
 
 /** Reads every stack of a cloud assembly directory. */
-export function readAssembly(
-  outdir: string,
-): { name: string; template: Template; bytes: number }[] {
+export function readAssembly(outdir: string): { name: string; template: Template; bytes: number }[] {
   const manifest = JSON.parse(readFileSync(path.join(outdir, 'manifest.json'), 'utf8')) as Manifest;
   return Object.entries(manifest.artifacts)
     .filter(([, a]) => a.type === 'aws:cloudformation:stack' && a.properties?.templateFile)
@@ -67,26 +65,20 @@ export function summarizeAssembly(outdir: string): {
   const sites: SiteSummary[] = [];
   for (const { name, template } of stacks) {
     const resources = Object.values(template.Resources);
-    const group = resources.find(
-      (r) => r.Type === 'AWS::EC2::SecurityGroup' && tag(r.Properties, TAG_SITE),
-    );
+    const group = resources.find((r) => r.Type === 'AWS::EC2::SecurityGroup' && tag(r.Properties, TAG_SITE));
     const site = tag(group?.Properties, TAG_SITE);
     if (!site || !group) continue;
     const taskDefinition = resources.find((r) => r.Type === 'AWS::ECS::TaskDefinition')?.Properties;
     const accessPoint = resources.find((r) => r.Type === 'AWS::EFS::AccessPoint')?.Properties as
-      | { PosixUser?: { Uid?: string } }
-      | undefined;
-    const inline = (key: string) =>
-      ((group.Properties?.[key] as unknown[] | undefined) ?? []).length;
+      { PosixUser?: { Uid?: string } } | undefined;
+    const inline = (key: string) => ((group.Properties?.[key] as unknown[] | undefined) ?? []).length;
     const egress =
-      inline('SecurityGroupEgress') +
-      resources.filter((r) => r.Type === 'AWS::EC2::SecurityGroupEgress').length;
+      inline('SecurityGroupEgress') + resources.filter((r) => r.Type === 'AWS::EC2::SecurityGroupEgress').length;
     const ingress =
-      inline('SecurityGroupIngress') +
-      resources.filter((r) => r.Type === 'AWS::EC2::SecurityGroupIngress').length;
-    const openEgress = (
-      (group.Properties?.SecurityGroupEgress as { CidrIp?: string }[] | undefined) ?? []
-    ).some((r) => r.CidrIp === '0.0.0.0/0');
+      inline('SecurityGroupIngress') + resources.filter((r) => r.Type === 'AWS::EC2::SecurityGroupIngress').length;
+    const openEgress = ((group.Properties?.SecurityGroupEgress as { CidrIp?: string }[] | undefined) ?? []).some(
+      (r) => r.CidrIp === '0.0.0.0/0',
+    );
     sites.push({
       site,
       stack: name,
@@ -112,10 +104,7 @@ export function summarizeAssembly(outdir: string): {
 }
 
 /** A plain-text table, columns padded to their widest cell. */
-export function formatTable(
-  header: readonly string[],
-  rows: readonly (readonly string[])[],
-): string {
+export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]) =>
     cells

@@ -55,11 +55,7 @@ export function importCell(environment: string, cell: string, key: CellExportKey
 }
 
 /** Imports a comma-joined list export as `count` tokens. */
-export function importPlatformList(
-  environment: string,
-  key: PlatformExportKey,
-  count: number,
-): string[] {
+export function importPlatformList(environment: string, key: PlatformExportKey, count: number): string[] {
   return Fn.split(',', importPlatform(environment, key), count);
 }
 
@@ -72,11 +68,7 @@ export const StackName = {
 };
 
 /** Naming contract for per-site alarms: the response plane may also read the site from it. */
-export function siteAlarmName(
-  environment: string,
-  siteId: string,
-  kind: 'error-rate' | 'egress',
-): string {
+export function siteAlarmName(environment: string, siteId: string, kind: 'error-rate' | 'egress'): string {
   return `bulkhead-${environment}-${siteId}-${kind}`;
 }
 

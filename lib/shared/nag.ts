@@ -7,8 +7,7 @@ import type { IConstruct } from 'constructs';
  */
 export function nagArn(scope: IConstruct, service: string, resource: string): string {
   const stack = Stack.of(scope);
-  const part = (value: string, pseudo: string) =>
-    Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value;
+  const part = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
   return `arn:${part(stack.partition, 'Partition')}:${service}:${part(stack.region, 'Region')}:${part(stack.account, 'AccountId')}:${resource}`;
 }
 

@@ -45,11 +45,7 @@ export function compartmentPlatformFromExports(
   const azCount = fleet.network.maxAzs;
   const availabilityZones = fleetAvailabilityZones(stack, fleet);
   const tier = site.internetEgress ? 'egress' : 'isolated';
-  const subnetIds = importPlatformList(
-    env,
-    tier === 'egress' ? 'egressSubnetIds' : 'isolatedSubnetIds',
-    azCount,
-  );
+  const subnetIds = importPlatformList(env, tier === 'egress' ? 'egressSubnetIds' : 'isolatedSubnetIds', azCount);
   const routeTableIds = importPlatformList(
     env,
     tier === 'egress' ? 'egressRouteTableIds' : 'isolatedRouteTableIds',
@@ -69,10 +65,7 @@ export function compartmentPlatformFromExports(
     'LoadBalancerSecurityGroup',
     importCell(env, site.cell, 'loadBalancerSecurityGroupId'),
   );
-  const uploadsSecurityGroup = group(
-    'UploadsSecurityGroup',
-    importPlatform(env, 'uploadsSecurityGroupId'),
-  );
+  const uploadsSecurityGroup = group('UploadsSecurityGroup', importPlatform(env, 'uploadsSecurityGroupId'));
   return {
     vpc,
     serviceSubnets: subnetIds.map((subnetId, i) =>
@@ -96,18 +89,9 @@ export function compartmentPlatformFromExports(
     }),
     loadBalancerSecurityGroup,
     loadBalancerFullName: importCell(env, site.cell, 'loadBalancerFullName'),
-    databaseSecurityGroup: group(
-      'DatabaseSecurityGroup',
-      importPlatform(env, 'databaseSecurityGroupId'),
-    ),
-    endpointSecurityGroup: group(
-      'EndpointSecurityGroup',
-      importPlatform(env, 'endpointSecurityGroupId'),
-    ),
-    logsEndpointSecurityGroup: group(
-      'LogsEndpointSecurityGroup',
-      importPlatform(env, 'logsEndpointSecurityGroupId'),
-    ),
+    databaseSecurityGroup: group('DatabaseSecurityGroup', importPlatform(env, 'databaseSecurityGroupId')),
+    endpointSecurityGroup: group('EndpointSecurityGroup', importPlatform(env, 'endpointSecurityGroupId')),
+    logsEndpointSecurityGroup: group('LogsEndpointSecurityGroup', importPlatform(env, 'logsEndpointSecurityGroupId')),
     uploadsSecurityGroup,
     uploads: efs.FileSystem.fromFileSystemAttributes(scope, 'Uploads', {
       fileSystemArn: importPlatform(env, 'uploadsFileSystemArn'),

@@ -87,20 +87,11 @@ export class SiteCompartment extends Construct {
       [platform.uploadsSecurityGroup, ec2.Port.tcp(2049), 'NFS (own access point)'],
       [platform.endpointSecurityGroup, ec2.Port.tcp(443), 'ECR and Secrets Manager endpoints'],
       [platform.logsEndpointSecurityGroup, ec2.Port.tcp(443), 'CloudWatch Logs endpoint'],
-      [
-        ec2.Peer.prefixList(platform.s3PrefixListId),
-        ec2.Port.tcp(443),
-        'S3 gateway endpoint (ECR image layers)',
-      ],
+      [ec2.Peer.prefixList(platform.s3PrefixListId), ec2.Port.tcp(443), 'S3 gateway endpoint (ECR image layers)'],
     ];
     if (site.internetEgress)
-      egress.push([
-        ec2.Peer.anyIpv4(),
-        ec2.Port.tcp(443),
-        'HTTPS to the internet (site config: internetEgress)',
-      ]);
-    for (const [peer, port, description] of egress)
-      this.securityGroup.addEgressRule(peer, port, description);
+      egress.push([ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to the internet (site config: internetEgress)']);
+    for (const [peer, port, description] of egress) this.securityGroup.addEgressRule(peer, port, description);
     tagComponent(this.securityGroup, Component.siteSecurityGroup);
 
     let serviceSubnets = platform.serviceSubnets;
@@ -353,11 +344,7 @@ export class SiteCompartment extends Construct {
     return { subnets, networkAcl };
   }
 
-  private createAlarms(
-    environment: string,
-    site: SiteConfig,
-    platform: CompartmentPlatform,
-  ): cloudwatch.Alarm[] {
+  private createAlarms(environment: string, site: SiteConfig, platform: CompartmentPlatform): cloudwatch.Alarm[] {
     const lbDimensions = {
       LoadBalancer: platform.loadBalancerFullName,
       TargetGroup: this.targetGroup.targetGroupFullName,

@@ -27,8 +27,7 @@ function refuse(mutate: (fleet: ReturnType<typeof example>) => void): FleetConfi
   return problemsOf(stringify(fleet));
 }
 
-const site = (fleet: ReturnType<typeof example>, i: number) =>
-  fleet.sites[i] as Record<string, unknown>;
+const site = (fleet: ReturnType<typeof example>, i: number) => fleet.sites[i] as Record<string, unknown>;
 
 describe('the example fleet', () => {
   it('loads with four sites in two cells, one strict', () => {
@@ -41,9 +40,7 @@ describe('the example fleet', () => {
       ['blue', ['acme-shop', 'bakery']],
       ['green', ['clinic', 'dentist']],
     ]);
-    expect(fleet.sites.filter((s) => s.isolation === 'strict').map((s) => s.id)).toEqual([
-      'clinic',
-    ]);
+    expect(fleet.sites.filter((s) => s.isolation === 'strict').map((s) => s.id)).toEqual(['clinic']);
     expect(fleet.needsInternet).toBe(true);
   });
 
@@ -140,11 +137,7 @@ describe('a bad fleet file is refused whole, naming the file, the path and the f
     });
 
     // Assess
-    expect(error.problems.map((p) => p.path).sort()).toEqual([
-      'colour',
-      'operators.mfa',
-      'sites[0].image.tag',
-    ]);
+    expect(error.problems.map((p) => p.path).sort()).toEqual(['colour', 'operators.mfa', 'sites[0].image.tag']);
   });
 
   it('refuses duplicate site ids', () => {
@@ -326,10 +319,7 @@ describe('a bad fleet file is refused whole, naming the file, the path and the f
       delete site(f, 2).subnetSlot;
       site(f, 3).subnetSlot = 4;
     });
-    expect(error.problems.map((p) => p.path)).toEqual([
-      'sites[2].isolation',
-      'sites[3].subnetSlot',
-    ]);
+    expect(error.problems.map((p) => p.path)).toEqual(['sites[2].isolation', 'sites[3].subnetSlot']);
   });
 
   it('refuses two strict sites in one subnet slot and names a free one', () => {
@@ -362,9 +352,7 @@ describe('a bad fleet file is refused whole, naming the file, the path and the f
       site(f, 0).uploadsPosixId = 20000;
       site(f, 3).uploadsPosixId = 20000;
     });
-    expect(error.problems[0]?.message).toContain(
-      'uploads POSIX id 20000 is shared by sites "acme-shop" and "dentist"',
-    );
+    expect(error.problems[0]?.message).toContain('uploads POSIX id 20000 is shared by sites "acme-shop" and "dentist"');
   });
 
   it('refuses a response policy or threshold it does not know', () => {
@@ -384,21 +372,12 @@ describe('a bad fleet file is refused whole, naming the file, the path and the f
         message: expect.stringContaining('operators.principals'),
       }),
     ]);
-    expect(refuse((f) => (f.operators = { principals: ['bob'] })).problems[0]?.path).toBe(
-      'operators.principals[0]',
-    );
+    expect(refuse((f) => (f.operators = { principals: ['bob'] })).problems[0]?.path).toBe('operators.principals[0]');
   });
 
   it('refuses more domains than one load balancer rule takes', () => {
     const error = refuse((f) => {
-      site(f, 0).domains = [
-        'a.example',
-        'b.example',
-        'c.example',
-        'd.example',
-        'e.example',
-        'f.example',
-      ];
+      site(f, 0).domains = ['a.example', 'b.example', 'c.example', 'd.example', 'e.example', 'f.example'];
     });
     expect(error.problems[0]).toMatchObject({ path: 'sites[0].domains' });
   });
@@ -410,22 +389,16 @@ describe('a bad fleet file is refused whole, naming the file, the path and the f
   });
 
   it('reports a YAML key given twice', () => {
-    const error = problemsOf(
-      exampleText.replace('environment: example', 'environment: example\nenvironment: prod'),
-    );
+    const error = problemsOf(exampleText.replace('environment: example', 'environment: example\nenvironment: prod'));
     expect(error.problems[0]?.message).toMatch(/not valid YAML: .*unique/i);
   });
 
   it('reports a file that is not a mapping', () => {
-    expect(problemsOf('- just\n- a list\n').problems[0]?.message).toContain(
-      'must be a YAML mapping',
-    );
+    expect(problemsOf('- just\n- a list\n').problems[0]?.message).toContain('must be a YAML mapping');
   });
 
   it('reports a missing file with what to pass instead', () => {
-    expect(() => loadFleetFile('config/no-such-env.yaml')).toThrow(
-      /cannot read the fleet file.*-c env=<name>/,
-    );
+    expect(() => loadFleetFile('config/no-such-env.yaml')).toThrow(/cannot read the fleet file.*-c env=<name>/);
   });
 
   it('lists every problem at once', () => {
@@ -434,20 +407,12 @@ describe('a bad fleet file is refused whole, naming the file, the path and the f
       (site(f, 1).image as Record<string, unknown>).digest = 'v1';
       delete site(f, 2).contact;
     });
-    expect(error.problems.map((p) => p.path)).toEqual([
-      'sites[0].id',
-      'sites[1].image.digest',
-      'sites[2].contact',
-    ]);
+    expect(error.problems.map((p) => p.path)).toEqual(['sites[0].id', 'sites[1].image.digest', 'sites[2].contact']);
   });
 
   it('refuses pinned availability zones that do not match maxAzs or the region', () => {
     const error = refuse((f) => {
-      (f.network as Record<string, unknown>).availabilityZones = [
-        'eu-west-1a',
-        'us-east-1b',
-        'eu-west-1c',
-      ];
+      (f.network as Record<string, unknown>).availabilityZones = ['eu-west-1a', 'us-east-1b', 'eu-west-1c'];
     });
     expect(error.problems.map((p) => p.message)).toEqual([
       expect.stringContaining('lists 3 zones but maxAzs is 2'),

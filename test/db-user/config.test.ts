@@ -11,17 +11,9 @@ import { readConfig } from '../../lambdas/db-user/config';
 import { ConfigurationError, DatabaseUserError } from '../../lambdas/db-user/errors';
 import { connectionOptions, testSiteLogin } from '../../lambdas/db-user/site-user';
 import { deriveSiteNames } from '../../lambdas/db-user/sql';
-import {
-  accountExists,
-  connectRoot,
-  createTestAdmin,
-  MARIADB,
-  randomPassword,
-  uniqueSiteId,
-} from '../support/mariadb';
+import { accountExists, connectRoot, createTestAdmin, MARIADB, randomPassword, uniqueSiteId } from '../support/mariadb';
 
-const ADMIN_SECRET_ARN =
-  'arn:aws:secretsmanager:eu-west-1:123456789012:secret:bulkhead/admin-AbCdEf';
+const ADMIN_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:bulkhead/admin-AbCdEf';
 const baseEnv = { DB_HOST: '127.0.0.1', DB_ADMIN_SECRET_ARN: ADMIN_SECRET_ARN };
 
 afterEach(() => {
@@ -99,9 +91,7 @@ describe('TLS', () => {
 
   it('never falls back to plain text: a TLS login to a server without TLS fails instead of answering', async () => {
     // Act
-    const error = await testSiteLogin(MARIADB.host, MARIADB.port, 'root', '', true).catch(
-      (e: unknown) => e,
-    );
+    const error = await testSiteLogin(MARIADB.host, MARIADB.port, 'root', '', true).catch((e: unknown) => e);
 
     // Assess
     expect(error).toBeInstanceOf(DatabaseUserError);

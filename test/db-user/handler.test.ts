@@ -44,7 +44,7 @@ const SERVICE_TOKEN = `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:bulkhead-db-
 const secretStore = new Map<string, string>();
 const secretsManager = mockClient(SecretsManagerClient);
 
-let handler: typeof import('../../lambdas/db-user/index')['handler'];
+let handler: (typeof import('../../lambdas/db-user/index'))['handler'];
 let root: Connection;
 let testAdmin: TestAdmin;
 const created: SiteNames[] = [];
@@ -269,10 +269,7 @@ describe('Create', () => {
   it('refuses a site secret whose username is not the site user', async () => {
     // Prepare
     const site = newSite();
-    secretStore.set(
-      site.secretArn,
-      JSON.stringify({ username: testAdmin.user, password: randomPassword() }),
-    );
+    secretStore.set(site.secretArn, JSON.stringify({ username: testAdmin.user, password: randomPassword() }));
 
     // Act
     const attempt = invoke(createEvent(propertiesOf(site)));
@@ -287,9 +284,7 @@ describe('Create', () => {
     const site = newSite();
 
     // Act
-    const attempt = invoke(
-      createEvent(propertiesOf(site, { MaxConnections: '40 WITH GRANT OPTION' })),
-    );
+    const attempt = invoke(createEvent(propertiesOf(site, { MaxConnections: '40 WITH GRANT OPTION' })));
 
     // Assess
     await expect(attempt).rejects.toMatchObject({ name: 'InvalidResourcePropertiesError' });
@@ -332,35 +327,32 @@ describe('hostile identifiers', () => {
     { label: 'user with backtick', properties: (t) => ({ SiteId: t, User: `site_${t}\`` }) },
   ];
 
-  it.each(cases)(
-    'refuses $label before reading a secret or running SQL',
-    async ({ properties }) => {
-      // Prepare
-      const token = `h${randomToken(7)}`;
-      const given = properties(token);
-      const naive = given.SiteId.replaceAll('-', '_');
-      const event = createEvent({
-        ServiceToken: SERVICE_TOKEN,
-        SiteId: given.SiteId,
-        Schema: given.Schema ?? `wp_${naive}`,
-        User: given.User ?? `site_${naive}`,
-        SecretArn: secretArnOf(token),
-        MaxConnections: '40',
-      });
+  it.each(cases)('refuses $label before reading a secret or running SQL', async ({ properties }) => {
+    // Prepare
+    const token = `h${randomToken(7)}`;
+    const given = properties(token);
+    const naive = given.SiteId.replaceAll('-', '_');
+    const event = createEvent({
+      ServiceToken: SERVICE_TOKEN,
+      SiteId: given.SiteId,
+      Schema: given.Schema ?? `wp_${naive}`,
+      User: given.User ?? `site_${naive}`,
+      SecretArn: secretArnOf(token),
+      MaxConnections: '40',
+    });
 
-      // Act
-      const error = await invoke(event).catch((e: unknown) => e);
+    // Act
+    const error = await invoke(event).catch((e: unknown) => e);
 
-      // Assess
-      expect(error).toMatchObject({
-        name: 'InvalidSiteIdentifierError',
-        message: expect.stringMatching(/SiteId|Schema|User/),
-      });
-      expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(0);
-      expect(await namesContaining(root, token)).toEqual({ users: [], schemas: [] });
-      expect(await schemaExists(root, 'mysql')).toBe(true);
-    },
-  );
+    // Assess
+    expect(error).toMatchObject({
+      name: 'InvalidSiteIdentifierError',
+      message: expect.stringMatching(/SiteId|Schema|User/),
+    });
+    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+    expect(await namesContaining(root, token)).toEqual({ users: [], schemas: [] });
+    expect(await schemaExists(root, 'mysql')).toBe(true);
+  });
 });
 
 describe('Update', () => {
@@ -395,13 +387,7 @@ describe('Update', () => {
     const { PhysicalResourceId } = await invoke(createEvent(propertiesOf(site)));
 
     // Act
-    await invoke(
-      updateEvent(
-        PhysicalResourceId,
-        propertiesOf(site, { MaxConnections: '7' }),
-        propertiesOf(site),
-      ),
-    );
+    await invoke(updateEvent(PhysicalResourceId, propertiesOf(site, { MaxConnections: '7' }), propertiesOf(site)));
 
     // Assess
     expect((await showGrants(root, site.names.user))[0]).toContain('WITH MAX_USER_CONNECTIONS 7');
@@ -414,9 +400,7 @@ describe('Update', () => {
     const { PhysicalResourceId: oldId } = await invoke(createEvent(propertiesOf(oldSite)));
 
     // Act
-    const response = await invoke(
-      updateEvent(oldId, propertiesOf(newSiteId), propertiesOf(oldSite)),
-    );
+    const response = await invoke(updateEvent(oldId, propertiesOf(newSiteId), propertiesOf(oldSite)));
     const bothAfterUpdate = [
       await accountExists(root, oldSite.names.user),
       await accountExists(root, newSiteId.names.user),
@@ -457,9 +441,7 @@ describe('Delete', () => {
       code: 'ER_ACCESS_DENIED_ERROR',
     });
     expect(await accountExists(root, site.names.user)).toBe(false);
-    const [rows] = await root.query(
-      `SELECT id, title FROM \`${site.names.schema}\`.wp_posts ORDER BY id`,
-    );
+    const [rows] = await root.query(`SELECT id, title FROM \`${site.names.schema}\`.wp_posts ORDER BY id`);
     expect(rows).toEqual([
       { id: 1, title: 'first' },
       { id: 2, title: 'second' },
@@ -471,9 +453,7 @@ describe('Delete', () => {
     const site = newSite();
 
     // Act
-    const response = await invoke(
-      deleteEvent(`bulkhead-db-user:${site.names.user}`, propertiesOf(site)),
-    );
+    const response = await invoke(deleteEvent(`bulkhead-db-user:${site.names.user}`, propertiesOf(site)));
 
     // Assess
     expect(response.PhysicalResourceId).toBe(`bulkhead-db-user:${site.names.user}`);
@@ -499,9 +479,7 @@ describe('Delete', () => {
 
   it('refuses a physical id that names something other than a site user', async () => {
     // Act
-    const attempt = invoke(
-      deleteEvent(`bulkhead-db-user:${testAdmin.user}`, { SiteId: 'x', Schema: 'x', User: 'x' }),
-    );
+    const attempt = invoke(deleteEvent(`bulkhead-db-user:${testAdmin.user}`, { SiteId: 'x', Schema: 'x', User: 'x' }));
 
     // Assess
     await expect(attempt).rejects.toMatchObject({ name: 'InvalidSiteIdentifierError' });
@@ -531,10 +509,7 @@ describe('logging', () => {
     ).catch((e: unknown) => e);
     // Failure: the admin secret holds a wrong password, so the admin login is denied.
     const goodAdminSecret = secretStore.get(ADMIN_SECRET_ARN) ?? '';
-    secretStore.set(
-      ADMIN_SECRET_ARN,
-      JSON.stringify({ username: testAdmin.user, password: wrongAdminPassword }),
-    );
+    secretStore.set(ADMIN_SECRET_ARN, JSON.stringify({ username: testAdmin.user, password: wrongAdminPassword }));
     const denied = await invoke(deleteEvent(physicalId, properties)).catch((e: unknown) => e);
     secretStore.set(ADMIN_SECRET_ARN, goodAdminSecret);
     await invoke(deleteEvent(physicalId, properties));
@@ -546,13 +521,7 @@ describe('logging', () => {
     expect(denied).toMatchObject({ name: 'DatabaseUserError' });
     expect(logged).toContain(site.names.siteId);
     expect(logged).toContain('database user request failed');
-    for (const secret of [
-      firstPassword,
-      unsafePassword,
-      wrongAdminPassword,
-      testAdmin.password,
-      secondPassword,
-    ]) {
+    for (const secret of [firstPassword, unsafePassword, wrongAdminPassword, testAdmin.password, secondPassword]) {
       expect(logged).not.toContain(secret);
       expect(errors).not.toContain(secret);
     }

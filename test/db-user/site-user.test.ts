@@ -128,10 +128,10 @@ describe('ensureSiteUser', () => {
 
     // Act
     const third = await tryLogin(site.names.user, site.password);
-    const [rows] = await root.query(
-      'SELECT max_user_connections AS cap FROM mysql.user WHERE User = ? AND Host = ?',
-      [site.names.user, '%'],
-    );
+    const [rows] = await root.query('SELECT max_user_connections AS cap FROM mysql.user WHERE User = ? AND Host = ?', [
+      site.names.user,
+      '%',
+    ]);
 
     // Assess
     expect(third).toEqual({ ok: false, code: 'ER_USER_LIMIT_REACHED' });
@@ -144,16 +144,8 @@ describe('ensureSiteUser', () => {
     const site = await provisionSite(uniqueSiteId(), { requireTls: true });
 
     // Act
-    const [rows] = await root.query('SELECT ssl_type AS sslType FROM mysql.user WHERE User = ?', [
-      site.names.user,
-    ]);
-    const plainLogin = await testSiteLogin(
-      MARIADB.host,
-      MARIADB.port,
-      site.names.user,
-      site.password,
-      false,
-    );
+    const [rows] = await root.query('SELECT ssl_type AS sslType FROM mysql.user WHERE User = ?', [site.names.user]);
+    const plainLogin = await testSiteLogin(MARIADB.host, MARIADB.port, site.names.user, site.password, false);
 
     // Assess
     expect(rows).toEqual([{ sslType: 'ANY' }]);
@@ -166,10 +158,7 @@ describe('ensureSiteUser', () => {
     const expected = await showGrants(root, site.names.user);
     await root.query('GRANT PROCESS ON *.* TO ?@?', [site.names.user, '%']);
     await root.query('GRANT SELECT ON mysql.* TO ?@?', [site.names.user, '%']);
-    await root.query(`GRANT SELECT ON \`${site.names.schema}\`.* TO ?@? WITH GRANT OPTION`, [
-      site.names.user,
-      '%',
-    ]);
+    await root.query(`GRANT SELECT ON \`${site.names.schema}\`.* TO ?@? WITH GRANT OPTION`, [site.names.user, '%']);
 
     // Act
     const result = await ensureSiteUser(admin, {
@@ -275,14 +264,8 @@ describe('isolation between sites', () => {
 
   it('A cannot write to B’s schema', async () => {
     // Act
-    const insert = await errorCodeOf(
-      asA,
-      `INSERT INTO \`${siteB.names.schema}\`.secrets VALUES (2, 'from-a')`,
-    );
-    const create = await errorCodeOf(
-      asA,
-      `CREATE TABLE \`${siteB.names.schema}\`.planted (id INT)`,
-    );
+    const insert = await errorCodeOf(asA, `INSERT INTO \`${siteB.names.schema}\`.secrets VALUES (2, 'from-a')`);
+    const create = await errorCodeOf(asA, `CREATE TABLE \`${siteB.names.schema}\`.planted (id INT)`);
     const drop = await errorCodeOf(asA, `DROP TABLE \`${siteB.names.schema}\`.secrets`);
 
     // Assess
@@ -309,14 +292,8 @@ describe('isolation between sites', () => {
 
   it('A cannot grant, not even on its own schema', async () => {
     // Act
-    const onOwn = await errorCodeOf(
-      asA,
-      `GRANT SELECT ON \`${siteA.names.schema}\`.* TO '${siteB.names.user}'@'%'`,
-    );
-    const onOther = await errorCodeOf(
-      asA,
-      `GRANT SELECT ON \`${siteB.names.schema}\`.* TO '${siteA.names.user}'@'%'`,
-    );
+    const onOwn = await errorCodeOf(asA, `GRANT SELECT ON \`${siteA.names.schema}\`.* TO '${siteB.names.user}'@'%'`);
+    const onOther = await errorCodeOf(asA, `GRANT SELECT ON \`${siteB.names.schema}\`.* TO '${siteA.names.user}'@'%'`);
 
     // Assess
     expect(onOwn).toMatch(/DENIED_ERROR$/);
@@ -326,9 +303,7 @@ describe('isolation between sites', () => {
 
   it('A has no global privilege and nothing grantable', async () => {
     // Act
-    const [globalRows] = await asA.query(
-      'SELECT PRIVILEGE_TYPE AS privilege FROM information_schema.USER_PRIVILEGES',
-    );
+    const [globalRows] = await asA.query('SELECT PRIVILEGE_TYPE AS privilege FROM information_schema.USER_PRIVILEGES');
     const [grantable] = await asA.query(
       "SELECT PRIVILEGE_TYPE FROM information_schema.SCHEMA_PRIVILEGES WHERE IS_GRANTABLE = 'YES'",
     );
@@ -372,8 +347,7 @@ describe('setSitePassword and testSiteLogin', () => {
     await setSitePassword(admin, { user: site.names.user, host: '%' }, newPassword);
 
     // Assess
-    const login = (password: string) =>
-      testSiteLogin(MARIADB.host, MARIADB.port, site.names.user, password, false);
+    const login = (password: string) => testSiteLogin(MARIADB.host, MARIADB.port, site.names.user, password, false);
     expect(await login(site.password)).toBe(false);
     expect(await login(newPassword)).toBe(true);
   });
@@ -383,11 +357,7 @@ describe('setSitePassword and testSiteLogin', () => {
     const { connection, statements } = recordingConnection();
 
     // Act
-    const attempt = setSitePassword(
-      connection,
-      { user: testAdmin.user, host: '%' },
-      randomPassword(),
-    );
+    const attempt = setSitePassword(connection, { user: testAdmin.user, host: '%' }, randomPassword());
 
     // Assess
     await expect(attempt).rejects.toBeInstanceOf(InvalidSiteIdentifierError);
@@ -400,9 +370,7 @@ describe('setSitePassword and testSiteLogin', () => {
     const password = randomPassword();
 
     // Act
-    const error = await setSitePassword(admin, { user: names.user, host: '%' }, password).catch(
-      (e: unknown) => e,
-    );
+    const error = await setSitePassword(admin, { user: names.user, host: '%' }, password).catch((e: unknown) => e);
 
     // Assess
     expect(error).toBeInstanceOf(DatabaseUserError);

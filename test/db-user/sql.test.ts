@@ -5,11 +5,7 @@ import {
   redact,
   SecretFormatError,
 } from '../../lambdas/db-user/errors';
-import {
-  parseSiteUserProperties,
-  physicalIdOf,
-  siteNamesFromPhysicalId,
-} from '../../lambdas/db-user/properties';
+import { parseSiteUserProperties, physicalIdOf, siteNamesFromPhysicalId } from '../../lambdas/db-user/properties';
 import { parseAdminSecret, parseSiteSecret } from '../../lambdas/db-user/secrets';
 import {
   alterUserStatement,
@@ -31,8 +27,7 @@ import {
 import { SITE_ID_PATTERN as FLEET_SITE_ID_PATTERN } from '../../lib/config/fleet-schema';
 
 const account = { user: 'site_acme_shop', host: '%' };
-const SECRET_ARN =
-  'arn:aws:secretsmanager:eu-west-1:123456789012:secret:bulkhead/site/acme-shop-AbCdEf';
+const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:bulkhead/site/acme-shop-AbCdEf';
 
 describe('site names', () => {
   it('uses the same site id rule as the fleet file', () => {
@@ -109,15 +104,7 @@ describe('site names', () => {
   it('maps a user name back to its site and refuses anything else', () => {
     // Assess
     expect(siteNamesFromUser('site_acme_shop')).toEqual(deriveSiteNames('acme-shop'));
-    for (const user of [
-      'root',
-      'rdsadmin',
-      'site_',
-      'site_a__b',
-      'site_acme_',
-      'site_ACME',
-      "site_a'",
-    ]) {
+    for (const user of ['root', 'rdsadmin', 'site_', 'site_a__b', 'site_acme_', 'site_ACME', "site_a'"]) {
       expect(() => siteNamesFromUser(user)).toThrow(InvalidSiteIdentifierError);
     }
   });
@@ -213,10 +200,7 @@ describe('privilegesMatch', () => {
 
   it.each([
     ['a global privilege', { ...exact, global: [{ privilege: 'PROCESS', grantable: 'NO' }] }],
-    [
-      'a grantable privilege',
-      { ...exact, schema: exact.schema.map((r) => ({ ...r, grantable: 'YES' })) },
-    ],
+    ['a grantable privilege', { ...exact, schema: exact.schema.map((r) => ({ ...r, grantable: 'YES' })) }],
     [
       'an unescaped (wildcard) grant',
       { ...exact, schema: exact.schema.map((r) => ({ ...r, target: 'wp_acme_shop' })) },
@@ -233,10 +217,7 @@ describe('privilegesMatch', () => {
       'an extra schema privilege',
       {
         ...exact,
-        schema: [
-          ...exact.schema,
-          { target: 'wp\\_acme\\_shop', privilege: 'TRIGGER', grantable: 'NO' },
-        ],
+        schema: [...exact.schema, { target: 'wp\\_acme\\_shop', privilege: 'TRIGGER', grantable: 'NO' }],
       },
     ],
     ['a table grant', { ...exact, other: 1 }],
@@ -270,13 +251,10 @@ describe('resource properties', () => {
     });
   });
 
-  it.each(['0', '-1', '4.5', '40 ', '1e3', '10001', 'forty', ''])(
-    'refuses MaxConnections %j',
-    (value) => {
-      // Assess
-      expect(() => parseMaxConnections(value)).toThrow(InvalidResourcePropertiesError);
-    },
-  );
+  it.each(['0', '-1', '4.5', '40 ', '1e3', '10001', 'forty', ''])('refuses MaxConnections %j', (value) => {
+    // Assess
+    expect(() => parseMaxConnections(value)).toThrow(InvalidResourcePropertiesError);
+  });
 
   it('refuses a SecretArn that is not a Secrets Manager ARN', () => {
     // Act
@@ -293,12 +271,8 @@ describe('resource properties', () => {
     // Assess
     expect(id).toBe('bulkhead-db-user:site_acme_shop');
     expect(siteNamesFromPhysicalId(id)).toEqual(deriveSiteNames('acme-shop'));
-    expect(siteNamesFromPhysicalId('AWSCDK::CustomResourceProviderFramework::CREATE_FAILED')).toBe(
-      undefined,
-    );
-    expect(() => siteNamesFromPhysicalId('bulkhead-db-user:root')).toThrow(
-      InvalidSiteIdentifierError,
-    );
+    expect(siteNamesFromPhysicalId('AWSCDK::CustomResourceProviderFramework::CREATE_FAILED')).toBe(undefined);
+    expect(() => siteNamesFromPhysicalId('bulkhead-db-user:root')).toThrow(InvalidSiteIdentifierError);
   });
 });
 

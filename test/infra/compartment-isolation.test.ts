@@ -39,14 +39,8 @@ describe('network isolation of each site', () => {
       // Assess
       expect(peers.length).toBeGreaterThan(0);
       for (const peer of peers) {
-        expect(
-          peer.imported,
-          `${site.id} ${peer.rule} peers with ${JSON.stringify(peer.raw)}`,
-        ).toBeDefined();
-        expect(
-          allowed.has(peer.imported as string),
-          `${site.id} ${peer.rule} peers with ${peer.imported}`,
-        ).toBe(true);
+        expect(peer.imported, `${site.id} ${peer.rule} peers with ${JSON.stringify(peer.raw)}`).toBeDefined();
+        expect(allowed.has(peer.imported as string), `${site.id} ${peer.rule} peers with ${peer.imported}`).toBe(true);
       }
     }
   });
@@ -61,9 +55,7 @@ describe('network isolation of each site', () => {
   it("a site's only ingress is from its own cell's load balancer group on the container port", () => {
     for (const site of sites()) {
       // Act
-      const ingress = securityGroupRules(synth.siteJson(site.id)).filter(
-        (r) => r.direction === 'ingress',
-      );
+      const ingress = securityGroupRules(synth.siteJson(site.id)).filter((r) => r.direction === 'ingress');
 
       // Assess
       expect(ingress).toEqual([
@@ -72,11 +64,7 @@ describe('network isolation of each site', () => {
           fromPort: synth.fleet.containerPort,
           toPort: synth.fleet.containerPort,
           peerGroup: {
-            'Fn::ImportValue': cellExportName(
-              synth.fleet.environment,
-              site.cell,
-              'loadBalancerSecurityGroupId',
-            ),
+            'Fn::ImportValue': cellExportName(synth.fleet.environment, site.cell, 'loadBalancerSecurityGroupId'),
           },
           cidr: undefined,
           prefixList: undefined,
@@ -110,12 +98,9 @@ describe('network isolation of each site', () => {
 
   it('every egress rule of a site is one of the documented destinations, on its port', () => {
     for (const site of sites()) {
-      const egress = securityGroupRules(synth.siteJson(site.id)).filter(
-        (r) => r.direction === 'egress',
-      );
+      const egress = securityGroupRules(synth.siteJson(site.id)).filter((r) => r.direction === 'egress');
       const described = egress.map(
-        (r) =>
-          `${importedName(r.peerGroup) ?? importedName(r.prefixList) ?? r.cidr}:${r.fromPort}-${r.toPort}`,
+        (r) => `${importedName(r.peerGroup) ?? importedName(r.prefixList) ?? r.cidr}:${r.fromPort}-${r.toPort}`,
       );
       const env = synth.fleet.environment;
       const expected = [
@@ -156,10 +141,7 @@ describe('network isolation of each site', () => {
                   'Fn::Select': [
                     0,
                     {
-                      'Fn::Split': [
-                        ',',
-                        { 'Fn::ImportValue': platformExportName(synth.fleet.environment, tier) },
-                      ],
+                      'Fn::Split': [',', { 'Fn::ImportValue': platformExportName(synth.fleet.environment, tier) }],
                     },
                   ],
                 },
@@ -182,9 +164,7 @@ describe('runtime of each site', () => {
       for (const container of taskDefinition.Properties.ContainerDefinitions) {
         const image = joinedString(container.Image);
         expect(image, site.id).toMatch(/@sha256:[0-9a-f]{64}$/);
-        expect(image.endsWith(`/${site.image.repositoryName}@${site.image.digest}`), image).toBe(
-          true,
-        );
+        expect(image.endsWith(`/${site.image.repositoryName}@${site.image.digest}`), image).toBe(true);
       }
     }
   });
@@ -240,12 +220,9 @@ describe('runtime of each site', () => {
       const json = synth.siteJson(site.id);
       const [secretId] = onlyResource(json, 'AWS::SecretsManager::Secret');
       const statements = policyStatements(json);
-      const secretStatements = statements.filter((s) =>
-        [s.Action].flat().some((a) => a.startsWith('secretsmanager:')),
-      );
+      const secretStatements = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('secretsmanager:')));
       expect(secretStatements.length).toBe(2); // task role and execution role
-      for (const statement of secretStatements)
-        expect(statement.Resource).toEqual({ Ref: secretId });
+      for (const statement of secretStatements) expect(statement.Resource).toEqual({ Ref: secretId });
     }
   });
 
@@ -261,10 +238,7 @@ describe('runtime of each site', () => {
               Condition: {
                 StringEquals: {
                   'elasticfilesystem:AccessPointArn': {
-                    'Fn::Join': [
-                      '',
-                      [Match.stringLikeRegexp('access-point/$'), { Ref: accessPointId }],
-                    ],
+                    'Fn::Join': ['', [Match.stringLikeRegexp('access-point/$'), { Ref: accessPointId }]],
                   },
                 },
               },
@@ -320,10 +294,7 @@ describe('runtime of each site', () => {
       const [secretId] = onlyResource(json, 'AWS::SecretsManager::Secret');
       synth.site(site.id).hasResourceProperties('Custom::BulkheadDatabaseUser', {
         ServiceToken: {
-          'Fn::ImportValue': platformExportName(
-            synth.fleet.environment,
-            'databaseUserServiceToken',
-          ),
+          'Fn::ImportValue': platformExportName(synth.fleet.environment, 'databaseUserServiceToken'),
         },
         SiteId: site.id,
         Schema: site.database.schema,

@@ -60,13 +60,9 @@ describe('the fleet scales without shared groups growing', () => {
     expect(big.fleet.cells.length).toBe(4);
     for (const [stackName, template] of big.json) {
       if (!stackName.includes('-Site-')) continue;
-      const ownGroups = new Set(
-        resourcesOfType(template, 'AWS::EC2::SecurityGroup').map(([id]) => id),
-      );
+      const ownGroups = new Set(resourcesOfType(template, 'AWS::EC2::SecurityGroup').map(([id]) => id));
       for (const rule of securityGroupRules(template)) {
-        expect(rule.holder && ownGroups.has(rule.holder), `${stackName}/${rule.resource}`).toBe(
-          true,
-        );
+        expect(rule.holder && ownGroups.has(rule.holder), `${stackName}/${rule.resource}`).toBe(true);
       }
     }
   });
@@ -94,14 +90,9 @@ describe('the tag contract', () => {
       if (!resource) continue;
       checked++;
       const tags = tagsOf(resource);
-      const wanted = [
-        TAG_ENV,
-        TAG_COMPONENT,
-        ...(stack.stackName.includes('-Site-') ? [TAG_SITE] : []),
-      ];
+      const wanted = [TAG_ENV, TAG_COMPONENT, ...(stack.stackName.includes('-Site-') ? [TAG_SITE] : [])];
       for (const key of wanted) {
-        if (tags[key] === undefined)
-          missing.push(`${construct.node.path} (${resource.Type}) lacks ${key}`);
+        if (tags[key] === undefined) missing.push(`${construct.node.path} (${resource.Type}) lacks ${key}`);
       }
       if (stack.stackName.includes('-Site-')) {
         expect(tags[TAG_SITE]).toBe(stack.stackName.replace(/^.*-Site-/, ''));
@@ -116,8 +107,7 @@ describe('the tag contract', () => {
 
   it('site components are tagged with the documented names', () => {
     const json = example.siteJson('clinic');
-    const component = (type: string) =>
-      resourcesOfType(json, type).map(([, r]) => tagsOf(r)[TAG_COMPONENT]);
+    const component = (type: string) => resourcesOfType(json, type).map(([, r]) => tagsOf(r)[TAG_COMPONENT]);
     expect(component('AWS::EC2::SecurityGroup')).toEqual(['site-sg']);
     expect(component('AWS::ECS::Service')).toEqual(['service']);
     expect(component('AWS::IAM::Role').sort()).toEqual(['execution-role', 'task-role']);
@@ -136,11 +126,9 @@ describe('cdk-nag (AwsSolutions)', () => {
     };
     // AwsSolutions reports only when it finds something; CloudFormation's own template
     // validation (cdk.json) runs too and may only warn.
-    expect(
-      report.pluginReports
-        .filter((r) => r.pluginName === 'AwsSolutions')
-        .flatMap((r) => r.violations),
-    ).toEqual([]);
+    expect(report.pluginReports.filter((r) => r.pluginName === 'AwsSolutions').flatMap((r) => r.violations)).toEqual(
+      [],
+    );
     expect(report.pluginReports.filter((r) => r.conclusion !== 'success')).toEqual([]);
   });
 
@@ -168,9 +156,7 @@ describe('one site at a time (-c site=<id>)', () => {
   it('refuses an unknown site and lists the known ones', () => {
     const app = new App();
     expect(() => addFleet(app, example.fleet, { site: 'nope' })).toThrow(UnknownSiteError);
-    expect(() => addFleet(new App(), example.fleet, { site: 'nope' })).toThrow(
-      /acme-shop, bakery, clinic, dentist/,
-    );
+    expect(() => addFleet(new App(), example.fleet, { site: 'nope' })).toThrow(/acme-shop, bakery, clinic, dentist/);
   });
 });
 
@@ -199,8 +185,7 @@ describe('the platform', () => {
 
     // Assess
     const count = (s: SynthesizedFleet) =>
-      resourcesOfType(s.json.get(StackName.network('example')) as never, 'AWS::EC2::NatGateway')
-        .length;
+      resourcesOfType(s.json.get(StackName.network('example')) as never, 'AWS::EC2::NatGateway').length;
     expect(count(example)).toBe(2);
     expect(count(offline)).toBe(0);
   });
@@ -236,9 +221,7 @@ describe('the platform', () => {
     const statements = fs.Properties.FileSystemPolicy.Statement;
     const denies = statements.filter((s) => s.Effect === 'Deny').map((s) => s.Sid);
     expect(denies.sort()).toEqual(['DenyRootAccess', 'DenyWithoutAccessPoint', 'DenyWithoutTls']);
-    const allowed = statements
-      .filter((s) => s.Effect === 'Allow')
-      .flatMap((s) => [s.Action].flat());
+    const allowed = statements.filter((s) => s.Effect === 'Allow').flatMap((s) => [s.Action].flat());
     expect(allowed).not.toContain('elasticfilesystem:ClientMount');
   });
 

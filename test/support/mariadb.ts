@@ -37,19 +37,12 @@ export async function connectRoot(): Promise<Connection> {
   return createConnection({ ...MARIADB, user: 'root', password: '' });
 }
 
-export async function connectAs(
-  user: string,
-  password: string,
-  database?: string,
-): Promise<Connection> {
+export async function connectAs(user: string, password: string, database?: string): Promise<Connection> {
   return createConnection({ ...MARIADB, user, password, database });
 }
 
 /** Connects and returns the server's error code on failure instead of throwing. */
-export async function tryLogin(
-  user: string,
-  password: string,
-): Promise<{ ok: true } | { ok: false; code: string }> {
+export async function tryLogin(user: string, password: string): Promise<{ ok: true } | { ok: false; code: string }> {
   try {
     const connection = await connectAs(user, password);
     await connection.end();
@@ -101,10 +94,10 @@ export async function createTestAdmin(root: Connection): Promise<TestAdmin> {
 }
 
 export async function accountExists(root: Connection, user: string, host = '%'): Promise<boolean> {
-  const [rows] = await root.query<RowDataPacket[]>(
-    'SELECT COUNT(*) AS n FROM mysql.user WHERE User = ? AND Host = ?',
-    [user, host],
-  );
+  const [rows] = await root.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM mysql.user WHERE User = ? AND Host = ?', [
+    user,
+    host,
+  ]);
   return Number(rows[0]?.n) > 0;
 }
 
@@ -127,10 +120,7 @@ export async function namesContaining(
   token: string,
 ): Promise<{ users: string[]; schemas: string[] }> {
   const pattern = `%${token}%`;
-  const [users] = await root.query<RowDataPacket[]>(
-    'SELECT User AS name FROM mysql.user WHERE User LIKE ?',
-    [pattern],
-  );
+  const [users] = await root.query<RowDataPacket[]>('SELECT User AS name FROM mysql.user WHERE User LIKE ?', [pattern]);
   const [schemas] = await root.query<RowDataPacket[]>(
     'SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?',
     [pattern],

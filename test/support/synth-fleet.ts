@@ -63,8 +63,7 @@ export function synthFleet(fleet: FleetConfig, options: FleetAppOptions = {}): S
  * synthesize exactly what `cdk synth` does.
  */
 export function cdkJsonContext(): Record<string, unknown> {
-  return (JSON.parse(readFileSync('cdk.json', 'utf8')) as { context: Record<string, unknown> })
-    .context;
+  return (JSON.parse(readFileSync('cdk.json', 'utf8')) as { context: Record<string, unknown> }).context;
 }
 
 let example: SynthesizedFleet | undefined;

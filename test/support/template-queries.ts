@@ -53,8 +53,7 @@ function ruleFrom(
     toPort: props.ToPort as number | undefined,
     cidr: props.CidrIp,
     cidrIpv6: props.CidrIpv6,
-    peerGroup:
-      direction === 'ingress' ? props.SourceSecurityGroupId : props.DestinationSecurityGroupId,
+    peerGroup: direction === 'ingress' ? props.SourceSecurityGroupId : props.DestinationSecurityGroupId,
     prefixList: direction === 'ingress' ? props.SourcePrefixListId : props.DestinationPrefixListId,
   };
 }
@@ -131,8 +130,6 @@ export interface PolicyStatementJson {
 /** Every statement of every AWS::IAM::Policy in a template. */
 export function policyStatements(template: CfnTemplate): PolicyStatementJson[] {
   return resourcesOfType(template, 'AWS::IAM::Policy').flatMap(
-    ([, p]) =>
-      (p.Properties?.PolicyDocument as { Statement: PolicyStatementJson[] } | undefined)
-        ?.Statement ?? [],
+    ([, p]) => (p.Properties?.PolicyDocument as { Statement: PolicyStatementJson[] } | undefined)?.Statement ?? [],
   );
 }
