@@ -9,6 +9,12 @@ export const TAG_ENV = 'bulkhead:env';
 export const TAG_SITE = 'bulkhead:site';
 export const TAG_COMPONENT = 'bulkhead:component';
 export const TAG_CELL = 'bulkhead:cell';
+/** On a site's service and tasks: `standard` or `strict`. */
+export const TAG_ISOLATION = 'bulkhead:isolation';
+/** On a site's service and tasks: `contain`, `shed` or `notify`. */
+export const TAG_RESPONSE_POLICY = 'bulkhead:response-policy';
+/** On a site's service and tasks: the GuardDuty severity that triggers the policy. */
+export const TAG_SEVERITY_THRESHOLD = 'bulkhead:severity-threshold';
 
 /** Values of `bulkhead:component`. */
 export const Component = {
@@ -28,7 +34,7 @@ export const Component = {
   subnet: 'subnet',
   routeTable: 'route-table',
   networkAcl: 'network-acl',
-  s3Endpoint: 's3-endpoint',
+  siteRecord: 'site-record',
   // Platform
   network: 'network',
   vpcEndpoint: 'vpc-endpoint',

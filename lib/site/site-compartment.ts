@@ -1,4 +1,4 @@
-import { CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CustomResource, Duration, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
@@ -8,10 +8,12 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import type { SiteConfig } from '../config/load-fleet';
 import { siteAlarmName, siteLogGroupName, siteSecretName } from '../shared/contract';
-import { Component, tagComponent } from '../shared/tags';
+import { type SiteRecord, siteRecordParameterName } from '../shared/site-record';
+import { Component, TAG_ISOLATION, TAG_RESPONSE_POLICY, TAG_SEVERITY_THRESHOLD, tagComponent } from '../shared/tags';
 import type { CompartmentPlatform } from './compartment-platform';
 
 export interface SiteCompartmentProps {
@@ -62,6 +64,8 @@ export class SiteCompartment extends Construct {
   readonly listenerRule: elbv2.ApplicationListenerRule;
   readonly databaseUser: CustomResource;
   readonly alarms: cloudwatch.Alarm[];
+  /** The SSM parameter holding the site record (`lib/shared/site-record.ts`). */
+  readonly record: ssm.StringParameter;
   /** Strict sites only: their own subnets. */
   readonly subnets?: ec2.CfnSubnet[];
   /** Strict sites only: their own network ACL. */
@@ -268,6 +272,11 @@ export class SiteCompartment extends Construct {
     });
     this.service.node.addDependency(this.databaseUser);
     tagComponent(this.service, Component.service);
+    // Propagated to every task: a GuardDuty finding that names the task's tags lets
+    // containment start without first looking the task up (see lib/shared/tags.ts).
+    Tags.of(this.service).add(TAG_ISOLATION, site.isolation);
+    Tags.of(this.service).add(TAG_RESPONSE_POLICY, site.response.policy);
+    Tags.of(this.service).add(TAG_SEVERITY_THRESHOLD, String(site.response.severityThreshold));
 
     // --- Load balancer: own target group and listener rule on the cell's listener.
     this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
@@ -294,6 +303,42 @@ export class SiteCompartment extends Construct {
 
     // --- Alarms (the response plane listens for their ALARM state changes).
     this.alarms = this.createAlarms(environment, site, platform);
+
+    // --- The site record the response plane reads (one call) to contain this site.
+    const record: SiteRecord = {
+      version: 1,
+      environment,
+      site: site.id,
+      cell: site.cell,
+      securityGroupId: this.securityGroup.securityGroupId,
+      listenerArn: platform.listener.listenerArn,
+      listenerRuleArn: this.listenerRule.listenerRuleArn,
+      targetGroupArn: this.targetGroup.targetGroupArn,
+      taskRoleArn: this.taskRole.roleArn,
+      taskRoleName: this.taskRole.roleName,
+      clusterArn: platform.cluster.clusterArn,
+      serviceName: this.service.serviceName,
+      taskDefinitionFamily: this.taskDefinition.family,
+      logGroupName: this.logGroup.logGroupName,
+      secretArn: this.secret.secretArn,
+      accessPointArn: this.accessPoint.accessPointArn,
+      fileSystemArn: platform.uploads.fileSystemArn,
+      containerPort,
+      isolation: site.isolation,
+      ...(this.networkAcl && this.subnets
+        ? { networkAclId: this.networkAcl.ref, subnetIds: this.subnets.map((s) => s.ref) }
+        : {}),
+      image: { repository: site.image.repository, digest: site.image.digest },
+      contact: site.contact,
+      response: site.response,
+    };
+    this.record = new ssm.StringParameter(this, 'SiteRecord', {
+      parameterName: siteRecordParameterName(environment, site.id),
+      description: `Bulkhead site ${site.id}: what the response plane needs to contain it`,
+      stringValue: Stack.of(this).toJsonString(record),
+      tier: ssm.ParameterTier.STANDARD,
+    });
+    tagComponent(this.record, Component.siteRecord);
   }
 
   private strictSubnets(site: SiteConfig, platform: CompartmentPlatform) {

@@ -9,6 +9,7 @@ import {
   policyStatements,
   resourcesOfType,
   securityGroupRules,
+  tagsOf,
 } from '../support/template-queries';
 
 let synth: SynthesizedFleet;
@@ -336,6 +337,33 @@ describe('runtime of each site', () => {
       template.hasResource('AWS::SecretsManager::Secret', {
         DeletionPolicy: 'Retain',
         UpdateReplacePolicy: 'Retain',
+      });
+    }
+  });
+
+  it('publishes the site record the response plane reads, naming only its own resources', () => {
+    for (const site of sites()) {
+      const json = synth.siteJson(site.id);
+      const [, parameter] = onlyResource<{ Name: string; Value: unknown }>(json, 'AWS::SSM::Parameter');
+      expect(parameter.Properties.Name).toBe(`/bulkhead/${synth.fleet.environment}/sites/${site.id}`);
+      const value = JSON.stringify(parameter.Properties.Value);
+      const [sgId] = onlyResource(json, 'AWS::EC2::SecurityGroup');
+      const [ruleId] = onlyResource(json, 'AWS::ElasticLoadBalancingV2::ListenerRule');
+      const [roleId] = resourcesOfType(json, 'AWS::IAM::Role').find(([id]) => id.includes('TaskRole')) ?? [];
+      for (const logicalId of [sgId, ruleId, roleId]) expect(value).toContain(logicalId);
+      expect(value).toContain(`\\"policy\\":\\"${site.response.policy}\\"`);
+      expect(value).toContain(`\\"isolation\\":\\"${site.isolation}\\"`);
+    }
+  });
+
+  it("tags each service (and so its tasks) with the site's isolation, policy and threshold", () => {
+    for (const site of sites()) {
+      const [, service] = onlyResource(synth.siteJson(site.id), 'AWS::ECS::Service');
+      expect(tagsOf(service)).toMatchObject({
+        'bulkhead:site': site.id,
+        'bulkhead:isolation': site.isolation,
+        'bulkhead:response-policy': site.response.policy,
+        'bulkhead:severity-threshold': String(site.response.severityThreshold),
       });
     }
   });

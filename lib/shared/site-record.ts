@@ -1,0 +1,45 @@
+/**
+ * The site record: what the response plane needs to know about one site, written by the
+ * site's own stack as an SSM parameter (`/bulkhead/<env>/sites/<id>`) on every deploy and
+ * read by containment in one call. Dependency-free: Lambda code imports it too.
+ */
+export interface SiteRecord {
+  readonly version: 1;
+  readonly environment: string;
+  readonly site: string;
+  readonly cell: string;
+  readonly securityGroupId: string;
+  readonly listenerArn: string;
+  readonly listenerRuleArn: string;
+  readonly targetGroupArn: string;
+  readonly taskRoleArn: string;
+  readonly taskRoleName: string;
+  readonly clusterArn: string;
+  readonly serviceName: string;
+  readonly taskDefinitionFamily: string;
+  readonly logGroupName: string;
+  readonly secretArn: string;
+  readonly accessPointArn: string;
+  readonly fileSystemArn: string;
+  readonly containerPort: number;
+  readonly isolation: 'standard' | 'strict';
+  /** Strict sites: their own network ACL (quarantine replaces its subnet associations). */
+  readonly networkAclId?: string;
+  readonly subnetIds?: readonly string[];
+  readonly image: { readonly repository: string; readonly digest: string };
+  readonly contact: string;
+  readonly response: {
+    readonly policy: 'contain' | 'shed' | 'notify';
+    readonly severityThreshold: number;
+    readonly forensicHoldMinutes: number;
+    readonly autoRestore: boolean;
+  };
+}
+
+export function siteRecordParameterPrefix(environment: string): string {
+  return `/bulkhead/${environment}/sites/`;
+}
+
+export function siteRecordParameterName(environment: string, siteId: string): string {
+  return `${siteRecordParameterPrefix(environment)}${siteId}`;
+}
