@@ -1,0 +1,365 @@
+import { createHash } from 'node:crypto';
+import type { Tag as EcsTag } from '@aws-sdk/client-ecs';
+import { denyAllEntries } from '../ec2/ec2-model';
+import type { RuleSpec } from '../ec2/security-groups';
+import type { NetworkAclEntryRecord } from '../ec2/types';
+import type { AwsModel } from '../model';
+import { intToIpv4, ipv4ToInt } from '../util/cidr';
+import { type Tag, tagList } from '../util/tags';
+import type { CellHandles, FleetHandles, SeedFleetInput, SiteHandles } from './types';
+
+const tcp = (port: number, peer: Partial<RuleSpec>, description?: string): RuleSpec => ({
+  IpProtocol: 'tcp',
+  FromPort: port,
+  ToPort: port,
+  Description: description,
+  ...peer,
+});
+
+function ecsTags(tags: Tag[]): EcsTag[] {
+  return tags.map((t) => ({ key: t.Key, value: t.Value }));
+}
+
+/** The `n`th block of `2^(32-prefix)` addresses from the start of `base`. */
+function block(base: string, prefix: number, n: number): string {
+  const start = ipv4ToInt(base.split('/')[0] ?? '0.0.0.0') + n * 2 ** (32 - prefix);
+  return `${intToIpv4(start)}/${prefix}`;
+}
+
+/**
+ * Builds a realistic Bulkhead environment in the model, the way the CDK app deploys it:
+ * a VPC with public subnets (load balancer nodes) and private subnets (standard sites),
+ * shared security groups (database 3306, VPC endpoints 443, CloudWatch Logs endpoint
+ * 443, EFS 2049), the S3 gateway prefix list, a deny-all network ACL tagged
+ * `bulkhead:component=quarantine-acl`, an evidence bucket with Object Lock, an ops topic,
+ * the incident state machine and a backup vault; per cell an ECS cluster, an ALB with its
+ * security group and an HTTP listener whose default action is a fixed 404; per site a
+ * security group (ingress from its cell's load balancer on the container port only;
+ * egress to the database, the endpoints, S3 and EFS, plus 0.0.0.0/0:443 when
+ * `internetEgress`), a target group attached by a host-header listener rule, a task
+ * role, a secret, a log group, a task definition pinned by digest and a service
+ * (`propagateTags: SERVICE`) with its tasks RUNNING and healthy. Strict sites get their
+ * own subnets associated with their own (allow) network ACL. Every resource carries
+ * `bulkhead:env`, `bulkhead:component` and, for site resources, `bulkhead:site`.
+ */
+export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles {
+  const env = input.environment;
+  const region = model.region;
+  const account = model.accountId;
+  const vpcCidr = input.vpcCidr ?? '10.40.0.0/16';
+  const azCount = input.azs ?? 2;
+  const port = input.containerPort ?? 8080;
+  const azs = Array.from({ length: azCount }, (_, i) => `${region}${String.fromCharCode(97 + i)}`);
+  const envTags = (component: string, extra: Record<string, string> = {}): Tag[] =>
+    tagList({ 'bulkhead:env': env, 'bulkhead:component': component, ...extra });
+  const siteTags = (site: string, component: string): Tag[] => envTags(component, { 'bulkhead:site': site });
+
+  // ---- network ----------------------------------------------------------------------
+  const vpc = model.ec2.createVpc({ cidr: vpcCidr, tags: envTags('vpc', { Name: `bulkhead-${env}` }) });
+  const vpcBase = vpcCidr;
+  const publicSubnets = azs.map((az, i) =>
+    model.ec2.createSubnet({
+      vpcId: vpc.VpcId,
+      cidr: block(vpcBase, 24, i),
+      availabilityZone: az,
+      public: true,
+      tags: envTags('public-subnet'),
+    }),
+  );
+  const privateSubnets = azs.map((az, i) =>
+    model.ec2.createSubnet({
+      vpcId: vpc.VpcId,
+      cidr: block(vpcBase, 20, 1 + i),
+      availabilityZone: az,
+      tags: envTags('private-subnet'),
+    }),
+  );
+  const upperHalf = block(vpcBase, Number(vpcCidr.split('/')[1]) + 1, 1);
+  const appCidrs = [...privateSubnets.map((s) => s.CidrBlock), upperHalf];
+
+  const s3PrefixListId = model.ec2.createPrefixList({
+    name: `com.amazonaws.${region}.s3`,
+    cidrs: ['52.218.0.0/17', '3.5.64.0/21', '3.5.72.0/23', '52.92.0.0/17'],
+  });
+  const dbSg = model.ec2.createSecurityGroupWithRules({
+    name: `bulkhead-${env}-db`,
+    vpcId: vpc.VpcId,
+    tags: envTags('db-sg'),
+    ingress: appCidrs.map((c) => tcp(3306, { CidrIpv4: c }, 'MySQL from application subnets')),
+  });
+  const endpointsSg = model.ec2.createSecurityGroupWithRules({
+    name: `bulkhead-${env}-endpoints`,
+    vpcId: vpc.VpcId,
+    tags: envTags('endpoints-sg'),
+    ingress: [tcp(443, { CidrIpv4: vpcCidr }, 'HTTPS from the VPC')],
+  });
+  const logsSg = model.ec2.createSecurityGroupWithRules({
+    name: `bulkhead-${env}-logs-endpoint`,
+    vpcId: vpc.VpcId,
+    tags: envTags('logs-endpoint-sg'),
+    ingress: [tcp(443, { CidrIpv4: vpcCidr }, 'HTTPS from the VPC')],
+  });
+  const efsSg = model.ec2.createSecurityGroupWithRules({
+    name: `bulkhead-${env}-efs`,
+    vpcId: vpc.VpcId,
+    tags: envTags('efs-sg'),
+    ingress: appCidrs.map((c) => tcp(2049, { CidrIpv4: c }, 'NFS from application subnets')),
+  });
+  const quarantineAcl = model.ec2.createNetworkAcl({
+    vpcId: vpc.VpcId,
+    entries: denyAllEntries(),
+    tags: envTags('quarantine-acl', { Name: `bulkhead-${env}-quarantine` }),
+  });
+
+  // ---- shared services --------------------------------------------------------------
+  const evidenceBucket = `bulkhead-${env}-evidence-${account}`;
+  model.s3.createBucket(evidenceBucket, { objectLock: { mode: 'COMPLIANCE', days: 365 } });
+  const opsTopicArn = model.sns.createTopic(`bulkhead-${env}-ops`);
+  const stateMachineArn = model.sfn.createStateMachine(`bulkhead-${env}-incident`);
+  const backupVaultName = `bulkhead-${env}`;
+  model.backup.createVault(backupVaultName);
+  const fileSystemId = `fs-${model.ids.hex(17)}`;
+  const fileSystemArn = `arn:aws:elasticfilesystem:${region}:${account}:file-system/${fileSystemId}`;
+
+  // ---- cells ----------------------------------------------------------------------
+  const cells: Record<string, CellHandles> = {};
+  for (const cellId of [...new Set(input.sites.map((s) => s.cell))]) {
+    const lbSg = model.ec2.createSecurityGroupWithRules({
+      name: `bulkhead-${env}-${cellId}-lb`,
+      vpcId: vpc.VpcId,
+      tags: envTags('lb-sg', { 'bulkhead:cell': cellId }),
+      ingress: [
+        tcp(80, { CidrIpv4: '0.0.0.0/0' }, 'HTTP from anywhere'),
+        tcp(443, { CidrIpv4: '0.0.0.0/0' }, 'HTTPS from anywhere'),
+      ],
+      egress: appCidrs.map((c) => tcp(port, { CidrIpv4: c }, 'To site tasks')),
+    });
+    const cluster = model.ecs.createCluster({
+      name: `bulkhead-${env}-${cellId}`,
+      tags: ecsTags(envTags('cluster', { 'bulkhead:cell': cellId })),
+    });
+    const lbName = `bh-${env}-${cellId}`.slice(0, 32);
+    const lb = model.elbv2.createLoadBalancer({
+      name: lbName,
+      subnetIds: publicSubnets.map((s) => s.SubnetId),
+      securityGroups: [lbSg.GroupId],
+      tags: envTags('load-balancer', { 'bulkhead:cell': cellId }),
+    });
+    const listener = model.elbv2.createListener({
+      loadBalancerArn: lb.LoadBalancerArn,
+      port: 80,
+      defaultActions: [
+        {
+          Type: 'fixed-response',
+          FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'Not found' },
+        },
+      ],
+      tags: envTags('listener', { 'bulkhead:cell': cellId }),
+    });
+    cells[cellId] = {
+      cellId,
+      clusterArn: cluster.clusterArn,
+      clusterName: cluster.clusterName,
+      loadBalancerArn: lb.LoadBalancerArn,
+      loadBalancerName: lbName,
+      listenerArn: listener.ListenerArn,
+      lbSecurityGroupId: lbSg.GroupId,
+    };
+  }
+
+  // ---- sites ------------------------------------------------------------------------
+  const sites: Record<string, SiteHandles> = {};
+  const priorities = new Map<string, number>();
+  let strictSlot = 0;
+  for (const site of input.sites) {
+    const cell = cells[site.cell] as CellHandles;
+    const id = site.id;
+    const isolation = site.isolation ?? 'standard';
+    const internetEgress = site.internetEgress ?? false;
+    const name = `bulkhead-${env}-${id}`;
+
+    let subnetIds = privateSubnets.map((s) => s.SubnetId);
+    let siteAclId: string | undefined;
+    const aclAssociationIds: string[] = [];
+    if (isolation === 'strict') {
+      const own = azs.map((az, i) =>
+        model.ec2.createSubnet({
+          vpcId: vpc.VpcId,
+          cidr: block(upperHalf, 24, strictSlot * azCount + i),
+          availabilityZone: az,
+          tags: siteTags(id, 'site-subnet'),
+        }),
+      );
+      strictSlot++;
+      const allow: NetworkAclEntryRecord[] = [
+        { RuleNumber: 100, Protocol: '-1', RuleAction: 'allow', Egress: false, CidrBlock: '0.0.0.0/0' },
+        { RuleNumber: 100, Protocol: '-1', RuleAction: 'allow', Egress: true, CidrBlock: '0.0.0.0/0' },
+        ...denyAllEntries(),
+      ];
+      const acl = model.ec2.createNetworkAcl({ vpcId: vpc.VpcId, entries: allow, tags: siteTags(id, 'site-acl') });
+      siteAclId = acl.NetworkAclId;
+      for (const s of own) aclAssociationIds.push(model.ec2.associateAcl(s.SubnetId, acl.NetworkAclId));
+      subnetIds = own.map((s) => s.SubnetId);
+    }
+
+    const egress: RuleSpec[] = [
+      tcp(3306, { ReferencedGroupId: dbSg.GroupId }, 'MySQL'),
+      tcp(443, { ReferencedGroupId: endpointsSg.GroupId }, 'VPC endpoints'),
+      tcp(443, { ReferencedGroupId: logsSg.GroupId }, 'CloudWatch Logs endpoint'),
+      tcp(443, { PrefixListId: s3PrefixListId }, 'S3 gateway endpoint'),
+      tcp(2049, { ReferencedGroupId: efsSg.GroupId }, 'EFS'),
+    ];
+    if (internetEgress) egress.push(tcp(443, { CidrIpv4: '0.0.0.0/0' }, 'HTTPS to the internet'));
+    const sg = model.ec2.createSecurityGroupWithRules({
+      name,
+      description: `Bulkhead site ${id}`,
+      vpcId: vpc.VpcId,
+      tags: siteTags(id, 'site-sg'),
+      ingress: [tcp(port, { ReferencedGroupId: cell.lbSecurityGroupId }, 'From the cell load balancer')],
+      egress,
+    });
+
+    const tg = model.elbv2.createTargetGroup({
+      name: `bh-${env}-${id}`.slice(0, 32),
+      vpcId: vpc.VpcId,
+      port,
+      healthCheck: input.healthCheck,
+      deregistrationDelaySeconds: input.deregistrationDelaySeconds,
+      tags: siteTags(id, 'target-group'),
+    });
+    const used = priorities.get(site.cell) ?? 0;
+    const priority = site.priority ?? used + 10;
+    priorities.set(site.cell, Math.max(used, priority));
+    const domains = site.domains ?? [`${id}.example.com`];
+    const rule = model.elbv2.addRule({
+      listenerArn: cell.listenerArn,
+      priority,
+      conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: domains } }],
+      actions: [{ Type: 'forward', TargetGroupArn: tg.TargetGroupArn }],
+      tags: siteTags(id, 'listener-rule'),
+    });
+
+    const role = model.iam.createRole({ name: `${name}-task`, tags: siteTags(id, 'task-role') });
+    const secret = model.secretsManager.seedSecret({
+      name: `bulkhead/${env}/${id}/app`,
+      value: JSON.stringify({
+        username: id.replaceAll('-', '_'),
+        password: `seed-${id}`,
+        dbname: id.replaceAll('-', '_'),
+      }),
+      tags: siteTags(id, 'secret'),
+    });
+    const logGroupName = `/bulkhead/${env}/${id}`;
+    model.logs.createLogGroup(logGroupName);
+    const contactTopicArn = model.sns.createTopic(`bulkhead-${env}-${id}-contact`);
+
+    const digest = createHash('sha256').update(`image:${id}`).digest('hex');
+    const image = site.image ?? `${account}.dkr.ecr.${region}.amazonaws.com/bulkhead/${id}@sha256:${digest}`;
+    const td = model.ecs.registerTaskDefinition({
+      family: name,
+      taskRoleArn: role.Arn,
+      executionRoleArn: `arn:aws:iam::${account}:role/bulkhead-${env}-execution`,
+      cpu: '512',
+      memory: '1024',
+      containerDefinitions: [
+        {
+          name: 'wordpress',
+          image,
+          essential: true,
+          readonlyRootFilesystem: true,
+          user: '33:33',
+          portMappings: [{ containerPort: port, protocol: 'tcp' }],
+          secrets: [{ name: 'WORDPRESS_DB', valueFrom: secret.ARN }],
+          logConfiguration: {
+            logDriver: 'awslogs',
+            options: { 'awslogs-group': logGroupName, 'awslogs-region': region, 'awslogs-stream-prefix': 'wordpress' },
+          },
+        },
+      ],
+      tags: ecsTags(siteTags(id, 'task-definition')),
+    });
+    const service = model.ecs.createService({
+      cluster: cell.clusterArn,
+      name,
+      taskDefinition: td.taskDefinitionArn,
+      desiredCount: site.desiredCount ?? 1,
+      subnets: subnetIds,
+      securityGroups: [sg.GroupId],
+      loadBalancers: [{ targetGroupArn: tg.TargetGroupArn, containerName: 'wordpress', containerPort: port }],
+      propagateTags: 'SERVICE',
+      enableECSManagedTags: true,
+      healthCheckGracePeriodSeconds: site.healthCheckGracePeriodSeconds ?? 60,
+      tags: ecsTags(siteTags(id, 'service')),
+      running: true,
+    });
+    const taskArns = model.ecs.tasksOf(service.serviceArn, 'RUNNING').map((t) => t.taskArn);
+    if (input.seedLogs ?? true) {
+      for (const arn of taskArns) {
+        const taskId = arn.split('/').pop();
+        model.logs.seedEvents(logGroupName, `wordpress/wordpress/${taskId}`, [
+          {
+            message: `[${id}] AH00558: apache2: Could not reliably determine the server's fully qualified domain name`,
+          },
+          { message: `[${id}] 10.40.0.10 - - "GET / HTTP/1.1" 200 5123` },
+          { message: `[${id}] 10.40.0.10 - - "GET /wp-login.php HTTP/1.1" 200 4471` },
+        ]);
+      }
+    }
+
+    sites[id] = {
+      siteId: id,
+      cell: site.cell,
+      environment: env,
+      isolation,
+      internetEgress,
+      containerPort: port,
+      securityGroupId: sg.GroupId,
+      clusterArn: cell.clusterArn,
+      clusterName: cell.clusterName,
+      serviceArn: service.serviceArn,
+      serviceName: service.serviceName,
+      taskDefinitionArn: td.taskDefinitionArn,
+      family: td.family,
+      image,
+      targetGroupArn: tg.TargetGroupArn,
+      listenerArn: cell.listenerArn,
+      listenerRuleArn: rule.RuleArn,
+      priority,
+      domains,
+      taskRoleName: role.RoleName,
+      taskRoleArn: role.Arn,
+      secretArn: secret.ARN,
+      secretName: secret.Name,
+      logGroupName,
+      contactTopicArn,
+      accessPointArn: `arn:aws:elasticfilesystem:${region}:${account}:access-point/fsap-${model.ids.hex(17)}`,
+      subnetIds,
+      siteAclId,
+      aclAssociationIds,
+      taskArns,
+    };
+  }
+
+  const fleet: FleetHandles = {
+    environment: env,
+    vpcId: vpc.VpcId,
+    vpcCidr,
+    publicSubnetIds: publicSubnets.map((s) => s.SubnetId),
+    privateSubnetIds: privateSubnets.map((s) => s.SubnetId),
+    dbSecurityGroupId: dbSg.GroupId,
+    endpointsSecurityGroupId: endpointsSg.GroupId,
+    logsEndpointSecurityGroupId: logsSg.GroupId,
+    efsSecurityGroupId: efsSg.GroupId,
+    s3PrefixListId,
+    quarantineAclId: quarantineAcl.NetworkAclId,
+    evidenceBucket,
+    opsTopicArn,
+    stateMachineArn,
+    backupVaultName,
+    fileSystemArn,
+    cells,
+    sites,
+  };
+  model.fleet = fleet;
+  return fleet;
+}

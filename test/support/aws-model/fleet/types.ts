@@ -1,0 +1,107 @@
+import type { HealthCheckSettings } from '../elbv2/types';
+
+/** One site in a seeded fleet. */
+export interface SeedSite {
+  id: string;
+  cell: string;
+  /** HTTPS (443) egress to 0.0.0.0/0. */
+  internetEgress?: boolean;
+  /** `strict` sites get their own subnets and a network ACL that quarantine swaps. */
+  isolation?: 'standard' | 'strict';
+  /** RUNNING tasks at seed time (default 1). */
+  desiredCount?: number;
+  /** Listener rule priority (default: 10, 20, 30... per cell in input order). */
+  priority?: number;
+  /** Host-header values (default `<id>.example.com`). */
+  domains?: string[];
+  /** Container image (default an ECR repository pinned by a digest derived from the id). */
+  image?: string;
+  /** ECS health check grace period (default 60 s). */
+  healthCheckGracePeriodSeconds?: number;
+}
+
+/** Input of {@link seedFleet}. */
+export interface SeedFleetInput {
+  environment: string;
+  sites: SeedSite[];
+  /** Default 10.40.0.0/16. */
+  vpcCidr?: string;
+  /** Availability zones used (2 or 3, default 2). */
+  azs?: number;
+  /** Default 8080. */
+  containerPort?: number;
+  /** Target group health check overrides (ALB defaults otherwise: 30 s interval, 5/2 thresholds). */
+  healthCheck?: Partial<HealthCheckSettings>;
+  /** Target group deregistration delay (default 300 s, the ALB default). */
+  deregistrationDelaySeconds?: number;
+  /** Seed a few log lines per task into the site's log group (default true). */
+  seedLogs?: boolean;
+}
+
+export interface CellHandles {
+  cellId: string;
+  clusterArn: string;
+  clusterName: string;
+  loadBalancerArn: string;
+  loadBalancerName: string;
+  listenerArn: string;
+  lbSecurityGroupId: string;
+}
+
+export interface SiteHandles {
+  siteId: string;
+  cell: string;
+  environment: string;
+  isolation: 'standard' | 'strict';
+  internetEgress: boolean;
+  containerPort: number;
+  securityGroupId: string;
+  clusterArn: string;
+  clusterName: string;
+  serviceArn: string;
+  serviceName: string;
+  taskDefinitionArn: string;
+  family: string;
+  image: string;
+  targetGroupArn: string;
+  listenerArn: string;
+  listenerRuleArn: string;
+  priority: number;
+  domains: string[];
+  taskRoleName: string;
+  taskRoleArn: string;
+  secretArn: string;
+  secretName: string;
+  logGroupName: string;
+  contactTopicArn: string;
+  accessPointArn: string;
+  /** The subnets the site's tasks run in (its own for strict sites). */
+  subnetIds: string[];
+  /** Strict sites: the network ACL their subnets are associated with, and the associations. */
+  siteAclId?: string;
+  aclAssociationIds: string[];
+  /** Tasks RUNNING at seed time. */
+  taskArns: string[];
+}
+
+/** Everything {@link seedFleet} built. */
+export interface FleetHandles {
+  environment: string;
+  vpcId: string;
+  vpcCidr: string;
+  publicSubnetIds: string[];
+  privateSubnetIds: string[];
+  dbSecurityGroupId: string;
+  endpointsSecurityGroupId: string;
+  logsEndpointSecurityGroupId: string;
+  efsSecurityGroupId: string;
+  s3PrefixListId: string;
+  quarantineAclId: string;
+  evidenceBucket: string;
+  opsTopicArn: string;
+  stateMachineArn: string;
+  backupVaultName: string;
+  fileSystemArn: string;
+  cells: Record<string, CellHandles>;
+  sites: Record<string, SiteHandles>;
+}
