@@ -98,7 +98,7 @@ export class AwsModel {
   constructor(options: AwsModelOptions = {}) {
     this.options = { retries: 'sdk', ...options };
     this.accountId = options.accountId ?? '123456789012';
-    this.region = options.region ?? 'eu-west-1';
+    this.region = options.region ?? process.env.AWS_REGION ?? 'eu-west-1';
     this.clock = new VirtualClock(options.startTime?.getTime());
     this.ids = new IdGenerator(options.seed);
     this.ec2 = new Ec2Model(this);
