@@ -143,7 +143,7 @@ describe('ECS replaces tasks that fail load balancer health checks', () => {
     expect(out.tasks).toEqual([]);
     expect(out.failures).toEqual([
       {
-        arn: `arn:aws:ecs:eu-west-1:123456789012:task/${site.clusterName}/0123456789abcdef0123456789abcdef`,
+        arn: `arn:aws:ecs:${aws.region}:${aws.accountId}:task/${site.clusterName}/0123456789abcdef0123456789abcdef`,
         reason: 'MISSING',
       },
     ]);

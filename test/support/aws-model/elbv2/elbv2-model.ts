@@ -593,6 +593,8 @@ export class Elbv2Model extends ServiceModel<Elbv2State> {
   private describeTargetHealth(input: DescribeTargetHealthCommandInput): Out<DescribeTargetHealthCommandOutput> {
     const tg = this.state.targetGroups[input.TargetGroupArn ?? ''] ?? this.notFoundFor(input.TargetGroupArn ?? '');
     const port = tg.HealthCheck.HealthCheckPort;
+    // Whether the group is in use is answered live, not at the next health check.
+    const inUse = this.loadBalancersUsing(tg.TargetGroupArn).length > 0;
     const describe = (t: TargetRecord): TargetHealthDescription => ({
       Target: {
         Id: t.Id,
@@ -601,9 +603,11 @@ export class Elbv2Model extends ServiceModel<Elbv2State> {
       },
       HealthCheckPort: port === 'traffic-port' ? String(t.Port) : port,
       TargetHealth:
-        t.state === 'healthy'
-          ? { State: 'healthy' }
-          : { State: t.state, Reason: t.reason as never, Description: t.description },
+        !inUse && t.state !== 'draining'
+          ? { State: 'unused', Reason: 'Target.NotInUse', Description: TARGET_REASON_TEXT['Target.NotInUse'] }
+          : t.state === 'healthy'
+            ? { State: 'healthy' }
+            : { State: t.state, Reason: t.reason as never, Description: t.description },
     });
     if (input.Targets?.length) {
       return {
