@@ -360,6 +360,7 @@ export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles 
     cells,
     sites,
   };
+  model.ecs.flushEvents();
   model.fleet = fleet;
   return fleet;
 }
