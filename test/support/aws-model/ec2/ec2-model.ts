@@ -6,6 +6,7 @@ import {
   describeNetworkInterfaces,
   describeSubnets,
   describeVpcs,
+  modifyNetworkInterfaceAttribute,
   replaceNetworkAclAssociation,
 } from './network';
 import {
@@ -87,6 +88,8 @@ export class Ec2Model extends ServiceModel<Ec2State> {
         replaceNetworkAclAssociation(this, i),
       DescribeNetworkInterfaces: (i: Parameters<typeof describeNetworkInterfaces>[1]) =>
         describeNetworkInterfaces(this, i),
+      ModifyNetworkInterfaceAttribute: (i: Parameters<typeof modifyNetworkInterfaceAttribute>[1]) =>
+        modifyNetworkInterfaceAttribute(this, i),
       DescribeSubnets: (i: Parameters<typeof describeSubnets>[1]) => describeSubnets(this, i),
       DescribeVpcs: (i: Parameters<typeof describeVpcs>[1]) => describeVpcs(this, i),
       CreateTags: (i: Parameters<typeof createTags>[1]) => createTags(this, i),

@@ -7,6 +7,8 @@ import type {
   DescribeSubnetsCommandOutput,
   DescribeVpcsCommandInput,
   DescribeVpcsCommandOutput,
+  ModifyNetworkInterfaceAttributeCommandInput,
+  ModifyNetworkInterfaceAttributeCommandOutput,
   NetworkAcl,
   ReplaceNetworkAclAssociationCommandInput,
   ReplaceNetworkAclAssociationCommandOutput,
@@ -304,4 +306,43 @@ export function describeNetworkInterfaces(
     }));
   const result = page(ec2, enis, input.MaxResults, input.NextToken);
   return { NetworkInterfaces: result.items, NextToken: result.nextToken };
+}
+
+/**
+ * ModifyNetworkInterfaceAttribute (security groups and description). Interfaces that a
+ * service manages for you (ECS task and load balancer interfaces, `RequesterManaged`)
+ * cannot be modified: ECS documents that its managed interfaces can't be changed, and
+ * EC2 refuses the call. The code is `AuthFailure` as public reports show it (not a
+ * documented contract).
+ */
+export function modifyNetworkInterfaceAttribute(
+  ec2: Ec2Model,
+  input: ModifyNetworkInterfaceAttributeCommandInput,
+): Out<ModifyNetworkInterfaceAttributeCommandOutput> {
+  const eni = ec2.state.networkInterfaces[input.NetworkInterfaceId ?? ''];
+  if (!eni) {
+    return ec2.fail(
+      'InvalidNetworkInterfaceID.NotFound',
+      `The networkInterface ID '${input.NetworkInterfaceId}' does not exist`,
+    );
+  }
+  if (eni.RequesterManaged) {
+    ec2.fail('AuthFailure', 'You do not have permission to access the specified resource.', { status: 403 });
+  }
+  if (input.Groups) {
+    if (input.Groups.length === 0) ec2.fail('InvalidParameterValue', 'The security group list must not be empty');
+    for (const id of input.Groups) {
+      const group = ec2.state.securityGroups[id];
+      if (!group) ec2.fail('InvalidGroup.NotFound', `The security group '${id}' does not exist`);
+      if (group.VpcId !== eni.VpcId) {
+        ec2.fail(
+          'InvalidParameterValue',
+          `Security group ${id} and interface ${eni.NetworkInterfaceId} belong to different networks.`,
+        );
+      }
+    }
+    eni.Groups = [...input.Groups];
+  }
+  if (input.Description?.Value !== undefined) eni.Description = input.Description.Value;
+  return {};
 }
