@@ -13,6 +13,19 @@ export interface Endpoint {
 /** Why a connection is refused, or undefined when it is allowed. */
 export type Verdict = undefined | { layer: 'security-group' | 'network-acl'; detail: string };
 
+/** Security group rules by group id (build once with {@link indexRules} for many checks). */
+export type RuleIndex = Map<string, SgRuleRecord[]>;
+
+export function indexRules(ec2: Ec2Model): RuleIndex {
+  const index: RuleIndex = new Map();
+  for (const rule of Object.values(ec2.state.rules)) {
+    const list = index.get(rule.GroupId);
+    if (list) list.push(rule);
+    else index.set(rule.GroupId, [rule]);
+  }
+  return index;
+}
+
 /** A port in the range clients pick their source ports from (ALB uses 1024-65535). */
 export const EPHEMERAL_PORT = 49152;
 
@@ -41,13 +54,12 @@ export function securityGroupsAllow(
   egress: boolean,
   peer: Endpoint,
   port: number,
+  index: RuleIndex = indexRules(ec2),
 ): boolean {
-  return Object.values(ec2.state.rules).some(
-    (rule) =>
-      groups.includes(rule.GroupId) &&
-      rule.IsEgress === egress &&
-      ruleCoversPort(rule, port) &&
-      rulePeerMatches(ec2, rule, peer),
+  return groups.some((group) =>
+    (index.get(group) ?? []).some(
+      (rule) => rule.IsEgress === egress && ruleCoversPort(rule, port) && rulePeerMatches(ec2, rule, peer),
+    ),
   );
 }
 
@@ -83,14 +95,20 @@ export function networkAclAllows(
  * different subnets) both subnets' ACLs in both directions, the reply travelling to an
  * ephemeral port.
  */
-export function tcpReachable(ec2: Ec2Model, from: Endpoint, to: Endpoint, port: number): Verdict {
-  if (!securityGroupsAllow(ec2, from.groups, true, to, port)) {
+export function tcpReachable(
+  ec2: Ec2Model,
+  from: Endpoint,
+  to: Endpoint,
+  port: number,
+  index: RuleIndex = indexRules(ec2),
+): Verdict {
+  if (!securityGroupsAllow(ec2, from.groups, true, to, port, index)) {
     return {
       layer: 'security-group',
       detail: `egress from ${from.ip} to ${to.ip}:${port} not allowed`,
     };
   }
-  if (!securityGroupsAllow(ec2, to.groups, false, from, port)) {
+  if (!securityGroupsAllow(ec2, to.groups, false, from, port, index)) {
     return {
       layer: 'security-group',
       detail: `ingress to ${to.ip}:${port} from ${from.ip} not allowed`,

@@ -434,9 +434,9 @@ export function createSecurityGroup(
   };
 }
 
-function groupFilters(ec2: Ec2Model, group: SecurityGroupRecord) {
-  const ingress = rulesOf(ec2, group.GroupId, false);
-  const egress = rulesOf(ec2, group.GroupId, true);
+function groupFilters(group: SecurityGroupRecord, rules: readonly SgRuleRecord[]) {
+  const ingress = rules.filter((r) => !r.IsEgress);
+  const egress = rules.filter((r) => r.IsEgress);
   const rulesFilter = (rules: SgRuleRecord[], field: string): (string | undefined)[] | undefined => {
     switch (field) {
       case 'cidr':
@@ -496,11 +496,18 @@ export function describeSecurityGroups(
   for (const name of input.GroupNames ?? []) {
     findGroup(ec2, undefined, name);
   }
+  const byGroup = new Map<string, SgRuleRecord[]>();
+  for (const rule of Object.values(ec2.state.rules)) {
+    const list = byGroup.get(rule.GroupId);
+    if (list) list.push(rule);
+    else byGroup.set(rule.GroupId, [rule]);
+  }
   const groups: SecurityGroup[] = [];
   for (const group of Object.values(ec2.state.securityGroups)) {
+    const rules = byGroup.get(group.GroupId) ?? [];
     if (input.GroupIds?.length && !input.GroupIds.includes(group.GroupId)) continue;
     if (input.GroupNames?.length && !input.GroupNames.includes(group.GroupName)) continue;
-    const match = matchesFilters(input.Filters, groupFilters(ec2, group));
+    const match = matchesFilters(input.Filters, groupFilters(group, rules));
     if (typeof match === 'object') invalidFilter(ec2, match.unsupported);
     if (!match) continue;
     groups.push({
@@ -509,8 +516,8 @@ export function describeSecurityGroups(
       Description: group.Description,
       OwnerId: group.OwnerId,
       VpcId: group.VpcId,
-      IpPermissions: toIpPermissions(rulesOf(ec2, group.GroupId, false)),
-      IpPermissionsEgress: toIpPermissions(rulesOf(ec2, group.GroupId, true)),
+      IpPermissions: toIpPermissions(rules.filter((r) => !r.IsEgress)),
+      IpPermissionsEgress: toIpPermissions(rules.filter((r) => r.IsEgress)),
       Tags: group.Tags.length ? group.Tags.map((t) => ({ ...t })) : undefined,
       SecurityGroupArn: ec2.arn('ec2', `security-group/${group.GroupId}`),
     });

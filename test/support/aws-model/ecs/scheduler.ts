@@ -20,11 +20,20 @@ import type { DeploymentRecord, ServiceRecord, TaskRecord } from './types';
 export function schedule(model: AwsModel): void {
   const ecs = model.ecs;
   runHealthChecks(model);
-  for (const task of Object.values(ecs.state.tasks)) advanceTask(model, task);
+  // One pass over the tasks per step: lifecycle, and an index by service for the rest.
+  const byService = new Map<string, TaskRecord[]>();
+  for (const task of Object.values(ecs.state.tasks)) {
+    advanceTask(model, task);
+    if (!task.serviceArn) continue;
+    const list = byService.get(task.serviceArn);
+    if (list) list.push(task);
+    else byService.set(task.serviceArn, [task]);
+  }
   for (const service of Object.values(ecs.state.services)) {
     if (service.status !== 'ACTIVE') continue;
-    enforceLoadBalancerHealth(model, service);
-    reconcile(model, service);
+    const tasks = byService.get(service.serviceArn) ?? [];
+    enforceLoadBalancerHealth(model, service, tasks);
+    reconcile(model, service, tasks);
   }
   ecs.flushEvents();
   const now = model.clock.now();
@@ -97,11 +106,11 @@ export function isHealthy(model: AwsModel, task: TaskRecord): boolean {
   });
 }
 
-function enforceLoadBalancerHealth(model: AwsModel, service: ServiceRecord): void {
+function enforceLoadBalancerHealth(model: AwsModel, service: ServiceRecord, tasks: readonly TaskRecord[]): void {
   const ecs = model.ecs;
   const now = model.clock.now();
-  for (const task of ecs.tasksOf(service.serviceArn, 'RUNNING')) {
-    if (task.lastStatus !== 'RUNNING') continue;
+  for (const task of tasks) {
+    if (task.lastStatus !== 'RUNNING' || task.desiredStatus !== 'RUNNING') continue;
     if (now - (task.startedAt ?? now) < service.healthCheckGracePeriodSeconds * 1000) continue;
     for (const r of task.registrations) {
       const target = model.elbv2.target(r.targetGroupArn, task.privateIp, r.port);
@@ -125,7 +134,7 @@ function enforceLoadBalancerHealth(model: AwsModel, service: ServiceRecord): voi
   }
 }
 
-function reconcile(model: AwsModel, service: ServiceRecord): void {
+function reconcile(model: AwsModel, service: ServiceRecord, tasks: TaskRecord[]): void {
   const ecs = model.ecs;
   const now = model.clock.now();
   const primary = service.deployments.find((d) => d.status === 'PRIMARY');
@@ -136,7 +145,7 @@ function reconcile(model: AwsModel, service: ServiceRecord): void {
   const maxTotal = Math.max(desired, Math.floor((desired * maxPercent) / 100));
   const minHealthy = Math.ceil((desired * minPercent) / 100);
 
-  const live = ecs.tasksOf(service.serviceArn, 'RUNNING');
+  const live = tasks.filter((t) => t.desiredStatus === 'RUNNING');
   const primaryTasks = live.filter((t) => t.deploymentId === primary.id);
   const oldTasks = live.filter((t) => t.deploymentId !== primary.id);
 
@@ -168,21 +177,18 @@ function reconcile(model: AwsModel, service: ServiceRecord): void {
   }
 
   // Scale out the primary deployment within maximumPercent.
-  const stillLive = ecs.tasksOf(service.serviceArn, 'RUNNING');
+  const stillLive = tasks.filter((t) => t.desiredStatus === 'RUNNING');
   const primaryLive = stillLive.filter((t) => t.deploymentId === primary.id).length;
   const toStart = Math.min(desired - primaryLive, maxTotal - stillLive.length);
-  for (let i = 0; i < toStart; i++) ecs.launchTask(service, primary);
+  for (let i = 0; i < toStart; i++) tasks.push(ecs.launchTask(service, primary));
   if (toStart > 0) primary.updatedAt = now;
 
   // Drop deployments with no tasks left; complete the primary when it is at strength.
   service.deployments = service.deployments.filter(
     (d: DeploymentRecord) =>
-      d.status === 'PRIMARY' ||
-      Object.values(ecs.state.tasks).some((t) => t.deploymentId === d.id && t.lastStatus !== 'STOPPED'),
+      d.status === 'PRIMARY' || tasks.some((t) => t.deploymentId === d.id && t.lastStatus !== 'STOPPED'),
   );
-  const primaryHealthy = ecs
-    .tasksOf(service.serviceArn, 'RUNNING')
-    .filter((t) => t.deploymentId === primary.id && isHealthy(model, t)).length;
+  const primaryHealthy = tasks.filter((t) => t.deploymentId === primary.id && isHealthy(model, t)).length;
   if (service.deployments.length === 1 && primaryHealthy === desired) {
     if (primary.rolloutState !== 'COMPLETED') {
       primary.rolloutState = 'COMPLETED';

@@ -266,6 +266,21 @@ export class Elbv2Model extends ServiceModel<Elbv2State> {
     target.description = undefined;
   }
 
+  /** Every target group that some listener rule forwards to, with its load balancers. */
+  attachmentIndex(): Map<string, LoadBalancerRecord[]> {
+    const index = new Map<string, LoadBalancerRecord[]>();
+    for (const rule of Object.values(this.state.rules)) {
+      const lb = this.state.loadBalancers[this.state.listeners[rule.ListenerArn]?.LoadBalancerArn ?? ''];
+      if (!lb) continue;
+      for (const arn of forwardTargets(rule.Actions)) {
+        const list = index.get(arn) ?? [];
+        if (!list.includes(lb)) list.push(lb);
+        index.set(arn, list);
+      }
+    }
+    return index;
+  }
+
   /** Load balancers that forward to the target group through some listener rule. */
   loadBalancersUsing(targetGroupArn: string): LoadBalancerRecord[] {
     const arns = new Set<string>();

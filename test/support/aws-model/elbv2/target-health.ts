@@ -1,9 +1,28 @@
-import { tcpReachable } from '../ec2/reachability';
+import { indexRules, type RuleIndex, tcpReachable } from '../ec2/reachability';
+import type { NetworkInterfaceRecord } from '../ec2/types';
+import type { TaskRecord } from '../ecs/types';
 import type { AwsModel } from '../model';
 import { TARGET_REASON_TEXT } from './elbv2-model';
 import type { LoadBalancerRecord, TargetGroupRecord, TargetRecord } from './types';
 
 type ProbeResult = { ok: true } | { ok: false; reason: string };
+
+/** Lookups built once per health-check pass. */
+export interface ProbeIndex {
+  rules: RuleIndex;
+  interfacesByIp: Map<string, NetworkInterfaceRecord>;
+  tasksByInterface: Map<string, TaskRecord>;
+}
+
+export function buildProbeIndex(model: AwsModel): ProbeIndex {
+  const interfacesByIp = new Map<string, NetworkInterfaceRecord>();
+  for (const eni of Object.values(model.ec2.state.networkInterfaces)) {
+    interfacesByIp.set(`${eni.VpcId}|${eni.PrivateIpAddress}`, eni);
+  }
+  const tasksByInterface = new Map<string, TaskRecord>();
+  for (const task of Object.values(model.ecs.state.tasks)) tasksByInterface.set(task.networkInterfaceId, task);
+  return { rules: indexRules(model.ec2), interfacesByIp, tasksByInterface };
+}
 
 /**
  * One health check of one target from every node of the load balancers that use its
@@ -20,8 +39,9 @@ export function probeTarget(
   tg: TargetGroupRecord,
   loadBalancers: readonly LoadBalancerRecord[],
   target: TargetRecord,
+  index: ProbeIndex = buildProbeIndex(model),
 ): ProbeResult {
-  const eni = model.ec2.interfaceByIp(target.Id, tg.VpcId);
+  const eni = index.interfacesByIp.get(`${tg.VpcId}|${target.Id}`);
   if (!eni) return { ok: false, reason: 'Target.Timeout' };
   const hcPort = tg.HealthCheck.HealthCheckPort;
   const port = hcPort === 'traffic-port' ? target.Port : Number(hcPort);
@@ -34,11 +54,12 @@ export function probeTarget(
         { ip: lbEni.PrivateIpAddress, subnetId: lbEni.SubnetId, groups: lbEni.Groups },
         { ip: eni.PrivateIpAddress, subnetId: eni.SubnetId, groups: eni.Groups },
         port,
+        index.rules,
       );
       if (verdict) return { ok: false, reason: 'Target.Timeout' };
     }
   }
-  const task = model.ecs.taskByInterface(eni.NetworkInterfaceId);
+  const task = index.tasksByInterface.get(eni.NetworkInterfaceId);
   if (task) {
     if (task.lastStatus !== 'RUNNING') return { ok: false, reason: 'Target.FailedHealthChecks' };
     const app = model.ecs.appHealth(task.taskArn);
@@ -64,8 +85,10 @@ function setState(target: TargetRecord, state: TargetRecord['state'], reason?: s
  */
 export function runHealthChecks(model: AwsModel): void {
   const now = model.clock.now();
+  const attachments = model.elbv2.attachmentIndex();
+  let index: ProbeIndex | undefined;
   for (const tg of Object.values(model.elbv2.state.targetGroups)) {
-    const loadBalancers = model.elbv2.loadBalancersUsing(tg.TargetGroupArn);
+    const loadBalancers = attachments.get(tg.TargetGroupArn) ?? [];
     const interval = tg.HealthCheck.HealthCheckIntervalSeconds * 1000;
     for (const [key, target] of Object.entries(tg.targets)) {
       if (target.state === 'draining') {
@@ -86,7 +109,8 @@ export function runHealthChecks(model: AwsModel): void {
       target.nextCheckAt ??= now + interval;
       if (now < target.nextCheckAt) continue;
       target.nextCheckAt = now + interval;
-      const result = probeTarget(model, tg, loadBalancers, target);
+      index ??= buildProbeIndex(model);
+      const result = probeTarget(model, tg, loadBalancers, target, index);
       if (result.ok) {
         target.passed++;
         target.failed = 0;
