@@ -4,6 +4,7 @@ import type { FleetConfig } from './config/load-fleet';
 import { CellStack } from './platform/cell-stack';
 import { DataStack } from './platform/data-stack';
 import { NetworkStack } from './platform/network-stack';
+import { ResponseStack } from './response/response-stack';
 import { StackName } from './shared/contract';
 import { TAG_ENV } from './shared/tags';
 import { SiteStack } from './site/site-stack';
@@ -22,6 +23,7 @@ export interface FleetStacks {
   readonly network?: NetworkStack;
   readonly data?: DataStack;
   readonly cells: readonly CellStack[];
+  readonly response?: ResponseStack;
   readonly sites: readonly SiteStack[];
 }
 
@@ -83,14 +85,25 @@ export function addFleet(app: App, fleet: FleetConfig, options: FleetAppOptions 
         description: `Bulkhead ${fleet.environment}: cell ${cell.id} (cluster and load balancer)`,
       }),
   );
+  const response = new ResponseStack(app, StackName.response(fleet.environment), {
+    env,
+    fleet,
+    logsEndpointSecurityGroup: network.logsEndpointSecurityGroup,
+    quarantineAcl: network.quarantineAcl,
+    accessLogs: network.accessLogs,
+    description: `Bulkhead ${fleet.environment}: response plane (containment, incidents, evidence, workflow)`,
+  });
+  // The response stack names the cells' clusters and listeners by export name.
+  for (const cell of cells) response.addStackDependency(cell);
   const sites = fleet.sites.map((site) => {
     const stack = siteStack(site);
     // Deploy order only: the site stack imports by export name, never by reference.
     stack.addStackDependency(network);
     stack.addStackDependency(data);
+    stack.addStackDependency(response);
     const cell = cells[fleet.cells.findIndex((c) => c.id === site.cell)];
     if (cell) stack.addStackDependency(cell);
     return stack;
   });
-  return { network, data, cells, sites };
+  return { network, data, cells, response, sites };
 }

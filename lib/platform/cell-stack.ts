@@ -5,7 +5,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { CellConfig, FleetConfig } from '../config/load-fleet';
-import { CellExport, type CellExportKey, cellExportName } from '../shared/contract';
+import { CellExport, type CellExportKey, cellClusterName, cellExportName } from '../shared/contract';
 import { Component, TAG_CELL, tagComponent } from '../shared/tags';
 
 export interface CellStackProps extends StackProps {
@@ -37,6 +37,7 @@ export class CellStack extends Stack {
 
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       vpc,
+      clusterName: cellClusterName(fleet.environment, cell.id),
       containerInsightsV2: ecs.ContainerInsights.ENHANCED,
     });
     tagComponent(this.cluster, Component.cluster);

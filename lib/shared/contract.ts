@@ -25,6 +25,7 @@ export const PlatformExport = {
   uploadsFileSystemId: 'uploads-fs-id',
   uploadsFileSystemArn: 'uploads-fs-arn',
   uploadsSecurityGroupId: 'uploads-sg-id',
+  clientTopicArn: 'client-topic-arn',
 } as const;
 
 export const CellExport = {
@@ -65,6 +66,7 @@ export const StackName = {
   data: (env: string) => `Bulkhead-${env}-Data`,
   cell: (env: string, cell: string) => `Bulkhead-${env}-Cell-${cell}`,
   site: (env: string, site: string) => `Bulkhead-${env}-Site-${site}`,
+  response: (env: string) => `Bulkhead-${env}-Response`,
 };
 
 /** Naming contract for per-site alarms: the response plane may also read the site from it. */
@@ -84,4 +86,9 @@ export function siteSecretNamePrefix(environment: string): string {
 
 export function siteSecretName(environment: string, siteId: string): string {
   return `${siteSecretNamePrefix(environment)}${siteId}/database`;
+}
+
+/** ECS cluster names are fixed (`bulkhead-<env>-<cell>`), so IAM can name their tasks. */
+export function cellClusterName(environment: string, cell: string): string {
+  return `bulkhead-${environment}-${cell}`;
 }

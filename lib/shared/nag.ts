@@ -21,3 +21,21 @@ export const LAMBDA_VPC_EXECUTION =
 export function acknowledge(construct: IConstruct, id: string, reason: string): void {
   Validations.of(construct).acknowledge({ id, reason });
 }
+
+/**
+ * A resource value as cdk-nag prints it in an IAM5 finding id: literal text as is, and each
+ * intrinsic that is not a Ref or GetAtt as its JSON (as cdk-nag renders Fn::Join parts).
+ */
+export function nagResource(scope: IConstruct, value: string): string {
+  const resolved: unknown = Stack.of(scope).resolve(value);
+  const part = (p: unknown): string => {
+    if (typeof p === 'string') return p;
+    const ref = (p as { Ref?: string }).Ref;
+    if (ref) return ref.startsWith('AWS::') ? `<${ref}>` : `<${ref}>`;
+    const getAtt = (p as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
+    if (getAtt) return `<${getAtt[0]}.${getAtt[1]}>`;
+    return JSON.stringify(p);
+  };
+  const join = (resolved as { 'Fn::Join'?: [string, unknown[]] })?.['Fn::Join'];
+  return join ? join[1].map(part).join(join[0]) : part(resolved);
+}

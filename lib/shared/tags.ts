@@ -5,56 +5,19 @@ import type { IConstruct } from 'constructs';
  * Bulkhead's public tag contract. The response plane finds and is allowed to touch a
  * resource only through these tags, and users' cost reports group by them. Never rename.
  */
-export const TAG_ENV = 'bulkhead:env';
-export const TAG_SITE = 'bulkhead:site';
-export const TAG_COMPONENT = 'bulkhead:component';
-export const TAG_CELL = 'bulkhead:cell';
-/** On a site's service and tasks: `standard` or `strict`. */
-export const TAG_ISOLATION = 'bulkhead:isolation';
-/** On a site's service and tasks: `contain`, `shed` or `notify`. */
-export const TAG_RESPONSE_POLICY = 'bulkhead:response-policy';
-/** On a site's service and tasks: the GuardDuty severity that triggers the policy. */
-export const TAG_SEVERITY_THRESHOLD = 'bulkhead:severity-threshold';
+import { type ComponentName, TAG_COMPONENT } from './tag-names';
 
-/** Values of `bulkhead:component`. */
-export const Component = {
-  // Per site
-  siteSecurityGroup: 'site-sg',
-  service: 'service',
-  taskDefinition: 'task-definition',
-  taskRole: 'task-role',
-  executionRole: 'execution-role',
-  secret: 'secret',
-  databaseUser: 'db-user',
-  uploads: 'uploads',
-  logGroup: 'log-group',
-  targetGroup: 'target-group',
-  listenerRule: 'listener-rule',
-  alarm: 'alarm',
-  subnet: 'subnet',
-  routeTable: 'route-table',
-  networkAcl: 'network-acl',
-  siteRecord: 'site-record',
-  // Platform
-  network: 'network',
-  vpcEndpoint: 'vpc-endpoint',
-  endpointSecurityGroup: 'endpoint-sg',
-  logsEndpointSecurityGroup: 'logs-endpoint-sg',
-  quarantineAcl: 'quarantine-acl',
-  database: 'database',
-  databaseSecurityGroup: 'db-sg',
-  databaseUserProvider: 'db-user-provider',
-  cluster: 'cluster',
-  loadBalancer: 'load-balancer',
-  loadBalancerSecurityGroup: 'lb-sg',
-  listener: 'listener',
-  uploadsFileSystem: 'uploads-fs',
-  uploadsSecurityGroup: 'uploads-sg',
-  accessLogs: 'access-logs',
-  flowLogs: 'flow-logs',
-} as const;
-
-export type ComponentName = (typeof Component)[keyof typeof Component];
+export {
+  Component,
+  type ComponentName,
+  TAG_CELL,
+  TAG_COMPONENT,
+  TAG_ENV,
+  TAG_ISOLATION,
+  TAG_RESPONSE_POLICY,
+  TAG_SEVERITY_THRESHOLD,
+  TAG_SITE,
+} from './tag-names';
 
 /** Tags a construct (and every taggable resource under it) with its component. */
 export function tagComponent(scope: IConstruct, component: ComponentName): void {

@@ -32,6 +32,8 @@ export interface CompartmentPlatform {
   readonly databaseEndpoint: string;
   readonly databasePort: string;
   readonly databaseUserServiceToken: string;
+  /** The response plane's client-notice topic (each site subscribes its contact). */
+  readonly clientTopicArn: string;
 }
 
 /** Imports the platform for one site from the exports named in lib/shared/contract.ts. */
@@ -101,5 +103,6 @@ export function compartmentPlatformFromExports(
     databaseEndpoint: importPlatform(env, 'databaseEndpoint'),
     databasePort: importPlatform(env, 'databasePort'),
     databaseUserServiceToken: importPlatform(env, 'databaseUserServiceToken'),
+    clientTopicArn: importPlatform(env, 'clientTopicArn'),
   };
 }

@@ -8,6 +8,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import type { SiteConfig } from '../config/load-fleet';
@@ -339,6 +340,14 @@ export class SiteCompartment extends Construct {
       tier: ssm.ParameterTier.STANDARD,
     });
     tagComponent(this.record, Component.siteRecord);
+
+    // --- The client's contact hears about this site's incidents only (filter on `site`).
+    new sns.Subscription(this, 'ContactNotices', {
+      topic: sns.Topic.fromTopicArn(this, 'ClientTopic', platform.clientTopicArn),
+      protocol: sns.SubscriptionProtocol.EMAIL,
+      endpoint: site.contact,
+      filterPolicy: { site: sns.SubscriptionFilter.stringFilter({ allowlist: [site.id] }) },
+    });
   }
 
   private strictSubnets(site: SiteConfig, platform: CompartmentPlatform) {

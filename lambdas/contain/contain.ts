@@ -1,0 +1,513 @@
+import {
+  AuthorizeSecurityGroupEgressCommand,
+  DescribeNetworkAclsCommand,
+  type DescribeNetworkAclsCommandOutput,
+  DescribeSecurityGroupsCommand,
+  type EC2Client,
+  ReplaceNetworkAclAssociationCommand,
+  RevokeSecurityGroupEgressCommand,
+  RevokeSecurityGroupIngressCommand,
+  type SecurityGroup,
+} from '@aws-sdk/client-ec2';
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import {
+  type Action,
+  DescribeRulesCommand,
+  type ElasticLoadBalancingV2Client,
+  ModifyRuleCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { type IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import type { SiteRecord } from '../../lib/shared/site-record';
+import { Component, TAG_COMPONENT, TAG_ENV, TAG_SITE } from '../../lib/shared/tag-names';
+import type { IncidentRecord, IncidentStore, StepRecord, TriggerRecord } from '../shared/incident-store';
+import { loadSiteRecord, SiteRecordError } from '../shared/site-records';
+import { type Ignored, ignored, isIgnored, parseResponseEvent, type Trigger, triggerKey } from './events';
+import { planQuarantine } from './quarantine-rules';
+import { type ResponseScope, resolveSite } from './resolve-site';
+
+export const SESSION_REVOCATION_POLICY = 'BulkheadRevokeOlderSessions';
+
+export const MAINTENANCE_RESPONSE: Action = {
+  Type: 'fixed-response',
+  FixedResponseConfig: {
+    StatusCode: '503',
+    ContentType: 'text/html',
+    MessageBody:
+      '<!doctype html><title>Down for maintenance</title><h1>This site is down for maintenance</h1><p>Please try again later.</p>',
+  },
+};
+
+export interface ContainConfig {
+  readonly scope: ResponseScope;
+  readonly logsEndpointGroupId: string;
+  readonly quarantineAclId: string;
+  readonly stateMachineArn: string;
+}
+
+export interface ContainDeps {
+  readonly ec2: EC2Client;
+  readonly ecs: ECSClient;
+  readonly elbv2: ElasticLoadBalancingV2Client;
+  readonly iam: IAMClient;
+  readonly ssm: SSMClient;
+  readonly sfn: SFNClient;
+  readonly store: IncidentStore;
+  readonly config: ContainConfig;
+  readonly now: () => Date;
+  readonly newIncidentId: (site: string, now: Date) => string;
+  readonly metric: (name: string, value: number, unit?: 'Count' | 'Milliseconds') => void;
+}
+
+export type ContainOutcome =
+  | { readonly outcome: 'ignored'; readonly code: Ignored['code']; readonly reason: string }
+  | {
+      readonly outcome: 'joined';
+      readonly incidentId: string;
+      readonly site: string;
+      readonly trigger: 'new' | 'updated' | 'duplicate';
+    }
+  | {
+      readonly outcome: 'contained' | 'shed' | 'notified' | 'failed';
+      readonly incidentId: string;
+      readonly site: string;
+      readonly isolatedAt?: string;
+      readonly steps: readonly StepRecord[];
+    };
+
+/** Saved state, so release can put back exactly what was there. */
+export interface SavedState {
+  securityGroup?: { groupId: string; ingress: unknown[]; egress: unknown[] };
+  networkAcl?: { associations: { subnetId: string; networkAclId: string; quarantineAssociationId?: string }[] };
+  listenerRule?: { ruleArn: string; actions: Action[] };
+  rolePolicy?: { roleName: string; policyName: string };
+}
+
+interface StepResult<T> {
+  readonly ok: boolean;
+  readonly value?: T;
+  readonly record: StepRecord;
+}
+
+async function step<T>(
+  name: string,
+  now: () => Date,
+  run: () => Promise<T>,
+  describe?: (value: T) => string,
+): Promise<StepResult<T>> {
+  try {
+    const value = await run();
+    return {
+      ok: true,
+      value,
+      record: { step: name, outcome: 'done', at: now().toISOString(), detail: describe?.(value) },
+    };
+  } catch (error) {
+    const e = error as Error;
+    return {
+      ok: false,
+      record: { step: name, outcome: 'failed', at: now().toISOString(), detail: `${e.name}: ${e.message}` },
+    };
+  }
+}
+
+function skipped(name: string, now: () => Date, detail: string): StepResult<never> {
+  return { ok: true, record: { step: name, outcome: 'skipped', at: now().toISOString(), detail } };
+}
+
+function triggerRecord(trigger: Trigger, receivedAt: string): TriggerRecord {
+  return trigger.kind === 'guardduty'
+    ? {
+        key: triggerKey(trigger),
+        kind: 'guardduty',
+        eventId: trigger.eventId,
+        receivedAt,
+        detectedAt: trigger.detectedAt,
+        findingId: trigger.findingId,
+        findingType: trigger.findingType,
+        severity: trigger.severity,
+        count: trigger.count,
+        drill: trigger.drill,
+      }
+    : {
+        key: triggerKey(trigger),
+        kind: 'alarm',
+        eventId: trigger.eventId,
+        receivedAt,
+        detectedAt: trigger.detectedAt,
+        alarmName: trigger.alarmName,
+        reason: trigger.reason?.slice(0, 500),
+      };
+}
+
+function siteTagFilters(environment: string, site: string, component: string) {
+  return [
+    { Name: `tag:${TAG_ENV}`, Values: [environment] },
+    { Name: `tag:${TAG_SITE}`, Values: [site] },
+    { Name: `tag:${TAG_COMPONENT}`, Values: [component] },
+  ];
+}
+
+/**
+ * The whole automatic response to one event: validate, find the site, open or join its
+ * incident, and act on the site's policy. Isolation comes first and in as few sequential
+ * rounds of AWS calls as possible; every step is recorded on the incident.
+ */
+export async function respondToEvent(event: unknown, deps: ContainDeps): Promise<ContainOutcome> {
+  const receivedAt = deps.now().toISOString();
+  const trigger = parseResponseEvent(event);
+  if (isIgnored(trigger)) return ignoredOutcome(trigger, deps);
+  const resolved = await resolveSite(trigger, deps.config.scope, deps.ecs);
+  if (isIgnored(resolved)) return ignoredOutcome(resolved, deps);
+  const { siteId, hints } = resolved;
+  if (
+    trigger.kind === 'guardduty' &&
+    hints.severityThreshold !== undefined &&
+    trigger.severity < hints.severityThreshold
+  ) {
+    return ignoredOutcome(
+      ignored(
+        'below-threshold',
+        `finding ${trigger.findingId} severity ${trigger.severity} is below ${siteId}'s threshold ${hints.severityThreshold}`,
+      ),
+      deps,
+    );
+  }
+  return respondForSite(siteId, triggerRecord(trigger, receivedAt), deps, {
+    describeGroup: hints.policy === undefined || hints.policy === 'contain',
+    describeAcl: hints.isolation !== 'standard',
+    drill: trigger.kind === 'guardduty' && trigger.drill,
+    severity: trigger.kind === 'guardduty' ? trigger.severity : undefined,
+  });
+}
+
+interface RespondOptions {
+  readonly describeGroup: boolean;
+  readonly describeAcl: boolean;
+  readonly drill: boolean;
+  /** GuardDuty severity; alarms and operator requests have none and always qualify. */
+  readonly severity?: number;
+  /** An operator's request overrides the site's policy with contain. */
+  readonly forcePolicy?: 'contain';
+}
+
+/** Opens (or joins) the site's incident and acts on it. Shared by events and operator quarantine. */
+export async function respondForSite(
+  siteId: string,
+  triggerItem: TriggerRecord,
+  deps: ContainDeps,
+  options: RespondOptions,
+): Promise<ContainOutcome> {
+  const { config, store, now } = deps;
+  const env = config.scope.environment;
+  const incidentId = deps.newIncidentId(siteId, now());
+
+  // Round 1: the site record, the site's group and ACL, and the lock, all at once.
+  const [recordResult, groupResult, aclResult, lockResult] = await Promise.allSettled([
+    loadSiteRecord(deps.ssm, env, siteId),
+    options.describeGroup
+      ? deps.ec2.send(
+          new DescribeSecurityGroupsCommand({ Filters: siteTagFilters(env, siteId, Component.siteSecurityGroup) }),
+        )
+      : Promise.resolve(undefined),
+    options.describeAcl
+      ? deps.ec2.send(new DescribeNetworkAclsCommand({ Filters: siteTagFilters(env, siteId, Component.networkAcl) }))
+      : Promise.resolve(undefined),
+    store.openOrJoin(siteId, incidentId, triggerItem.receivedAt),
+  ]);
+  if (lockResult.status === 'rejected') throw lockResult.reason; // nothing changed yet: safe to retry
+  if (!lockResult.value.opened) {
+    const joined = lockResult.value.incidentId;
+    const outcome = await store.recordTrigger(joined, triggerItem);
+    deps.metric('TriggersJoined', 1);
+    return { outcome: 'joined', incidentId: joined, site: siteId, trigger: outcome };
+  }
+  if (recordResult.status === 'rejected') {
+    await store.releaseLock(siteId, incidentId);
+    if (recordResult.reason instanceof SiteRecordError) {
+      return ignoredOutcome(ignored('unknown-site', recordResult.reason.message), deps);
+    }
+    throw recordResult.reason;
+  }
+  const record = recordResult.value;
+  if (options.severity !== undefined && options.severity < record.response.severityThreshold) {
+    await store.releaseLock(siteId, incidentId);
+    return ignoredOutcome(
+      ignored(
+        'below-threshold',
+        `severity ${options.severity} is below ${siteId}'s threshold ${record.response.severityThreshold}`,
+      ),
+      deps,
+    );
+  }
+  const policy = options.forcePolicy ?? record.response.policy;
+  const base: IncidentRecord = {
+    incidentId,
+    site: siteId,
+    environment: env,
+    status: 'OPENING',
+    policy,
+    drill: options.drill,
+    detectedAt: triggerItem.detectedAt,
+    receivedAt: triggerItem.receivedAt,
+    steps: [],
+    firstTrigger: triggerItem.key,
+  };
+  deps.metric('IncidentsOpened', 1);
+
+  if (policy === 'notify') {
+    await Promise.all([
+      store.putIncident({ ...base, status: 'NOTIFIED' }),
+      store.recordTrigger(incidentId, triggerItem),
+    ]);
+    await startWorkflow(deps, record, { ...base, status: 'NOTIFIED' });
+    return { outcome: 'notified', incidentId, site: siteId, steps: [] };
+  }
+
+  const saved: SavedState = {};
+  const group =
+    groupResult.status === 'fulfilled'
+      ? (groupResult.value?.SecurityGroups ?? []).find((g) => g.GroupId === record.securityGroupId)
+      : undefined;
+  // Round 2: isolate (security group, and the strict site's ACL), record the incident with
+  // the saved rules, and read the listener rule: all at once.
+  const round2: Promise<StepResult<unknown>>[] = [];
+  let isolationSteps: Promise<StepResult<unknown>>[] = [];
+  if (policy === 'contain') {
+    isolationSteps = isolateNetwork(deps, record, group, groupResult, aclResult, saved);
+    round2.push(...isolationSteps);
+  }
+  const describeRule = step('read-listener-rule', now, async () => {
+    const rules = await deps.elbv2.send(new DescribeRulesCommand({ RuleArns: [record.listenerRuleArn] }));
+    const rule = rules.Rules?.[0];
+    if (!rule?.Actions) throw new Error(`listener rule ${record.listenerRuleArn} not found`);
+    return rule.Actions;
+  });
+  const [isolated, ruleRead] = await Promise.all([
+    Promise.all(round2),
+    describeRule,
+    store.putIncident({ ...base, saved: { ...saved } as Record<string, unknown> }),
+    store.recordTrigger(incidentId, triggerItem),
+  ]);
+  const isolatedAt = policy === 'contain' && isolated.every((r) => r.ok) ? now().toISOString() : undefined;
+
+  // Round 3: shed traffic at the load balancer (detaching the target group, so failed health
+  // checks cannot make ECS stop the contained task) and revoke the task role's sessions.
+  const round3: Promise<StepResult<unknown>>[] = [];
+  if (ruleRead.ok && ruleRead.value) {
+    const actions = ruleRead.value as Action[];
+    const alreadyShed = actions.length === 1 && actions[0]?.Type === 'fixed-response';
+    saved.listenerRule = { ruleArn: record.listenerRuleArn, actions: alreadyShed ? [] : actions };
+    round3.push(
+      alreadyShed
+        ? Promise.resolve(skipped('shed-traffic', now, 'listener rule already answers with a fixed response'))
+        : step(
+            'shed-traffic',
+            now,
+            () =>
+              deps.elbv2.send(
+                new ModifyRuleCommand({ RuleArn: record.listenerRuleArn, Actions: [MAINTENANCE_RESPONSE] }),
+              ),
+            () => 'listener rule answers 503; target group detached',
+          ),
+    );
+  }
+  if (policy === 'contain') {
+    const issuedBefore = now().toISOString();
+    saved.rolePolicy = { roleName: record.taskRoleName, policyName: SESSION_REVOCATION_POLICY };
+    round3.push(
+      step(
+        'revoke-task-role-sessions',
+        now,
+        () =>
+          deps.iam.send(
+            new PutRolePolicyCommand({
+              RoleName: record.taskRoleName,
+              PolicyName: SESSION_REVOCATION_POLICY,
+              PolicyDocument: JSON.stringify({
+                Version: '2012-10-17',
+                Statement: [
+                  {
+                    Sid: 'BulkheadQuarantineDenyOlderSessions',
+                    Effect: 'Deny',
+                    Action: '*',
+                    Resource: '*',
+                    Condition: { DateLessThan: { 'aws:TokenIssueTime': issuedBefore } },
+                  },
+                ],
+              }),
+            }),
+          ),
+        () => `deny for tokens issued before ${issuedBefore}`,
+      ),
+    );
+  }
+  const shedding = await Promise.all(round3);
+  const steps = [...isolated, ruleRead, ...shedding].map((r) => r.record);
+  const failed = steps.some((s) => s.outcome === 'failed');
+  const status = failed ? 'FAILED' : policy === 'contain' ? 'CONTAINED' : 'SHED';
+  const shedAt = shedding.find((r) => r.record.step === 'shed-traffic' && r.ok) ? now().toISOString() : undefined;
+
+  // Round 4: record the outcome and hand the incident to its workflow.
+  const final = await store.updateIncident(
+    incidentId,
+    {
+      status,
+      isolatedAt,
+      shedAt,
+      saved: saved as Record<string, unknown>,
+      ...(failed
+        ? {
+            failedAt: now().toISOString(),
+            failureReason: steps
+              .filter((s) => s.outcome === 'failed')
+              .map((s) => `${s.step}: ${s.detail}`)
+              .join('; '),
+          }
+        : {}),
+    },
+    steps,
+  );
+  await startWorkflow(deps, record, final);
+  if (failed) deps.metric('ContainmentFailed', 1);
+  if (isolatedAt) {
+    deps.metric('TimeToIsolate', Date.parse(isolatedAt) - Date.parse(base.receivedAt), 'Milliseconds');
+    deps.metric('DetectionToIsolation', Date.parse(isolatedAt) - Date.parse(base.detectedAt), 'Milliseconds');
+  }
+  return {
+    outcome: failed ? 'failed' : policy === 'contain' ? 'contained' : 'shed',
+    incidentId,
+    site: siteId,
+    isolatedAt,
+    steps,
+  };
+}
+
+function isolateNetwork(
+  deps: ContainDeps,
+  record: SiteRecord,
+  group: SecurityGroup | undefined,
+  groupResult: PromiseSettledResult<unknown>,
+  aclResult: PromiseSettledResult<DescribeNetworkAclsCommandOutput | undefined>,
+  saved: SavedState,
+): Promise<StepResult<unknown>>[] {
+  const { now, config } = deps;
+  const steps: Promise<StepResult<unknown>>[] = [];
+  if (!group) {
+    const why =
+      groupResult.status === 'rejected'
+        ? `${(groupResult.reason as Error).name}: ${(groupResult.reason as Error).message}`
+        : `no group ${record.securityGroupId} tagged for ${record.site}`;
+    steps.push(
+      Promise.resolve({
+        ok: false,
+        record: { step: 'quarantine-security-group', outcome: 'failed', at: now().toISOString(), detail: why },
+      }),
+    );
+  } else {
+    saved.securityGroup = {
+      groupId: record.securityGroupId,
+      ingress: group.IpPermissions ?? [],
+      egress: group.IpPermissionsEgress ?? [],
+    };
+    const plan = planQuarantine(group, config.logsEndpointGroupId);
+    const GroupId = record.securityGroupId;
+    steps.push(
+      plan.revokeIngress.length === 0
+        ? Promise.resolve(skipped('revoke-ingress', now, 'no ingress rules'))
+        : step(
+            'revoke-ingress',
+            now,
+            () => deps.ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId, IpPermissions: plan.revokeIngress })),
+            () => `${plan.revokeIngress.length} rules`,
+          ),
+      plan.revokeEgress.length === 0
+        ? Promise.resolve(skipped('revoke-egress', now, 'only the logs endpoint rule'))
+        : step(
+            'revoke-egress',
+            now,
+            () => deps.ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId, IpPermissions: plan.revokeEgress })),
+            () => `${plan.revokeEgress.length} rules`,
+          ),
+    );
+    if (plan.authorizeEgress.length > 0) {
+      steps.push(
+        step('allow-logs-endpoint', now, () =>
+          deps.ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId, IpPermissions: plan.authorizeEgress })),
+        ),
+      );
+    }
+  }
+  if (record.isolation === 'strict') {
+    const acls = aclResult.status === 'fulfilled' ? (aclResult.value?.NetworkAcls ?? []) : [];
+    const associations = acls.flatMap((acl) =>
+      (acl.Associations ?? [])
+        .filter((a) => a.NetworkAclAssociationId && a.SubnetId)
+        .map((a) => ({
+          subnetId: a.SubnetId as string,
+          networkAclId: acl.NetworkAclId as string,
+          associationId: a.NetworkAclAssociationId as string,
+        })),
+    );
+    if (aclResult.status === 'rejected' || associations.length === 0) {
+      const why =
+        aclResult.status === 'rejected'
+          ? String((aclResult.reason as Error).message)
+          : `no subnet is associated with ${record.site}'s network ACL`;
+      steps.push(
+        Promise.resolve({
+          ok: false,
+          record: { step: 'swap-network-acl', outcome: 'failed', at: now().toISOString(), detail: why },
+        }),
+      );
+    } else {
+      saved.networkAcl = {
+        associations: associations.map(({ subnetId, networkAclId }) => ({ subnetId, networkAclId })),
+      };
+      for (const [i, a] of associations.entries()) {
+        steps.push(
+          step(
+            'swap-network-acl',
+            now,
+            async () => {
+              const result = await deps.ec2.send(
+                new ReplaceNetworkAclAssociationCommand({
+                  AssociationId: a.associationId,
+                  NetworkAclId: config.quarantineAclId,
+                }),
+              );
+              const entry = saved.networkAcl?.associations[i];
+              if (entry) entry.quarantineAssociationId = result.NewAssociationId;
+              return result.NewAssociationId;
+            },
+            () => `${a.subnetId} now on the deny-all ACL`,
+          ),
+        );
+      }
+    }
+  }
+  return steps;
+}
+
+async function startWorkflow(deps: ContainDeps, record: SiteRecord, incident: IncidentRecord): Promise<void> {
+  await deps.sfn.send(
+    new StartExecutionCommand({
+      stateMachineArn: deps.config.stateMachineArn,
+      name: incident.incidentId,
+      input: JSON.stringify({
+        incidentId: incident.incidentId,
+        site: incident.site,
+        status: incident.status,
+        policy: incident.policy,
+        drill: incident.drill,
+        forensicHoldSeconds: record.response.forensicHoldMinutes * 60,
+      }),
+    }),
+  );
+}
+
+function ignoredOutcome(why: Ignored, deps: ContainDeps): ContainOutcome {
+  deps.metric(`EventsIgnored`, 1);
+  return { outcome: 'ignored', code: why.code, reason: why.message };
+}

@@ -1,0 +1,240 @@
+import { z } from 'zod';
+
+/**
+ * The events containment accepts, validated against their documented shapes (EventBridge
+ * envelope; GuardDuty finding `detail` in camelCase; CloudWatch alarm state change) and
+ * turned into a Trigger. Anything else becomes an Ignored with a reason; nothing here
+ * calls AWS.
+ */
+
+export const DRILL_SOURCE = 'bulkhead.drill';
+export const DRILL_DETAIL_TYPE = 'Bulkhead Drill Finding';
+
+const tagList = z.array(z.object({ key: z.string(), value: z.string() }).loose());
+
+const envelopeSchema = z
+  .object({
+    version: z.string(),
+    id: z.string().min(1),
+    'detail-type': z.string().min(1),
+    source: z.string().min(1),
+    account: z.string().regex(/^\d{12}$/),
+    time: z.iso.datetime({ offset: true }),
+    region: z.string().min(1),
+    resources: z.array(z.string()),
+    detail: z.unknown(),
+  })
+  .loose();
+
+const guardDutyDetailSchema = z
+  .object({
+    id: z.string().min(1).max(256),
+    type: z.string().min(1).max(256),
+    severity: z.number().min(0).max(10),
+    accountId: z.string().regex(/^\d{12}$/),
+    region: z.string().min(1),
+    createdAt: z.string().optional(),
+    updatedAt: z.string().optional(),
+    title: z.string().optional(),
+    resource: z
+      .object({
+        resourceType: z.string(),
+        ecsClusterDetails: z
+          .object({
+            arn: z.string().regex(/^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/[A-Za-z0-9_-]{1,255}$/),
+            name: z.string().optional(),
+            tags: tagList.optional(),
+            taskDetails: z
+              .object({
+                arn: z
+                  .string()
+                  .regex(
+                    /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task\/[A-Za-z0-9_-]{1,255}\/[a-f0-9]{32}$|^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task\/[A-Za-z0-9_-]{1,255}\/[a-f0-9-]{36}$/,
+                  ),
+                definitionArn: z.string().optional(),
+                group: z.string().optional(),
+                tags: tagList.optional(),
+              })
+              .loose()
+              .optional(),
+          })
+          .loose()
+          .optional(),
+      })
+      .loose(),
+    service: z
+      .object({
+        count: z.number().int().min(1),
+        eventFirstSeen: z.string().optional(),
+        eventLastSeen: z.string().optional(),
+        featureName: z.string().optional(),
+      })
+      .loose(),
+  })
+  .loose();
+
+const alarmDetailSchema = z
+  .object({
+    alarmName: z.string().min(1).max(255),
+    state: z.object({ value: z.string(), reason: z.string().optional(), timestamp: z.string() }).loose(),
+    previousState: z.object({ value: z.string() }).loose().optional(),
+  })
+  .loose();
+
+export type Tags = Readonly<Record<string, string>>;
+
+export interface FindingTrigger {
+  readonly kind: 'guardduty';
+  readonly eventId: string;
+  readonly findingId: string;
+  readonly findingType: string;
+  readonly severity: number;
+  readonly count: number;
+  readonly detectedAt: string;
+  readonly clusterArn: string;
+  readonly taskArn: string;
+  readonly taskGroup?: string;
+  /** Task tags carried by the finding, if any (the fast path). */
+  readonly taskTags?: Tags;
+  readonly account: string;
+  readonly region: string;
+  /** A drill: a synthetic finding sent by `siteops drill` through the same path. */
+  readonly drill: boolean;
+}
+
+export interface AlarmTrigger {
+  readonly kind: 'alarm';
+  readonly eventId: string;
+  readonly alarmName: string;
+  readonly alarmArn: string;
+  readonly detectedAt: string;
+  readonly reason?: string;
+  readonly account: string;
+  readonly region: string;
+}
+
+export type Trigger = FindingTrigger | AlarmTrigger;
+
+/** Why an event changed nothing. The code is a metric dimension; the message is logged. */
+export interface Ignored {
+  readonly ignored: true;
+  readonly code: IgnoreCode;
+  readonly message: string;
+}
+
+export type IgnoreCode =
+  | 'malformed-event'
+  | 'foreign-event'
+  | 'not-ecs-finding'
+  | 'foreign-account'
+  | 'foreign-cluster'
+  | 'unknown-task'
+  | 'untagged-task'
+  | 'foreign-alarm'
+  | 'not-alarm-state'
+  | 'unknown-site'
+  | 'below-threshold';
+
+export function ignored(code: IgnoreCode, message: string): Ignored {
+  return { ignored: true, code, message };
+}
+
+export function isIgnored(value: unknown): value is Ignored {
+  return typeof value === 'object' && value !== null && (value as Ignored).ignored === true;
+}
+
+function tagsToRecord(tags: { key: string; value: string }[] | undefined): Tags | undefined {
+  if (!tags || tags.length === 0) return undefined;
+  return Object.fromEntries(tags.map((t) => [t.key, t.value]));
+}
+
+function describeZodError(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
+}
+
+/** Turns an EventBridge event into a Trigger, or says why it is not one. */
+export function parseResponseEvent(event: unknown): Trigger | Ignored {
+  const envelope = envelopeSchema.safeParse(event);
+  if (!envelope.success) {
+    return ignored('malformed-event', `not an EventBridge event: ${describeZodError(envelope.error)}`);
+  }
+  const e = envelope.data;
+  const type = e['detail-type'];
+  const drill = e.source === DRILL_SOURCE && type === DRILL_DETAIL_TYPE;
+  if ((e.source === 'aws.guardduty' && type === 'GuardDuty Finding') || drill) {
+    const detail = guardDutyDetailSchema.safeParse(e.detail);
+    if (!detail.success) {
+      return ignored(
+        'malformed-event',
+        `GuardDuty finding ${e.id} does not have the documented shape: ${describeZodError(detail.error)}`,
+      );
+    }
+    const d = detail.data;
+    const ecs = d.resource.ecsClusterDetails;
+    if (d.resource.resourceType !== 'ECSCluster' || !ecs?.taskDetails) {
+      return ignored(
+        'not-ecs-finding',
+        `finding ${d.id} (${d.type}) is about a ${d.resource.resourceType}, not an ECS task`,
+      );
+    }
+    if (d.accountId !== e.account) {
+      return ignored('foreign-account', `finding ${d.id} names account ${d.accountId} but arrived from ${e.account}`);
+    }
+    return {
+      kind: 'guardduty',
+      eventId: e.id,
+      findingId: d.id,
+      findingType: d.type,
+      severity: d.severity,
+      count: d.service.count,
+      detectedAt: d.service.eventFirstSeen ?? d.createdAt ?? e.time,
+      clusterArn: ecs.arn,
+      taskArn: ecs.taskDetails.arn,
+      taskGroup: ecs.taskDetails.group,
+      taskTags: tagsToRecord(ecs.taskDetails.tags),
+      account: e.account,
+      region: e.region,
+      drill,
+    };
+  }
+  if (e.source === 'aws.cloudwatch' && type === 'CloudWatch Alarm State Change') {
+    const detail = alarmDetailSchema.safeParse(e.detail);
+    if (!detail.success) {
+      return ignored(
+        'malformed-event',
+        `alarm event ${e.id} does not have the documented shape: ${describeZodError(detail.error)}`,
+      );
+    }
+    if (detail.data.state.value !== 'ALARM') {
+      return ignored(
+        'not-alarm-state',
+        `alarm ${detail.data.alarmName} moved to ${detail.data.state.value}, not ALARM`,
+      );
+    }
+    const alarmArn = e.resources[0];
+    if (!alarmArn || !/^arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:\d{12}:alarm:.+$/.test(alarmArn)) {
+      return ignored('malformed-event', `alarm event ${e.id} has no alarm ARN in resources[0]`);
+    }
+    return {
+      kind: 'alarm',
+      eventId: e.id,
+      alarmName: detail.data.alarmName,
+      alarmArn,
+      detectedAt: detail.data.state.timestamp,
+      reason: detail.data.state.reason,
+      account: e.account,
+      region: e.region,
+    };
+  }
+  return ignored('foreign-event', `event ${e.id} from ${e.source} (${type}) is not one containment handles`);
+}
+
+/** The key that identifies a trigger across redeliveries (same finding, same alarm transition). */
+export function triggerKey(trigger: Trigger): string {
+  return trigger.kind === 'guardduty'
+    ? `finding#${trigger.findingId}`
+    : `alarm#${trigger.alarmName}#${trigger.detectedAt}`;
+}

@@ -1,0 +1,552 @@
+import * as path from 'node:path';
+import { Arn, ArnFormat, CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as backup from 'aws-cdk-lib/aws-backup';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import type { FleetConfig } from '../config/load-fleet';
+import { cellClusterName, importCell, platformExportName, siteLogGroupName } from '../shared/contract';
+import { lambdaBundling } from '../shared/lambda-defaults';
+import { acknowledge, LAMBDA_BASIC_EXECUTION, nagArn, nagResource } from '../shared/nag';
+import { siteRecordParameterPrefix } from '../shared/site-record';
+import { Component, TAG_COMPONENT, TAG_ENV, tagComponent } from '../shared/tags';
+import { IncidentWorkflow } from './incident-workflow';
+
+export interface ResponseStackProps extends StackProps {
+  readonly fleet: FleetConfig;
+  /** The CloudWatch Logs endpoint's group: the one destination a quarantined site keeps. */
+  readonly logsEndpointSecurityGroup: ec2.ISecurityGroup;
+  /** The deny-all ACL strict sites are swapped onto. */
+  readonly quarantineAcl: ec2.INetworkAcl;
+  /** Bucket for the evidence bucket's own access logs. */
+  readonly accessLogs: s3.IBucket;
+}
+
+/**
+ * The response plane: EventBridge rules for GuardDuty ECS findings and the sites' alarms,
+ * the containment function, the incident table, the evidence bucket (Object Lock), the
+ * notification topics and the incident workflow. Containment may touch only resources
+ * tagged as this environment's (IAM conditions on `aws:ResourceTag`).
+ */
+export class ResponseStack extends Stack {
+  readonly key: kms.Key;
+  readonly incidents: dynamodb.Table;
+  readonly evidence: s3.Bucket;
+  readonly opsTopic: sns.Topic;
+  readonly clientTopic: sns.Topic;
+  readonly containFunction: nodejs.NodejsFunction;
+  readonly incidentFunction: nodejs.NodejsFunction;
+  readonly workflow: IncidentWorkflow;
+  readonly deadLetters: sqs.Queue;
+  readonly findingRule: events.Rule;
+  readonly alarmRule: events.Rule;
+
+  constructor(scope: Construct, id: string, props: ResponseStackProps) {
+    super(scope, id, props);
+    const { fleet } = props;
+    const env = fleet.environment;
+
+    const key = (this.key = new kms.Key(this, 'ResponseKey', {
+      description: `Bulkhead ${env} response plane: topics, queues, evidence, backups`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    }));
+    tagComponent(key, Component.evidence);
+    key.grantEncryptDecrypt(new iam.ServicePrincipal('events.amazonaws.com'));
+    key.grantEncryptDecrypt(new iam.ServicePrincipal('cloudwatch.amazonaws.com'));
+
+    this.incidents = new dynamodb.Table(this, 'Incidents', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.incidents.addGlobalSecondaryIndex({
+      indexName: 'bySite',
+      partitionKey: { name: 'gsi1pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'gsi1sk', type: dynamodb.AttributeType.STRING },
+    });
+    tagComponent(this.incidents, Component.incidents);
+
+    this.evidence = new s3.Bucket(this, 'Evidence', {
+      versioned: true,
+      objectLockEnabled: true,
+      objectLockDefaultRetention: s3.ObjectLockRetention.governance(Duration.days(365)),
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: key,
+      bucketKeyEnabled: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: props.accessLogs,
+      serverAccessLogsPrefix: 'evidence/',
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    tagComponent(this.evidence, Component.evidence);
+
+    this.opsTopic = new sns.Topic(this, 'OpsTopic', {
+      displayName: `Bulkhead ${env} operators`,
+      masterKey: key,
+      enforceSSL: true,
+    });
+    if (fleet.operators.email)
+      this.opsTopic.addSubscription(new subscriptions.EmailSubscription(fleet.operators.email));
+    // One topic for every client contact; each site's stack subscribes its contact with a
+    // filter on the `site` message attribute, so the topic does not grow with the fleet.
+    this.clientTopic = new sns.Topic(this, 'ClientTopic', {
+      displayName: `Bulkhead ${env} site notices`,
+      masterKey: key,
+      enforceSSL: true,
+    });
+    for (const topic of [this.opsTopic, this.clientTopic]) tagComponent(topic, Component.notifications);
+
+    const vault = new backup.BackupVault(this, 'IncidentBackups', {
+      encryptionKey: key,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lockConfiguration: { minRetention: Duration.days(7) },
+    });
+    const backupRole = new iam.Role(this, 'BackupRole', {
+      assumedBy: new iam.ServicePrincipal('backup.amazonaws.com'),
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSBackupServiceRolePolicyForBackup')],
+      description: 'AWS Backup: on-demand backups of the uploads file system during incidents',
+    });
+    acknowledge(
+      backupRole,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
+      'The AWS-managed service role policy AWS Backup documents for running backup jobs.',
+    );
+    tagComponent(vault, Component.evidence);
+    tagComponent(backupRole, Component.evidence);
+
+    const workflowLogs = new logs.LogGroup(this, 'WorkflowLogs', {
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const functionLogs = new logs.LogGroup(this, 'FunctionLogs', {
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    tagComponent(workflowLogs, Component.workflow);
+    tagComponent(functionLogs, Component.responseFunction);
+    const clusterNames = fleet.cells.map((c) => cellClusterName(env, c.id));
+
+    // --- Incident workflow
+    this.incidentFunction = this.responseFunction(
+      'IncidentFunction',
+      'incident',
+      'Bulkhead incident workflow steps: evidence, notify, stop contained tasks',
+      functionLogs,
+      {
+        BULKHEAD_ENV: env,
+        INCIDENT_TABLE: this.incidents.tableName,
+        EVIDENCE_BUCKET: this.evidence.bucketName,
+        BACKUP_VAULT: vault.backupVaultName,
+        BACKUP_ROLE_ARN: backupRole.roleArn,
+        OPS_TOPIC_ARN: this.opsTopic.topicArn,
+        CLIENT_TOPIC_ARN: this.clientTopic.topicArn,
+      },
+    );
+    this.grantIncidentSteps(this.incidentFunction, fleet, clusterNames, vault, backupRole);
+    this.workflow = new IncidentWorkflow(this, 'IncidentWorkflow', {
+      stepFunction: this.incidentFunction,
+      logGroup: workflowLogs,
+    });
+    tagComponent(this.workflow, Component.workflow);
+    const stateMachineRole = this.workflow.stateMachine.role;
+    acknowledge(
+      stateMachineRole,
+      `AwsSolutions-IAM5[Resource::<${this.getLogicalId(this.incidentFunction.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
+      'Step Functions may invoke any version of the one incident-step function.',
+    );
+    acknowledge(
+      stateMachineRole,
+      'AwsSolutions-IAM5[Resource::*]',
+      'X-Ray tracing (xray:PutTraceSegments and friends) and log delivery support no resource-level permissions.',
+    );
+
+    // --- Containment
+    this.containFunction = this.responseFunction(
+      'ContainFunction',
+      'contain',
+      'Bulkhead containment: isolates a site on a GuardDuty finding or site alarm',
+      functionLogs,
+      {
+        BULKHEAD_ENV: env,
+        BULKHEAD_ACCOUNT: this.account,
+        INCIDENT_TABLE: this.incidents.tableName,
+        STATE_MACHINE_ARN: this.workflow.stateMachine.stateMachineArn,
+        LOGS_ENDPOINT_SG_ID: props.logsEndpointSecurityGroup.securityGroupId,
+        QUARANTINE_ACL_ID: props.quarantineAcl.networkAclId,
+        CLUSTER_ARNS: clusterNames.map((name) => this.arn('ecs', 'cluster', name)).join(','),
+      },
+    );
+    this.grantContainment(
+      this.containFunction,
+      fleet,
+      clusterNames,
+      fleet.cells.map((c) => importCell(env, c.id, 'listenerArn')),
+    );
+
+    // --- Triggers
+    this.deadLetters = new sqs.Queue(this, 'TriggerDeadLetters', {
+      encryptionMasterKey: key,
+      encryption: sqs.QueueEncryption.KMS,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledge(
+      this.deadLetters,
+      'AwsSolutions-SQS3',
+      'This queue is itself the dead-letter queue of the response rules.',
+    );
+    tagComponent(this.deadLetters, Component.responseTriggers);
+    const minimumThreshold = Math.min(...fleet.sites.map((s) => s.response.severityThreshold));
+    const target = new targets.LambdaFunction(this.containFunction, {
+      retryAttempts: 8,
+      maxEventAge: Duration.hours(2),
+      deadLetterQueue: this.deadLetters,
+    });
+    this.findingRule = new events.Rule(this, 'GuardDutyEcsFindings', {
+      description: `Bulkhead ${env}: GuardDuty Runtime Monitoring findings about ECS tasks, at or above the lowest site threshold (${minimumThreshold})`,
+      eventPattern: {
+        source: ['aws.guardduty'],
+        detailType: ['GuardDuty Finding'],
+        detail: { resource: { resourceType: ['ECSCluster'] }, severity: [{ numeric: ['>=', minimumThreshold] }] },
+      },
+      targets: [target],
+    });
+    this.alarmRule = new events.Rule(this, 'SiteAlarms', {
+      description: `Bulkhead ${env}: site alarms entering ALARM`,
+      eventPattern: {
+        source: ['aws.cloudwatch'],
+        detailType: ['CloudWatch Alarm State Change'],
+        detail: { alarmName: [{ prefix: `bulkhead-${env}-` }], state: { value: ['ALARM'] } },
+      },
+      targets: [target],
+    });
+    for (const rule of [this.findingRule, this.alarmRule]) tagComponent(rule, Component.responseTriggers);
+
+    // --- Alarms on the response plane itself
+    const alarmTopic = new cwActions.SnsAction(this.opsTopic);
+    const alarms = [
+      new cloudwatch.Alarm(this, 'TriggersDeadLettered', {
+        alarmName: `bulkhead-response-${env}-dead-letters`,
+        alarmDescription:
+          'Response events that containment could not take (after retries) are waiting in the dead-letter queue',
+        metric: this.deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      new cloudwatch.Alarm(this, 'ContainmentFailed', {
+        alarmName: `bulkhead-response-${env}-containment-failed`,
+        alarmDescription: 'A site could not be fully contained; see the incident for what was and was not done',
+        metric: new cloudwatch.Metric({
+          namespace: 'Bulkhead',
+          metricName: 'ContainmentFailed',
+          dimensionsMap: { service: 'bulkhead-contain' },
+          statistic: 'Sum',
+          period: Duration.minutes(1),
+        }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      new cloudwatch.Alarm(this, 'WorkflowFailed', {
+        alarmName: `bulkhead-response-${env}-workflow-failed`,
+        alarmDescription: 'An incident workflow failed; its incident is marked FAILED with the reason',
+        metric: this.workflow.stateMachine.metricFailed({ period: Duration.minutes(1), statistic: 'Sum' }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    ];
+    for (const alarm of alarms) {
+      alarm.addAlarmAction(alarmTopic);
+      tagComponent(alarm, Component.responseTriggers);
+    }
+
+    new CfnOutput(this, 'Export-client-topic-arn', {
+      value: this.clientTopic.topicArn,
+      exportName: platformExportName(env, 'clientTopicArn'),
+    });
+    new CfnOutput(this, 'IncidentTableName', { value: this.incidents.tableName });
+    new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
+  }
+
+  private responseFunction(
+    id: string,
+    folder: string,
+    description: string,
+    logGroup: logs.ILogGroup,
+    environment: Record<string, string>,
+  ) {
+    const fn = new nodejs.NodejsFunction(this, id, {
+      description,
+      entry: path.join(__dirname, `../../lambdas/${folder}/index.ts`),
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 512,
+      timeout: Duration.minutes(2),
+      logGroup,
+      environment: { ...environment, POWERTOOLS_METRICS_NAMESPACE: 'Bulkhead', NODE_OPTIONS: '--enable-source-maps' },
+      bundling: lambdaBundling(),
+      tracing: lambda.Tracing.ACTIVE,
+    });
+    tagComponent(fn, Component.responseFunction);
+    acknowledge(
+      fn,
+      `AwsSolutions-IAM4[${LAMBDA_BASIC_EXECUTION}]`,
+      "AWS-managed policy for writing the function's own logs only.",
+    );
+    acknowledge(
+      fn,
+      'AwsSolutions-L1',
+      'Pinned to nodejs22.x, the runtime the project bundles for and tests against; a newer runtime is a deliberate, tested upgrade.',
+    );
+    return fn;
+  }
+
+  private arn(
+    service: string,
+    resource: string,
+    resourceName?: string,
+    arnFormat = ArnFormat.SLASH_RESOURCE_NAME,
+  ): string {
+    return Arn.format({ service, resource, resourceName, arnFormat }, this);
+  }
+
+  /** Only what containment needs, and only on resources tagged as this environment's. */
+  private grantContainment(
+    fn: lambda.Function,
+    fleet: FleetConfig,
+    clusterNames: readonly string[],
+    listenerArns: readonly string[],
+  ) {
+    const env = fleet.environment;
+    const taggedForEnv = { [`aws:ResourceTag/${TAG_ENV}`]: env };
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'SwapSiteSecurityGroupRules',
+        actions: [
+          'ec2:RevokeSecurityGroupIngress',
+          'ec2:RevokeSecurityGroupEgress',
+          'ec2:AuthorizeSecurityGroupEgress',
+        ],
+        resources: [this.arn('ec2', 'security-group', '*')],
+        conditions: {
+          StringEquals: { ...taggedForEnv, [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.siteSecurityGroup },
+        },
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'SwapStrictSiteAcls',
+        actions: ['ec2:ReplaceNetworkAclAssociation'],
+        resources: [this.arn('ec2', 'network-acl', '*'), this.arn('ec2', 'subnet', '*')],
+        conditions: { StringEquals: taggedForEnv },
+      }),
+    );
+    // Listener rules cannot be tagged through CloudFormation, so ModifyRule is scoped by ARN:
+    // rules of the cells' own listeners only.
+    const ruleArns = listenerArns.map((arn) =>
+      Fn.join('', [
+        Fn.select(0, Fn.split(':listener/', arn)),
+        ':listener-rule/',
+        Fn.select(1, Fn.split(':listener/', arn)),
+        '/*',
+      ]),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ShedSiteTraffic',
+        actions: ['elasticloadbalancing:ModifyRule'],
+        resources: ruleArns,
+      }),
+    );
+    for (const arn of ruleArns) {
+      acknowledge(
+        fn,
+        `AwsSolutions-IAM5[Resource::${nagResource(this, arn)}]`,
+        "Rules of one cell listener of Bulkhead's, any priority: a site's rule is found from its record.",
+      );
+    }
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'RevokeTaskRoleSessions',
+        actions: ['iam:PutRolePolicy'],
+        resources: [Arn.format({ service: 'iam', region: '', resource: 'role', resourceName: '*' }, this)],
+        conditions: { StringEquals: { ...taggedForEnv, [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.taskRole } },
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'FindTheSite',
+        actions: ['ecs:DescribeTasks'],
+        resources: clusterNames.map((name) => this.arn('ecs', 'task', `${name}/*`)),
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadOnlyLookups',
+        actions: ['ec2:DescribeSecurityGroups', 'ec2:DescribeNetworkAcls', 'elasticloadbalancing:DescribeRules'],
+        resources: ['*'],
+      }),
+    );
+    this.grantSiteRecords(fn, env);
+    this.incidents.grantReadWriteData(fn);
+    this.acknowledgeWildcards(fn, {
+      '*': 'ec2:DescribeSecurityGroups, ec2:DescribeNetworkAcls and elasticloadbalancing:DescribeRules support no resource-level permissions; they are read-only.',
+      [nagArn(this, 'ec2', 'security-group/*')]:
+        'Any security group, but only with the tags bulkhead:env of this environment and bulkhead:component=site-sg (condition).',
+      [nagArn(this, 'ec2', 'network-acl/*')]:
+        "Any network ACL, but only tagged bulkhead:env of this environment (condition): the quarantine ACL and the strict sites' own.",
+      [nagArn(this, 'ec2', 'subnet/*')]: 'Any subnet, but only tagged bulkhead:env of this environment (condition).',
+      [nagArn(this, 'iam', 'role/*').replace(/:iam:[^:]*:/, ':iam::')]:
+        'Any role, but only tagged bulkhead:env of this environment and bulkhead:component=task-role (condition).',
+      [`<${this.incidentsLogicalId()}.Arn>/index/*`]: "The incident table's own indexes.",
+      ...Object.fromEntries(
+        clusterNames.map((name) => [nagArn(this, 'ecs', `task/${name}/*`), "Tasks of Bulkhead's own clusters only."]),
+      ),
+      [nagArn(this, 'ssm', `parameter${siteRecordParameterPrefix(env)}*`)]:
+        "This environment's site records only (read-only).",
+    });
+  }
+
+  private grantIncidentSteps(
+    fn: lambda.Function,
+    fleet: FleetConfig,
+    clusterNames: readonly string[],
+    vault: backup.IBackupVault,
+    backupRole: iam.IRole,
+  ) {
+    const env = fleet.environment;
+    this.grantSiteRecords(fn, env);
+    this.incidents.grantReadWriteData(fn);
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteEvidence',
+        actions: ['s3:PutObject'],
+        resources: [this.evidence.arnForObjects('incidents/*')],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'PublishNotices',
+        actions: ['sns:Publish'],
+        resources: [this.opsTopic.topicArn, this.clientTopic.topicArn],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'EncryptEvidenceAndNotices',
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: [this.key.keyArn],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'DescribeAndStopContainedTasks',
+        actions: ['ecs:ListTasks', 'ecs:DescribeTasks', 'ecs:DescribeServices', 'ecs:StopTask'],
+        resources: clusterNames.flatMap((name) => [
+          this.arn('ecs', 'task', `${name}/*`),
+          this.arn('ecs', 'service', `${name}/*`),
+        ]),
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ListTasksOfClusters',
+        actions: ['ecs:ListTasks'],
+        resources: clusterNames.map((name) => this.arn('ecs', 'cluster', name)),
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadOnlyEvidence',
+        actions: ['ecs:DescribeTaskDefinition', 'ec2:DescribeNetworkInterfaces'],
+        resources: ['*'],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadSiteLogs',
+        actions: ['logs:FilterLogEvents'],
+        resources: [this.arn('logs', 'log-group', `${siteLogGroupName(env, '*')}:*`, ArnFormat.COLON_RESOURCE_NAME)],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'BackUpUploads',
+        actions: ['backup:StartBackupJob'],
+        resources: [vault.backupVaultArn],
+      }),
+    );
+    backupRole.grantPassRole(fn.grantPrincipal);
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'WorkflowFailureMetric',
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': 'Bulkhead' } },
+      }),
+    );
+    this.acknowledgeWildcards(fn, {
+      '*': 'ecs:DescribeTaskDefinition and ec2:DescribeNetworkInterfaces support no resource-level permissions (read-only); cloudwatch:PutMetricData is limited to the Bulkhead namespace (condition).',
+      [nagArn(this, 'ssm', `parameter${siteRecordParameterPrefix(env)}*`)]:
+        "This environment's site records only (read-only).",
+      [`<${this.incidentsLogicalId()}.Arn>/index/*`]: "The incident table's own indexes.",
+      [`<${this.getLogicalId(this.evidence.node.defaultChild as s3.CfnBucket)}.Arn>/incidents/*`]:
+        'Evidence objects under incidents/ only (Object Lock keeps them).',
+      [nagArn(this, 'logs', `log-group:${siteLogGroupName(env, '*')}:*`)]:
+        "This environment's site log groups, read-only (FilterLogEvents) for evidence.",
+      ...Object.fromEntries(
+        clusterNames.flatMap((name) => [
+          [nagArn(this, 'ecs', `task/${name}/*`), "Tasks of Bulkhead's own clusters only."],
+          [nagArn(this, 'ecs', `service/${name}/*`), "Services of Bulkhead's own clusters only."],
+        ]),
+      ),
+    });
+  }
+
+  private grantSiteRecords(fn: lambda.Function, env: string) {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadSiteRecords',
+        actions: ['ssm:GetParameter'],
+        resources: [this.arn('ssm', 'parameter', `${siteRecordParameterPrefix(env).replace(/^\//, '')}*`)],
+      }),
+    );
+  }
+
+  private incidentsLogicalId(): string {
+    return this.getLogicalId(this.incidents.node.defaultChild as dynamodb.CfnTable);
+  }
+
+  /** Acknowledges cdk-nag IAM5 findings, one per wildcard resource, each with its reason. */
+  private acknowledgeWildcards(fn: lambda.Function, reasons: Record<string, string>): void {
+    for (const [resource, reason] of Object.entries(reasons)) {
+      acknowledge(fn, `AwsSolutions-IAM5[Resource::${resource}]`, reason);
+    }
+  }
+}

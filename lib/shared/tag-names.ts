@@ -1,0 +1,61 @@
+/**
+ * Bulkhead's public tag keys (the contract; see README "The tag contract"). Dependency-free
+ * so Lambda code can import it; lib/shared/tags.ts re-exports these with the CDK helpers.
+ */
+export const TAG_ENV = 'bulkhead:env';
+export const TAG_SITE = 'bulkhead:site';
+export const TAG_COMPONENT = 'bulkhead:component';
+export const TAG_CELL = 'bulkhead:cell';
+/** On a site's service and tasks: `standard` or `strict`. */
+export const TAG_ISOLATION = 'bulkhead:isolation';
+/** On a site's service and tasks: `contain`, `shed` or `notify`. */
+export const TAG_RESPONSE_POLICY = 'bulkhead:response-policy';
+/** On a site's service and tasks: the GuardDuty severity that triggers the policy. */
+export const TAG_SEVERITY_THRESHOLD = 'bulkhead:severity-threshold';
+
+/** Values of `bulkhead:component`. */
+export const Component = {
+  // Per site
+  siteSecurityGroup: 'site-sg',
+  service: 'service',
+  taskDefinition: 'task-definition',
+  taskRole: 'task-role',
+  executionRole: 'execution-role',
+  secret: 'secret',
+  databaseUser: 'db-user',
+  uploads: 'uploads',
+  logGroup: 'log-group',
+  targetGroup: 'target-group',
+  listenerRule: 'listener-rule',
+  alarm: 'alarm',
+  subnet: 'subnet',
+  routeTable: 'route-table',
+  networkAcl: 'network-acl',
+  siteRecord: 'site-record',
+  // Platform
+  network: 'network',
+  vpcEndpoint: 'vpc-endpoint',
+  endpointSecurityGroup: 'endpoint-sg',
+  logsEndpointSecurityGroup: 'logs-endpoint-sg',
+  quarantineAcl: 'quarantine-acl',
+  database: 'database',
+  databaseSecurityGroup: 'db-sg',
+  databaseUserProvider: 'db-user-provider',
+  cluster: 'cluster',
+  loadBalancer: 'load-balancer',
+  loadBalancerSecurityGroup: 'lb-sg',
+  listener: 'listener',
+  uploadsFileSystem: 'uploads-fs',
+  uploadsSecurityGroup: 'uploads-sg',
+  accessLogs: 'access-logs',
+  flowLogs: 'flow-logs',
+  // Response plane
+  incidents: 'incidents',
+  evidence: 'evidence',
+  notifications: 'notifications',
+  responseFunction: 'response-function',
+  responseTriggers: 'response-triggers',
+  workflow: 'incident-workflow',
+} as const;
+
+export type ComponentName = (typeof Component)[keyof typeof Component];
