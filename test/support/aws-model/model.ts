@@ -10,6 +10,7 @@ import { EcsModel } from './ecs/ecs-model';
 import { Elbv2Model } from './elbv2/elbv2-model';
 import { type AwsServiceError, abortError, awsError, GENERIC_ERRORS, NotModelledError, timeoutError } from './errors';
 import { type Fault, FaultRegistry } from './faults';
+import { type SiteSnapshot, snapshotSite } from './fleet/snapshot';
 import type { FleetHandles } from './fleet/types';
 import { IamModel } from './iam';
 import { LambdaModel } from './lambda';
@@ -248,6 +249,11 @@ export class AwsModel {
       elapsed += step;
     }
     return elapsed;
+  }
+
+  /** A deep, comparable copy of everything belonging to a seeded site (see snapshotSite). */
+  snapshot(siteId: string): SiteSnapshot {
+    return snapshotSite(this, siteId);
   }
 
   /** Every mutating call attempt (failed ones included unless filtered). */
