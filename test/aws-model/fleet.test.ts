@@ -8,11 +8,14 @@ import {
   DescribeTagsCommand as DescribeElbTagsCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadSiteRecord } from '../../lambdas/shared/site-records';
 import { type AwsModel, type FleetHandles, installAwsModel, seedFleet, snapshotSite } from '../support/aws-model';
 
 const ec2 = new EC2Client({ region: 'eu-west-1' });
 const elb = new ElasticLoadBalancingV2Client({ region: 'eu-west-1' });
+const ssm = new SSMClient({ region: 'eu-west-1' });
 
 describe('seeded fleet', () => {
   let aws: AwsModel;
@@ -107,5 +110,25 @@ describe('seeded fleet', () => {
     expect(after.securityGroup.ingress).toEqual([]);
     expect({ ...after, securityGroup: before.securityGroup }).toEqual(before);
     expect(snapshotSite(aws, 'shop').tasks).toHaveLength(2);
+  });
+
+  it('publishes each site record in SSM in the shape the response plane reads', async () => {
+    // Act
+    const vault = await loadSiteRecord(ssm, 'test', 'vault');
+    const missing = await loadSiteRecord(ssm, 'test', 'nope').catch((e: unknown) => e);
+
+    // Assess
+    const site = fleet.sites.vault;
+    expect(vault).toMatchObject({
+      site: 'vault',
+      serviceName: 'vault',
+      securityGroupId: site?.securityGroupId,
+      listenerRuleArn: site?.listenerRuleArn,
+      networkAclId: site?.siteAclId,
+      subnetIds: site?.subnetIds,
+      isolation: 'strict',
+    });
+    expect(missing).toMatchObject({ name: 'SiteRecordError', reason: 'missing' });
+    expect(aws.callsTo('SSM', 'GetParameter').map((c) => c.error?.name)).toEqual([undefined, 'ParameterNotFound']);
   });
 });

@@ -11,6 +11,7 @@ import * as s3 from '@aws-sdk/client-s3';
 import * as secretsManager from '@aws-sdk/client-secrets-manager';
 import * as sfn from '@aws-sdk/client-sfn';
 import * as sns from '@aws-sdk/client-sns';
+import * as ssm from '@aws-sdk/client-ssm';
 import type { ServiceName } from './service-names';
 
 /** The fields every SDK v3 service exception carries. */
@@ -53,6 +54,7 @@ const SERVICES: Record<ServiceName, ServiceErrors> = {
   CloudWatchLogs: { module: logs, base: 'CloudWatchLogsServiceException', protocol: 'json' },
   Backup: { module: backup, base: 'BackupServiceException', protocol: 'rest-json' },
   Lambda: { module: lambda, base: 'LambdaServiceException', protocol: 'rest-json' },
+  SSM: { module: ssm, base: 'SSMServiceException', protocol: 'json' },
 };
 
 interface ModeledError {
@@ -76,7 +78,8 @@ function registry(service: ServiceName): Map<string, ModeledError> {
   const cached = registries.get(service);
   if (cached) return cached;
   const map = new Map<string, ModeledError>();
-  const { module } = SERVICES[service];
+  const { module, protocol } = SERVICES[service];
+  const query = protocol === 'query' || protocol === 'ec2';
   for (const [key, value] of Object.entries(module)) {
     if (!key.endsWith('$') || !Array.isArray(value) || value[0] !== -3) continue;
     const traits = value[3] as
@@ -84,9 +87,13 @@ function registry(service: ServiceName): Map<string, ModeledError> {
     if (!traits?.error) continue;
     const className = String(value[2]);
     if (typeof module[className] !== 'function') continue;
-    const wire = traits.awsQueryError?.[0] ?? className;
-    const status = traits.awsQueryError?.[1] ?? traits.httpError ?? (traits.error === 'server' ? 500 : 400);
-    map.set(wire, { className, status, fault: traits.error });
+    const fallback = traits.error === 'server' ? 500 : 400;
+    // JSON and REST protocols put the shape name on the wire with the shape's httpError;
+    // query protocols use the awsQueryError code and status (IAM `NoSuchEntity`, 404).
+    const status = query ? (traits.awsQueryError?.[1] ?? traits.httpError ?? fallback) : (traits.httpError ?? fallback);
+    const entry = { className, status, fault: traits.error };
+    map.set(className, entry);
+    if (query && traits.awsQueryError?.[0]) map.set(traits.awsQueryError[0], entry);
   }
   registries.set(service, map);
   return map;
@@ -149,7 +156,7 @@ export function awsError(
  * (400, "Rate exceeded"; ELBv2's documentation names the CloudTrail event
  * `ThrottlingException`, its XML error body says `<Code>Throttling</Code>`); S3 `SlowDown` (503); SNS `Throttled` (429, modeled as
  * ThrottledException); DynamoDB `ThrottlingException` (400, modeled); Lambda
- * `TooManyRequestsException` (429, modeled).
+ * `TooManyRequestsException` (429, modeled); SSM `ThrottlingException` (400, modeled).
  */
 export const GENERIC_ERRORS: Record<
   ServiceName,
@@ -222,6 +229,11 @@ export const GENERIC_ERRORS: Record<
     throttle: ['ThrottlingException', 400, 'Rate exceeded'],
     server: ['ServiceUnavailableException', 500, 'The request failed due to a temporary failure.'],
     denied: ['AccessDeniedException', 403, 'User is not authorized to perform this action.'],
+  },
+  SSM: {
+    throttle: ['ThrottlingException', 400, 'Rate exceeded'],
+    server: ['InternalServerError', 500, 'An error occurred on the server side.'],
+    denied: ['AccessDeniedException', 400, 'User is not authorized to perform this action.'],
   },
   Lambda: {
     throttle: ['TooManyRequestsException', 429, 'Rate Exceeded.'],

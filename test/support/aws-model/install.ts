@@ -11,6 +11,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConfiguredRetryStrategy, isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 import type { RetryErrorInfo, RetryStrategyV2, StandardRetryToken } from '@smithy/types';
@@ -34,6 +35,7 @@ const CLIENTS: Array<[ServiceName, { prototype: object }]> = [
   ['CloudWatchLogs', CloudWatchLogsClient],
   ['Backup', BackupClient],
   ['Lambda', LambdaClient],
+  ['SSM', SSMClient],
 ];
 
 /** Options of {@link installAwsModel}. */

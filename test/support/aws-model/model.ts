@@ -21,6 +21,7 @@ import type { Handler, ServiceModel } from './service-model';
 import { isMutating, SERVICE_NAMES, type ServiceName } from './service-names';
 import { SfnModel } from './sfn';
 import { SnsModel } from './sns';
+import { SsmModel } from './ssm';
 import { clone } from './util/clone';
 import { IdGenerator } from './util/ids';
 
@@ -86,6 +87,7 @@ export class AwsModel {
   readonly logs: CloudWatchLogsModel;
   readonly backup: BackupModel;
   readonly lambda: LambdaModel;
+  readonly ssm: SsmModel;
 
   /** What `seedFleet` built, for `snapshotSite`. */
   fleet: FleetHandles | undefined;
@@ -115,6 +117,7 @@ export class AwsModel {
     this.logs = new CloudWatchLogsModel(this);
     this.backup = new BackupModel(this);
     this.lambda = new LambdaModel(this);
+    this.ssm = new SsmModel(this);
     this.services = {
       EC2: this.ec2,
       ECS: this.ecs,
@@ -129,6 +132,7 @@ export class AwsModel {
       CloudWatchLogs: this.logs,
       Backup: this.backup,
       Lambda: this.lambda,
+      SSM: this.ssm,
     };
     if (options.ec2RequestThrottling) this.setRateLimit('EC2', ec2RequestThrottling);
   }

@@ -13,6 +13,7 @@ export const SERVICE_NAMES = [
   'CloudWatchLogs',
   'Backup',
   'Lambda',
+  'SSM',
 ] as const;
 
 export type ServiceName = (typeof SERVICE_NAMES)[number];

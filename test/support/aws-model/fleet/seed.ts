@@ -1,5 +1,16 @@
 import { createHash } from 'node:crypto';
 import type { Tag as EcsTag } from '@aws-sdk/client-ecs';
+import { type SiteRecord, siteRecordParameterName } from '../../../../lib/shared/site-record';
+import {
+  Component,
+  TAG_CELL,
+  TAG_COMPONENT,
+  TAG_ENV,
+  TAG_ISOLATION,
+  TAG_RESPONSE_POLICY,
+  TAG_SEVERITY_THRESHOLD,
+  TAG_SITE,
+} from '../../../../lib/shared/tag-names';
 import { denyAllEntries } from '../ec2/ec2-model';
 import type { RuleSpec } from '../ec2/security-groups';
 import type { NetworkAclEntryRecord } from '../ec2/types';
@@ -27,20 +38,23 @@ function block(base: string, prefix: number, n: number): string {
 }
 
 /**
- * Builds a realistic Bulkhead environment in the model, the way the CDK app deploys it:
- * a VPC with public subnets (load balancer nodes) and private subnets (standard sites),
- * shared security groups (database 3306, VPC endpoints 443, CloudWatch Logs endpoint
- * 443, EFS 2049), the S3 gateway prefix list, a deny-all network ACL tagged
- * `bulkhead:component=quarantine-acl`, an evidence bucket with Object Lock, an ops topic,
- * the incident state machine and a backup vault; per cell an ECS cluster, an ALB with its
- * security group and an HTTP listener whose default action is a fixed 404; per site a
- * security group (ingress from its cell's load balancer on the container port only;
- * egress to the database, the endpoints, S3 and EFS, plus 0.0.0.0/0:443 when
- * `internetEgress`), a target group attached by a host-header listener rule, a task
- * role, a secret, a log group, a task definition pinned by digest and a service
- * (`propagateTags: SERVICE`) with its tasks RUNNING and healthy. Strict sites get their
- * own subnets associated with their own (allow) network ACL. Every resource carries
- * `bulkhead:env`, `bulkhead:component` and, for site resources, `bulkhead:site`.
+ * Builds a realistic Bulkhead environment in the model, the way the CDK app deploys it
+ * (names and tags follow lib/shared: `tag-names.ts`, `site-record.ts` and the naming
+ * functions of `contract.ts`): a VPC with public subnets (load balancer nodes) and private
+ * subnets (standard sites), shared security groups (database 3306, VPC endpoints 443,
+ * CloudWatch Logs endpoint 443, uploads/EFS 2049), the S3 gateway prefix list, a deny-all
+ * network ACL tagged `bulkhead:component=quarantine-acl`, an evidence bucket with Object
+ * Lock, an ops topic, the incident state machine and a backup vault; per cell an ECS
+ * cluster `bulkhead-<env>-<cell>`, an ALB with its security group and an HTTP listener
+ * whose default action is a fixed 404; per site a security group (ingress from its cell's
+ * load balancer on the container port only; egress to the database, the endpoints, S3 and
+ * EFS, plus 0.0.0.0/0:443 when `internetEgress`), a target group attached by a
+ * host-header listener rule, a task role, a secret, a log group, alarms, a task definition
+ * pinned by digest, a service named after the site (`propagateTags: SERVICE`, isolation
+ * and response-policy tags) with its tasks RUNNING and healthy, and the site record in
+ * SSM (`/bulkhead/<env>/sites/<id>`). Strict sites get their own subnets associated with
+ * their own (allow) network ACL. Every resource carries `bulkhead:env`,
+ * `bulkhead:component` and, for site resources, `bulkhead:site`.
  */
 export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles {
   const env = input.environment;
@@ -51,11 +65,12 @@ export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles 
   const port = input.containerPort ?? 8080;
   const azs = Array.from({ length: azCount }, (_, i) => `${region}${String.fromCharCode(97 + i)}`);
   const envTags = (component: string, extra: Record<string, string> = {}): Tag[] =>
-    tagList({ 'bulkhead:env': env, 'bulkhead:component': component, ...extra });
-  const siteTags = (site: string, component: string): Tag[] => envTags(component, { 'bulkhead:site': site });
+    tagList({ [TAG_ENV]: env, [TAG_COMPONENT]: component, ...extra });
+  const siteTags = (site: string, component: string, extra: Record<string, string> = {}): Tag[] =>
+    envTags(component, { [TAG_SITE]: site, ...extra });
 
   // ---- network ----------------------------------------------------------------------
-  const vpc = model.ec2.createVpc({ cidr: vpcCidr, tags: envTags('vpc', { Name: `bulkhead-${env}` }) });
+  const vpc = model.ec2.createVpc({ cidr: vpcCidr, tags: envTags(Component.network, { Name: `bulkhead-${env}` }) });
   const vpcBase = vpcCidr;
   const publicSubnets = azs.map((az, i) =>
     model.ec2.createSubnet({
@@ -63,7 +78,7 @@ export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles 
       cidr: block(vpcBase, 24, i),
       availabilityZone: az,
       public: true,
-      tags: envTags('public-subnet'),
+      tags: envTags(Component.network, { Name: `bulkhead-${env}-public` }),
     }),
   );
   const privateSubnets = azs.map((az, i) =>
@@ -71,7 +86,7 @@ export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles 
       vpcId: vpc.VpcId,
       cidr: block(vpcBase, 20, 1 + i),
       availabilityZone: az,
-      tags: envTags('private-subnet'),
+      tags: envTags(Component.network, { Name: `bulkhead-${env}-private` }),
     }),
   );
   const upperHalf = block(vpcBase, Number(vpcCidr.split('/')[1]) + 1, 1);
@@ -84,35 +99,36 @@ export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles 
   const dbSg = model.ec2.createSecurityGroupWithRules({
     name: `bulkhead-${env}-db`,
     vpcId: vpc.VpcId,
-    tags: envTags('db-sg'),
+    tags: envTags(Component.databaseSecurityGroup),
     ingress: appCidrs.map((c) => tcp(3306, { CidrIpv4: c }, 'MySQL from application subnets')),
   });
   const endpointsSg = model.ec2.createSecurityGroupWithRules({
     name: `bulkhead-${env}-endpoints`,
     vpcId: vpc.VpcId,
-    tags: envTags('endpoints-sg'),
+    tags: envTags(Component.endpointSecurityGroup),
     ingress: [tcp(443, { CidrIpv4: vpcCidr }, 'HTTPS from the VPC')],
   });
   const logsSg = model.ec2.createSecurityGroupWithRules({
     name: `bulkhead-${env}-logs-endpoint`,
     vpcId: vpc.VpcId,
-    tags: envTags('logs-endpoint-sg'),
+    tags: envTags(Component.logsEndpointSecurityGroup),
     ingress: [tcp(443, { CidrIpv4: vpcCidr }, 'HTTPS from the VPC')],
   });
   const efsSg = model.ec2.createSecurityGroupWithRules({
     name: `bulkhead-${env}-efs`,
     vpcId: vpc.VpcId,
-    tags: envTags('efs-sg'),
+    tags: envTags(Component.uploadsSecurityGroup),
     ingress: appCidrs.map((c) => tcp(2049, { CidrIpv4: c }, 'NFS from application subnets')),
   });
   const quarantineAcl = model.ec2.createNetworkAcl({
     vpcId: vpc.VpcId,
     entries: denyAllEntries(),
-    tags: envTags('quarantine-acl', { Name: `bulkhead-${env}-quarantine` }),
+    tags: envTags(Component.quarantineAcl, { Name: `bulkhead-${env}-quarantine` }),
   });
 
   // ---- shared services --------------------------------------------------------------
   const evidenceBucket = `bulkhead-${env}-evidence-${account}`;
+  // (S3 buckets, SNS topics and state machines carry no tags in the model.)
   model.s3.createBucket(evidenceBucket, { objectLock: { mode: 'COMPLIANCE', days: 365 } });
   const opsTopicArn = model.sns.createTopic(`bulkhead-${env}-ops`);
   const stateMachineArn = model.sfn.createStateMachine(`bulkhead-${env}-incident`);
@@ -127,7 +143,7 @@ export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles 
     const lbSg = model.ec2.createSecurityGroupWithRules({
       name: `bulkhead-${env}-${cellId}-lb`,
       vpcId: vpc.VpcId,
-      tags: envTags('lb-sg', { 'bulkhead:cell': cellId }),
+      tags: envTags(Component.loadBalancerSecurityGroup, { [TAG_CELL]: cellId }),
       ingress: [
         tcp(80, { CidrIpv4: '0.0.0.0/0' }, 'HTTP from anywhere'),
         tcp(443, { CidrIpv4: '0.0.0.0/0' }, 'HTTPS from anywhere'),
@@ -136,14 +152,14 @@ export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles 
     });
     const cluster = model.ecs.createCluster({
       name: `bulkhead-${env}-${cellId}`,
-      tags: ecsTags(envTags('cluster', { 'bulkhead:cell': cellId })),
+      tags: ecsTags(envTags(Component.cluster, { [TAG_CELL]: cellId })),
     });
     const lbName = `bh-${env}-${cellId}`.slice(0, 32);
     const lb = model.elbv2.createLoadBalancer({
       name: lbName,
       subnetIds: publicSubnets.map((s) => s.SubnetId),
       securityGroups: [lbSg.GroupId],
-      tags: envTags('load-balancer', { 'bulkhead:cell': cellId }),
+      tags: envTags(Component.loadBalancer, { [TAG_CELL]: cellId }),
     });
     const listener = model.elbv2.createListener({
       loadBalancerArn: lb.LoadBalancerArn,
@@ -154,7 +170,7 @@ export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles 
           FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'Not found' },
         },
       ],
-      tags: envTags('listener', { 'bulkhead:cell': cellId }),
+      tags: envTags(Component.listener, { [TAG_CELL]: cellId }),
     });
     cells[cellId] = {
       cellId,
@@ -177,6 +193,13 @@ export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles 
     const isolation = site.isolation ?? 'standard';
     const internetEgress = site.internetEgress ?? false;
     const name = `bulkhead-${env}-${id}`;
+    const response = {
+      policy: site.response?.policy ?? 'contain',
+      severityThreshold: site.response?.severityThreshold ?? 7,
+      forensicHoldMinutes: site.response?.forensicHoldMinutes ?? 30,
+      autoRestore: site.response?.autoRestore ?? false,
+    } as const;
+    const contact = site.contact ?? `webmaster@${id}.example.com`;
 
     let subnetIds = privateSubnets.map((s) => s.SubnetId);
     let siteAclId: string | undefined;
@@ -187,7 +210,7 @@ export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles 
           vpcId: vpc.VpcId,
           cidr: block(upperHalf, 24, strictSlot * azCount + i),
           availabilityZone: az,
-          tags: siteTags(id, 'site-subnet'),
+          tags: siteTags(id, Component.subnet),
         }),
       );
       strictSlot++;
@@ -196,7 +219,11 @@ export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles 
         { RuleNumber: 100, Protocol: '-1', RuleAction: 'allow', Egress: true, CidrBlock: '0.0.0.0/0' },
         ...denyAllEntries(),
       ];
-      const acl = model.ec2.createNetworkAcl({ vpcId: vpc.VpcId, entries: allow, tags: siteTags(id, 'site-acl') });
+      const acl = model.ec2.createNetworkAcl({
+        vpcId: vpc.VpcId,
+        entries: allow,
+        tags: siteTags(id, Component.networkAcl),
+      });
       siteAclId = acl.NetworkAclId;
       for (const s of own) aclAssociationIds.push(model.ec2.associateAcl(s.SubnetId, acl.NetworkAclId));
       subnetIds = own.map((s) => s.SubnetId);
@@ -214,7 +241,7 @@ export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles 
       name,
       description: `Bulkhead site ${id}`,
       vpcId: vpc.VpcId,
-      tags: siteTags(id, 'site-sg'),
+      tags: siteTags(id, Component.siteSecurityGroup),
       ingress: [tcp(port, { ReferencedGroupId: cell.lbSecurityGroupId }, 'From the cell load balancer')],
       egress,
     });
@@ -225,7 +252,7 @@ export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles 
       port,
       healthCheck: input.healthCheck,
       deregistrationDelaySeconds: input.deregistrationDelaySeconds,
-      tags: siteTags(id, 'target-group'),
+      tags: siteTags(id, Component.targetGroup),
     });
     const used = priorities.get(site.cell) ?? 0;
     const priority = site.priority ?? used + 10;
@@ -236,22 +263,25 @@ export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles 
       priority,
       conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: domains } }],
       actions: [{ Type: 'forward', TargetGroupArn: tg.TargetGroupArn }],
-      tags: siteTags(id, 'listener-rule'),
+      tags: siteTags(id, Component.listenerRule),
     });
 
-    const role = model.iam.createRole({ name: `${name}-task`, tags: siteTags(id, 'task-role') });
+    const role = model.iam.createRole({ name: `${name}-task`, tags: siteTags(id, Component.taskRole) });
     const secret = model.secretsManager.seedSecret({
-      name: `bulkhead/${env}/${id}/app`,
+      name: `bulkhead/${env}/sites/${id}/database`,
       value: JSON.stringify({
         username: id.replaceAll('-', '_'),
         password: `seed-${id}`,
         dbname: id.replaceAll('-', '_'),
       }),
-      tags: siteTags(id, 'secret'),
+      tags: siteTags(id, Component.secret),
     });
-    const logGroupName = `/bulkhead/${env}/${id}`;
+    const logGroupName = `/bulkhead/${env}/sites/${id}`;
     model.logs.createLogGroup(logGroupName);
     const contactTopicArn = model.sns.createTopic(`bulkhead-${env}-${id}-contact`);
+    const alarmArns = (['error-rate', 'egress'] as const).map((kind) =>
+      model.cloudwatch.createAlarm(`bulkhead-${env}-${id}-${kind}`, { tags: siteTags(id, Component.alarm) }),
+    );
 
     const digest = createHash('sha256').update(`image:${id}`).digest('hex');
     const image = site.image ?? `${account}.dkr.ecr.${region}.amazonaws.com/bulkhead/${id}@sha256:${digest}`;
@@ -276,11 +306,11 @@ export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles 
           },
         },
       ],
-      tags: ecsTags(siteTags(id, 'task-definition')),
+      tags: ecsTags(siteTags(id, Component.taskDefinition)),
     });
     const service = model.ecs.createService({
       cluster: cell.clusterArn,
-      name,
+      name: id,
       taskDefinition: td.taskDefinitionArn,
       desiredCount: site.desiredCount ?? 1,
       subnets: subnetIds,
@@ -289,7 +319,13 @@ export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles 
       propagateTags: 'SERVICE',
       enableECSManagedTags: true,
       healthCheckGracePeriodSeconds: site.healthCheckGracePeriodSeconds ?? 60,
-      tags: ecsTags(siteTags(id, 'service')),
+      tags: ecsTags(
+        siteTags(id, Component.service, {
+          [TAG_ISOLATION]: isolation,
+          [TAG_RESPONSE_POLICY]: response.policy,
+          [TAG_SEVERITY_THRESHOLD]: String(response.severityThreshold),
+        }),
+      ),
       running: true,
     });
     const taskArns = model.ecs.tasksOf(service.serviceArn, 'RUNNING').map((t) => t.taskArn);
@@ -305,6 +341,36 @@ export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles 
         ]);
       }
     }
+
+    const accessPointArn = `arn:aws:elasticfilesystem:${region}:${account}:access-point/fsap-${model.ids.hex(17)}`;
+    const [repository = image, digestRef = ''] = image.split('@');
+    const record: SiteRecord = {
+      version: 1,
+      environment: env,
+      site: id,
+      cell: site.cell,
+      securityGroupId: sg.GroupId,
+      listenerArn: cell.listenerArn,
+      listenerRuleArn: rule.RuleArn,
+      targetGroupArn: tg.TargetGroupArn,
+      taskRoleArn: role.Arn,
+      taskRoleName: role.RoleName,
+      clusterArn: cell.clusterArn,
+      serviceName: service.serviceName,
+      taskDefinitionFamily: td.family,
+      logGroupName,
+      secretArn: secret.ARN,
+      accessPointArn,
+      fileSystemArn,
+      containerPort: port,
+      isolation,
+      ...(siteAclId ? { networkAclId: siteAclId, subnetIds } : {}),
+      image: { repository, digest: digestRef },
+      contact,
+      response,
+    };
+    const siteRecordParameter = siteRecordParameterName(env, id);
+    model.ssm.seedParameter(siteRecordParameter, JSON.stringify(record), siteTags(id, Component.siteRecord));
 
     sites[id] = {
       siteId: id,
@@ -332,7 +398,9 @@ export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles 
       secretName: secret.Name,
       logGroupName,
       contactTopicArn,
-      accessPointArn: `arn:aws:elasticfilesystem:${region}:${account}:access-point/fsap-${model.ids.hex(17)}`,
+      accessPointArn,
+      siteRecordParameter,
+      alarmArns,
       subnetIds,
       siteAclId,
       aclAssociationIds,

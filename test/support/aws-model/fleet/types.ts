@@ -18,6 +18,15 @@ export interface SeedSite {
   image?: string;
   /** ECS health check grace period (default 60 s). */
   healthCheckGracePeriodSeconds?: number;
+  /** The client's contact (default `webmaster@<id>.example.com`). */
+  contact?: string;
+  /** Response policy (defaults as the fleet file: contain, 7, 30 minutes, no auto-restore). */
+  response?: {
+    policy?: 'contain' | 'shed' | 'notify';
+    severityThreshold?: number;
+    forensicHoldMinutes?: number;
+    autoRestore?: boolean;
+  };
 }
 
 /** Input of {@link seedFleet}. */
@@ -75,6 +84,10 @@ export interface SiteHandles {
   logGroupName: string;
   contactTopicArn: string;
   accessPointArn: string;
+  /** The SSM parameter holding the site record (`/bulkhead/<env>/sites/<id>`). */
+  siteRecordParameter: string;
+  /** `bulkhead-<env>-<id>-error-rate` and `-egress` alarms. */
+  alarmArns: string[];
   /** The subnets the site's tasks run in (its own for strict sites). */
   subnetIds: string[];
   /** Strict sites: the network ACL their subnets are associated with, and the associations. */
