@@ -43,8 +43,13 @@ export class SsmModel extends ServiceModel<SsmState> {
       GetParameter: (i: GetParameterCommandInput) => this.getParameter(i),
       GetParameters: (i: GetParametersCommandInput) => this.getParameters(i),
       GetParametersByPath: (i: GetParametersByPathCommandInput) => this.getParametersByPath(i),
-      PutParameter: (i: PutParameterCommandInput) => this.putParameter(i),
+      PutParameter: (i: PutParameterCommandInput) => this.putParameterCommand(i),
     };
+  }
+
+  /** Writes a parameter (seeding), creating or overwriting it; alias of {@link SsmModel.seedParameter}. */
+  putParameter(name: string, value: string, tags: Tag[] = []): void {
+    this.seedParameter(name, value, tags);
   }
 
   /** Writes a parameter (seeding), creating or overwriting it. */
@@ -109,7 +114,7 @@ export class SsmModel extends ServiceModel<SsmState> {
     return { Parameters: page.items, NextToken: page.nextToken };
   }
 
-  private putParameter(input: PutParameterCommandInput): Out<PutParameterCommandOutput> {
+  private putParameterCommand(input: PutParameterCommandInput): Out<PutParameterCommandOutput> {
     const name = input.Name ?? '';
     if (!name) this.fail('ValidationException', 'Parameter name must not be empty');
     const existing = this.state.parameters[name];
