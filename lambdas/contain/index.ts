@@ -45,7 +45,10 @@ export function containDeps(): ContainDeps {
     iam: new IAMClient(retrying),
     ssm: new SSMClient(retrying),
     sfn: new SFNClient(retrying),
-    store: new IncidentStore(DynamoDBDocumentClient.from(new DynamoDBClient(retrying)), requiredEnv('INCIDENT_TABLE')),
+    store: new IncidentStore(
+      DynamoDBDocumentClient.from(new DynamoDBClient(retrying), { marshallOptions: { removeUndefinedValues: true } }),
+      requiredEnv('INCIDENT_TABLE'),
+    ),
     config: {
       scope: {
         environment: requiredEnv('BULKHEAD_ENV'),

@@ -28,7 +28,10 @@ let deps: WorkflowDeps | undefined;
 export function workflowDeps(): WorkflowDeps {
   deps ??= {
     environment: requiredEnv('BULKHEAD_ENV'),
-    store: new IncidentStore(DynamoDBDocumentClient.from(new DynamoDBClient(retrying)), requiredEnv('INCIDENT_TABLE')),
+    store: new IncidentStore(
+      DynamoDBDocumentClient.from(new DynamoDBClient(retrying), { marshallOptions: { removeUndefinedValues: true } }),
+      requiredEnv('INCIDENT_TABLE'),
+    ),
     ssm: new SSMClient(retrying),
     ecs: new ECSClient(retrying),
     ec2: new EC2Client(retrying),

@@ -1,0 +1,403 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { IpPermission } from '@aws-sdk/client-ec2';
+import { afterEach, describe, expect, it } from 'vitest';
+import { atomicPermissions, permissionKey } from '../../lambdas/contain/quarantine-rules';
+import { containHandler } from '../../lambdas/contain/index';
+import {
+  type ResponseWorld,
+  ecsFindingEvent,
+  setUpResponseWorld,
+  sharedEvent,
+  siteAlarmEvent,
+} from '../support/response-world';
+
+let world: ResponseWorld;
+afterEach(() => world?.aws.restore());
+
+const mutating = () => world.aws.mutatingCalls().filter((c) => c.service !== 'DynamoDB');
+
+/** The quarantine set: nothing in, HTTPS out to the CloudWatch Logs endpoint only. */
+function expectQuarantined(siteId: string) {
+  const snapshot = world.aws.snapshot(siteId);
+  expect(snapshot.securityGroup.ingress).toEqual([]);
+  expect(snapshot.securityGroup.egress.map((r) => `${r.protocol}:${r.fromPort}-${r.toPort}:${r.peer}`)).toEqual([
+    `tcp:443-443:${world.fleet.logsEndpointSecurityGroupId}`,
+  ]);
+  expect(snapshot.listenerRule.actions).toEqual([
+    expect.objectContaining({
+      Type: 'fixed-response',
+      FixedResponseConfig: expect.objectContaining({ StatusCode: '503' }),
+    }),
+  ]);
+  expect(snapshot.targetGroup.attached).toBe(false);
+  return snapshot;
+}
+
+/** Every item of the incident table, read through the real SDK (a Scan). */
+async function incidentItems(): Promise<Record<string, unknown>[]> {
+  const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  return ((await db.send(new ScanCommand({ TableName: world.tableName }))).Items ?? []) as Record<string, unknown>[];
+}
+
+describe('an ECS finding for one site', () => {
+  it('isolates that site and only that site, and keeps its task running for the forensic hold', async () => {
+    // Prepare
+    world = setUpResponseWorld([
+      { id: 'acme', cell: 'c1' },
+      { id: 'bakery', cell: 'c1', internetEgress: true },
+      { id: 'clinic', cell: 'c2', isolation: 'strict' },
+    ]);
+    const before = { bakery: world.aws.snapshot('bakery'), clinic: world.aws.snapshot('clinic') };
+    const acmeTask = world.site('acme').taskArns[0];
+
+    // Act
+    const outcome = await containHandler(ecsFindingEvent(world, 'acme'));
+    world.aws.advance(10 * 60_000);
+
+    // Assess
+    expect(outcome).toMatchObject({ outcome: 'contained', site: 'acme' });
+    const after = expectQuarantined('acme');
+    expect(after.tasks.find((t) => t.taskArn === acmeTask)).toMatchObject({
+      lastStatus: 'RUNNING',
+      desiredStatus: 'RUNNING',
+    });
+    expect(after.role.inlinePolicies).toHaveProperty('BulkheadRevokeOlderSessions');
+    expect(world.aws.snapshot('bakery')).toEqual(before.bakery);
+    expect(world.aws.snapshot('clinic')).toEqual(before.clinic);
+  });
+
+  it('records the incident: site, trigger, timestamps, saved state and every step', async () => {
+    // Prepare
+    world = setUpResponseWorld([{ id: 'acme', cell: 'c1' }]);
+    const original = world.aws.snapshot('acme');
+
+    // Act
+    const outcome = await containHandler(ecsFindingEvent(world, 'acme', { findingId: 'f-1', count: 3 }));
+
+    // Assess
+    const items = await incidentItems();
+    const meta = items.find((i) => i.sk === 'META');
+    expect(meta).toMatchObject({
+      site: 'acme',
+      status: 'CONTAINED',
+      policy: 'contain',
+      drill: false,
+      incidentId: (outcome as { incidentId: string }).incidentId,
+    });
+    for (const field of ['detectedAt', 'receivedAt', 'isolatedAt', 'shedAt'])
+      expect(typeof meta?.[field]).toBe('string');
+    const saved = meta?.saved as {
+      securityGroup: { ingress: unknown[]; egress: unknown[] };
+      listenerRule: { actions: unknown[] };
+    };
+    const keys = (permissions: unknown[]) =>
+      atomicPermissions(permissions as IpPermission[])
+        .map(permissionKey)
+        .sort();
+    const shapeKeys = (rules: { protocol: string; fromPort: number; toPort: number; peer: string }[]) =>
+      rules.map((r) => `${r.protocol}:${r.fromPort}-${r.toPort}:${r.peer}`).sort();
+    expect(keys(saved.securityGroup.ingress)).toEqual(shapeKeys(original.securityGroup.ingress));
+    expect(keys(saved.securityGroup.egress)).toEqual(shapeKeys(original.securityGroup.egress));
+    expect(saved.listenerRule.actions).toEqual(original.listenerRule.actions);
+    expect((meta?.steps as { step: string; outcome: string }[]).map((s) => `${s.step}:${s.outcome}`)).toEqual(
+      expect.arrayContaining([
+        'revoke-ingress:done',
+        'revoke-egress:done',
+        'shed-traffic:done',
+        'revoke-task-role-sessions:done',
+      ]),
+    );
+    expect(items.filter((i) => String(i.sk).startsWith('TRIGGER#'))).toEqual([
+      expect.objectContaining({ findingId: 'f-1', count: 3, severity: 8, kind: 'guardduty' }),
+    ]);
+    expect(world.aws.sfn.state.executions).toBeDefined();
+    expect(world.aws.callsTo('SFN', 'StartExecution')).toHaveLength(1);
+  });
+
+  it('finds the site from the task when the finding has no tags, and straight from the finding when it has', async () => {
+    world = setUpResponseWorld([
+      { id: 'acme', cell: 'c1' },
+      { id: 'bakery', cell: 'c1' },
+    ]);
+
+    await containHandler(ecsFindingEvent(world, 'acme'));
+    await containHandler(ecsFindingEvent(world, 'bakery', { withTaskTags: true }));
+
+    const describes = world.aws.callsTo('ECS', 'DescribeTasks');
+    expect(describes).toHaveLength(1);
+    expect(describes[0]?.input).toMatchObject({ tasks: [world.site('acme').taskArns[0]], include: ['TAGS'] });
+    expectQuarantined('acme');
+    expectQuarantined('bakery');
+  });
+
+  it('on a strict site, also moves its subnets onto the deny-all network ACL', async () => {
+    world = setUpResponseWorld([{ id: 'clinic', cell: 'c1', isolation: 'strict' }]);
+
+    await containHandler(ecsFindingEvent(world, 'clinic'));
+
+    const snapshot = expectQuarantined('clinic');
+    expect(snapshot.aclAssociations.map((a) => a.subnetId).sort()).toEqual([...world.site('clinic').subnetIds].sort());
+    for (const association of snapshot.aclAssociations)
+      expect(association.networkAclId).toBe(world.fleet.quarantineAclId);
+  });
+
+  it('contains on a site alarm too, reading the site from the alarm naming contract', async () => {
+    world = setUpResponseWorld([{ id: 'acme', cell: 'c1' }]);
+
+    const outcome = await containHandler(siteAlarmEvent(world, 'acme', 'egress'));
+
+    expect(outcome).toMatchObject({ outcome: 'contained', site: 'acme' });
+    expectQuarantined('acme');
+  });
+});
+
+describe("the site's policy decides", () => {
+  it('shed: the listener answers 503 but the security group is untouched', async () => {
+    world = setUpResponseWorld([{ id: 'acme', cell: 'c1', policy: 'shed' }]);
+    const before = world.aws.snapshot('acme');
+
+    const outcome = await containHandler(ecsFindingEvent(world, 'acme'));
+
+    expect(outcome).toMatchObject({ outcome: 'shed' });
+    const after = world.aws.snapshot('acme');
+    expect(after.securityGroup).toEqual(before.securityGroup);
+    expect(after.listenerRule.actions[0]).toMatchObject({ Type: 'fixed-response' });
+  });
+
+  it('notify: nothing about the site changes, but the incident is opened and the workflow started', async () => {
+    world = setUpResponseWorld([{ id: 'acme', cell: 'c1', policy: 'notify' }]);
+    const before = world.aws.snapshot('acme');
+
+    const outcome = await containHandler(ecsFindingEvent(world, 'acme'));
+
+    expect(outcome).toMatchObject({ outcome: 'notified' });
+    expect(world.aws.snapshot('acme')).toEqual(before);
+    expect(mutating().map((c) => `${c.service}:${c.command}`)).toEqual(['SFN:StartExecution']);
+  });
+
+  it("a finding below the site's threshold changes nothing", async () => {
+    world = setUpResponseWorld([{ id: 'acme', cell: 'c1', severityThreshold: 8 }]);
+
+    const outcome = await containHandler(ecsFindingEvent(world, 'acme', { severity: 5 }));
+
+    expect(outcome).toMatchObject({ outcome: 'ignored', code: 'below-threshold' });
+    expect(world.aws.mutatingCalls()).toEqual([]);
+  });
+});
+
+describe('exactly once', () => {
+  it('the same finding delivered again, then with a bigger count, is one incident with one trigger and one containment', async () => {
+    world = setUpResponseWorld([{ id: 'acme', cell: 'c1' }]);
+
+    const first = await containHandler(ecsFindingEvent(world, 'acme', { findingId: 'f-1', count: 1 }));
+    const again = await containHandler(ecsFindingEvent(world, 'acme', { findingId: 'f-1', count: 1 }));
+    const bigger = await containHandler(ecsFindingEvent(world, 'acme', { findingId: 'f-1', count: 4 }));
+
+    expect(first.outcome).toBe('contained');
+    expect(again).toMatchObject({ outcome: 'joined', trigger: 'duplicate' });
+    expect(bigger).toMatchObject({ outcome: 'joined', trigger: 'updated' });
+    const items = await incidentItems();
+    expect(items.filter((i) => i.sk === 'META')).toHaveLength(1);
+    expect(items.filter((i) => String(i.sk).startsWith('TRIGGER#'))).toEqual([
+      expect.objectContaining({ findingId: 'f-1', count: 4 }),
+    ]);
+    expect(world.aws.callsTo('EC2', 'RevokeSecurityGroupIngress').filter((c) => c.outcome === 'ok')).toHaveLength(1);
+    expect(world.aws.callsTo('SFN', 'StartExecution')).toHaveLength(1);
+  });
+
+  it('five findings for one site at once: one incident, five triggers, one containment', async () => {
+    world = setUpResponseWorld([{ id: 'acme', cell: 'c1' }], { latencyMs: 5 });
+
+    const outcomes = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => containHandler(ecsFindingEvent(world, 'acme', { findingId: `f-${i}` }))),
+    );
+
+    expect(outcomes.filter((o) => o.outcome === 'contained')).toHaveLength(1);
+    expect(outcomes.filter((o) => o.outcome === 'joined')).toHaveLength(4);
+    const items = await incidentItems();
+    expect(items.filter((i) => i.sk === 'META')).toHaveLength(1);
+    expect(items.filter((i) => String(i.sk).startsWith('TRIGGER#'))).toHaveLength(5);
+    expect(world.aws.callsTo('EC2', 'RevokeSecurityGroupIngress').filter((c) => c.outcome === 'ok')).toHaveLength(1);
+    expectQuarantined('acme');
+  });
+
+  it('twenty findings for twenty sites at once: twenty incidents, each site contained once', async () => {
+    const ids = Array.from({ length: 20 }, (_, i) => `site-${i + 1}`);
+    world = setUpResponseWorld(
+      ids.map((id, i) => ({ id, cell: i < 10 ? 'c1' : 'c2' })),
+      { latencyMs: 5 },
+    );
+
+    const outcomes = await Promise.all(
+      ids.map((id) => containHandler(ecsFindingEvent(world, id, { findingId: `f-${id}` }))),
+    );
+
+    expect(outcomes.map((o) => o.outcome)).toEqual(ids.map(() => 'contained'));
+    const items = await incidentItems();
+    expect(new Set(items.filter((i) => i.sk === 'META').map((i) => i.site))).toEqual(new Set(ids));
+    for (const id of ids) expectQuarantined(id);
+    const revokes = world.aws.callsTo('EC2', 'RevokeSecurityGroupIngress').filter((c) => c.outcome === 'ok');
+    expect(new Set(revokes.map((c) => (c.input as { GroupId: string }).GroupId)).size).toBe(20);
+    expect(revokes).toHaveLength(20);
+  });
+});
+
+describe('events that are not Bulkhead’s change nothing', () => {
+  const cases: [string, () => unknown, string][] = [
+    [
+      'the shared EC2 backdoor sample (non-ECS)',
+      () => sharedEvent('guardduty/ec2-backdoor-c2-dns-sample_cloud-custodian.json'),
+      '',
+    ],
+    [
+      'the shared IAM recon sample (non-ECS)',
+      () => sharedEvent('guardduty/iam-recon-maliciousipcaller-sample-2025_csa.json'),
+      '',
+    ],
+    [
+      'the raw PascalCase ECS sample, not an EventBridge event',
+      () => sharedEvent('guardduty/ecscluster-defenseevasion-runtime-ptraceantidebugging-sample_csa.json'),
+      'malformed-event',
+    ],
+    [
+      'the Security Hub import of a finding',
+      () => sharedEvent('securityhub/imported-guardduty-ec2-backdoor-c2-sample_vumdao.json'),
+      'foreign-event',
+    ],
+    ['an ECS task state change', () => sharedEvent('ecs/fargate-running-eni-attached_ecs-docs.json'), 'foreign-event'],
+    [
+      'a CloudWatch alarm that is not Bulkhead’s',
+      () => sharedEvent('cloudwatch/single-metric-cpu-ok-to-alarm_cw-docs.json'),
+      '',
+    ],
+    [
+      'an alarm going from INSUFFICIENT_DATA to ALARM that is not Bulkhead’s',
+      () => sharedEvent('cloudwatch/metric-math-network-insufficient-to-alarm_cw-docs.json'),
+      '',
+    ],
+    [
+      'a finding for a cluster that is not Bulkhead’s',
+      () =>
+        ecsFindingEvent(world, 'acme', {
+          clusterArn: `arn:aws:ecs:${world.aws.region}:${world.aws.accountId}:cluster/someone-else`,
+        }),
+      'foreign-cluster',
+    ],
+    [
+      'a finding for a task that does not exist',
+      () =>
+        ecsFindingEvent(world, 'acme', {
+          taskArn: `${world.site('acme').clusterArn.replace(':cluster/', ':task/')}/0123456789abcdef0123456789abcdef`,
+        }),
+      'unknown-task',
+    ],
+    ['malformed JSON (a string)', () => '{"version": "0", "detail-type": ', 'malformed-event'],
+    ['null', () => null, 'malformed-event'],
+    [
+      'a partial envelope without detail-type or account',
+      () => ({ version: '0', id: 'x', source: 'aws.guardduty', detail: {} }),
+      'malformed-event',
+    ],
+    [
+      'a GuardDuty finding with its detail cut short',
+      () => ({ ...ecsFindingEvent(world, 'acme'), detail: { id: 'f', type: 'x' } }),
+      'malformed-event',
+    ],
+  ];
+
+  it.each(cases)('%s', async (_, build, code) => {
+    // Prepare
+    world = setUpResponseWorld([{ id: 'acme', cell: 'c1' }]);
+    const before = world.aws.snapshot('acme');
+
+    // Act
+    const outcome = await containHandler(build());
+
+    // Assess
+    expect(outcome.outcome).toBe('ignored');
+    if (code) expect(outcome).toMatchObject({ code });
+    expect((outcome as { reason: string }).reason.length).toBeGreaterThan(10);
+    expect(world.aws.mutatingCalls()).toEqual([]);
+    expect(world.aws.snapshot('acme')).toEqual(before);
+  });
+});
+
+describe('when AWS pushes back', () => {
+  const commands: [string, string][] = [
+    ['EC2', 'DescribeSecurityGroups'],
+    ['EC2', 'RevokeSecurityGroupIngress'],
+    ['EC2', 'RevokeSecurityGroupEgress'],
+    ['EC2', 'DescribeNetworkAcls'],
+    ['EC2', 'ReplaceNetworkAclAssociation'],
+    ['ECS', 'DescribeTasks'],
+    ['ELBv2', 'DescribeRules'],
+    ['ELBv2', 'ModifyRule'],
+    ['IAM', 'PutRolePolicy'],
+    ['SSM', 'GetParameter'],
+    ['DynamoDB', 'PutItem'],
+    ['DynamoDB', 'UpdateItem'],
+    ['SFN', 'StartExecution'],
+  ];
+
+  it.each(commands)('throttling on %s %s: still contained', async (service, command) => {
+    // Prepare
+    world = setUpResponseWorld([{ id: 'clinic', cell: 'c1', isolation: 'strict' }]);
+    world.aws.faults.add({ service: service as never, command, kind: 'throttle', times: 3 });
+
+    // Act
+    const outcome = await containHandler(ecsFindingEvent(world, 'clinic'));
+
+    // Assess
+    expect(outcome).toMatchObject({ outcome: 'contained' });
+    const snapshot = expectQuarantined('clinic');
+    for (const a of snapshot.aclAssociations) expect(a.networkAclId).toBe(world.fleet.quarantineAclId);
+    expect(
+      world.aws.calls.find({ service: service as never, command, outcome: 'error' }).length,
+    ).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a permanent failure mid-way: FAILED, what was done is recorded, the alarm metric is emitted', async () => {
+    // Prepare
+    world = setUpResponseWorld([{ id: 'acme', cell: 'c1' }]);
+    world.aws.faults.add({ service: 'ELBv2', command: 'ModifyRule', kind: 'denied' });
+    const metrics: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      metrics.push(String(chunk));
+      return (write as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof process.stdout.write;
+
+    // Act
+    let outcome: Awaited<ReturnType<typeof containHandler>>;
+    try {
+      const { handler } = await import('../../lambdas/contain/index');
+      outcome = (await handler(ecsFindingEvent(world, 'acme'), {
+        functionName: 'contain',
+        awsRequestId: 'r-1',
+      } as never)) as typeof outcome;
+    } finally {
+      process.stdout.write = write;
+    }
+
+    // Assess
+    expect(outcome).toMatchObject({ outcome: 'failed' });
+    const meta = (await incidentItems()).find((i) => i.sk === 'META');
+    expect(meta).toMatchObject({ status: 'FAILED', failureReason: expect.stringContaining('shed-traffic') });
+    const steps = (meta?.steps as { step: string; outcome: string }[]).map((s) => `${s.step}:${s.outcome}`);
+    expect(steps).toEqual(
+      expect.arrayContaining([
+        'revoke-ingress:done',
+        'revoke-egress:done',
+        'shed-traffic:failed',
+        'revoke-task-role-sessions:done',
+      ]),
+    );
+    // The security group was still isolated; the listener was not changed.
+    const snapshot = world.aws.snapshot('acme');
+    expect(snapshot.securityGroup.ingress).toEqual([]);
+    expect(snapshot.listenerRule.actions[0]).toMatchObject({ Type: 'forward' });
+    // Powertools writes EMF metrics to stdout.
+    expect(metrics.join('')).toMatch(/"ContainmentFailed"/);
+  });
+});

@@ -1,0 +1,253 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { resetContainDeps } from '../../lambdas/contain/index';
+import { resetWorkflowDeps } from '../../lambdas/incident/index';
+import { type SiteRecord, siteRecordParameterName } from '../../lib/shared/site-record';
+import {
+  type AwsModel,
+  type FleetHandles,
+  type InstallOptions,
+  installAwsModel,
+  type SeedSite,
+  type SiteHandles,
+  seedFleet,
+} from './aws-model';
+
+/** A site to seed, with its response settings (what the fleet file would say). */
+export interface WorldSite extends SeedSite {
+  readonly policy?: 'contain' | 'shed' | 'notify';
+  readonly severityThreshold?: number;
+  readonly forensicHoldMinutes?: number;
+}
+
+export interface ResponseWorld {
+  readonly aws: AwsModel;
+  readonly fleet: FleetHandles;
+  readonly tableName: string;
+  readonly clientTopicArn: string;
+  readonly records: Readonly<Record<string, SiteRecord>>;
+  site(id: string): SiteHandles;
+}
+
+export const SHARED_EVENTS = path.join(__dirname, '..', '..', '..', 'shared', 'events');
+
+export function sharedEvent(relative: string): unknown {
+  return JSON.parse(readFileSync(path.join(SHARED_EVENTS, relative), 'utf8'));
+}
+
+/** The site record its stack would publish, for a seeded site. */
+function recordFor(fleet: FleetHandles, site: SiteHandles, settings: WorldSite): SiteRecord {
+  return {
+    version: 1,
+    environment: fleet.environment,
+    site: site.siteId,
+    cell: site.cell,
+    securityGroupId: site.securityGroupId,
+    listenerArn: site.listenerArn,
+    listenerRuleArn: site.listenerRuleArn,
+    targetGroupArn: site.targetGroupArn,
+    taskRoleArn: site.taskRoleArn,
+    taskRoleName: site.taskRoleName,
+    clusterArn: site.clusterArn,
+    serviceName: site.serviceName,
+    taskDefinitionFamily: site.family,
+    logGroupName: site.logGroupName,
+    secretArn: site.secretArn,
+    accessPointArn: site.accessPointArn,
+    fileSystemArn: fleet.fileSystemArn,
+    containerPort: site.containerPort,
+    isolation: site.isolation,
+    ...(site.siteAclId ? { networkAclId: site.siteAclId, subnetIds: site.subnetIds } : {}),
+    image: { repository: site.image.split('@')[0] ?? site.image, digest: site.image.split('@')[1] ?? '' },
+    contact: `owner@${site.siteId}.example`,
+    response: {
+      policy: settings.policy ?? 'contain',
+      severityThreshold: settings.severityThreshold ?? 7,
+      forensicHoldMinutes: settings.forensicHoldMinutes ?? 30,
+      autoRestore: false,
+    },
+  };
+}
+
+/**
+ * The AWS model with a seeded fleet, the incident table, the site records and the
+ * environment variables the response stack would set, so the real handlers run against it.
+ */
+export function setUpResponseWorld(
+  sites: readonly WorldSite[],
+  options: InstallOptions & { environment?: string } = {},
+): ResponseWorld {
+  const aws = installAwsModel({ retries: 'sdk-no-delay', ...options });
+  const environment = options.environment ?? 'test';
+  const fleet = seedFleet(aws, { environment, sites: sites.map((s) => ({ ...s })) });
+  const tableName = 'bulkhead-test-incidents';
+  aws.dynamodb.createTable({
+    TableName: tableName,
+    AttributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'sk', AttributeType: 'S' },
+      { AttributeName: 'gsi1pk', AttributeType: 'S' },
+      { AttributeName: 'gsi1sk', AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: 'bySite',
+        KeySchema: [
+          { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+          { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
+    BillingMode: 'PAY_PER_REQUEST',
+  });
+  const clientTopicArn = aws.sns.createTopic('bulkhead-test-clients');
+  const records: Record<string, SiteRecord> = {};
+  for (const settings of sites) {
+    const handles = fleet.sites[settings.id];
+    if (!handles) throw new Error(`seeded fleet has no site ${settings.id}`);
+    const record = recordFor(fleet, handles, settings);
+    records[settings.id] = record;
+    aws.ssm.putParameter(siteRecordParameterName(environment, settings.id), JSON.stringify(record));
+  }
+  Object.assign(process.env, {
+    AWS_REGION: aws.region,
+    BULKHEAD_ENV: environment,
+    BULKHEAD_ACCOUNT: aws.accountId,
+    INCIDENT_TABLE: tableName,
+    STATE_MACHINE_ARN: fleet.stateMachineArn,
+    LOGS_ENDPOINT_SG_ID: fleet.logsEndpointSecurityGroupId,
+    QUARANTINE_ACL_ID: fleet.quarantineAclId,
+    CLUSTER_ARNS: Object.values(fleet.cells)
+      .map((c) => c.clusterArn)
+      .join(','),
+    EVIDENCE_BUCKET: fleet.evidenceBucket,
+    BACKUP_VAULT: fleet.backupVaultName,
+    BACKUP_ROLE_ARN: `arn:aws:iam::${aws.accountId}:role/bulkhead-backup`,
+    OPS_TOPIC_ARN: fleet.opsTopicArn,
+    CLIENT_TOPIC_ARN: clientTopicArn,
+    POWERTOOLS_DEV: 'false',
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
+    POWERTOOLS_METRICS_DISABLED: 'false',
+  });
+  resetContainDeps();
+  resetWorkflowDeps();
+  return {
+    aws,
+    fleet,
+    tableName,
+    clientTopicArn,
+    records,
+    site(id) {
+      const handles = fleet.sites[id];
+      if (!handles) throw new Error(`no site ${id}`);
+      return handles;
+    },
+  };
+}
+
+/** Converts AWS's PascalCase SDK shape into the camelCase EventBridge delivers in `detail`. */
+export function camelCaseKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(camelCaseKeys);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k.charAt(0).toLowerCase() + k.slice(1), camelCaseKeys(v)]),
+    );
+  }
+  return value;
+}
+
+export interface FindingOptions {
+  readonly findingId?: string;
+  readonly count?: number;
+  readonly severity?: number;
+  /** Put the task's own tags into the finding (GuardDuty includes them when it has them). */
+  readonly withTaskTags?: boolean;
+  readonly taskArn?: string;
+  readonly clusterArn?: string;
+  readonly eventId?: string;
+}
+
+let eventSequence = 0;
+
+/**
+ * A GuardDuty ECS Runtime Monitoring finding for a seeded site, built from the shared
+ * public ECSCluster sample (PascalCase SDK output) turned into the camelCase `detail` of
+ * an EventBridge `GuardDuty Finding` event, pointed at the site's running task.
+ */
+export function ecsFindingEvent(
+  world: ResponseWorld,
+  siteId: string,
+  options: FindingOptions = {},
+): Record<string, unknown> {
+  const sample = camelCaseKeys(
+    sharedEvent('guardduty/ecscluster-defenseevasion-runtime-ptraceantidebugging-sample_csa.json'),
+  ) as Record<string, unknown> & {
+    resource: { ecsClusterDetails: Record<string, unknown> & { taskDetails: Record<string, unknown> } };
+    service: Record<string, unknown>;
+  };
+  const site = world.site(siteId);
+  const taskArn = options.taskArn ?? site.taskArns[0] ?? '';
+  const task = world.aws.ecs.state.tasks?.[taskArn] as { tags?: { key?: string; value?: string }[] } | undefined;
+  const detail = {
+    ...sample,
+    id: options.findingId ?? `finding-${siteId}`,
+    accountId: world.aws.accountId,
+    region: world.aws.region,
+    severity: options.severity ?? 8,
+    resource: {
+      ...sample.resource,
+      ecsClusterDetails: {
+        ...sample.resource.ecsClusterDetails,
+        arn: options.clusterArn ?? site.clusterArn,
+        name: site.clusterName,
+        taskDetails: {
+          ...sample.resource.ecsClusterDetails.taskDetails,
+          arn: taskArn,
+          group: `service:${site.serviceName}`,
+          ...(options.withTaskTags ? { tags: (task?.tags ?? []).map((t) => ({ key: t.key, value: t.value })) } : {}),
+        },
+      },
+    },
+    service: { ...sample.service, count: options.count ?? 1 },
+  };
+  eventSequence++;
+  return {
+    version: '0',
+    id: options.eventId ?? `00000000-0000-4000-8000-${String(eventSequence).padStart(12, '0')}`,
+    'detail-type': 'GuardDuty Finding',
+    source: 'aws.guardduty',
+    account: world.aws.accountId,
+    time: new Date(world.aws.clock.now()).toISOString(),
+    region: world.aws.region,
+    resources: [],
+    detail,
+  };
+}
+
+/** A CloudWatch alarm state change (the public docs sample) for one of a site's alarms. */
+export function siteAlarmEvent(
+  world: ResponseWorld,
+  siteId: string,
+  kind: 'error-rate' | 'egress' = 'error-rate',
+): Record<string, unknown> {
+  const sample = sharedEvent('cloudwatch/single-metric-cpu-ok-to-alarm_cw-docs.json') as Record<string, unknown> & {
+    detail: Record<string, unknown> & { state: Record<string, unknown> };
+  };
+  const alarmName = `bulkhead-${world.fleet.environment}-${siteId}-${kind}`;
+  return {
+    ...sample,
+    account: world.aws.accountId,
+    region: world.aws.region,
+    resources: [`arn:aws:cloudwatch:${world.aws.region}:${world.aws.accountId}:alarm:${alarmName}`],
+    detail: {
+      ...sample.detail,
+      alarmName,
+      state: { ...sample.detail.state, value: 'ALARM', timestamp: new Date(world.aws.clock.now()).toISOString() },
+    },
+  };
+}
