@@ -213,7 +213,15 @@ export function ecsFindingEvent(
         },
       },
     },
-    service: { ...sample.service, count: options.count ?? 1 },
+    // A real finding is about now: first seen a minute ago on the model's clock.
+    createdAt: new Date(world.aws.clock.now() - 30_000).toISOString(),
+    updatedAt: new Date(world.aws.clock.now()).toISOString(),
+    service: {
+      ...sample.service,
+      count: options.count ?? 1,
+      eventFirstSeen: new Date(world.aws.clock.now() - 60_000).toISOString(),
+      eventLastSeen: new Date(world.aws.clock.now() - 10_000).toISOString(),
+    },
   };
   eventSequence++;
   return {

@@ -90,7 +90,8 @@ export function importedName(value: unknown): string | undefined {
 /** Tags of a resource as a plain map, whatever form the resource type uses. */
 export function tagsOf(resource: CfnResource): Record<string, unknown> {
   const p = resource.Properties ?? {};
-  const tags = p.Tags ?? p.tags ?? p.TagList ?? p.AccessPointTags ?? p.FileSystemTags ?? p.BackupVaultTags ?? p.BackupPlanTags;
+  const tags =
+    p.Tags ?? p.tags ?? p.TagList ?? p.AccessPointTags ?? p.FileSystemTags ?? p.BackupVaultTags ?? p.BackupPlanTags;
   if (Array.isArray(tags)) {
     return Object.fromEntries(tags.map((t: { Key: string; Value: unknown }) => [t.Key, t.Value]));
   }
