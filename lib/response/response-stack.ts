@@ -414,7 +414,8 @@ export class ResponseStack extends Stack {
       }),
     );
     this.grantSiteRecords(fn, env);
-    this.incidents.grantReadWriteData(fn);
+    this.grantIncidentTable(fn);
+    this.workflow.stateMachine.grantStartExecution(fn);
     this.acknowledgeWildcards(fn, {
       '*': 'ec2:DescribeSecurityGroups, ec2:DescribeNetworkAcls and elasticloadbalancing:DescribeRules support no resource-level permissions; they are read-only.',
       [nagArn(this, 'ec2', 'security-group/*')]:
@@ -442,7 +443,7 @@ export class ResponseStack extends Stack {
   ) {
     const env = fleet.environment;
     this.grantSiteRecords(fn, env);
-    this.incidents.grantReadWriteData(fn);
+    this.grantIncidentTable(fn);
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'WriteEvidence',
@@ -527,6 +528,23 @@ export class ResponseStack extends Stack {
         ]),
       ),
     });
+  }
+
+  /** Read and write incidents; never delete (closing an incident only clears the site's lock). */
+  private grantIncidentTable(fn: lambda.Function) {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'IncidentsWithoutDelete',
+        actions: [
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:Query',
+          'dynamodb:ConditionCheckItem',
+        ],
+        resources: [this.incidents.tableArn, `${this.incidents.tableArn}/index/*`],
+      }),
+    );
   }
 
   private grantSiteRecords(fn: lambda.Function, env: string) {

@@ -1,0 +1,171 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { StackName } from '../../lib/shared/contract';
+import { type SynthesizedFleet, synthExample } from '../support/synth-fleet';
+import { type PolicyStatementJson, policyStatements, resourcesOfType } from '../support/template-queries';
+
+let synth: SynthesizedFleet;
+let response: Template;
+let statements: (PolicyStatementJson & { role: string })[];
+
+beforeAll(() => {
+  synth = synthExample();
+  const json = synth.json.get(StackName.response('example'));
+  if (!json) throw new Error('no response stack');
+  response = Template.fromJSON(json as never);
+  statements = resourcesOfType(json, 'AWS::IAM::Policy').flatMap(([id, p]) =>
+    policyStatements({ Resources: { [id]: p } }).map((s) => ({ ...s, role: id })),
+  );
+});
+
+const ofRole = (prefix: string) => statements.filter((s) => s.role.startsWith(prefix));
+const actions = (s: PolicyStatementJson) => [s.Action].flat();
+
+describe('least privilege of the containment function', () => {
+  it('changes security-group rules only on groups tagged as this environment’s site groups', () => {
+    const sg = ofRole('ContainFunction').find((s) => s.Sid === 'SwapSiteSecurityGroupRules');
+    expect(actions(sg as PolicyStatementJson).sort()).toEqual([
+      'ec2:AuthorizeSecurityGroupEgress',
+      'ec2:RevokeSecurityGroupEgress',
+      'ec2:RevokeSecurityGroupIngress',
+    ]);
+    expect(sg?.Resource).toBe('arn:aws:ec2:eu-west-1:111122223333:security-group/*');
+    expect(sg?.Condition).toEqual({
+      StringEquals: { 'aws:ResourceTag/bulkhead:env': 'example', 'aws:ResourceTag/bulkhead:component': 'site-sg' },
+    });
+  });
+
+  it('swaps network ACL associations only on ACLs and subnets tagged as this environment’s', () => {
+    const acl = ofRole('ContainFunction').find((s) => s.Sid === 'SwapStrictSiteAcls');
+    expect(actions(acl as PolicyStatementJson)).toEqual(['ec2:ReplaceNetworkAclAssociation']);
+    expect(acl?.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/bulkhead:env': 'example' } });
+  });
+
+  it('modifies listener rules only on the cells’ own listeners', () => {
+    const shed = ofRole('ContainFunction').find((s) => s.Sid === 'ShedSiteTraffic');
+    expect(actions(shed as PolicyStatementJson)).toEqual(['elasticloadbalancing:ModifyRule']);
+    const resources = JSON.stringify(shed?.Resource);
+    for (const cell of ['blue', 'green']) expect(resources).toContain(`bulkhead-example-cell-${cell}-listener-arn`);
+    expect(resources).not.toContain('"*"');
+  });
+
+  it('puts role policies only on roles tagged as this environment’s task roles', () => {
+    const revoke = ofRole('ContainFunction').find((s) => s.Sid === 'RevokeTaskRoleSessions');
+    expect(actions(revoke as PolicyStatementJson)).toEqual(['iam:PutRolePolicy']);
+    expect(revoke?.Resource).toBe('arn:aws:iam::111122223333:role/*');
+    expect(revoke?.Condition).toEqual({
+      StringEquals: { 'aws:ResourceTag/bulkhead:env': 'example', 'aws:ResourceTag/bulkhead:component': 'task-role' },
+    });
+  });
+
+  it('may do nothing else that changes AWS except its own table and starting the workflow', () => {
+    const allowed = new Set([
+      'ec2:AuthorizeSecurityGroupEgress',
+      'ec2:RevokeSecurityGroupEgress',
+      'ec2:RevokeSecurityGroupIngress',
+      'ec2:ReplaceNetworkAclAssociation',
+      'elasticloadbalancing:ModifyRule',
+      'iam:PutRolePolicy',
+      'states:StartExecution',
+    ]);
+    const mutating = ofRole('ContainFunction')
+      .flatMap(actions)
+      .filter(
+        (a) =>
+          !/^(ec2:Describe|elasticloadbalancing:Describe|ecs:Describe|ssm:GetParameter|dynamodb:|xray:|logs:)/.test(a),
+      );
+    expect(mutating.filter((a) => !allowed.has(a))).toEqual([]);
+    expect(ofRole('ContainFunction').find((s) => actions(s).includes('states:StartExecution'))?.Resource).toEqual({
+      Ref: expect.stringMatching(/StateMachine/),
+    });
+  });
+
+  it('no response role may delete data: no Delete*, no Terminate*, no s3:DeleteObject*', () => {
+    // logs:DeleteLogDelivery is Step Functions' own log-delivery configuration (CDK grants it
+    // with execution logging); it deletes no log data.
+    const deleting = statements
+      .flatMap((s) => actions(s).map((a) => `${s.role}: ${a}`))
+      .filter((a) =>
+        /:(Delete|Terminate|Remove|PutBucketPolicy|PutObjectRetention|BypassGovernance)/i.test(a.split(': ')[1] ?? ''),
+      )
+      .filter((a) => !a.endsWith(': logs:DeleteLogDelivery'));
+    expect(deleting).toEqual([]);
+  });
+});
+
+describe('triggers', () => {
+  it('a rule for GuardDuty ECS findings at or above the lowest site threshold', () => {
+    const lowest = Math.min(...synth.fleet.sites.map((s) => s.response.severityThreshold));
+    response.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.guardduty'],
+        'detail-type': ['GuardDuty Finding'],
+        detail: { resource: { resourceType: ['ECSCluster'] }, severity: [{ numeric: ['>=', lowest] }] },
+      },
+    });
+  });
+
+  it('a rule for Bulkhead’s site alarms entering ALARM', () => {
+    response.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.cloudwatch'],
+        'detail-type': ['CloudWatch Alarm State Change'],
+        detail: { alarmName: [{ prefix: 'bulkhead-example-' }], state: { value: ['ALARM'] } },
+      },
+    });
+  });
+
+  it('each target retries, has a dead-letter queue, and the queue has an alarm', () => {
+    const rules = resourcesOfType(synth.json.get(StackName.response('example')) as never, 'AWS::Events::Rule');
+    expect(rules).toHaveLength(2);
+    for (const [, rule] of rules) {
+      expect(rule.Properties?.Targets).toEqual([
+        expect.objectContaining({
+          RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [expect.stringMatching(/TriggerDeadLetters/), 'Arn'] } },
+        }),
+      ]);
+    }
+    response.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'bulkhead-response-example-dead-letters',
+      Dimensions: [{ Name: 'QueueName', Value: Match.anyValue() }],
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('OpsTopic') }],
+    });
+  });
+
+  it('the containment function is told its scope by the stack, not by the event', () => {
+    response.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Environment: {
+        Variables: Match.objectLike({
+          BULKHEAD_ENV: 'example',
+          CLUSTER_ARNS:
+            'arn:aws:ecs:eu-west-1:111122223333:cluster/bulkhead-example-blue,arn:aws:ecs:eu-west-1:111122223333:cluster/bulkhead-example-green',
+          LOGS_ENDPOINT_SG_ID: Match.anyValue(),
+          QUARANTINE_ACL_ID: Match.anyValue(),
+        }),
+      },
+    });
+  });
+});
+
+describe('evidence', () => {
+  it('goes to a versioned, Object Lock, KMS-encrypted bucket that is kept', () => {
+    response.hasResource('AWS::S3::Bucket', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        ObjectLockEnabled: true,
+        ObjectLockConfiguration: {
+          ObjectLockEnabled: 'Enabled',
+          Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 365 } },
+        },
+        VersioningConfiguration: { Status: 'Enabled' },
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            Match.objectLike({ ServerSideEncryptionByDefault: Match.objectLike({ SSEAlgorithm: 'aws:kms' }) }),
+          ],
+        },
+      }),
+    });
+  });
+});
