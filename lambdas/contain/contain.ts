@@ -90,25 +90,53 @@ interface StepResult<T> {
   readonly record: StepRecord;
 }
 
+const THROTTLING = new Set([
+  'RequestLimitExceeded',
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'SlowDown',
+]);
+
+/** Whether an error is AWS asking us to slow down (worth persisting through, unlike a denial). */
+export function isThrottling(error: unknown): boolean {
+  const e = error as { name?: string; $retryable?: { throttling?: boolean } };
+  return THROTTLING.has(e?.name ?? '') || e?.$retryable?.throttling === true;
+}
+
+/** How long an isolation step keeps going through throttling after the SDK's own retries. */
+export const STEP_PERSISTENCE_MS = 90_000;
+
 async function step<T>(
   name: string,
   now: () => Date,
   run: () => Promise<T>,
   describe?: (value: T) => string,
 ): Promise<StepResult<T>> {
-  try {
-    const value = await run();
-    return {
-      ok: true,
-      value,
-      record: { step: name, outcome: 'done', at: now().toISOString(), detail: describe?.(value) },
-    };
-  } catch (error) {
-    const e = error as Error;
-    return {
-      ok: false,
-      record: { step: name, outcome: 'failed', at: now().toISOString(), detail: `${e.name}: ${e.message}` },
-    };
+  const deadline = Date.now() + STEP_PERSISTENCE_MS;
+  let pause = 250;
+  for (;;) {
+    try {
+      const value = await run();
+      return {
+        ok: true,
+        value,
+        record: { step: name, outcome: 'done', at: now().toISOString(), detail: describe?.(value) },
+      };
+    } catch (error) {
+      // The SDK has already retried; a throttled isolation step must still not give up
+      // while the account's token bucket refills (EC2: 5 writes a second per API).
+      if (isThrottling(error) && Date.now() + pause < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, pause / 2 + Math.random() * pause));
+        pause = Math.min(pause * 2, 4_000);
+        continue;
+      }
+      const e = error as Error;
+      return {
+        ok: false,
+        record: { step: name, outcome: 'failed', at: now().toISOString(), detail: `${e.name}: ${e.message}` },
+      };
+    }
   }
 }
 
@@ -284,13 +312,17 @@ export async function respondForSite(
     if (!rule?.Actions) throw new Error(`listener rule ${record.listenerRuleArn} not found`);
     return rule.Actions;
   });
+  let isolationFinishedAt: string | undefined;
   const [isolated, ruleRead] = await Promise.all([
-    Promise.all(round2),
+    Promise.all(round2).then((results) => {
+      isolationFinishedAt = now().toISOString();
+      return results;
+    }),
     describeRule,
     store.putIncident({ ...base, saved: { ...saved } as Record<string, unknown> }),
     store.recordTrigger(incidentId, triggerItem),
   ]);
-  const isolatedAt = policy === 'contain' && isolated.every((r) => r.ok) ? now().toISOString() : undefined;
+  const isolatedAt = policy === 'contain' && isolated.every((r) => r.ok) ? isolationFinishedAt : undefined;
 
   // Round 3: shed traffic at the load balancer (detaching the target group, so failed health
   // checks cannot make ECS stop the contained task) and revoke the task role's sessions.
