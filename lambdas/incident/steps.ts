@@ -99,6 +99,13 @@ export async function notifyStep(deps: WorkflowDeps, input: WorkflowInput) {
 /** After the forensic hold: stops the tasks that were running when the site was contained. */
 export async function stopContainedTasksStep(deps: WorkflowDeps, input: WorkflowInput) {
   const { incident, site } = await load(deps, input);
+  if (incident.status !== 'CONTAINED') {
+    // Released (a false positive) or otherwise moved on during the hold: its tasks serve again.
+    await deps.store.updateIncident(incident.incidentId, {}, [
+      stepRecord(deps, 'stop-contained-tasks', 'skipped', `incident is ${incident.status}; tasks left running`),
+    ]);
+    return input;
+  }
   const arns = [...(incident.containedTaskArns ?? [])];
   const reason = `Bulkhead incident ${incident.incidentId}: forensic hold over`.slice(0, 255);
   const stopped = await Promise.all(

@@ -72,6 +72,11 @@ export interface IncidentRecord {
   readonly backupNote?: string;
   readonly notifiedAt?: string;
   readonly tasksStoppedAt?: string;
+  readonly releasedAt?: string;
+  readonly releasedBy?: string;
+  readonly releaseReason?: string;
+  /** Released over drift (the site changed after containment) because the operator forced it. */
+  readonly releaseForced?: boolean;
 }
 
 export class IncidentStore {
