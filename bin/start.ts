@@ -12,7 +12,9 @@ import { formatTable, summarizeAssembly } from '../lib/report/synth-summary';
 const root = path.join(__dirname, '..');
 const cdk = path.join(root, 'node_modules', '.bin', 'cdk');
 const outdir = path.join(root, 'cdk.out');
-const args = process.argv.slice(2);
+const given = process.argv.slice(2);
+// The example fleet is small: include CloudFormation's own template validation by default.
+const args = given.some((a) => a.startsWith('validate=')) ? given : [...given, '-c', 'validate=true'];
 
 if (!existsSync(cdk)) {
   console.error('The CDK CLI is not installed here: run `npm ci` first.');

@@ -1,13 +1,12 @@
-import { type App, type Environment, Tags, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import type { App } from 'aws-cdk-lib';
 import type { FleetConfig } from './config/load-fleet';
 import { CellStack } from './platform/cell-stack';
 import { DataStack } from './platform/data-stack';
 import { NetworkStack } from './platform/network-stack';
 import { ResponseStack } from './response/response-stack';
 import { StackName } from './shared/contract';
-import { TAG_ENV } from './shared/tags';
-import { SiteStack } from './site/site-stack';
+import { addSingleSite, addSiteStack, prepareApp, stackEnvironment } from './site/site-app';
+import type { SiteStack } from './site/site-stack';
 
 export interface FleetAppOptions {
   /** Build only this site's stack (`-c site=<id>`). */
@@ -27,10 +26,7 @@ export interface FleetStacks {
   readonly sites: readonly SiteStack[];
 }
 
-/** Thrown for a `-c site=<id>` that names no site in the fleet. */
-export class UnknownSiteError extends Error {
-  override readonly name = 'UnknownSiteError';
-}
+export { UnknownSiteError } from './site/site-app';
 
 /**
  * Adds the fleet's stacks to an app: network, data, one per cell, one per site. With
@@ -38,27 +34,12 @@ export class UnknownSiteError extends Error {
  * nothing else and its synthesis does not grow with the fleet.
  */
 export function addFleet(app: App, fleet: FleetConfig, options: FleetAppOptions = {}): FleetStacks {
-  const env: Environment | undefined =
-    fleet.account || fleet.region ? { account: fleet.account, region: fleet.region } : undefined;
-  Tags.of(app).add(TAG_ENV, fleet.environment);
-  if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  const siteStack = (site: FleetConfig['sites'][number]) =>
-    new SiteStack(app, StackName.site(fleet.environment, site.id), {
-      env,
-      fleet,
-      site,
-      description: `Bulkhead ${fleet.environment}: site ${site.id} (cell ${site.cell})`,
-    });
-
   if (options.site !== undefined) {
-    const site = fleet.sites.find((s) => s.id === options.site);
-    if (!site) {
-      throw new UnknownSiteError(
-        `-c site=${options.site}: no site with that id in ${fleet.source}. Sites: ${fleet.sites.map((s) => s.id).join(', ')}`,
-      );
-    }
-    return { cells: [], sites: [siteStack(site)] };
+    return { cells: [], sites: [addSingleSite(app, fleet, options.site, options)] };
   }
+  const env = stackEnvironment(fleet);
+  prepareApp(app, fleet, options.nag ?? true);
+  const siteStack = (site: FleetConfig['sites'][number]) => addSiteStack(app, fleet, site);
 
   const network = new NetworkStack(app, StackName.network(fleet.environment), {
     env,

@@ -15,7 +15,13 @@ if (!fleetFile || !outdir) {
 }
 const started = performance.now();
 const fleet = loadFleetFile(fleetFile);
-const app = new App({ outdir, context: cdkJsonContext() });
+// As `cdk synth` runs the app by default: cdk-nag on, CloudFormation's own template
+// validation off (set BENCH_VALIDATE=true to include it).
+const app = new App({
+  outdir,
+  context: cdkJsonContext(),
+  builtinCloudFormationValidation: process.env.BENCH_VALIDATE === 'true',
+});
 addFleet(app, fleet, { site });
 app.synth();
 const wallMs = performance.now() - started;

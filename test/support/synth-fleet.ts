@@ -33,9 +33,16 @@ export interface CfnTemplate {
 }
 
 /** Synthesizes a fleet into a temporary cloud assembly, as `cdk synth` would. */
-export function synthFleet(fleet: FleetConfig, options: FleetAppOptions = {}): SynthesizedFleet {
+export function synthFleet(
+  fleet: FleetConfig,
+  options: FleetAppOptions & { cloudFormationValidation?: boolean } = {},
+): SynthesizedFleet {
   const outdir = mkdtempSync(path.join(tmpdir(), 'bulkhead-synth-'));
-  const app = new App({ outdir, context: cdkJsonContext() });
+  const app = new App({
+    outdir,
+    context: cdkJsonContext(),
+    builtinCloudFormationValidation: options.cloudFormationValidation ?? true,
+  });
   const stacks = addFleet(app, fleet, options);
   const assembly = app.synth();
   const json = new Map<string, CfnTemplate>(
@@ -77,5 +84,5 @@ export function synthExample(): SynthesizedFleet {
 /** A generated fleet of `sites` sites, synthesized without cdk-nag (it has its own tests). */
 export function synthGenerated(sites: number, options: FleetAppOptions = {}): SynthesizedFleet {
   const fleet = parseFleet(generateFleetYaml({ sites }), `generated-${sites}.yaml`);
-  return synthFleet(fleet, { nag: false, ...options });
+  return synthFleet(fleet, { nag: false, cloudFormationValidation: false, ...options });
 }
