@@ -21,11 +21,18 @@ import type {
 } from 'aws-lambda';
 import type { Connection } from 'mysql2/promise';
 import { readConfig } from './config';
-import { InvalidResourcePropertiesError } from './errors';
+import { DatabaseUserError, InvalidResourcePropertiesError } from './errors';
 import { parseSiteUserProperties, physicalIdOf, siteNamesFromPhysicalId } from './properties';
 import { parseAdminSecret, parseSiteSecret, readSecretString } from './secrets';
-import { closeConnection, dropSiteUser, ensureSiteUser, openConnection } from './site-user';
-import type { SiteNames } from './sql';
+import {
+  closeConnection,
+  dropSiteUser,
+  ensureSiteUser,
+  openConnection,
+  setSitePassword,
+  testSiteLogin,
+} from './site-user';
+import { deriveSiteNames, type SiteNames } from './sql';
 
 // Cold start: an unknown DB_TLS or a missing variable fails here, before any event is handled.
 const config = readConfig(process.env);
@@ -152,4 +159,74 @@ export async function onEvent(event: CloudFormationCustomResourceEvent): Promise
   }
 }
 
-export const handler = middy(onEvent).use(injectLambdaContext(logger, { resetKeys: true }));
+/**
+ * Direct invocations by the response plane's credential rotation (not CloudFormation):
+ * - `apply-pending-password`: ALTER USER to the secret's AWSPENDING password, then prove the
+ *   new login works; if it does not, put the AWSCURRENT password back and fail.
+ * - `revert-password`: ALTER USER back to the AWSCURRENT password (when promotion failed).
+ * Secrets Manager keeps the versions; this function only ever sets the database side.
+ */
+export interface PasswordRequest {
+  readonly action: 'apply-pending-password' | 'revert-password';
+  readonly siteId: string;
+  readonly secretArn: string;
+}
+
+export interface PasswordResponse {
+  readonly action: PasswordRequest['action'];
+  readonly siteId: string;
+  readonly user: string;
+  readonly loginVerified: boolean;
+}
+
+export function isPasswordRequest(event: unknown): event is PasswordRequest {
+  const action = (event as { action?: unknown })?.action;
+  return action === 'apply-pending-password' || action === 'revert-password';
+}
+
+export async function onPasswordRequest(request: PasswordRequest): Promise<PasswordResponse> {
+  const names = deriveSiteNames(request.siteId);
+  if (typeof request.secretArn !== 'string' || !/^arn:aws[a-z-]*:secretsmanager:/.test(request.secretArn)) {
+    throw new InvalidResourcePropertiesError('secretArn must be a Secrets Manager secret ARN');
+  }
+  logger.appendKeys({ siteId: names.siteId, user: names.user, action: request.action });
+  const account = { user: names.user, host: config.userHost };
+  const stage = request.action === 'apply-pending-password' ? 'AWSPENDING' : 'AWSCURRENT';
+  const [target, current, adminCredentials] = await Promise.all([
+    readSecretString(secretsManager, request.secretArn, `site ${names.siteId} (${stage})`, stage),
+    request.action === 'apply-pending-password'
+      ? readSecretString(secretsManager, request.secretArn, `site ${names.siteId} (AWSCURRENT)`, 'AWSCURRENT')
+      : Promise.resolve(undefined),
+    readAdminCredentials(),
+  ]);
+  const password = parseSiteSecret(target, names.user).password;
+  const fallback = current ? parseSiteSecret(current, names.user).password : undefined;
+  await withAdminConnection(adminCredentials, async (connection) => {
+    await setSitePassword(connection, account, password);
+    const works = await testSiteLogin(config.dbHost, config.dbPort, names.user, password, config.tls);
+    if (!works) {
+      if (fallback) await setSitePassword(connection, account, fallback);
+      throw new DatabaseUserError(
+        `the ${stage} password of ${names.user} does not log in; the previous password was put back`,
+      );
+    }
+  });
+  logger.info('site database password set and login verified', { stage });
+  return { action: request.action, siteId: names.siteId, user: names.user, loginVerified: true };
+}
+
+async function dispatch(
+  event: CloudFormationCustomResourceEvent | PasswordRequest,
+): Promise<ProviderResponse | PasswordResponse> {
+  if (isPasswordRequest(event)) {
+    try {
+      return await onPasswordRequest(event);
+    } catch (error) {
+      logger.error('password request failed', error as Error);
+      throw error;
+    }
+  }
+  return onEvent(event as CloudFormationCustomResourceEvent);
+}
+
+export const handler = middy(dispatch).use(injectLambdaContext(logger, { resetKeys: true }));

@@ -45,6 +45,7 @@ const secretStore = new Map<string, string>();
 const secretsManager = mockClient(SecretsManagerClient);
 
 let handler: (typeof import('../../lambdas/db-user/index'))['handler'];
+type ProviderResponse = import('../../lambdas/db-user/index').ProviderResponse;
 let root: Connection;
 let testAdmin: TestAdmin;
 const created: SiteNames[] = [];
@@ -156,8 +157,8 @@ function lambdaContext(): Context {
   };
 }
 
-function invoke(event: CloudFormationCustomResourceEvent) {
-  return handler(event, lambdaContext());
+async function invoke(event: CloudFormationCustomResourceEvent) {
+  return (await handler(event, lambdaContext())) as ProviderResponse;
 }
 
 /** Everything written to stdout, stderr or the console while capturing. */
@@ -376,7 +377,8 @@ describe('Update', () => {
     expect(response.PhysicalResourceId).toBe(PhysicalResourceId);
     expect(await tryLogin(site.names.user, oldPassword)).toEqual({
       ok: false,
-      code: 'ER_ACCESS_DENIED_ERROR',
+      // MariaDB answers a refused login with either code, depending on its account cache.
+      code: expect.stringMatching(/^ER_ACCESS_DENIED(_NO_PASSWORD)?_ERROR$/),
     });
     expect(await tryLogin(site.names.user, site.password)).toEqual({ ok: true });
   });
@@ -438,7 +440,8 @@ describe('Delete', () => {
     expect(second.PhysicalResourceId).toBe(PhysicalResourceId);
     expect(await tryLogin(site.names.user, site.password)).toEqual({
       ok: false,
-      code: 'ER_ACCESS_DENIED_ERROR',
+      // MariaDB answers a refused login with either code, depending on its account cache.
+      code: expect.stringMatching(/^ER_ACCESS_DENIED(_NO_PASSWORD)?_ERROR$/),
     });
     expect(await accountExists(root, site.names.user)).toBe(false);
     const [rows] = await root.query(`SELECT id, title FROM \`${site.names.schema}\`.wp_posts ORDER BY id`);
