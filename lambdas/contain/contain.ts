@@ -229,7 +229,7 @@ export async function respondForSite(
 ): Promise<ContainOutcome> {
   const { config, store, now } = deps;
   const env = config.scope.environment;
-  const incidentId = deps.newIncidentId(siteId, now());
+  let incidentId = deps.newIncidentId(siteId, now());
 
   // Round 1: the site record, the site's group and ACL, and the lock, all at once.
   const [recordResult, groupResult, aclResult, lockResult] = await Promise.allSettled([
@@ -245,11 +245,19 @@ export async function respondForSite(
     store.openOrJoin(siteId, incidentId, triggerItem.receivedAt),
   ]);
   if (lockResult.status === 'rejected') throw lockResult.reason; // nothing changed yet: safe to retry
+  let resumed: IncidentRecord | undefined;
   if (!lockResult.value.opened) {
     const joined = lockResult.value.incidentId;
-    const outcome = await store.recordTrigger(joined, triggerItem);
-    deps.metric('TriggersJoined', 1);
-    return { outcome: 'joined', incidentId: joined, site: siteId, trigger: outcome };
+    const held = await takeOverIfAbandoned(deps, siteId, joined, lockResult.value.lockedAt, triggerItem.receivedAt);
+    if (!held.takenOver) {
+      const outcome = await store.recordTrigger(joined, triggerItem);
+      deps.metric('TriggersJoined', 1);
+      return { outcome: 'joined', incidentId: joined, site: siteId, trigger: outcome };
+    }
+    // The earlier attempt died before finishing: carry on with its incident and saved state.
+    incidentId = joined;
+    resumed = held.incident;
+    deps.metric('ContainmentResumed', 1);
   }
   if (recordResult.status === 'rejected') {
     await store.releaseLock(siteId, incidentId);
@@ -319,7 +327,9 @@ export async function respondForSite(
       return results;
     }),
     describeRule,
-    store.putIncident({ ...base, saved: { ...saved } as Record<string, unknown> }),
+    resumed
+      ? store.updateIncident(incidentId, { saved: { ...saved, ...resumed.saved } as Record<string, unknown> })
+      : store.putIncident({ ...base, saved: { ...saved } as Record<string, unknown> }),
     store.recordTrigger(incidentId, triggerItem),
   ]);
   const isolatedAt = policy === 'contain' && isolated.every((r) => r.ok) ? isolationFinishedAt : undefined;
@@ -388,7 +398,8 @@ export async function respondForSite(
       status,
       isolatedAt,
       shedAt,
-      saved: saved as Record<string, unknown>,
+      // What an earlier, abandoned attempt saved is what was there before quarantine: keep it.
+      saved: { ...saved, ...resumed?.saved } as Record<string, unknown>,
       ...(failed
         ? {
             failedAt: now().toISOString(),
@@ -414,6 +425,23 @@ export async function respondForSite(
     isolatedAt,
     steps,
   };
+}
+
+/** A lock older than this whose incident never got past OPENING was abandoned (Lambda timeout is 2 min). */
+export const TAKEOVER_AFTER_MS = 3 * 60_000;
+
+async function takeOverIfAbandoned(
+  deps: ContainDeps,
+  siteId: string,
+  incidentId: string,
+  lockedAt: string | undefined,
+  now: string,
+): Promise<{ takenOver: false } | { takenOver: true; incident?: IncidentRecord }> {
+  if (!lockedAt || Date.parse(now) - Date.parse(lockedAt) < TAKEOVER_AFTER_MS) return { takenOver: false };
+  const incident = await deps.store.getIncident(incidentId);
+  if (incident && incident.status !== 'OPENING') return { takenOver: false };
+  const won = await deps.store.takeOver(siteId, incidentId, lockedAt, now);
+  return won ? { takenOver: true, incident } : { takenOver: false };
 }
 
 function isolateNetwork(

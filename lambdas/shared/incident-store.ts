@@ -93,7 +93,7 @@ export class IncidentStore {
     site: string,
     incidentId: string,
     now: string,
-  ): Promise<{ opened: true } | { opened: false; incidentId: string }> {
+  ): Promise<{ opened: true } | { opened: false; incidentId: string; lockedAt?: string }> {
     try {
       await this.db.send(
         new PutCommand({
@@ -109,10 +109,38 @@ export class IncidentStore {
         error instanceof ConditionalCheckFailedException ||
         (error as Error).name === 'ConditionalCheckFailedException'
       ) {
-        const held = (error as ConditionalCheckFailedException).Item?.openIncidentId;
-        const existing = typeof held === 'object' && held !== null && 'S' in held ? String(held.S) : undefined;
-        return { opened: false, incidentId: existing ?? (await this.openIncidentOf(site)) ?? 'unknown' };
+        const item = (error as ConditionalCheckFailedException).Item;
+        const text = (value: unknown) =>
+          typeof value === 'object' && value !== null && 'S' in value ? String((value as { S: unknown }).S) : undefined;
+        const existing = text(item?.openIncidentId);
+        return {
+          opened: false,
+          incidentId: existing ?? (await this.openIncidentOf(site)) ?? 'unknown',
+          lockedAt: text(item?.lockedAt),
+        };
       }
+      throw error;
+    }
+  }
+
+  /**
+   * Takes over a lock whose holder died (the Lambda timed out or crashed before it recorded
+   * the incident's outcome): only if the lock is still the one seen, so one caller wins.
+   */
+  async takeOver(site: string, incidentId: string, seenLockedAt: string, now: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `SITE#${site}`, sk: 'LOCK' },
+          UpdateExpression: 'SET lockedAt = :now, takeovers = if_not_exists(takeovers, :zero) + :one',
+          ConditionExpression: 'openIncidentId = :id AND lockedAt = :seen',
+          ExpressionAttributeValues: { ':now': now, ':id': incidentId, ':seen': seenLockedAt, ':zero': 0, ':one': 1 },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') return false;
       throw error;
     }
   }

@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { IpPermission } from '@aws-sdk/client-ec2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { atomicPermissions, permissionKey } from '../../lambdas/contain/quarantine-rules';
@@ -399,5 +399,91 @@ describe('when AWS pushes back', () => {
     expect(snapshot.listenerRule.actions[0]).toMatchObject({ Type: 'forward' });
     // Powertools writes EMF metrics to stdout.
     expect(metrics.join('')).toMatch(/"ContainmentFailed"/);
+  });
+});
+
+describe('an attempt that died half-way', () => {
+  async function leaveLock(siteId: string, incidentId: string, lockedAt: string, meta?: Record<string, unknown>) {
+    const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+    await db.send(
+      new PutCommand({
+        TableName: world.tableName,
+        Item: { pk: `SITE#${siteId}`, sk: 'LOCK', site: siteId, openIncidentId: incidentId, lockedAt },
+      }),
+    );
+    if (meta)
+      await db.send(
+        new PutCommand({
+          TableName: world.tableName,
+          Item: { pk: `INCIDENT#${incidentId}`, sk: 'META', incidentId, site: siteId, steps: [], ...meta },
+        }),
+      );
+  }
+
+  it('a redelivered event takes over an abandoned lock and contains the site under the same incident', async () => {
+    // Prepare: a Lambda took the lock 5 minutes ago and died before recording anything.
+    world = setUpResponseWorld([{ id: 'acme', cell: 'c1' }]);
+    // The containment function runs on the real clock.
+    const now = Date.now();
+    await leaveLock('acme', 'abandoned-1', new Date(now - 5 * 60_000).toISOString());
+
+    // Act
+    const outcome = await containHandler(ecsFindingEvent(world, 'acme'));
+
+    // Assess
+    expect(outcome).toMatchObject({ outcome: 'contained', incidentId: 'abandoned-1' });
+    expectQuarantined('acme');
+  });
+
+  it('keeps the saved state of the attempt that died (the rules as they were before quarantine)', async () => {
+    // Prepare: the earlier attempt saved the rules and quarantined the group, then died.
+    world = setUpResponseWorld([{ id: 'acme', cell: 'c1' }]);
+    const original = world.aws.snapshot('acme');
+    const first = await containHandler(ecsFindingEvent(world, 'acme'));
+    const incidentId = (first as { incidentId: string }).incidentId;
+    const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+    await db.send(
+      new UpdateCommand({
+        TableName: world.tableName,
+        Key: { pk: `INCIDENT#${incidentId}`, sk: 'META' },
+        UpdateExpression: 'SET #s = :opening',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':opening': 'OPENING' },
+      }),
+    );
+    await db.send(
+      new UpdateCommand({
+        TableName: world.tableName,
+        Key: { pk: 'SITE#acme', sk: 'LOCK' },
+        UpdateExpression: 'SET lockedAt = :old',
+        ExpressionAttributeValues: { ':old': new Date(Date.now() - 10 * 60_000).toISOString() },
+      }),
+    );
+
+    // Act
+    const resumed = await containHandler(ecsFindingEvent(world, 'acme', { findingId: 'again' }));
+
+    // Assess
+    expect(resumed).toMatchObject({ outcome: 'contained', incidentId });
+    const meta = (await incidentItems()).find((i) => i.sk === 'META');
+    const saved = meta?.saved as { securityGroup: { ingress: IpPermission[] } };
+    expect(atomicPermissions(saved.securityGroup.ingress).length).toBe(original.securityGroup.ingress.length);
+  });
+
+  it('a recent lock, or one whose incident got past opening, is joined, not taken over', async () => {
+    world = setUpResponseWorld([
+      { id: 'acme', cell: 'c1' },
+      { id: 'bakery', cell: 'c1' },
+    ]);
+    const now = Date.now();
+    await leaveLock('acme', 'fresh-1', new Date(now - 30_000).toISOString());
+    await leaveLock('bakery', 'done-1', new Date(now - 30 * 60_000).toISOString(), { status: 'CONTAINED' });
+
+    const acme = await containHandler(ecsFindingEvent(world, 'acme'));
+    const bakery = await containHandler(ecsFindingEvent(world, 'bakery'));
+
+    expect(acme).toMatchObject({ outcome: 'joined', incidentId: 'fresh-1' });
+    expect(bakery).toMatchObject({ outcome: 'joined', incidentId: 'done-1' });
+    expect(world.aws.mutatingCalls().filter((c) => c.service === 'EC2')).toEqual([]);
   });
 });
