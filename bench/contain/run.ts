@@ -16,11 +16,19 @@ import { containHandler } from '../../lambdas/contain/index';
 import { formatTable } from '../../lib/report/synth-summary';
 import { ecsFindingEvent, type ResponseWorld, setUpResponseWorld } from '../../test/support/response-world';
 
-const latencyMs = Number(process.argv[2] ?? 50);
+const baseLatencyMs = Number(process.argv[2] ?? 50);
 const concurrent = Number(process.argv[3] ?? 100);
+/**
+ * The burst also runs at a latency long enough that simulating 100 Lambdas on this one
+ * Node thread (about 10-17 ms of CPU each, 1-2 s in all) no longer hides the round trips:
+ * in AWS each invocation has its own CPU.
+ */
+const burstLatencies = [baseLatencyMs, Number(process.argv[4] ?? 1000)];
 
 interface Run {
   scenario: string;
+  latencyMs: number;
+  cpuMs: number;
   incidents: number;
   contained: number;
   failed: number;
@@ -42,8 +50,9 @@ function percentile(sorted: number[], p: number): number {
 async function scenario(
   name: string,
   sites: number,
-  options: { tags: boolean; throttling: boolean; target: string },
+  options: { tags: boolean; throttling: boolean; target: string; latencyMs: number },
 ): Promise<Run> {
+  const latencyMs = options.latencyMs;
   const ids = Array.from({ length: sites }, (_, i) => `site-${String(i + 1).padStart(3, '0')}`);
   const world: ResponseWorld = setUpResponseWorld(
     ids.map((id, i) => ({ id, cell: `c${Math.floor(i / 90) + 1}` })),
@@ -52,12 +61,14 @@ async function scenario(
   try {
     const events = ids.map((id) => ecsFindingEvent(world, id, { findingId: `f-${id}`, withTaskTags: options.tags }));
     const started = ids.map(() => 0);
+    const cpu = process.cpuUsage();
     const outcomes = await Promise.all(
       events.map(async (event, i) => {
         started[i] = Date.now();
         return containHandler(event);
       }),
     );
+    const cpuUsed = process.cpuUsage(cpu);
     const times = outcomes
       .map((o, i) =>
         'isolatedAt' in o && o.isolatedAt ? Date.parse(o.isolatedAt) - (started[i] as number) : Number.NaN,
@@ -66,8 +77,16 @@ async function scenario(
       .map((t) => t / latencyMs)
       .sort((a, b) => a - b);
     const ec2 = world.aws.calls.find({ service: 'EC2' });
+    if (process.env.BENCH_DEBUG) {
+      const byCommand = new Map<string, number>();
+      for (const c of ec2.filter((c) => c.outcome === 'error'))
+        byCommand.set(c.command, (byCommand.get(c.command) ?? 0) + 1);
+      console.log(name, Object.fromEntries(byCommand));
+    }
     return {
       scenario: name,
+      latencyMs,
+      cpuMs: (cpuUsed.user + cpuUsed.system) / 1000,
       incidents: sites,
       contained: outcomes.filter((o) => o.outcome === 'contained').length,
       failed: outcomes.filter((o) => o.outcome === 'failed').length,
@@ -91,37 +110,55 @@ async function scenario(
 
 async function main() {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  // As deployed: tidy the interim rules 20-40 s later, when the burst has passed.
+  process.env.FINISH_QUARANTINE_DELAY_MS_OVERRIDE = '20000-40000';
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
   const runs: Run[] = [];
   // Warm up once (module loading, SDK and schema initialization): a Lambda's cold start is not
   // what this measures.
-  await scenario('warm-up', 1, { tags: true, throttling: false, target: '' });
+  await scenario('warm-up', 1, { tags: true, throttling: false, target: '', latencyMs: baseLatencyMs });
   runs.push(
-    await scenario('1 incident, task tags in the finding', 1, { tags: true, throttling: false, target: '<= 2' }),
-  );
-  runs.push(await scenario('1 incident, task looked up', 1, { tags: false, throttling: false, target: '<= 3' }));
-  runs.push(
-    await scenario(`${concurrent} sites at once, EC2 token buckets, tags`, concurrent, {
+    await scenario('1 incident, task tags in the finding', 1, {
       tags: true,
-      throttling: true,
-      target: 'p99 <= 4',
+      throttling: false,
+      target: '<= 2',
+      latencyMs: baseLatencyMs,
     }),
   );
   runs.push(
-    await scenario(`${concurrent} sites at once, EC2 token buckets, lookup`, concurrent, {
+    await scenario('1 incident, task looked up', 1, {
       tags: false,
-      throttling: true,
-      target: 'p99 <= 4',
+      throttling: false,
+      target: '<= 3',
+      latencyMs: baseLatencyMs,
     }),
   );
+  for (const latencyMs of burstLatencies) {
+    runs.push(
+      await scenario(`${concurrent} sites at once, EC2 token buckets, tags`, concurrent, {
+        tags: true,
+        throttling: true,
+        target: 'p99 <= 4',
+        latencyMs,
+      }),
+    );
+    runs.push(
+      await scenario(`${concurrent} sites at once, EC2 token buckets, lookup`, concurrent, {
+        tags: false,
+        throttling: true,
+        target: 'p99 <= 4',
+        latencyMs,
+      }),
+    );
+  }
   const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '-');
-  console.log(
-    `\nContainment benchmark: ${latencyMs} ms per AWS call; times are event -> isolated, in round trips (time / ${latencyMs} ms)\n`,
-  );
+  console.log('\nContainment benchmark: times are event -> isolated, in round trips (time / latency per AWS call)\n');
   console.log(
     formatTable(
       [
         'scenario',
+        'latency ms',
+        'CPU ms',
         'incidents',
         'contained',
         'failed',
@@ -136,6 +173,8 @@ async function main() {
       ],
       runs.map((r) => [
         r.scenario,
+        String(r.latencyMs),
+        r.cpuMs.toFixed(0),
         String(r.incidents),
         String(r.contained),
         String(r.failed),
@@ -152,15 +191,15 @@ async function main() {
   );
   console.log('\nTargets:');
   for (const r of runs) {
-    const limit = Number(/[\d.]+/.exec(r.target)?.[0]);
+    const limit = Number(/<=\s*([\d.]+)/.exec(r.target)?.[1]);
     const value = r.target.startsWith('p99') ? r.p99 : r.max;
     console.log(
-      `  ${r.scenario}: ${value <= limit + 0.5 ? 'met' : 'NOT met'} (${r.target}, measured ${fmt(value)}; lost ${r.lost})`,
+      `  ${r.scenario} @ ${r.latencyMs} ms: ${value <= limit + 0.5 ? 'met (within the handler’s own compute)' : 'NOT met'} (${r.target}, measured ${fmt(value)}; lost ${r.lost})`,
     );
   }
   const out = path.join(__dirname, '..', 'out');
   mkdirSync(out, { recursive: true });
-  writeFileSync(path.join(out, 'contain.json'), `${JSON.stringify({ latencyMs, runs }, null, 2)}\n`);
+  writeFileSync(path.join(out, 'contain.json'), `${JSON.stringify({ runs }, null, 2)}\n`);
   console.log('\nWritten: bench/out/contain.json');
 }
 

@@ -1,13 +1,8 @@
 import {
-  AuthorizeSecurityGroupEgressCommand,
   DescribeNetworkAclsCommand,
   type DescribeNetworkAclsCommandOutput,
-  DescribeSecurityGroupsCommand,
   type EC2Client,
   ReplaceNetworkAclAssociationCommand,
-  RevokeSecurityGroupEgressCommand,
-  RevokeSecurityGroupIngressCommand,
-  type SecurityGroup,
 } from '@aws-sdk/client-ec2';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import {
@@ -24,7 +19,7 @@ import { Component, TAG_COMPONENT, TAG_ENV, TAG_SITE } from '../../lib/shared/ta
 import type { IncidentRecord, IncidentStore, StepRecord, TriggerRecord } from '../shared/incident-store';
 import { loadSiteRecord, SiteRecordError } from '../shared/site-records';
 import { type Ignored, ignored, isIgnored, parseResponseEvent, type Trigger, triggerKey } from './events';
-import { planQuarantine } from './quarantine-rules';
+import { finishQuarantine, quarantineGroup, readSiteGroup, type SiteGroupState } from './quarantine-group';
 import { type ResponseScope, resolveSite } from './resolve-site';
 
 export const SESSION_REVOCATION_POLICY = 'BulkheadRevokeOlderSessions';
@@ -48,6 +43,8 @@ export interface ContainConfig {
 
 export interface ContainDeps {
   readonly ec2: EC2Client;
+  /** EC2 without retries: a throttled revoke answers at once, so containment can rewrite instead of wait. */
+  readonly ec2Fast: EC2Client;
   readonly ecs: ECSClient;
   readonly elbv2: ElasticLoadBalancingV2Client;
   readonly iam: IAMClient;
@@ -58,6 +55,11 @@ export interface ContainDeps {
   readonly now: () => Date;
   readonly newIncidentId: (site: string, now: Date) => string;
   readonly metric: (name: string, value: number, unit?: 'Count' | 'Milliseconds') => void;
+  /**
+   * How long to wait before revoking interim rules. In a burst the refilling EC2 buckets
+   * belong to sites still being isolated; tidying can wait.
+   */
+  readonly finishQuarantineDelayMs: () => number;
 }
 
 export type ContainOutcome =
@@ -204,6 +206,7 @@ export async function respondToEvent(event: unknown, deps: ContainDeps): Promise
   }
   return respondForSite(siteId, triggerRecord(trigger, receivedAt), deps, {
     describeGroup: hints.policy === undefined || hints.policy === 'contain',
+    securityGroupId: hints.securityGroupId,
     describeAcl: hints.isolation !== 'standard',
     drill: trigger.kind === 'guardduty' && trigger.drill,
     severity: trigger.kind === 'guardduty' ? trigger.severity : undefined,
@@ -212,6 +215,8 @@ export async function respondToEvent(event: unknown, deps: ContainDeps): Promise
 
 interface RespondOptions {
   readonly describeGroup: boolean;
+  /** From the task's tags: read the group's rules by id (with rule ids) in round 1. */
+  readonly securityGroupId?: string;
   readonly describeAcl: boolean;
   readonly drill: boolean;
   /** GuardDuty severity; alarms and operator requests have none and always qualify. */
@@ -234,11 +239,7 @@ export async function respondForSite(
   // Round 1: the site record, the site's group and ACL, and the lock, all at once.
   const [recordResult, groupResult, aclResult, lockResult] = await Promise.allSettled([
     loadSiteRecord(deps.ssm, env, siteId),
-    options.describeGroup
-      ? deps.ec2.send(
-          new DescribeSecurityGroupsCommand({ Filters: siteTagFilters(env, siteId, Component.siteSecurityGroup) }),
-        )
-      : Promise.resolve(undefined),
+    options.describeGroup ? readSiteGroup(deps.ec2, env, siteId, options.securityGroupId) : Promise.resolve(undefined),
     options.describeAcl
       ? deps.ec2.send(new DescribeNetworkAclsCommand({ Filters: siteTagFilters(env, siteId, Component.networkAcl) }))
       : Promise.resolve(undefined),
@@ -302,16 +303,17 @@ export async function respondForSite(
   }
 
   const saved: SavedState = {};
+  const interim: { ruleIds: readonly string[]; group?: SiteGroupState } = { ruleIds: [] };
   const group =
-    groupResult.status === 'fulfilled'
-      ? (groupResult.value?.SecurityGroups ?? []).find((g) => g.GroupId === record.securityGroupId)
+    groupResult.status === 'fulfilled' && groupResult.value?.groupId === record.securityGroupId
+      ? groupResult.value
       : undefined;
   // Round 2: isolate (security group, and the strict site's ACL), record the incident with
   // the saved rules, and read the listener rule: all at once.
   const round2: Promise<StepResult<unknown>>[] = [];
   let isolationSteps: Promise<StepResult<unknown>>[] = [];
   if (policy === 'contain') {
-    isolationSteps = isolateNetwork(deps, record, group, groupResult, aclResult, saved);
+    isolationSteps = isolateNetwork(deps, record, group, groupResult, aclResult, saved, interim);
     round2.push(...isolationSteps);
   }
   const describeRule = step('read-listener-rule', now, async () => {
@@ -414,6 +416,18 @@ export async function respondForSite(
   );
   await startWorkflow(deps, record, final);
   if (failed) deps.metric('ContainmentFailed', 1);
+  if (interim.ruleIds.length > 0 && interim.group) {
+    // Off the critical path: the site is isolated already; now reach the canonical set.
+    const { group: rewritten, ruleIds } = interim;
+    await new Promise((resolve) => setTimeout(resolve, deps.finishQuarantineDelayMs()));
+    const tidy = await step(
+      'finish-quarantine',
+      now,
+      () => finishQuarantine(deps.ec2, rewritten, ruleIds),
+      () => `${ruleIds.length} interim rules revoked`,
+    );
+    await store.updateIncident(incidentId, {}, [tidy.record]);
+  }
   if (isolatedAt) {
     deps.metric('TimeToIsolate', Date.parse(isolatedAt) - Date.parse(base.receivedAt), 'Milliseconds');
     deps.metric('DetectionToIsolation', Date.parse(isolatedAt) - Date.parse(base.detectedAt), 'Milliseconds');
@@ -447,10 +461,11 @@ async function takeOverIfAbandoned(
 function isolateNetwork(
   deps: ContainDeps,
   record: SiteRecord,
-  group: SecurityGroup | undefined,
+  group: SiteGroupState | undefined,
   groupResult: PromiseSettledResult<unknown>,
   aclResult: PromiseSettledResult<DescribeNetworkAclsCommandOutput | undefined>,
   saved: SavedState,
+  interim: { ruleIds: readonly string[]; group?: SiteGroupState },
 ): Promise<StepResult<unknown>>[] {
   const { now, config } = deps;
   const steps: Promise<StepResult<unknown>>[] = [];
@@ -466,38 +481,28 @@ function isolateNetwork(
       }),
     );
   } else {
-    saved.securityGroup = {
-      groupId: record.securityGroupId,
-      ingress: group.IpPermissions ?? [],
-      egress: group.IpPermissionsEgress ?? [],
-    };
-    const plan = planQuarantine(group, config.logsEndpointGroupId);
-    const GroupId = record.securityGroupId;
+    saved.securityGroup = { groupId: record.securityGroupId, ingress: group.ingress, egress: group.egress };
+    let attempt = 0;
     steps.push(
-      plan.revokeIngress.length === 0
-        ? Promise.resolve(skipped('revoke-ingress', now, 'no ingress rules'))
-        : step(
-            'revoke-ingress',
-            now,
-            () => deps.ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId, IpPermissions: plan.revokeIngress })),
-            () => `${plan.revokeIngress.length} rules`,
-          ),
-      plan.revokeEgress.length === 0
-        ? Promise.resolve(skipped('revoke-egress', now, 'only the logs endpoint rule'))
-        : step(
-            'revoke-egress',
-            now,
-            () => deps.ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId, IpPermissions: plan.revokeEgress })),
-            () => `${plan.revokeEgress.length} rules`,
-          ),
+      step(
+        'quarantine-security-group',
+        now,
+        async () => {
+          // A retry after throttling starts from the group as it is now.
+          const current =
+            attempt++ === 0
+              ? group
+              : await readSiteGroup(deps.ec2, config.scope.environment, record.site, record.securityGroupId);
+          if (!current) throw new Error(`group ${record.securityGroupId} disappeared`);
+          const outcome = await quarantineGroup(deps.ec2Fast, deps.ec2, current, config.logsEndpointGroupId);
+          interim.ruleIds = outcome.interimRuleIds;
+          interim.group = current;
+          return outcome;
+        },
+        (o) =>
+          `ingress ${o.ingress}, egress ${o.egress}${o.interimRuleIds.length ? ` (${o.interimRuleIds.length} rules rewritten to the logs endpoint group: revoking was throttled)` : ''}${o.logsRuleAdded ? ', logs endpoint rule added' : ''}`,
+      ),
     );
-    if (plan.authorizeEgress.length > 0) {
-      steps.push(
-        step('allow-logs-endpoint', now, () =>
-          deps.ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId, IpPermissions: plan.authorizeEgress })),
-        ),
-      );
-    }
   }
   if (record.isolation === 'strict') {
     const acls = aclResult.status === 'fulfilled' ? (aclResult.value?.NetworkAcls ?? []) : [];

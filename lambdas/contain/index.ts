@@ -40,6 +40,7 @@ let deps: ContainDeps | undefined;
 export function containDeps(): ContainDeps {
   deps ??= {
     ec2: new EC2Client(retrying),
+    ec2Fast: new EC2Client({ maxAttempts: 1 }),
     ecs: new ECSClient(retrying),
     elbv2: new ElasticLoadBalancingV2Client(retrying),
     iam: new IAMClient(retrying),
@@ -62,6 +63,12 @@ export function containDeps(): ContainDeps {
     },
     now: () => new Date(),
     newIncidentId,
+    finishQuarantineDelayMs: () => {
+      const [min, max] = (process.env.FINISH_QUARANTINE_DELAY_MS ?? '20000-40000').split('-').map(Number);
+      const low = Number.isFinite(min) ? (min as number) : 20_000;
+      const high = Number.isFinite(max) ? (max as number) : low;
+      return low + Math.random() * Math.max(0, high - low);
+    },
     metric: (name, value, unit = 'Count') =>
       metrics.addMetric(name, unit === 'Milliseconds' ? MetricUnit.Milliseconds : MetricUnit.Count, value),
   };

@@ -4,6 +4,7 @@ import {
   TAG_ENV,
   TAG_ISOLATION,
   TAG_RESPONSE_POLICY,
+  TAG_SECURITY_GROUP,
   TAG_SEVERITY_THRESHOLD,
   TAG_SITE,
 } from '../../lib/shared/tag-names';
@@ -23,6 +24,8 @@ export interface SiteHints {
   readonly policy?: 'contain' | 'shed' | 'notify';
   readonly severityThreshold?: number;
   readonly isolation?: 'standard' | 'strict';
+  /** The site's own security group (lets containment read its rules by id in its first round). */
+  readonly securityGroupId?: string;
 }
 
 export interface ResolvedSite {
@@ -38,7 +41,9 @@ function hintsFrom(tags: Tags): SiteHints {
   const policy = tags[TAG_RESPONSE_POLICY];
   const threshold = Number(tags[TAG_SEVERITY_THRESHOLD]);
   const isolation = tags[TAG_ISOLATION];
+  const group = tags[TAG_SECURITY_GROUP];
   return {
+    securityGroupId: group && /^sg-[0-9a-f]{8,17}$/.test(group) ? group : undefined,
     policy: policy === 'contain' || policy === 'shed' || policy === 'notify' ? policy : undefined,
     severityThreshold: Number.isFinite(threshold) && threshold > 0 ? threshold : undefined,
     isolation: isolation === 'standard' || isolation === 'strict' ? isolation : undefined,

@@ -12,6 +12,8 @@ export const TAG_ISOLATION = 'bulkhead:isolation';
 export const TAG_RESPONSE_POLICY = 'bulkhead:response-policy';
 /** On a site's service and tasks: the GuardDuty severity that triggers the policy. */
 export const TAG_SEVERITY_THRESHOLD = 'bulkhead:severity-threshold';
+/** On a site's service and tasks: the id of the site's own security group. */
+export const TAG_SECURITY_GROUP = 'bulkhead:security-group';
 
 /** Values of `bulkhead:component`. */
 export const Component = {

@@ -14,7 +14,14 @@ import { Construct } from 'constructs';
 import type { SiteConfig } from '../config/load-fleet';
 import { siteAlarmName, siteLogGroupName, siteSecretName } from '../shared/contract';
 import { type SiteRecord, siteRecordParameterName } from '../shared/site-record';
-import { Component, TAG_ISOLATION, TAG_RESPONSE_POLICY, TAG_SEVERITY_THRESHOLD, tagComponent } from '../shared/tags';
+import {
+  Component,
+  TAG_ISOLATION,
+  TAG_RESPONSE_POLICY,
+  TAG_SECURITY_GROUP,
+  TAG_SEVERITY_THRESHOLD,
+  tagComponent,
+} from '../shared/tags';
 import type { CompartmentPlatform } from './compartment-platform';
 
 export interface SiteCompartmentProps {
@@ -278,6 +285,7 @@ export class SiteCompartment extends Construct {
     Tags.of(this.service).add(TAG_ISOLATION, site.isolation);
     Tags.of(this.service).add(TAG_RESPONSE_POLICY, site.response.policy);
     Tags.of(this.service).add(TAG_SEVERITY_THRESHOLD, String(site.response.severityThreshold));
+    Tags.of(this.service).add(TAG_SECURITY_GROUP, this.securityGroup.securityGroupId);
 
     // --- Load balancer: own target group and listener rule on the cell's listener.
     this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {

@@ -101,12 +101,7 @@ describe('an ECS finding for one site', () => {
     expect(keys(saved.securityGroup.egress)).toEqual(shapeKeys(original.securityGroup.egress));
     expect(saved.listenerRule.actions).toEqual(original.listenerRule.actions);
     expect((meta?.steps as { step: string; outcome: string }[]).map((s) => `${s.step}:${s.outcome}`)).toEqual(
-      expect.arrayContaining([
-        'revoke-ingress:done',
-        'revoke-egress:done',
-        'shed-traffic:done',
-        'revoke-task-role-sessions:done',
-      ]),
+      expect.arrayContaining(['quarantine-security-group:done', 'shed-traffic:done', 'revoke-task-role-sessions:done']),
     );
     expect(items.filter((i) => String(i.sk).startsWith('TRIGGER#'))).toEqual([
       expect.objectContaining({ findingId: 'f-1', count: 3, severity: 8, kind: 'guardduty' }),
@@ -325,7 +320,7 @@ describe('events that are not Bulkhead’s change nothing', () => {
 
 describe('when AWS pushes back', () => {
   const commands: [string, string][] = [
-    ['EC2', 'DescribeSecurityGroups'],
+    ['EC2', 'DescribeSecurityGroupRules'],
     ['EC2', 'RevokeSecurityGroupIngress'],
     ['EC2', 'RevokeSecurityGroupEgress'],
     ['EC2', 'DescribeNetworkAcls'],
@@ -387,8 +382,7 @@ describe('when AWS pushes back', () => {
     const steps = (meta?.steps as { step: string; outcome: string }[]).map((s) => `${s.step}:${s.outcome}`);
     expect(steps).toEqual(
       expect.arrayContaining([
-        'revoke-ingress:done',
-        'revoke-egress:done',
+        'quarantine-security-group:done',
         'shed-traffic:failed',
         'revoke-task-role-sessions:done',
       ]),
@@ -485,5 +479,55 @@ describe('an attempt that died half-way', () => {
     expect(acme).toMatchObject({ outcome: 'joined', incidentId: 'fresh-1' });
     expect(bakery).toMatchObject({ outcome: 'joined', incidentId: 'done-1' });
     expect(world.aws.mutatingCalls().filter((c) => c.service === 'EC2')).toEqual([]);
+  });
+});
+
+describe('when EC2’s buckets are empty', () => {
+  it('rewrites the rules to the logs endpoint group in one call, then reaches the quarantine set', async () => {
+    // Prepare
+    world = setUpResponseWorld([{ id: 'acme', cell: 'c1', internetEgress: true }]);
+
+    // Act
+    const outcome = await containHandler(ecsFindingEvent(world, 'acme', { withTaskTags: true }));
+
+    // Assess: isolated by one ModifySecurityGroupRules call ...
+    expect(outcome).toMatchObject({ outcome: 'contained' });
+    expect(world.aws.callsTo('EC2', 'ModifySecurityGroupRules').filter((c) => c.outcome === 'ok')).toHaveLength(1);
+    const steps = (outcome as unknown as { steps: { step: string; detail?: string }[] }).steps;
+    expect(steps.find((s) => s.step === 'quarantine-security-group')?.detail).toMatch(
+      /ingress rewritten, egress rewritten/,
+    );
+    // ... and then the canonical quarantine set, with the rewritten rules revoked.
+    expectQuarantined('acme');
+    const meta = (await incidentItems()).find((i) => i.sk === 'META');
+    expect((meta?.steps as { step: string; outcome: string }[]).map((s) => `${s.step}:${s.outcome}`)).toContain(
+      'finish-quarantine:done',
+    );
+  });
+
+  it('when the rewrite is throttled, revokes both directions at once instead', async () => {
+    world = setUpResponseWorld([{ id: 'acme', cell: 'c1' }]);
+    world.aws.faults.add({ service: 'EC2', command: 'ModifySecurityGroupRules', kind: 'throttle', times: 1 });
+
+    const outcome = await containHandler(ecsFindingEvent(world, 'acme', { withTaskTags: true }));
+
+    expect(outcome).toMatchObject({ outcome: 'contained' });
+    const steps = (outcome as unknown as { steps: { step: string; detail?: string }[] }).steps;
+    expect(steps.find((s) => s.step === 'quarantine-security-group')?.detail).toMatch(
+      /ingress revoked, egress revoked/,
+    );
+    expectQuarantined('acme');
+  });
+
+  it('when every bucket is empty, waits for them and still contains', async () => {
+    world = setUpResponseWorld([{ id: 'acme', cell: 'c1' }]);
+    for (const command of ['ModifySecurityGroupRules', 'RevokeSecurityGroupIngress', 'RevokeSecurityGroupEgress']) {
+      world.aws.faults.add({ service: 'EC2', command, kind: 'throttle', times: 2 });
+    }
+
+    const outcome = await containHandler(ecsFindingEvent(world, 'acme', { withTaskTags: true }));
+
+    expect(outcome).toMatchObject({ outcome: 'contained' });
+    expectQuarantined('acme');
   });
 });

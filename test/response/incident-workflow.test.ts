@@ -168,7 +168,7 @@ describe('an incident, run by the real step handlers against the AWS model', () 
       'Site: acme',
       incidentId,
       'GuardDuty DefenseEvasion:Runtime/PtraceAntiDebugging',
-      'revoke-ingress: done',
+      'quarantine-security-group: done',
       'What happens next',
     ]) {
       expect(ops[0]?.Message).toContain(text);

@@ -192,3 +192,18 @@ describe('release (a false positive)', () => {
     expect(comparable(world.aws.snapshot('acme'))).toEqual(before);
   });
 });
+
+describe('release after a containment that had to rewrite rules (throttled revokes)', () => {
+  it('still puts the site back exactly', async () => {
+    world = setUpResponseWorld([{ id: 'acme', cell: 'c1', internetEgress: true }]);
+    const before = comparable(world.aws.snapshot('acme'));
+    const outcome = await containHandler(ecsFindingEvent(world, 'acme', { withTaskTags: true }));
+    const incidentId = (outcome as { incidentId: string }).incidentId;
+    expect(world.aws.callsTo('EC2', 'ModifySecurityGroupRules').filter((c) => c.outcome === 'ok')).toHaveLength(1);
+
+    const result = await releaseIncident(releaseDeps(), { incidentId, releasedBy: 'alice' });
+
+    expect(result).toMatchObject({ outcome: 'released' });
+    expect(comparable(world.aws.snapshot('acme'))).toEqual(before);
+  });
+});

@@ -131,6 +131,8 @@ export function setUpResponseWorld(
     OPS_TOPIC_ARN: fleet.opsTopicArn,
     CLIENT_TOPIC_ARN: clientTopicArn,
     POWERTOOLS_DEV: 'false',
+    // Tests want the canonical quarantine set when the handler returns.
+    FINISH_QUARANTINE_DELAY_MS: process.env.FINISH_QUARANTINE_DELAY_MS_OVERRIDE ?? '0',
     POWERTOOLS_LOG_LEVEL: 'ERROR',
     POWERTOOLS_METRICS_DISABLED: 'false',
   });

@@ -15,6 +15,7 @@ import {
   createSecurityGroup,
   describeSecurityGroupRules,
   describeSecurityGroups,
+  modifySecurityGroupRules,
   type RuleSpec,
   revoke,
 } from './security-groups';
@@ -82,6 +83,8 @@ export class Ec2Model extends ServiceModel<Ec2State> {
       AuthorizeSecurityGroupEgress: (i: Parameters<typeof authorize>[1]) => authorize(this, i, true),
       RevokeSecurityGroupIngress: (i: Parameters<typeof revoke>[1]) => revoke(this, i, false),
       RevokeSecurityGroupEgress: (i: Parameters<typeof revoke>[1]) => revoke(this, i, true),
+      ModifySecurityGroupRules: (i: Parameters<typeof modifySecurityGroupRules>[1]) =>
+        modifySecurityGroupRules(this, i),
       CreateSecurityGroup: (i: Parameters<typeof createSecurityGroup>[1]) => createSecurityGroup(this, i),
       DescribeNetworkAcls: (i: Parameters<typeof describeNetworkAcls>[1]) => describeNetworkAcls(this, i),
       ReplaceNetworkAclAssociation: (i: Parameters<typeof replaceNetworkAclAssociation>[1]) =>

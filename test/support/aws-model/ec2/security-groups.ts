@@ -6,6 +6,8 @@ import type {
   CreateSecurityGroupCommandInput,
   CreateSecurityGroupCommandOutput,
   DescribeSecurityGroupRulesCommandInput,
+  ModifySecurityGroupRulesCommandInput,
+  ModifySecurityGroupRulesCommandOutput,
   DescribeSecurityGroupRulesCommandOutput,
   DescribeSecurityGroupsCommandInput,
   DescribeSecurityGroupsCommandOutput,
@@ -561,4 +563,57 @@ export function describeSecurityGroupRules(
   const page = paginate(rules, input.MaxResults, input.NextToken, 1000);
   if (!page) return ec2.fail('InvalidParameterValue', 'The token is invalid');
   return { SecurityGroupRules: page.items, NextToken: page.nextToken };
+}
+
+/**
+ * ModifySecurityGroupRules: rewrites existing rules in place (same rule ids), ingress and
+ * egress in one call. Atomic: an unknown rule id (`InvalidSecurityGroupRuleId.NotFound`) or a
+ * result that duplicates another rule of the group (`InvalidPermission.Duplicate`) changes
+ * nothing.
+ */
+export function modifySecurityGroupRules(
+  ec2: Ec2Model,
+  input: ModifySecurityGroupRulesCommandInput,
+): Out<ModifySecurityGroupRulesCommandOutput> {
+  const group = findGroup(ec2, input.GroupId, undefined);
+  const updates = input.SecurityGroupRules ?? [];
+  if (updates.length === 0) ec2.fail('MissingParameter', 'The request must contain the parameter SecurityGroupRules');
+  const next = new Map<string, SgRuleRecord>();
+  for (const update of updates) {
+    const id = update.SecurityGroupRuleId ?? '';
+    const rule = ec2.state.rules[id];
+    if (!rule || rule.GroupId !== group.GroupId) {
+      ec2.fail('InvalidSecurityGroupRuleId.NotFound', `The security group rule ID '${id}' does not exist`);
+    }
+    const r = update.SecurityGroupRule ?? {};
+    const peers = [r.CidrIpv4, r.CidrIpv6, r.PrefixListId, r.ReferencedGroupId].filter((p) => p !== undefined);
+    if (peers.length !== 1)
+      ec2.fail(
+        'InvalidParameterValue',
+        'Exactly one of CidrIpv4, CidrIpv6, PrefixListId or ReferencedGroupId is required',
+      );
+    const protocol = r.IpProtocol ?? rule.IpProtocol;
+    next.set(id, {
+      ...rule,
+      IpProtocol: protocol,
+      FromPort: protocol === '-1' ? -1 : (r.FromPort ?? rule.FromPort),
+      ToPort: protocol === '-1' ? -1 : (r.ToPort ?? rule.ToPort),
+      CidrIpv4: r.CidrIpv4,
+      CidrIpv6: r.CidrIpv6,
+      PrefixListId: r.PrefixListId,
+      ReferencedGroupId: r.ReferencedGroupId,
+      ReferencedUserId: r.ReferencedGroupId ? ec2.accountId : undefined,
+      Description: r.Description,
+    });
+  }
+  for (const egress of [false, true]) {
+    const after = rulesOf(ec2, group.GroupId, egress).map((rule) => next.get(rule.SecurityGroupRuleId) ?? rule);
+    after.forEach((rule, i) => {
+      if (after.some((other, j) => j !== i && sameRule(other, rule))) {
+        ec2.fail('InvalidPermission.Duplicate', `the specified rule "${ruleText(rule)}" already exists`);
+      }
+    });
+  }
+  for (const [id, rule] of next) ec2.state.rules[id] = rule;
+  return { Return: true };
 }

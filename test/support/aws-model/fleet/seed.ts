@@ -8,6 +8,7 @@ import {
   TAG_ENV,
   TAG_ISOLATION,
   TAG_RESPONSE_POLICY,
+  TAG_SECURITY_GROUP,
   TAG_SEVERITY_THRESHOLD,
   TAG_SITE,
 } from '../../../../lib/shared/tag-names';
@@ -324,6 +325,7 @@ export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles 
           [TAG_ISOLATION]: isolation,
           [TAG_RESPONSE_POLICY]: response.policy,
           [TAG_SEVERITY_THRESHOLD]: String(response.severityThreshold),
+          [TAG_SECURITY_GROUP]: sg.GroupId,
         }),
       ),
       running: true,
