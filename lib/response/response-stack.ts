@@ -409,7 +409,12 @@ export class ResponseStack extends Stack {
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'ReadOnlyLookups',
-        actions: ['ec2:DescribeSecurityGroups', 'ec2:DescribeNetworkAcls', 'elasticloadbalancing:DescribeRules'],
+        actions: [
+          'ec2:DescribeSecurityGroups',
+          'ec2:DescribeSecurityGroupRules',
+          'ec2:DescribeNetworkAcls',
+          'elasticloadbalancing:DescribeRules',
+        ],
         resources: ['*'],
       }),
     );

@@ -26,6 +26,7 @@ describe('least privilege of the containment function', () => {
     const sg = ofRole('ContainFunction').find((s) => s.Sid === 'SwapSiteSecurityGroupRules');
     expect(actions(sg as PolicyStatementJson).sort()).toEqual([
       'ec2:AuthorizeSecurityGroupEgress',
+      'ec2:ModifySecurityGroupRules',
       'ec2:RevokeSecurityGroupEgress',
       'ec2:RevokeSecurityGroupIngress',
     ]);
@@ -63,6 +64,7 @@ describe('least privilege of the containment function', () => {
       'ec2:AuthorizeSecurityGroupEgress',
       'ec2:RevokeSecurityGroupEgress',
       'ec2:RevokeSecurityGroupIngress',
+      'ec2:ModifySecurityGroupRules',
       'ec2:ReplaceNetworkAclAssociation',
       'elasticloadbalancing:ModifyRule',
       'iam:PutRolePolicy',
