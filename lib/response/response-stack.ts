@@ -352,6 +352,7 @@ export class ResponseStack extends Stack {
           'ec2:RevokeSecurityGroupIngress',
           'ec2:RevokeSecurityGroupEgress',
           'ec2:AuthorizeSecurityGroupEgress',
+          'ec2:ModifySecurityGroupRules',
         ],
         resources: [this.arn('ec2', 'security-group', '*')],
         conditions: {
@@ -422,7 +423,7 @@ export class ResponseStack extends Stack {
     this.grantIncidentTable(fn);
     this.workflow.stateMachine.grantStartExecution(fn);
     this.acknowledgeWildcards(fn, {
-      '*': 'ec2:DescribeSecurityGroups, ec2:DescribeNetworkAcls and elasticloadbalancing:DescribeRules support no resource-level permissions; they are read-only.',
+      '*': 'ec2:DescribeSecurityGroups, ec2:DescribeSecurityGroupRules, ec2:DescribeNetworkAcls and elasticloadbalancing:DescribeRules support no resource-level permissions; they are read-only.',
       [nagArn(this, 'ec2', 'security-group/*')]:
         'Any security group, but only with the tags bulkhead:env of this environment and bulkhead:component=site-sg (condition).',
       [nagArn(this, 'ec2', 'network-acl/*')]:
