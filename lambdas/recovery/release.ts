@@ -7,6 +7,7 @@ import {
   type IpPermission,
   ReplaceNetworkAclAssociationCommand,
   RevokeSecurityGroupEgressCommand,
+  RevokeSecurityGroupIngressCommand,
 } from '@aws-sdk/client-ec2';
 import {
   type Action,
@@ -17,6 +18,7 @@ import {
 import { DeleteRolePolicyCommand, GetRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { SESSION_REVOCATION_POLICY, type SavedState } from '../contain/contain';
+import { INTERIM_DESCRIPTION } from '../contain/quarantine-group';
 import { atomicPermissions, permissionKey, planQuarantine } from '../contain/quarantine-rules';
 import type { IncidentStore, StepRecord } from '../shared/incident-store';
 import { loadSiteRecord } from '../shared/site-records';
@@ -134,7 +136,16 @@ export async function releaseIncident(deps: ReleaseDeps, request: ReleaseRequest
 
   const drift: string[] = [];
   if (saved.securityGroup) {
-    const plan = group ? planQuarantine(group, deps.logsEndpointGroupId) : undefined;
+    // Interim quarantine rules (rewritten to the logs endpoint's group) are quarantine too.
+    const plan = group
+      ? planQuarantine(
+          {
+            IpPermissions: withoutInterim(group.IpPermissions ?? []),
+            IpPermissionsEgress: withoutInterim(group.IpPermissionsEgress ?? []),
+          },
+          deps.logsEndpointGroupId,
+        )
+      : undefined;
     // Already back as saved (a release that stopped half-way) is not drift.
     const asSaved =
       group &&
@@ -259,6 +270,11 @@ export async function releaseIncident(deps: ReleaseDeps, request: ReleaseRequest
   return { outcome: 'released', incidentId: incident.incidentId, site: incident.site, steps };
 }
 
+/** Drops the interim quarantine rules (see quarantine-group.ts) from a rule list. */
+function withoutInterim(permissions: IpPermission[]): IpPermission[] {
+  return atomicPermissions(permissions).filter((p) => !(p.UserIdGroupPairs?.[0]?.Description === INTERIM_DESCRIPTION));
+}
+
 function sameRules(a: IpPermission[], b: IpPermission[]): boolean {
   const keys = (list: IpPermission[]) => atomicPermissions(list).map(permissionKey).sort().join('|');
   return keys(a) === keys(b);
@@ -295,6 +311,9 @@ async function restoreGroup(
   const addEgress = savedEgress.filter((p) => !outNow.has(permissionKey(p)));
   const savedOut = new Set(savedEgress.map(permissionKey));
   const removeEgress = atomicPermissions(currentEgress).filter((p) => !savedOut.has(permissionKey(p)));
+  // Interim quarantine rules still there (release came before the tidy-up): take them out.
+  const savedIn = new Set(savedIngress.map(permissionKey));
+  const removeIngress = atomicPermissions(currentIngress).filter((p) => !savedIn.has(permissionKey(p)));
   try {
     await Promise.all([
       addIngress.length
@@ -304,6 +323,11 @@ async function restoreGroup(
         ? deps.ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: saved.groupId, IpPermissions: addEgress }))
         : undefined,
     ]);
+    if (removeIngress.length) {
+      await deps.ec2.send(
+        new RevokeSecurityGroupIngressCommand({ GroupId: saved.groupId, IpPermissions: removeIngress }),
+      );
+    }
     if (removeEgress.length) {
       await deps.ec2.send(
         new RevokeSecurityGroupEgressCommand({ GroupId: saved.groupId, IpPermissions: removeEgress }),

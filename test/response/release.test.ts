@@ -206,4 +206,26 @@ describe('release after a containment that had to rewrite rules (throttled revok
     expect(result).toMatchObject({ outcome: 'released' });
     expect(comparable(world.aws.snapshot('acme'))).toEqual(before);
   });
+
+  it('also when the interim rules are still there (released before the tidy-up)', async () => {
+    // Prepare: the tidy-up cannot run (denied), so the interim rules stay.
+    world = setUpResponseWorld([{ id: 'acme', cell: 'c1', internetEgress: true }]);
+    const before = comparable(world.aws.snapshot('acme'));
+    const denyIn = world.aws.faults.add({ service: 'EC2', command: 'RevokeSecurityGroupIngress', kind: 'denied' });
+    const denyOut = world.aws.faults.add({ service: 'EC2', command: 'RevokeSecurityGroupEgress', kind: 'denied' });
+    const outcome = await containHandler(ecsFindingEvent(world, 'acme', { withTaskTags: true }));
+    const incidentId = (outcome as { incidentId: string }).incidentId;
+    const interim = world.aws.snapshot('acme').securityGroup;
+    expect(interim.ingress.length).toBeGreaterThan(0);
+    expect(interim.ingress.every((r) => r.peer === world.fleet.logsEndpointSecurityGroupId)).toBe(true);
+    denyIn.remove();
+    denyOut.remove();
+
+    // Act
+    const result = await releaseIncident(releaseDeps(), { incidentId, releasedBy: 'alice' });
+
+    // Assess
+    expect(result).toMatchObject({ outcome: 'released' });
+    expect(comparable(world.aws.snapshot('acme'))).toEqual(before);
+  });
 });
