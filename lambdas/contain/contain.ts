@@ -500,7 +500,7 @@ function isolateNetwork(
           return outcome;
         },
         (o) =>
-          `ingress ${o.ingress}, egress ${o.egress}${o.interimRuleIds.length ? ` (${o.interimRuleIds.length} rules rewritten to the logs endpoint group: revoking was throttled)` : ''}${o.logsRuleAdded ? ', logs endpoint rule added' : ''}`,
+          `ingress ${o.ingress}, egress ${o.egress}${o.interimRuleIds.length ? ` (${o.interimRuleIds.length} rules now point only at the logs endpoint group; revoked later)` : ''}${o.logsRuleAdded ? ', logs endpoint rule added' : ''}`,
       ),
     );
   }
