@@ -29,6 +29,8 @@ export interface EvidenceResult {
   readonly prefix: string;
   readonly files: readonly { key: string; sha256: string; bytes: number }[];
   readonly containedTaskArns: readonly string[];
+  /** Image digests the contained tasks run: suspect from now on. */
+  readonly imageDigests: readonly string[];
   readonly backupJobId?: string;
   readonly backupNote: string;
   readonly gaps: readonly string[];
@@ -180,5 +182,8 @@ export async function keepEvidence(
       ChecksumSHA256: createHash('sha256').update(manifestBody).digest('base64'),
     }),
   );
-  return { prefix, files, containedTaskArns: arns, backupJobId, backupNote, gaps };
+  const imageDigests = [
+    ...new Set(taskList.flatMap((t) => (t.containers ?? []).map((c) => c.imageDigest).filter((d): d is string => !!d))),
+  ];
+  return { prefix, files, containedTaskArns: arns, imageDigests, backupJobId, backupNote, gaps };
 }

@@ -13,6 +13,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import { z } from 'zod';
 import { requiredEnv } from '../shared/env';
+import { Ledger } from '../recovery/ledger';
 import { IncidentStore } from '../shared/incident-store';
 import { WORKFLOW_STEPS, type WorkflowDeps, type WorkflowStepName } from './steps';
 
@@ -26,12 +27,14 @@ const retrying = { maxAttempts: 6 };
 let deps: WorkflowDeps | undefined;
 
 export function workflowDeps(): WorkflowDeps {
-  deps ??= {
+  if (deps) return deps;
+  const db = DynamoDBDocumentClient.from(new DynamoDBClient(retrying), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  deps = {
     environment: requiredEnv('BULKHEAD_ENV'),
-    store: new IncidentStore(
-      DynamoDBDocumentClient.from(new DynamoDBClient(retrying), { marshallOptions: { removeUndefinedValues: true } }),
-      requiredEnv('INCIDENT_TABLE'),
-    ),
+    ledger: new Ledger(db, requiredEnv('INCIDENT_TABLE')),
+    store: new IncidentStore(db, requiredEnv('INCIDENT_TABLE')),
     ssm: new SSMClient(retrying),
     ecs: new ECSClient(retrying),
     ec2: new EC2Client(retrying),

@@ -8,6 +8,7 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { IncidentStore, StepRecord } from '../shared/incident-store';
 import { loadSiteRecord } from '../shared/site-records';
+import type { Ledger } from '../recovery/ledger';
 import { keepEvidence } from './evidence';
 import { notifyIncident } from './notify';
 
@@ -24,6 +25,7 @@ export interface WorkflowInput {
 export interface WorkflowDeps {
   readonly environment: string;
   readonly store: IncidentStore;
+  readonly ledger: Ledger;
   readonly ssm: SSMClient;
   readonly ecs: ECSClient;
   readonly ec2: EC2Client;
@@ -59,6 +61,10 @@ export async function collectEvidenceStep(deps: WorkflowDeps, input: WorkflowInp
   const { incident, site } = await load(deps, input);
   const triggers = await deps.store.triggersOf(incident.incidentId);
   const evidence = await keepEvidence(deps, incident, triggers, site);
+  // The images the compromised tasks ran are never restored automatically.
+  await Promise.all(
+    evidence.imageDigests.map((digest) => deps.ledger.markSuspect(site.site, digest, incident.incidentId)),
+  );
   const evidenceKeptAt = deps.now().toISOString();
   await deps.store.updateIncident(
     incident.incidentId,

@@ -52,6 +52,8 @@ export class ResponseStack extends Stack {
   readonly workflow: IncidentWorkflow;
   readonly deadLetters: sqs.Queue;
   readonly findingRule: events.Rule;
+  readonly ledgerFunction: nodejs.NodejsFunction;
+  readonly deploymentRule: events.Rule;
   readonly alarmRule: events.Rule;
 
   constructor(scope: Construct, id: string, props: ResponseStackProps) {
@@ -240,7 +242,57 @@ export class ResponseStack extends Stack {
       },
       targets: [target],
     });
-    for (const rule of [this.findingRule, this.alarmRule]) tagComponent(rule, Component.responseTriggers);
+    // --- Ledger of images: every completed deployment of a site's service.
+    this.ledgerFunction = this.responseFunction(
+      'LedgerFunction',
+      'ledger',
+      'Bulkhead ledger of images: records the digest a site runs when its deployment completes',
+      functionLogs,
+      { BULKHEAD_ENV: env, INCIDENT_TABLE: this.incidents.tableName },
+    );
+    this.grantIncidentTable(this.ledgerFunction);
+    this.ledgerFunction.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadSiteServices',
+        actions: ['ecs:DescribeServices'],
+        resources: clusterNames.map((name) => this.arn('ecs', 'service', `${name}/*`)),
+      }),
+    );
+    this.ledgerFunction.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadTaskDefinitions',
+        actions: ['ecs:DescribeTaskDefinition'],
+        resources: ['*'],
+      }),
+    );
+    this.acknowledgeWildcards(this.ledgerFunction, {
+      '*': 'ecs:DescribeTaskDefinition supports no resource-level permissions; it is read-only.',
+      [`<${this.incidentsLogicalId()}.Arn>/index/*`]: "The incident table's own indexes.",
+      ...Object.fromEntries(
+        clusterNames.map((name) => [
+          nagArn(this, 'ecs', `service/${name}/*`),
+          "Services of Bulkhead's own clusters only (read-only).",
+        ]),
+      ),
+    });
+    this.deploymentRule = new events.Rule(this, 'SiteDeployments', {
+      description: `Bulkhead ${env}: completed deployments of site services (the ledger of images)`,
+      eventPattern: {
+        source: ['aws.ecs'],
+        detailType: ['ECS Deployment State Change'],
+        detail: { eventName: ['SERVICE_DEPLOYMENT_COMPLETED'] },
+        resources: [{ prefix: this.arn('ecs', 'service', `bulkhead-${env}-`) } as unknown as string],
+      },
+      targets: [
+        new targets.LambdaFunction(this.ledgerFunction, {
+          retryAttempts: 8,
+          maxEventAge: Duration.hours(2),
+          deadLetterQueue: this.deadLetters,
+        }),
+      ],
+    });
+    for (const rule of [this.findingRule, this.alarmRule, this.deploymentRule])
+      tagComponent(rule, Component.responseTriggers);
 
     // --- Alarms on the response plane itself
     const alarmTopic = new cwActions.SnsAction(this.opsTopic);

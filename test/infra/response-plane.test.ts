@@ -119,7 +119,7 @@ describe('triggers', () => {
 
   it('each target retries, has a dead-letter queue, and the queue has an alarm', () => {
     const rules = resourcesOfType(synth.json.get(StackName.response('example')) as never, 'AWS::Events::Rule');
-    expect(rules).toHaveLength(2);
+    expect(rules).toHaveLength(3);
     for (const [, rule] of rules) {
       expect(rule.Properties?.Targets).toEqual([
         expect.objectContaining({
@@ -168,6 +168,19 @@ describe('evidence', () => {
           ],
         },
       }),
+    });
+  });
+});
+
+describe('the ledger of images', () => {
+  it('hears completed deployments of Bulkhead’s site services only', () => {
+    response.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.ecs'],
+        'detail-type': ['ECS Deployment State Change'],
+        detail: { eventName: ['SERVICE_DEPLOYMENT_COMPLETED'] },
+        resources: [{ prefix: 'arn:aws:ecs:eu-west-1:111122223333:service/bulkhead-example-' }],
+      },
     });
   });
 });

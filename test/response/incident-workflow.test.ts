@@ -185,6 +185,13 @@ describe('an incident, run by the real step handlers against the AWS model', () 
     }
     const meta = await incident(incidentId);
     expect(meta).toMatchObject({ status: 'CONTAINED' });
+    // The image the contained tasks ran is suspect in the ledger from now on.
+    const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+    const digest = world.site('acme').image.split('@')[1];
+    const ledgerItem = (
+      await db.send(new GetCommand({ TableName: world.tableName, Key: { pk: 'SITE#acme', sk: `DIGEST#${digest}` } }))
+    ).Item;
+    expect(ledgerItem).toMatchObject({ status: 'suspect', suspectIncidentId: incidentId });
     for (const field of ['evidenceKeptAt', 'notifiedAt', 'tasksStoppedAt', 'backupJobId'])
       expect(meta?.[field], field).toBeTruthy();
     // The site is still contained after its tasks are replaced; no other site changed.

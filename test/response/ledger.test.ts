@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient, RegisterTaskDefinitionCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -154,5 +155,42 @@ describe('the ledger against the AWS model', () => {
     await expect(ledger().recordLive('acme', 'wordpress:latest', '2026-11-01T00:00:00.000Z')).rejects.toThrow(
       /not pinned by digest/,
     );
+  });
+
+  it('the ledger function records a site when ECS reports its deployment completed, and ignores other events', async () => {
+    world = setUpResponseWorld([{ id: 'acme', cell: 'c1' }]);
+    const site = world.site('acme');
+    const { recordDeployment } = await import('../../lambdas/ledger/index');
+    // The documented "ECS Deployment State Change" shape (built here: no public sample is shared).
+    const event = (eventName: string) => ({
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'ECS Deployment State Change',
+      source: 'aws.ecs',
+      account: world.aws.accountId,
+      time: '2026-11-02T10:00:00Z',
+      region: world.aws.region,
+      resources: [site.serviceArn],
+      detail: {
+        eventType: 'INFO',
+        eventName,
+        deploymentId: 'ecs-svc/123',
+        updatedAt: '2026-11-02T10:00:00Z',
+        reason: 'ECS deployment completed.',
+      },
+    });
+
+    const recorded = await recordDeployment(event('SERVICE_DEPLOYMENT_COMPLETED'));
+    const inProgress = await recordDeployment(event('SERVICE_DEPLOYMENT_IN_PROGRESS'));
+    const foreign = await recordDeployment({ source: 'aws.guardduty' });
+
+    expect(recorded).toMatchObject({
+      site: 'acme',
+      digest: site.image.split('@')[1],
+      firstLiveAt: '2026-11-02T10:00:00Z',
+    });
+    expect(inProgress).toMatchObject({ ignored: expect.stringContaining('not a completed deployment') });
+    expect(foreign).toMatchObject({ ignored: expect.stringContaining('not an ECS deployment event') });
+    expect(await ledger().entries('acme')).toHaveLength(1);
   });
 });
