@@ -54,6 +54,19 @@ async function invokePasswordAction(
   return JSON.parse(payload) as { loginVerified: boolean };
 }
 
+/** Best effort: the AWSPENDING label is bookkeeping; the version itself is kept. */
+async function dropPendingLabel(deps: RotationDeps, secretArn: string, token: string): Promise<void> {
+  await deps.secrets
+    .send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: secretArn,
+        VersionStage: 'AWSPENDING',
+        RemoveFromVersionId: token,
+      }),
+    )
+    .catch(() => undefined);
+}
+
 /**
  * Rotates a site's database password the Secrets Manager way: a new AWSPENDING version,
  * ALTER USER to it (through the database-user provider, which proves the new login),
@@ -94,15 +107,7 @@ export async function rotateSiteCredentials(
     await invokePasswordAction(deps, 'apply-pending-password', siteId, secretArn);
   } catch (error) {
     // The database keeps (or was put back to) the AWSCURRENT password; drop the pending label.
-    await deps.secrets
-      .send(
-        new UpdateSecretVersionStageCommand({
-          SecretId: secretArn,
-          VersionStage: 'AWSPENDING',
-          RemoveFromVersionId: token,
-        }),
-      )
-      .catch(() => undefined);
+    await dropPendingLabel(deps, secretArn, token);
     throw error instanceof RotationError
       ? error
       : new RotationError(`could not set the new password of ${siteId}: ${(error as Error).message}`);
@@ -124,14 +129,6 @@ export async function rotateSiteCredentials(
       `promoting the new password of ${siteId} failed (${(error as Error).name}); the database was set back to the current password`,
     );
   }
-  await deps.secrets
-    .send(
-      new UpdateSecretVersionStageCommand({
-        SecretId: secretArn,
-        VersionStage: 'AWSPENDING',
-        RemoveFromVersionId: token,
-      }),
-    )
-    .catch(() => undefined);
+  await dropPendingLabel(deps, secretArn, token);
   return { siteId, previousVersionId: currentVersionId, currentVersionId: token };
 }
