@@ -71,9 +71,3 @@ export function planQuarantine(group: SecurityGroup, logsEndpointGroupId: string
     authorizeEgress: keepsLogs ? [] : [quarantineEgress(logsEndpointGroupId)],
   };
 }
-
-/** Whether a group holds exactly the quarantine set. */
-export function isQuarantined(group: SecurityGroup, logsEndpointGroupId: string): boolean {
-  const plan = planQuarantine(group, logsEndpointGroupId);
-  return plan.revokeIngress.length === 0 && plan.revokeEgress.length === 0 && plan.authorizeEgress.length === 0;
-}
