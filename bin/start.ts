@@ -37,7 +37,11 @@ if (synth.status !== 0) {
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
 
 const { sites, stacks } = summarizeAssembly(outdir);
-console.log(`\nSynthesized ${stacks.length} stacks in ${seconds} s (cdk-nag AwsSolutions: clean).\n`);
+const checks = [
+  args.includes('nag=false') ? 'cdk-nag off' : 'cdk-nag AwsSolutions: no unacknowledged finding',
+  args.includes('validate=true') ? 'CloudFormation template validation: passed' : 'CloudFormation template validation off',
+];
+console.log(`\nSynthesized ${stacks.length} stacks in ${seconds} s (${checks.join('; ')}).\n`);
 console.log(
   formatTable(
     ['site', 'cell', 'isolation', 'cpu/mem', 'image', 'sg in/out', 'internet', 'uploads uid', 'resources'],
