@@ -295,7 +295,9 @@ export async function respondForSite(
 
   if (policy === 'notify') {
     await Promise.all([
-      store.putIncident({ ...base, status: 'NOTIFIED' }),
+      resumed
+        ? store.updateIncident(incidentId, { status: 'NOTIFIED' })
+        : store.putIncident({ ...base, status: 'NOTIFIED' }),
       store.recordTrigger(incidentId, triggerItem),
     ]);
     await startWorkflow(deps, record, { ...base, status: 'NOTIFIED' });
@@ -310,12 +312,8 @@ export async function respondForSite(
       : undefined;
   // Round 2: isolate (security group, and the strict site's ACL), record the incident with
   // the saved rules, and read the listener rule: all at once.
-  const round2: Promise<StepResult<unknown>>[] = [];
-  let isolationSteps: Promise<StepResult<unknown>>[] = [];
-  if (policy === 'contain') {
-    isolationSteps = isolateNetwork(deps, record, group, groupResult, aclResult, saved, interim);
-    round2.push(...isolationSteps);
-  }
+  const round2 =
+    policy === 'contain' ? isolateNetwork(deps, record, group, groupResult, aclResult, saved, interim) : [];
   const describeRule = step('read-listener-rule', now, async () => {
     const rules = await deps.elbv2.send(new DescribeRulesCommand({ RuleArns: [record.listenerRuleArn] }));
     const rule = rules.Rules?.[0];
