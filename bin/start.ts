@@ -39,7 +39,9 @@ const seconds = ((Date.now() - started) / 1000).toFixed(1);
 const { sites, stacks } = summarizeAssembly(outdir);
 const checks = [
   args.includes('nag=false') ? 'cdk-nag off' : 'cdk-nag AwsSolutions: no unacknowledged finding',
-  args.includes('validate=true') ? 'CloudFormation template validation: passed' : 'CloudFormation template validation off',
+  args.includes('validate=true')
+    ? 'CloudFormation template validation: passed'
+    : 'CloudFormation template validation off',
 ];
 console.log(`\nSynthesized ${stacks.length} stacks in ${seconds} s (${checks.join('; ')}).\n`);
 console.log(
