@@ -1,0 +1,89 @@
+import {
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  type ECSClient,
+  RegisterTaskDefinitionCommand,
+  type RegisterTaskDefinitionCommandInput,
+  type TaskDefinition,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-ecs';
+
+export class RestoreDeployError extends Error {
+  override readonly name = 'RestoreDeployError';
+}
+
+/** The fields of a described task definition that RegisterTaskDefinition takes back. */
+const REGISTERABLE: readonly (keyof TaskDefinition & keyof RegisterTaskDefinitionCommandInput)[] = [
+  'family',
+  'taskRoleArn',
+  'executionRoleArn',
+  'networkMode',
+  'containerDefinitions',
+  'volumes',
+  'placementConstraints',
+  'requiresCompatibilities',
+  'cpu',
+  'memory',
+  'pidMode',
+  'ipcMode',
+  'proxyConfiguration',
+  'inferenceAccelerators',
+  'ephemeralStorage',
+  'runtimePlatform',
+];
+
+/**
+ * The request that registers a new revision of `current` that differs only in the image of
+ * its essential container(s): `repository@digest`. Pure, so "differs only in the image" is
+ * checked on the request itself.
+ */
+export function revisionWithImage(
+  current: TaskDefinition,
+  image: string,
+  tags?: RegisterTaskDefinitionCommandInput['tags'],
+): RegisterTaskDefinitionCommandInput {
+  if (!/@sha256:[0-9a-f]{64}$/.test(image)) throw new RestoreDeployError(`${image} is not pinned by digest`);
+  const input: Record<string, unknown> = {};
+  for (const key of REGISTERABLE) {
+    if (current[key] !== undefined) input[key] = structuredClone(current[key]);
+  }
+  const containers = (input.containerDefinitions as NonNullable<TaskDefinition['containerDefinitions']>) ?? [];
+  const essential = containers.filter((c) => c.essential !== false);
+  if (essential.length === 0)
+    throw new RestoreDeployError(`task definition ${current.taskDefinitionArn} has no essential container`);
+  for (const container of essential) container.image = image;
+  return { ...(input as unknown as RegisterTaskDefinitionCommandInput), ...(tags ? { tags } : {}) };
+}
+
+/**
+ * Registers the known-good revision of the site's current task definition and starts a new
+ * deployment of the service on it. Returns the new task definition ARN.
+ */
+export async function deployImage(
+  ecs: ECSClient,
+  clusterArn: string,
+  serviceName: string,
+  image: string,
+): Promise<string> {
+  const service = (await ecs.send(new DescribeServicesCommand({ cluster: clusterArn, services: [serviceName] })))
+    .services?.[0];
+  if (!service?.taskDefinition) throw new RestoreDeployError(`service ${serviceName} not found in ${clusterArn}`);
+  const described = await ecs.send(
+    new DescribeTaskDefinitionCommand({ taskDefinition: service.taskDefinition, include: ['TAGS'] }),
+  );
+  if (!described.taskDefinition) throw new RestoreDeployError(`task definition ${service.taskDefinition} not found`);
+  const registered = await ecs.send(
+    new RegisterTaskDefinitionCommand(revisionWithImage(described.taskDefinition, image, described.tags)),
+  );
+  const arn = registered.taskDefinition?.taskDefinitionArn;
+  if (!arn) throw new RestoreDeployError('RegisterTaskDefinition returned no task definition');
+  await ecs.send(
+    new UpdateServiceCommand({
+      cluster: clusterArn,
+      service: serviceName,
+      taskDefinition: arn,
+      forceNewDeployment: true,
+    }),
+  );
+  return arn;
+}

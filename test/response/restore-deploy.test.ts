@@ -1,0 +1,99 @@
+import {
+  DescribeTaskDefinitionCommand,
+  DescribeTasksCommand,
+  ECSClient,
+  type TaskDefinition,
+} from '@aws-sdk/client-ecs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { deployImage, revisionWithImage } from '../../lambdas/recovery/deploy';
+import { type ResponseWorld, setUpResponseWorld } from '../support/response-world';
+
+const goodDigest = `sha256:${'c'.repeat(64)}`;
+
+describe('a known-good revision of the task definition', () => {
+  it('differs from the current one only in the image', () => {
+    // Prepare
+    const current: TaskDefinition = {
+      taskDefinitionArn: 'arn:aws:ecs:eu-west-1:111122223333:task-definition/bulkhead-test-acme:7',
+      family: 'bulkhead-test-acme',
+      revision: 7,
+      status: 'ACTIVE',
+      taskRoleArn: 'arn:aws:iam::111122223333:role/task',
+      executionRoleArn: 'arn:aws:iam::111122223333:role/exec',
+      networkMode: 'awsvpc',
+      cpu: '512',
+      memory: '1024',
+      requiresCompatibilities: ['FARGATE'],
+      containerDefinitions: [
+        {
+          name: 'site',
+          image: `111122223333.dkr.ecr.eu-west-1.amazonaws.com/sites/acme@sha256:${'a'.repeat(64)}`,
+          essential: true,
+          readonlyRootFilesystem: true,
+          secrets: [
+            {
+              name: 'WORDPRESS_DB_PASSWORD',
+              valueFrom: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:x:password::',
+            },
+          ],
+        },
+      ],
+      volumes: [{ name: 'uploads', efsVolumeConfiguration: { fileSystemId: 'fs-1', transitEncryption: 'ENABLED' } }],
+    };
+    const image = `111122223333.dkr.ecr.eu-west-1.amazonaws.com/sites/acme@${goodDigest}`;
+
+    // Act
+    const request = revisionWithImage(current, image);
+
+    // Assess
+    const { containerDefinitions, ...rest } = request;
+    const {
+      containerDefinitions: before,
+      taskDefinitionArn: _arn,
+      revision: _rev,
+      status: _status,
+      ...restBefore
+    } = current;
+    expect(rest).toEqual(restBefore);
+    expect(containerDefinitions).toEqual([{ ...before?.[0], image }]);
+    expect(current.containerDefinitions?.[0]?.image).not.toBe(image); // the input is not changed
+  });
+
+  it('refuses an image that is not pinned by digest', () => {
+    expect(() =>
+      revisionWithImage({ containerDefinitions: [{ name: 'site', image: 'x', essential: true }] }, 'wordpress:latest'),
+    ).toThrow(/not pinned by digest/);
+  });
+});
+
+describe('deploying the known-good image (AWS model)', () => {
+  let world: ResponseWorld;
+  afterEach(() => world?.aws.restore());
+
+  it('registers the revision and starts a deployment whose tasks run that image', async () => {
+    // Prepare
+    world = setUpResponseWorld([{ id: 'acme', cell: 'c1' }]);
+    const site = world.site('acme');
+    const image = `${site.image.split('@')[0]}@${goodDigest}`;
+    const ecs = new ECSClient({});
+
+    // Act
+    const arn = await deployImage(ecs, site.clusterArn, site.serviceName, image);
+    world.aws.advance(10 * 60_000);
+
+    // Assess
+    const registered = (await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn }))).taskDefinition;
+    expect(registered?.containerDefinitions?.[0]?.image).toBe(image);
+    const snapshot = world.aws.snapshot('acme');
+    expect(snapshot.service.taskDefinition).toBe(arn);
+    const running = snapshot.tasks.filter((t) => t.lastStatus === 'RUNNING');
+    expect(running.length).toBeGreaterThan(0);
+    expect(running.every((t) => !site.taskArns.includes(t.taskArn))).toBe(true);
+    const described = await ecs.send(
+      new DescribeTasksCommand({ cluster: site.clusterArn, tasks: running.map((t) => t.taskArn) }),
+    );
+    expect(described.tasks?.flatMap((t) => (t.containers ?? []).map((c) => c.imageDigest))).toEqual(
+      running.map(() => goodDigest),
+    );
+  });
+});
