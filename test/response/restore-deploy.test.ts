@@ -4,8 +4,9 @@ import {
   ECSClient,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deployImage, revisionWithImage } from '../../lambdas/recovery/deploy';
+import { deployImage, revisionWithImage, waitForHealthyTargets } from '../../lambdas/recovery/deploy';
 import { type ResponseWorld, setUpResponseWorld } from '../support/response-world';
 
 const goodDigest = `sha256:${'c'.repeat(64)}`;
@@ -95,5 +96,53 @@ describe('deploying the known-good image (AWS model)', () => {
     expect(described.tasks?.flatMap((t) => (t.containers ?? []).map((c) => c.imageDigest))).toEqual(
       running.map(() => goodDigest),
     );
+  });
+});
+
+describe('waiting for the new tasks to be healthy (AWS model)', () => {
+  let world: ResponseWorld;
+  afterEach(() => world?.aws.restore());
+
+  /**
+   * Deploys the good image and waits on the model's clock. With `broken`, every task of the
+   * new revision answers its health checks with errors.
+   */
+  async function deployAndWait(broken: boolean) {
+    world = setUpResponseWorld([{ id: 'acme', cell: 'c1' }]);
+    const site = world.site('acme');
+    const taskDefinitionArn = await deployImage(
+      new ECSClient({}),
+      site.clusterArn,
+      site.serviceName,
+      `${site.image.split('@')[0]}@${goodDigest}`,
+    );
+    return waitForHealthyTargets(new ECSClient({}), new ElasticLoadBalancingV2Client({}), {
+      clusterArn: site.clusterArn,
+      serviceName: site.serviceName,
+      taskDefinitionArn,
+      targetGroupArn: site.targetGroupArn,
+      timeoutMs: 10 * 60_000,
+      pollMs: 15_000,
+      sleep: async (ms) => {
+        if (broken) {
+          for (const task of world.aws.ecs.runningTasks(site.serviceArn)) {
+            if (task.taskDefinitionArn === taskDefinitionArn) world.aws.ecs.setAppHealth(task.taskArn, 'error');
+          }
+        }
+        world.aws.advance(ms);
+      },
+    });
+  }
+
+  it('says healthy once every new task passes its target group health checks', async () => {
+    const result = await deployAndWait(false);
+    expect(result.healthy).toBe(true);
+    expect(result.targets.length).toBeGreaterThan(0);
+  });
+
+  it('gives up at the bound with the reason when the new tasks never become healthy', async () => {
+    const result = await deployAndWait(true);
+    expect(result.healthy).toBe(false);
+    expect(result.reason).toMatch(/not healthy after 600 s/);
   });
 });
