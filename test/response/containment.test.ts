@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { IpPermission } from '@aws-sdk/client-ec2';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -32,6 +33,10 @@ function expectQuarantined(siteId: string) {
   ]);
   expect(snapshot.targetGroup.attached).toBe(false);
   return snapshot;
+}
+
+async function parameterValue(name: string): Promise<string> {
+  return (await new SSMClient({}).send(new GetParameterCommand({ Name: name }))).Parameter?.Value ?? '';
 }
 
 /** Every item of the incident table, read through the real SDK (a Scan). */
@@ -178,6 +183,29 @@ describe("the site's policy decides", () => {
 
     expect(outcome).toMatchObject({ outcome: 'ignored', code: 'below-threshold' });
     expect(world.aws.mutatingCalls()).toEqual([]);
+  });
+
+  it('when the task tags are stale, the site record decides, and the lock is given back', async () => {
+    // Prepare: the record says 9 (a deploy raised the threshold); the running task still says 7.
+    world = setUpResponseWorld([{ id: 'acme', cell: 'c1' }]);
+    const name = '/bulkhead/test/sites/acme';
+    const record = JSON.parse(await parameterValue(name)) as { response: { severityThreshold: number } };
+    record.response.severityThreshold = 9;
+    world.aws.ssm.putParameter(name, JSON.stringify(record));
+
+    // Act
+    const outcome = await containHandler(ecsFindingEvent(world, 'acme', { severity: 8, withTaskTags: true }));
+    const next = await containHandler(
+      ecsFindingEvent(world, 'acme', { severity: 9.5, findingId: 'worse', withTaskTags: true }),
+    );
+
+    // Assess
+    expect(outcome).toMatchObject({
+      outcome: 'ignored',
+      code: 'below-threshold',
+      reason: expect.stringContaining('threshold 9'),
+    });
+    expect(next).toMatchObject({ outcome: 'contained' });
   });
 });
 

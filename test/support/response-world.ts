@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { resetContainDeps } from '../../lambdas/contain/index';
 import { resetWorkflowDeps } from '../../lambdas/incident/index';
-import { type SiteRecord, siteRecordParameterName } from '../../lib/shared/site-record';
 import {
   type AwsModel,
   type FleetHandles,
@@ -25,7 +24,6 @@ export interface ResponseWorld {
   readonly fleet: FleetHandles;
   readonly tableName: string;
   readonly clientTopicArn: string;
-  readonly records: Readonly<Record<string, SiteRecord>>;
   site(id: string): SiteHandles;
 }
 
@@ -33,40 +31,6 @@ export const SHARED_EVENTS = path.join(__dirname, '..', '..', '..', 'shared', 'e
 
 export function sharedEvent(relative: string): unknown {
   return JSON.parse(readFileSync(path.join(SHARED_EVENTS, relative), 'utf8'));
-}
-
-/** The site record its stack would publish, for a seeded site. */
-function recordFor(fleet: FleetHandles, site: SiteHandles, settings: WorldSite): SiteRecord {
-  return {
-    version: 1,
-    environment: fleet.environment,
-    site: site.siteId,
-    cell: site.cell,
-    securityGroupId: site.securityGroupId,
-    listenerArn: site.listenerArn,
-    listenerRuleArn: site.listenerRuleArn,
-    targetGroupArn: site.targetGroupArn,
-    taskRoleArn: site.taskRoleArn,
-    taskRoleName: site.taskRoleName,
-    clusterArn: site.clusterArn,
-    serviceName: site.serviceName,
-    taskDefinitionFamily: site.family,
-    logGroupName: site.logGroupName,
-    secretArn: site.secretArn,
-    accessPointArn: site.accessPointArn,
-    fileSystemArn: fleet.fileSystemArn,
-    containerPort: site.containerPort,
-    isolation: site.isolation,
-    ...(site.siteAclId ? { networkAclId: site.siteAclId, subnetIds: site.subnetIds } : {}),
-    image: { repository: site.image.split('@')[0] ?? site.image, digest: site.image.split('@')[1] ?? '' },
-    contact: `owner@${site.siteId}.example`,
-    response: {
-      policy: settings.policy ?? 'contain',
-      severityThreshold: settings.severityThreshold ?? 7,
-      forensicHoldMinutes: settings.forensicHoldMinutes ?? 30,
-      autoRestore: false,
-    },
-  };
 }
 
 /**
@@ -79,7 +43,15 @@ export function setUpResponseWorld(
 ): ResponseWorld {
   const aws = installAwsModel({ retries: 'sdk-no-delay', ...options });
   const environment = options.environment ?? 'test';
-  const fleet = seedFleet(aws, { environment, sites: sites.map((s) => ({ ...s })) });
+  // The seed writes each site's record and tags its service from the same settings, so the
+  // fast path (task tags) and the record always agree, as they do when a stack deploys.
+  const fleet = seedFleet(aws, {
+    environment,
+    sites: sites.map(({ policy, severityThreshold, forensicHoldMinutes, ...site }) => ({
+      ...site,
+      response: { policy, severityThreshold, forensicHoldMinutes },
+    })),
+  });
   const tableName = 'bulkhead-test-incidents';
   aws.dynamodb.createTable({
     TableName: tableName,
@@ -106,14 +78,6 @@ export function setUpResponseWorld(
     BillingMode: 'PAY_PER_REQUEST',
   });
   const clientTopicArn = aws.sns.createTopic('bulkhead-test-clients');
-  const records: Record<string, SiteRecord> = {};
-  for (const settings of sites) {
-    const handles = fleet.sites[settings.id];
-    if (!handles) throw new Error(`seeded fleet has no site ${settings.id}`);
-    const record = recordFor(fleet, handles, settings);
-    records[settings.id] = record;
-    aws.ssm.putParameter(siteRecordParameterName(environment, settings.id), JSON.stringify(record));
-  }
   Object.assign(process.env, {
     AWS_REGION: aws.region,
     BULKHEAD_ENV: environment,
@@ -143,7 +107,6 @@ export function setUpResponseWorld(
     fleet,
     tableName,
     clientTopicArn,
-    records,
     site(id) {
       const handles = fleet.sites[id];
       if (!handles) throw new Error(`no site ${id}`);
