@@ -1,11 +1,11 @@
-import { CfnOutput, Duration, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { CellConfig, FleetConfig } from '../config/load-fleet';
-import { CellExport, type CellExportKey, cellClusterName, cellExportName } from '../shared/contract';
+import { type CellExportKey, cellClusterName, exportCellValues } from '../shared/contract';
 import { Component, TAG_CELL, tagComponent } from '../shared/tags';
 
 export interface CellStackProps extends StackProps {
@@ -105,11 +105,6 @@ export class CellStack extends Stack {
       loadBalancerSecurityGroupId: this.loadBalancerSecurityGroup.securityGroupId,
       loadBalancerFullName: this.loadBalancer.loadBalancerFullName,
     };
-    for (const [key, value] of Object.entries(exports) as [CellExportKey, string][]) {
-      new CfnOutput(this, `Export-${CellExport[key]}`, {
-        value,
-        exportName: cellExportName(fleet.environment, cell.id, key),
-      });
-    }
+    exportCellValues(this, fleet.environment, cell.id, exports);
   }
 }

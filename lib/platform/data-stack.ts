@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as efs from 'aws-cdk-lib/aws-efs';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -10,7 +10,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import type { FleetConfig } from '../config/load-fleet';
-import { PlatformExport, type PlatformExportKey, platformExportName, siteSecretNamePrefix } from '../shared/contract';
+import { exportPlatformValues, type PlatformExportKey, siteSecretNamePrefix } from '../shared/contract';
 import { lambdaBundling } from '../shared/lambda-defaults';
 import { acknowledge, LAMBDA_BASIC_EXECUTION, LAMBDA_VPC_EXECUTION, nagArn } from '../shared/nag';
 import { Component, TAG_COMPONENT, TAG_ENV, tagComponent } from '../shared/tags';
@@ -178,12 +178,7 @@ export class DataStack extends Stack {
       uploadsFileSystemArn: this.uploads.fileSystemArn,
       uploadsSecurityGroupId: this.uploadsSecurityGroup.securityGroupId,
     };
-    for (const [key, value] of Object.entries(exports) as [PlatformExportKey, string][]) {
-      new CfnOutput(this, `Export-${PlatformExport[key]}`, {
-        value,
-        exportName: platformExportName(fleet.environment, key),
-      });
-    }
+    exportPlatformValues(this, fleet.environment, exports);
   }
 
   private engine(fleet: FleetConfig): rds.IClusterEngine {

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -6,7 +6,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import type { FleetConfig } from '../config/load-fleet';
 import { strictRange } from '../config/network-layout';
-import { PlatformExport, type PlatformExportKey, platformExportName } from '../shared/contract';
+import { exportPlatformValues, type PlatformExportKey } from '../shared/contract';
 import { acknowledge, LAMBDA_BASIC_EXECUTION } from '../shared/nag';
 import { Component, tagComponent } from '../shared/tags';
 import { fleetAvailabilityZones } from './availability-zones';
@@ -166,12 +166,7 @@ export class NetworkStack extends Stack {
       exports.egressSubnetIds = this.vpc.privateSubnets.map((s) => s.subnetId).join(',');
       exports.egressRouteTableIds = this.vpc.privateSubnets.map((s) => s.routeTable.routeTableId).join(',');
     }
-    for (const [key, value] of Object.entries(exports) as [PlatformExportKey, string][]) {
-      new CfnOutput(this, `Export-${PlatformExport[key]}`, {
-        value,
-        exportName: platformExportName(fleet.environment, key),
-      });
-    }
+    exportPlatformValues(this, fleet.environment, exports);
   }
 
   /** The fleet's AZs, decided from its config: no account lookup at synth time. */

@@ -18,7 +18,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { FleetConfig } from '../config/load-fleet';
-import { cellClusterName, importCell, platformExportName, siteLogGroupName } from '../shared/contract';
+import { cellClusterName, exportPlatformValues, importCell, siteLogGroupName } from '../shared/contract';
 import { lambdaBundling } from '../shared/lambda-defaults';
 import { acknowledge, LAMBDA_BASIC_EXECUTION, nagArn, nagResource } from '../shared/nag';
 import { siteRecordParameterPrefix } from '../shared/site-record';
@@ -337,10 +337,7 @@ export class ResponseStack extends Stack {
       tagComponent(alarm, Component.responseTriggers);
     }
 
-    new CfnOutput(this, 'Export-client-topic-arn', {
-      value: this.clientTopic.topicArn,
-      exportName: platformExportName(env, 'clientTopicArn'),
-    });
+    exportPlatformValues(this, env, { clientTopicArn: this.clientTopic.topicArn });
     new CfnOutput(this, 'IncidentTableName', { value: this.incidents.tableName });
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
   }

@@ -1,4 +1,5 @@
-import { Fn } from 'aws-cdk-lib';
+import { CfnOutput, Fn } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
 
 /**
  * The platform contract: values the platform stacks export under fixed names and site
@@ -91,4 +92,27 @@ export function siteSecretName(environment: string, siteId: string): string {
 /** ECS cluster names are fixed (`bulkhead-<env>-<cell>`), so IAM can name their tasks. */
 export function cellClusterName(environment: string, cell: string): string {
   return `bulkhead-${environment}-${cell}`;
+}
+
+/** Publishes platform values under their contract export names (construct ids `Export-<name>`). */
+export function exportPlatformValues(
+  scope: Construct,
+  environment: string,
+  values: Partial<Record<PlatformExportKey, string>>,
+): void {
+  for (const [key, value] of Object.entries(values) as [PlatformExportKey, string][]) {
+    new CfnOutput(scope, `Export-${PlatformExport[key]}`, { value, exportName: platformExportName(environment, key) });
+  }
+}
+
+/** Publishes a cell's values under their contract export names. */
+export function exportCellValues(
+  scope: Construct,
+  environment: string,
+  cell: string,
+  values: Record<CellExportKey, string>,
+): void {
+  for (const [key, value] of Object.entries(values) as [CellExportKey, string][]) {
+    new CfnOutput(scope, `Export-${CellExport[key]}`, { value, exportName: cellExportName(environment, cell, key) });
+  }
 }
