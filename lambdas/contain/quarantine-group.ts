@@ -16,6 +16,15 @@ import { atomicPermissions, permissionKey, planQuarantine, quarantineEgress } fr
  * The site's security group as containment reads it in its first round: by id when the
  * task's tags name it (DescribeSecurityGroupRules, which gives rule ids), otherwise by tags.
  */
+/** EC2 filters for one of a site's resources by Bulkhead's tags. */
+export function siteTagFilters(environment: string, site: string, component: string) {
+  return [
+    { Name: `tag:${TAG_ENV}`, Values: [environment] },
+    { Name: `tag:${TAG_SITE}`, Values: [site] },
+    { Name: `tag:${TAG_COMPONENT}`, Values: [component] },
+  ];
+}
+
 export interface SiteGroupState {
   readonly groupId: string;
   readonly ingress: IpPermission[];
@@ -61,13 +70,7 @@ export async function readSiteGroup(
     };
   }
   const groups = await ec2.send(
-    new DescribeSecurityGroupsCommand({
-      Filters: [
-        { Name: `tag:${TAG_ENV}`, Values: [environment] },
-        { Name: `tag:${TAG_SITE}`, Values: [site] },
-        { Name: `tag:${TAG_COMPONENT}`, Values: [Component.siteSecurityGroup] },
-      ],
-    }),
+    new DescribeSecurityGroupsCommand({ Filters: siteTagFilters(environment, site, Component.siteSecurityGroup) }),
   );
   const group = groups.SecurityGroups?.[0];
   return group?.GroupId
