@@ -15,11 +15,17 @@ import { type IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { SiteRecord } from '../../lib/shared/site-record';
-import { Component, TAG_COMPONENT, TAG_ENV, TAG_SITE } from '../../lib/shared/tag-names';
+import { Component } from '../../lib/shared/tag-names';
 import type { IncidentRecord, IncidentStore, StepRecord, TriggerRecord } from '../shared/incident-store';
 import { loadSiteRecord, SiteRecordError } from '../shared/site-records';
 import { type Ignored, ignored, isIgnored, parseResponseEvent, type Trigger, triggerKey } from './events';
-import { finishQuarantine, quarantineGroup, readSiteGroup, type SiteGroupState } from './quarantine-group';
+import {
+  finishQuarantine,
+  quarantineGroup,
+  readSiteGroup,
+  type SiteGroupState,
+  siteTagFilters,
+} from './quarantine-group';
 import { type ResponseScope, resolveSite } from './resolve-site';
 
 export const SESSION_REVOCATION_POLICY = 'BulkheadRevokeOlderSessions';
@@ -169,14 +175,6 @@ function triggerRecord(trigger: Trigger, receivedAt: string): TriggerRecord {
         alarmName: trigger.alarmName,
         reason: trigger.reason?.slice(0, 500),
       };
-}
-
-function siteTagFilters(environment: string, site: string, component: string) {
-  return [
-    { Name: `tag:${TAG_ENV}`, Values: [environment] },
-    { Name: `tag:${TAG_SITE}`, Values: [site] },
-    { Name: `tag:${TAG_COMPONENT}`, Values: [component] },
-  ];
 }
 
 /**
@@ -439,8 +437,11 @@ export async function respondForSite(
   };
 }
 
-/** A lock older than this whose incident never got past OPENING was abandoned (Lambda timeout is 2 min). */
-export const TAKEOVER_AFTER_MS = 3 * 60_000;
+/**
+ * A lock older than this whose incident never got past OPENING was abandoned: it is longer
+ * than the containment function's timeout (lib/response/response-stack.ts CONTAIN_TIMEOUT).
+ */
+export const TAKEOVER_AFTER_MS = 6 * 60_000;
 
 async function takeOverIfAbandoned(
   deps: ContainDeps,

@@ -25,6 +25,13 @@ import { siteRecordParameterPrefix } from '../shared/site-record';
 import { Component, TAG_COMPONENT, TAG_ENV, tagComponent } from '../shared/tags';
 import { IncidentWorkflow } from './incident-workflow';
 
+/**
+ * Containment may persist through throttling (`STEP_PERSISTENCE_MS`) and then tidy interim
+ * rules after a delay; its timeout covers both, and a lock is taken over only once a
+ * holder is surely dead (`TAKEOVER_AFTER_MS`, checked in the tests to exceed this).
+ */
+export const CONTAIN_TIMEOUT = Duration.minutes(5);
+
 export interface ResponseStackProps extends StackProps {
   readonly fleet: FleetConfig;
   /** The CloudWatch Logs endpoint's group: the one destination a quarantined site keeps. */
@@ -197,6 +204,7 @@ export class ResponseStack extends Stack {
         QUARANTINE_ACL_ID: props.quarantineAcl.networkAclId,
         CLUSTER_ARNS: clusterNames.map((name) => this.arn('ecs', 'cluster', name)).join(','),
       },
+      CONTAIN_TIMEOUT,
     );
     this.grantContainment(
       this.containFunction,
@@ -348,6 +356,7 @@ export class ResponseStack extends Stack {
     description: string,
     logGroup: logs.ILogGroup,
     environment: Record<string, string>,
+    timeout = Duration.minutes(2),
   ) {
     const fn = new nodejs.NodejsFunction(this, id, {
       description,
@@ -356,7 +365,7 @@ export class ResponseStack extends Stack {
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 512,
-      timeout: Duration.minutes(2),
+      timeout,
       logGroup,
       environment: { ...environment, POWERTOOLS_METRICS_NAMESPACE: 'Bulkhead', NODE_OPTIONS: '--enable-source-maps' },
       bundling: lambdaBundling(),

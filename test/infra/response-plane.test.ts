@@ -1,5 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { STEP_PERSISTENCE_MS, TAKEOVER_AFTER_MS } from '../../lambdas/contain/contain';
 import { StackName } from '../../lib/shared/contract';
 import { type SynthesizedFleet, synthExample } from '../support/synth-fleet';
 import { type PolicyStatementJson, policyStatements, resourcesOfType } from '../support/template-queries';
@@ -148,6 +149,19 @@ describe('triggers', () => {
         }),
       },
     });
+  });
+});
+
+describe('containment timing', () => {
+  it('a lock is taken over only after its holder’s function has surely timed out, and the timeout covers persistence and tidy-up', () => {
+    const [, fn] = resourcesOfType(
+      synth.json.get(StackName.response('example')) as never,
+      'AWS::Lambda::Function',
+    ).find(([id]) => id.startsWith('ContainFunction')) as unknown as [string, { Properties: { Timeout: number } }];
+    const timeoutMs = fn.Properties.Timeout * 1000;
+    expect(TAKEOVER_AFTER_MS).toBeGreaterThan(timeoutMs);
+    // Worst case: isolation persisting through throttling, the tidy-up delay (40 s), the tidy-up persisting.
+    expect(timeoutMs).toBeGreaterThanOrEqual(2 * STEP_PERSISTENCE_MS + 40_000);
   });
 });
 

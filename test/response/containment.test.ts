@@ -4,6 +4,7 @@ import { DynamoDBDocumentClient, PutCommand, ScanCommand, UpdateCommand } from '
 import type { IpPermission } from '@aws-sdk/client-ec2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { atomicPermissions, permissionKey } from '../../lambdas/contain/quarantine-rules';
+import { TAKEOVER_AFTER_MS } from '../../lambdas/contain/contain';
 import { containHandler } from '../../lambdas/contain/index';
 import {
   type ResponseWorld,
@@ -447,7 +448,7 @@ describe('an attempt that died half-way', () => {
     world = setUpResponseWorld([{ id: 'acme', cell: 'c1' }]);
     // The containment function runs on the real clock.
     const now = Date.now();
-    await leaveLock('acme', 'abandoned-1', new Date(now - 5 * 60_000).toISOString());
+    await leaveLock('acme', 'abandoned-1', new Date(now - TAKEOVER_AFTER_MS - 60_000).toISOString());
 
     // Act
     const outcome = await containHandler(ecsFindingEvent(world, 'acme'));
@@ -478,7 +479,7 @@ describe('an attempt that died half-way', () => {
         TableName: world.tableName,
         Key: { pk: 'SITE#acme', sk: 'LOCK' },
         UpdateExpression: 'SET lockedAt = :old',
-        ExpressionAttributeValues: { ':old': new Date(Date.now() - 10 * 60_000).toISOString() },
+        ExpressionAttributeValues: { ':old': new Date(Date.now() - TAKEOVER_AFTER_MS - 60_000).toISOString() },
       }),
     );
 
