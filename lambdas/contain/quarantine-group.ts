@@ -10,7 +10,13 @@ import {
   type SecurityGroupRule,
 } from '@aws-sdk/client-ec2';
 import { Component, TAG_COMPONENT, TAG_ENV, TAG_SITE } from '../../lib/shared/tag-names';
-import { atomicPermissions, permissionKey, planQuarantine, quarantineEgress } from './quarantine-rules';
+import {
+  atomicPermissions,
+  INTERIM_DESCRIPTION,
+  permissionKey,
+  planQuarantine,
+  quarantineEgress,
+} from './quarantine-rules';
 
 /**
  * The site's security group as containment reads it in its first round: by id when the
@@ -32,8 +38,6 @@ export interface SiteGroupState {
   /** Rule ids, when read by id: what lets containment rewrite rules in one call if revoking is throttled. */
   readonly rules?: readonly SecurityGroupRule[];
 }
-
-export const INTERIM_DESCRIPTION = 'Bulkhead quarantine (interim): CloudWatch Logs endpoint group only';
 
 function ruleToPermission(rule: SecurityGroupRule): IpPermission {
   const base = { IpProtocol: rule.IpProtocol, FromPort: rule.FromPort, ToPort: rule.ToPort };

@@ -18,8 +18,7 @@ import {
 import { DeleteRolePolicyCommand, GetRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { SESSION_REVOCATION_POLICY, type SavedState } from '../contain/contain';
-import { INTERIM_DESCRIPTION } from '../contain/quarantine-group';
-import { atomicPermissions, permissionKey, planQuarantine } from '../contain/quarantine-rules';
+import { atomicPermissions, isInterimRule, permissionKey, planQuarantine } from '../contain/quarantine-rules';
 import type { IncidentStore, StepRecord } from '../shared/incident-store';
 import { loadSiteRecord } from '../shared/site-records';
 
@@ -270,9 +269,9 @@ export async function releaseIncident(deps: ReleaseDeps, request: ReleaseRequest
   return { outcome: 'released', incidentId: incident.incidentId, site: incident.site, steps };
 }
 
-/** Drops the interim quarantine rules (see quarantine-group.ts) from a rule list. */
+/** Drops the interim quarantine rules (they are quarantine too) from a rule list. */
 function withoutInterim(permissions: IpPermission[]): IpPermission[] {
-  return atomicPermissions(permissions).filter((p) => !(p.UserIdGroupPairs?.[0]?.Description === INTERIM_DESCRIPTION));
+  return atomicPermissions(permissions).filter((p) => !isInterimRule(p));
 }
 
 function sameRules(a: IpPermission[], b: IpPermission[]): boolean {
