@@ -49,7 +49,7 @@ const guardDutyDetailSchema = z
                 arn: z
                   .string()
                   .regex(
-                    /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task\/[A-Za-z0-9_-]{1,255}\/[a-f0-9]{32}$|^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task\/[A-Za-z0-9_-]{1,255}\/[a-f0-9-]{36}$/,
+                    /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task\/[A-Za-z0-9_-]{1,255}\/(?:[a-f0-9]{32}|[a-f0-9-]{36})$/,
                   ),
                 definitionArn: z.string().optional(),
                 group: z.string().optional(),

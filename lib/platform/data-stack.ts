@@ -52,15 +52,18 @@ export class DataStack extends Stack {
     this.databaseSecurityGroup.addIngressRule(fromApps, ec2.Port.tcp(3306), 'MySQL from app subnets');
     tagComponent(this.databaseSecurityGroup, Component.databaseSecurityGroup);
 
+    const engine = rds.DatabaseClusterEngine.auroraMysql({
+      version: rds.AuroraMysqlEngineVersion.of(fleet.database.engineVersion, '8.0'),
+    });
     const parameterGroup = new rds.ParameterGroup(this, 'DatabaseParameters', {
-      engine: this.engine(fleet),
+      engine,
       description: 'Bulkhead: TLS required for every connection',
       parameters: { require_secure_transport: 'ON' },
     });
     tagComponent(parameterGroup, Component.database);
     const instanceType = new ec2.InstanceType(fleet.database.instanceClass.replace(/^db\./, ''));
     this.cluster = new rds.DatabaseCluster(this, 'Database', {
-      engine: this.engine(fleet),
+      engine,
       credentials: rds.Credentials.fromGeneratedSecret('bulkhead_admin', {
         secretName: `bulkhead/${fleet.environment}/database/admin`,
       }),
@@ -179,12 +182,6 @@ export class DataStack extends Stack {
       uploadsSecurityGroupId: this.uploadsSecurityGroup.securityGroupId,
     };
     exportPlatformValues(this, fleet.environment, exports);
-  }
-
-  private engine(fleet: FleetConfig): rds.IClusterEngine {
-    return rds.DatabaseClusterEngine.auroraMysql({
-      version: rds.AuroraMysqlEngineVersion.of(fleet.database.engineVersion, '8.0'),
-    });
   }
 
   /** One Lambda for every site's database user (no Lambda per site). */
