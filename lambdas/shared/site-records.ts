@@ -9,6 +9,10 @@ const siteRecordSchema = z
     site: z.string(),
     cell: z.string(),
     securityGroupId: z.string().regex(/^sg-[0-9a-f]+$/),
+    standbySecurityGroupId: z
+      .string()
+      .regex(/^sg-[0-9a-f]+$/)
+      .optional(),
     listenerArn: z.string(),
     listenerRuleArn: z.string(),
     targetGroupArn: z.string(),

@@ -9,6 +9,8 @@ export interface SiteRecord {
   readonly site: string;
   readonly cell: string;
   readonly securityGroupId: string;
+  /** Same rules as `securityGroupId`; a restore starts the known-good tasks in it (absent in records written before standby groups). */
+  readonly standbySecurityGroupId?: string;
   readonly listenerArn: string;
   readonly listenerRuleArn: string;
   readonly targetGroupArn: string;

@@ -19,6 +19,8 @@ export const TAG_SECURITY_GROUP = 'bulkhead:security-group';
 export const Component = {
   // Per site
   siteSecurityGroup: 'site-sg',
+  /** A site's standby group: same rules; holds restored tasks while contained ones are kept. */
+  siteStandbySecurityGroup: 'site-sg-standby',
   service: 'service',
   taskDefinition: 'task-definition',
   taskRole: 'task-role',
@@ -58,6 +60,11 @@ export const Component = {
   responseFunction: 'response-function',
   responseTriggers: 'response-triggers',
   workflow: 'incident-workflow',
+  /** A temporary listener rule that health-checks restored tasks before the site reopens. */
+  restoreProbeRule: 'restore-probe',
+  // Ops console
+  operatorRole: 'operator-role',
+  opsConsole: 'ops-console',
 } as const;
 
 export type ComponentName = (typeof Component)[keyof typeof Component];

@@ -61,6 +61,8 @@ const CONTAINER_NAME = 'site';
  */
 export class SiteCompartment extends Construct {
   readonly securityGroup: ec2.SecurityGroup;
+  /** Same rules as `securityGroup`; holds the restored tasks while contained ones are kept. */
+  readonly standbySecurityGroup: ec2.SecurityGroup;
   readonly secret: secretsmanager.Secret;
   readonly taskRole: iam.Role;
   readonly executionRole: iam.Role;
@@ -84,27 +86,17 @@ export class SiteCompartment extends Construct {
     const { site, platform, environment, containerPort } = props;
 
     // --- Network: the site's own group, with nothing shared and nothing of another site.
-    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc: platform.vpc,
-      allowAllOutbound: false,
-      description: `Bulkhead site ${site.id}: in from its load balancer only; out to its database, uploads and endpoints${site.internetEgress ? ' and HTTPS' : ''}`,
-    });
-    this.securityGroup.addIngressRule(
-      platform.loadBalancerSecurityGroup,
-      ec2.Port.tcp(containerPort),
-      'From the cell load balancer on the container port',
-    );
-    const egress: [ec2.IPeer, ec2.Port, string][] = [
-      [platform.databaseSecurityGroup, ec2.Port.tcp(3306), 'MySQL (own user and schema)'],
-      [platform.uploadsSecurityGroup, ec2.Port.tcp(2049), 'NFS (own access point)'],
-      [platform.endpointSecurityGroup, ec2.Port.tcp(443), 'ECR and Secrets Manager endpoints'],
-      [platform.logsEndpointSecurityGroup, ec2.Port.tcp(443), 'CloudWatch Logs endpoint'],
-      [ec2.Peer.prefixList(platform.s3PrefixListId), ec2.Port.tcp(443), 'S3 gateway endpoint (ECR image layers)'],
-    ];
-    if (site.internetEgress)
-      egress.push([ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to the internet (site config: internetEgress)']);
-    for (const [peer, port, description] of egress) this.securityGroup.addEgressRule(peer, port, description);
+    this.securityGroup = this.siteGroup('SecurityGroup', props, '');
     tagComponent(this.securityGroup, Component.siteSecurityGroup);
+    // The standby group: the same rules, no tasks at rest. A restore starts the known-good
+    // tasks in it while the contained tasks stay sealed in the quarantined group, then
+    // moves the service back (docs/restore-design.md).
+    this.standbySecurityGroup = this.siteGroup(
+      'StandbySecurityGroup',
+      props,
+      ' (standby: used while a restore replaces contained tasks)',
+    );
+    tagComponent(this.standbySecurityGroup, Component.siteStandbySecurityGroup);
 
     let serviceSubnets = platform.serviceSubnets;
     if (site.isolation === 'strict') {
@@ -320,6 +312,7 @@ export class SiteCompartment extends Construct {
       site: site.id,
       cell: site.cell,
       securityGroupId: this.securityGroup.securityGroupId,
+      standbySecurityGroupId: this.standbySecurityGroup.securityGroupId,
       listenerArn: platform.listener.listenerArn,
       listenerRuleArn: this.listenerRule.listenerRuleArn,
       targetGroupArn: this.targetGroup.targetGroupArn,
@@ -404,6 +397,32 @@ export class SiteCompartment extends Construct {
       return subnet;
     });
     return { subnets, networkAcl };
+  }
+
+  /** A group with the site's normal rules: in from its load balancer, out to its own dependencies. */
+  private siteGroup(id: string, props: SiteCompartmentProps, purpose: string): ec2.SecurityGroup {
+    const { site, platform, containerPort } = props;
+    const group = new ec2.SecurityGroup(this, id, {
+      vpc: platform.vpc,
+      allowAllOutbound: false,
+      description: `Bulkhead site ${site.id}${purpose}: in from its load balancer only; out to its database, uploads and endpoints${site.internetEgress ? ' and HTTPS' : ''}`,
+    });
+    group.addIngressRule(
+      platform.loadBalancerSecurityGroup,
+      ec2.Port.tcp(containerPort),
+      'From the cell load balancer on the container port',
+    );
+    const egress: [ec2.IPeer, ec2.Port, string][] = [
+      [platform.databaseSecurityGroup, ec2.Port.tcp(3306), 'MySQL (own user and schema)'],
+      [platform.uploadsSecurityGroup, ec2.Port.tcp(2049), 'NFS (own access point)'],
+      [platform.endpointSecurityGroup, ec2.Port.tcp(443), 'ECR and Secrets Manager endpoints'],
+      [platform.logsEndpointSecurityGroup, ec2.Port.tcp(443), 'CloudWatch Logs endpoint'],
+      [ec2.Peer.prefixList(platform.s3PrefixListId), ec2.Port.tcp(443), 'S3 gateway endpoint (ECR image layers)'],
+    ];
+    if (site.internetEgress)
+      egress.push([ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to the internet (site config: internetEgress)']);
+    for (const [peer, port, description] of egress) group.addEgressRule(peer, port, description);
+    return group;
   }
 
   private createAlarms(environment: string, site: SiteConfig, platform: CompartmentPlatform): cloudwatch.Alarm[] {

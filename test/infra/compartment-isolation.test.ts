@@ -58,8 +58,19 @@ describe('network isolation of each site', () => {
       // Act
       const ingress = securityGroupRules(synth.siteJson(site.id)).filter((r) => r.direction === 'ingress');
 
-      // Assess
+      // Assess: one rule in each of the site's two groups (primary and standby)
+      expect(new Set(ingress.map((r) => r.holder)).size).toBe(2);
       expect(ingress).toEqual([
+        expect.objectContaining({
+          protocol: 'tcp',
+          fromPort: synth.fleet.containerPort,
+          toPort: synth.fleet.containerPort,
+          peerGroup: {
+            'Fn::ImportValue': cellExportName(synth.fleet.environment, site.cell, 'loadBalancerSecurityGroupId'),
+          },
+          cidr: undefined,
+          prefixList: undefined,
+        }),
         expect.objectContaining({
           protocol: 'tcp',
           fromPort: synth.fleet.containerPort,
@@ -81,16 +92,10 @@ describe('network isolation of each site', () => {
         (r) => r.cidr === '0.0.0.0/0' || r.cidrIpv6 === '::/0',
       );
 
-      // Assess
+      // Assess (once per group: primary and standby)
       if (site.internetEgress) {
-        expect(open, site.id).toEqual([
-          expect.objectContaining({
-            direction: 'egress',
-            protocol: 'tcp',
-            fromPort: 443,
-            toPort: 443,
-          }),
-        ]);
+        const https = expect.objectContaining({ direction: 'egress', protocol: 'tcp', fromPort: 443, toPort: 443 });
+        expect(open, site.id).toEqual([https, https]);
       } else {
         expect(open, site.id).toEqual([]);
       }
@@ -112,7 +117,33 @@ describe('network isolation of each site', () => {
         `${platformExportName(env, 's3PrefixListId')}:443-443`,
         ...(site.internetEgress ? ['0.0.0.0/0:443-443'] : []),
       ];
-      expect(described.sort(), site.id).toEqual(expected.sort());
+      // The same destinations from the primary and the standby group.
+      expect(described.sort(), site.id).toEqual([...expected, ...expected].sort());
+    }
+  });
+
+  it("the standby group has exactly the primary group's rules, and nothing names it but the site record", () => {
+    for (const site of sites()) {
+      // Prepare
+      const json = synth.siteJson(site.id);
+      const groups = resourcesOfType(json, 'AWS::EC2::SecurityGroup');
+      const byComponent = Object.fromEntries(groups.map(([id, r]) => [tagsOf(r)['bulkhead:component'], id]));
+
+      // Act
+      const rulesOf = (holder: string | undefined) =>
+        securityGroupRules(json)
+          .filter((r) => r.holder === holder)
+          .map(({ direction, protocol, fromPort, toPort, peerGroup, cidr, prefixList }) =>
+            JSON.stringify({ direction, protocol, fromPort, toPort, peerGroup, cidr, prefixList }),
+          )
+          .sort();
+
+      // Assess
+      expect(Object.keys(byComponent).sort()).toEqual(['site-sg', 'site-sg-standby']);
+      expect(rulesOf(byComponent['site-sg-standby'])).toEqual(rulesOf(byComponent['site-sg']));
+      expect(rulesOf(byComponent['site-sg']).length).toBeGreaterThan(0);
+      const [, service] = onlyResource<{ NetworkConfiguration: unknown }>(json, 'AWS::ECS::Service');
+      expect(JSON.stringify(service.Properties.NetworkConfiguration)).not.toContain(byComponent['site-sg-standby']);
     }
   });
 
@@ -347,10 +378,11 @@ describe('runtime of each site', () => {
       const [, parameter] = onlyResource<{ Name: string; Value: unknown }>(json, 'AWS::SSM::Parameter');
       expect(parameter.Properties.Name).toBe(`/bulkhead/${synth.fleet.environment}/sites/${site.id}`);
       const value = JSON.stringify(parameter.Properties.Value);
-      const [sgId] = onlyResource(json, 'AWS::EC2::SecurityGroup');
+      const sgIds = resourcesOfType(json, 'AWS::EC2::SecurityGroup').map(([id]) => id);
       const [ruleId] = onlyResource(json, 'AWS::ElasticLoadBalancingV2::ListenerRule');
       const [roleId] = resourcesOfType(json, 'AWS::IAM::Role').find(([id]) => id.includes('TaskRole')) ?? [];
-      for (const logicalId of [sgId, ruleId, roleId]) expect(value).toContain(logicalId);
+      for (const logicalId of [...sgIds, ruleId, roleId]) expect(value).toContain(logicalId);
+      expect(sgIds).toHaveLength(2);
       expect(value).toContain(`\\"policy\\":\\"${site.response.policy}\\"`);
       expect(value).toContain(`\\"isolation\\":\\"${site.isolation}\\"`);
     }

@@ -110,7 +110,7 @@ describe('the tag contract', () => {
   it('site components are tagged with the documented names', () => {
     const json = example.siteJson('clinic');
     const component = (type: string) => resourcesOfType(json, type).map(([, r]) => tagsOf(r)[TAG_COMPONENT]);
-    expect(component('AWS::EC2::SecurityGroup')).toEqual(['site-sg']);
+    expect(component('AWS::EC2::SecurityGroup').sort()).toEqual(['site-sg', 'site-sg-standby']);
     expect(component('AWS::ECS::Service')).toEqual(['service']);
     expect(component('AWS::IAM::Role').sort()).toEqual(['execution-role', 'task-role']);
     expect(component('AWS::SecretsManager::Secret')).toEqual(['secret']);

@@ -37,6 +37,11 @@ import type {
   UntagResourceCommandOutput,
   UpdateServiceCommandInput,
   UpdateServiceCommandOutput,
+  UpdateTaskProtectionCommandInput,
+  UpdateTaskProtectionCommandOutput,
+  GetTaskProtectionCommandInput,
+  GetTaskProtectionCommandOutput,
+  ProtectedTask,
 } from '@aws-sdk/client-ecs';
 import { type Handler, type Out, ServiceModel } from '../service-model';
 import { paginate } from '../util/pagination';
@@ -99,6 +104,8 @@ export class EcsModel extends ServiceModel<EcsState> {
       ListTasks: (i: ListTasksCommandInput) => this.listTasks(i),
       DescribeTasks: (i: DescribeTasksCommandInput) => this.describeTasks(i),
       StopTask: (i: StopTaskCommandInput) => this.stopTaskCommand(i),
+      UpdateTaskProtection: (i: UpdateTaskProtectionCommandInput) => this.updateTaskProtection(i),
+      GetTaskProtection: (i: GetTaskProtectionCommandInput) => this.getTaskProtection(i),
       DescribeTaskDefinition: (i: DescribeTaskDefinitionCommandInput) => this.describeTaskDefinition(i),
       RegisterTaskDefinition: (i: RegisterTaskDefinitionCommandInput) => this.registerTaskDefinitionCommand(i),
       ListTaskDefinitions: (i: ListTaskDefinitionsCommandInput) => this.listTaskDefinitions(i),
@@ -838,6 +845,64 @@ export class EcsModel extends ServiceModel<EcsState> {
         });
     }
     return { tasks, failures };
+  }
+
+  /** Whether the task is under scale-in protection now. */
+  isProtected(task: TaskRecord): boolean {
+    return task.protectedUntil !== undefined && task.protectedUntil > this.now;
+  }
+
+  private protection(task: TaskRecord): ProtectedTask {
+    const on = this.isProtected(task);
+    return {
+      taskArn: task.taskArn,
+      protectionEnabled: on,
+      ...(on ? { expirationDate: new Date(task.protectedUntil as number) } : {}),
+    };
+  }
+
+  /**
+   * As ECS documents: 1 to 2,880 minutes (default 120), at most 10 tasks per call, only tasks
+   * that belong to a service (others are failures `TASK_NOT_VALID`), a stopped task is
+   * `MISSING`; protected tasks are not stopped by deployments or scale-in.
+   */
+  private updateTaskProtection(input: UpdateTaskProtectionCommandInput): Out<UpdateTaskProtectionCommandOutput> {
+    const cluster = this.resolveCluster(input.cluster);
+    const refs = input.tasks ?? [];
+    if (refs.length === 0 || refs.length > 10) this.fail('InvalidParameterException', 'tasks must list 1 to 10 tasks.');
+    if (input.protectionEnabled === undefined) this.fail('InvalidParameterException', 'protectionEnabled is required.');
+    const minutes = input.expiresInMinutes ?? 120;
+    if (input.protectionEnabled && (!Number.isInteger(minutes) || minutes < 1 || minutes > 2880)) {
+      this.fail('InvalidParameterException', 'expiresInMinutes must be between 1 and 2880.');
+    }
+    const protectedTasks: ProtectedTask[] = [];
+    const failures: Failure[] = [];
+    for (const ref of refs) {
+      const task = this.findTask(cluster, ref);
+      if (!task || task.desiredStatus === 'STOPPED') {
+        failures.push({ arn: ref, reason: 'MISSING' });
+        continue;
+      }
+      if (!task.serviceArn) {
+        failures.push({ arn: task.taskArn, reason: 'TASK_NOT_VALID', detail: 'The task is not part of a service.' });
+        continue;
+      }
+      task.protectedUntil = input.protectionEnabled ? this.now + minutes * 60_000 : undefined;
+      protectedTasks.push(this.protection(task));
+    }
+    return { protectedTasks, failures };
+  }
+
+  private getTaskProtection(input: GetTaskProtectionCommandInput): Out<GetTaskProtectionCommandOutput> {
+    const cluster = this.resolveCluster(input.cluster);
+    const protectedTasks: ProtectedTask[] = [];
+    const failures: Failure[] = [];
+    for (const ref of input.tasks ?? []) {
+      const task = this.findTask(cluster, ref);
+      if (!task) failures.push({ arn: ref, reason: 'MISSING' });
+      else protectedTasks.push(this.protection(task));
+    }
+    return { protectedTasks, failures };
   }
 
   private stopTaskCommand(input: StopTaskCommandInput): Out<StopTaskCommandOutput> {

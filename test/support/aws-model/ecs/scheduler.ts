@@ -147,11 +147,15 @@ function reconcile(model: AwsModel, service: ServiceRecord, tasks: TaskRecord[])
 
   const live = tasks.filter((t) => t.desiredStatus === 'RUNNING');
   const primaryTasks = live.filter((t) => t.deploymentId === primary.id);
-  const oldTasks = live.filter((t) => t.deploymentId !== primary.id);
+  // Scale-in protection: deployments and scale-in leave protected tasks running.
+  const oldTasks = live.filter((t) => t.deploymentId !== primary.id && !ecs.isProtected(t));
 
   // Scale in: too many primary tasks (desired count lowered).
   if (primaryTasks.length > desired) {
-    const excess = [...primaryTasks].sort((a, b) => b.createdAt - a.createdAt).slice(0, primaryTasks.length - desired);
+    const excess = primaryTasks
+      .filter((t) => !ecs.isProtected(t))
+      .sort((a, b) => b.createdAt - a.createdAt)
+      .slice(0, primaryTasks.length - desired);
     for (const task of excess) {
       ecs.stopTask(task, `Scaling activity initiated by (deployment ${primary.id})`, 'ServiceSchedulerInitiated');
     }

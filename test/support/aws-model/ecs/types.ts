@@ -122,6 +122,8 @@ export interface TaskRecord {
   registrations: Array<{ targetGroupArn: string; port: number }>;
   /** Virtual time of the next lifecycle step. */
   nextStepAt: number;
+  /** Scale-in protection (UpdateTaskProtection): deployments and scale-in do not stop it before this time. */
+  protectedUntil?: number;
 }
 
 export type AppHealth = 'ok' | 'error' | 'hang';

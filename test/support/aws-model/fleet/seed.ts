@@ -246,6 +246,14 @@ export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles 
       ingress: [tcp(port, { ReferencedGroupId: cell.lbSecurityGroupId }, 'From the cell load balancer')],
       egress,
     });
+    const standby = model.ec2.createSecurityGroupWithRules({
+      name: `${name}-standby`,
+      description: `Bulkhead site ${id} (standby)`,
+      vpcId: vpc.VpcId,
+      tags: siteTags(id, Component.siteStandbySecurityGroup),
+      ingress: [tcp(port, { ReferencedGroupId: cell.lbSecurityGroupId }, 'From the cell load balancer')],
+      egress,
+    });
 
     const tg = model.elbv2.createTargetGroup({
       name: `bh-${env}-${id}`.slice(0, 32),
@@ -352,6 +360,7 @@ export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles 
       site: id,
       cell: site.cell,
       securityGroupId: sg.GroupId,
+      standbySecurityGroupId: standby.GroupId,
       listenerArn: cell.listenerArn,
       listenerRuleArn: rule.RuleArn,
       targetGroupArn: tg.TargetGroupArn,
@@ -382,6 +391,7 @@ export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles 
       internetEgress,
       containerPort: port,
       securityGroupId: sg.GroupId,
+      standbySecurityGroupId: standby.GroupId,
       clusterArn: cell.clusterArn,
       clusterName: cell.clusterName,
       serviceArn: service.serviceArn,

@@ -65,6 +65,7 @@ export interface SiteHandles {
   internetEgress: boolean;
   containerPort: number;
   securityGroupId: string;
+  standbySecurityGroupId: string;
   clusterArn: string;
   clusterName: string;
   serviceArn: string;
