@@ -566,6 +566,8 @@ async function startWorkflow(deps: ContainDeps, record: SiteRecord, incident: In
         policy: incident.policy,
         drill: incident.drill,
         forensicHoldSeconds: record.response.forensicHoldMinutes * 60,
+        autoRestore: record.response.autoRestore,
+        approvalTimeoutSeconds: (record.response.approvalTimeoutHours ?? 24) * 3600,
       }),
     }),
   );

@@ -66,6 +66,10 @@ export async function collectEvidenceStep(deps: WorkflowDeps, input: WorkflowInp
     evidence.imageDigests.map((digest) => deps.ledger.markSuspect(site.site, digest, incident.incidentId)),
   );
   const evidenceKeptAt = deps.now().toISOString();
+  // The hold runs from isolation (or from now, if isolation time is unknown).
+  const holdUntil = new Date(
+    (Date.parse(incident.isolatedAt ?? '') || deps.now().getTime()) + input.forensicHoldSeconds * 1000,
+  ).toISOString();
   await deps.store.updateIncident(
     incident.incidentId,
     {
@@ -77,6 +81,7 @@ export async function collectEvidenceStep(deps: WorkflowDeps, input: WorkflowInp
         gaps: evidence.gaps,
       },
       containedTaskArns: evidence.containedTaskArns,
+      holdUntil,
       backupJobId: evidence.backupJobId,
       backupNote: evidence.backupNote,
     },
@@ -89,7 +94,7 @@ export async function collectEvidenceStep(deps: WorkflowDeps, input: WorkflowInp
       ),
     ],
   );
-  return { ...input, containedTaskArns: evidence.containedTaskArns };
+  return { ...input, containedTaskArns: evidence.containedTaskArns, holdUntil };
 }
 
 export async function notifyStep(deps: WorkflowDeps, input: WorkflowInput) {
@@ -105,7 +110,7 @@ export async function notifyStep(deps: WorkflowDeps, input: WorkflowInput) {
 /** After the forensic hold: stops the tasks that were running when the site was contained. */
 export async function stopContainedTasksStep(deps: WorkflowDeps, input: WorkflowInput) {
   const { incident, site } = await load(deps, input);
-  if (incident.status !== 'CONTAINED') {
+  if (incident.status !== 'CONTAINED' && incident.status !== 'RESTORED') {
     // Released (a false positive) or otherwise moved on during the hold: its tasks serve again.
     await deps.store.updateIncident(incident.incidentId, {}, [
       stepRecord(deps, 'stop-contained-tasks', 'skipped', `incident is ${incident.status}; tasks left running`),

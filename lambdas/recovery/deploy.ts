@@ -8,6 +8,7 @@ import {
   DescribeTasksCommand,
   ListTasksCommand,
   type ECSClient,
+  type NetworkConfiguration,
   RegisterTaskDefinitionCommand,
   type RegisterTaskDefinitionCommandInput,
   type TaskDefinition,
@@ -63,13 +64,15 @@ export function revisionWithImage(
 
 /**
  * Registers the known-good revision of the site's current task definition and starts a new
- * deployment of the service on it. Returns the new task definition ARN.
+ * deployment of the service on it (in `networkConfiguration` when given). Returns the new
+ * task definition ARN.
  */
 export async function deployImage(
   ecs: ECSClient,
   clusterArn: string,
   serviceName: string,
   image: string,
+  networkConfiguration?: NetworkConfiguration,
 ): Promise<string> {
   const service = (await ecs.send(new DescribeServicesCommand({ cluster: clusterArn, services: [serviceName] })))
     .services?.[0];
@@ -89,6 +92,7 @@ export async function deployImage(
       service: serviceName,
       taskDefinition: arn,
       forceNewDeployment: true,
+      ...(networkConfiguration ? { networkConfiguration } : {}),
     }),
   );
   return arn;

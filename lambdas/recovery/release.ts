@@ -279,7 +279,7 @@ function sameRules(a: IpPermission[], b: IpPermission[]): boolean {
   return keys(a) === keys(b);
 }
 
-async function attempt(
+export async function attempt(
   step: string,
   now: () => string,
   run: () => Promise<unknown>,
@@ -294,8 +294,8 @@ async function attempt(
 }
 
 /** Authorizes every saved rule that is not there now, then removes what quarantine added. */
-async function restoreGroup(
-  deps: ReleaseDeps,
+export async function restoreGroup(
+  deps: Pick<ReleaseDeps, 'ec2'>,
   saved: NonNullable<SavedState['securityGroup']>,
   currentIngress: IpPermission[],
   currentEgress: IpPermission[],

@@ -77,6 +77,26 @@ export interface IncidentRecord {
   readonly releaseReason?: string;
   /** Released over drift (the site changed after containment) because the operator forced it. */
   readonly releaseForced?: boolean;
+  /** When the forensic hold of the contained tasks ends. */
+  readonly holdUntil?: string;
+  /** The workflow waits for an operator's decision (restore or false positive) since then. */
+  readonly approvalRequestedAt?: string;
+  /** Step Functions task token of that wait. Never returned by the ops console or logged. */
+  readonly approvalToken?: string;
+  readonly approvalDeadline?: string;
+  readonly approvedAt?: string;
+  readonly approvedBy?: string;
+  readonly approvalDecision?: 'restore' | 'false-positive';
+  readonly approvalTimedOutAt?: string;
+  readonly restoreDigest?: string;
+  readonly restoreRequestedBy?: string;
+  readonly restoreStartedAt?: string;
+  readonly credentialsRotatedAt?: string;
+  /** The site served again (from the known-good tasks). */
+  readonly restoredAt?: string;
+  readonly closedAt?: string;
+  readonly timeToIsolateSeconds?: number;
+  readonly timeToRecoverSeconds?: number;
 }
 
 export class IncidentStore {

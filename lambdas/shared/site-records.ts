@@ -36,6 +36,7 @@ const siteRecordSchema = z
       severityThreshold: z.coerce.number(),
       forensicHoldMinutes: z.coerce.number().int(),
       autoRestore: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]),
+      approvalTimeoutHours: z.coerce.number().int().min(1).max(168).optional(),
     }),
   })
   .loose();

@@ -91,6 +91,8 @@ const responseSchema = z.strictObject({
   forensicHoldMinutes: z.int().min(0).max(1440).optional(),
   /** Restore on the last known-good digest without waiting for an operator. */
   autoRestore: z.boolean().optional(),
+  /** Without autoRestore: how long the workflow waits for an operator's decision; the site stays contained after. */
+  approvalTimeoutHours: z.int().min(1).max(168).optional(),
 });
 
 const alarmsSchema = z.strictObject({

@@ -44,6 +44,7 @@ export interface ResponseSettings {
   readonly severityThreshold: number;
   readonly forensicHoldMinutes: number;
   readonly autoRestore: boolean;
+  readonly approvalTimeoutHours: number;
 }
 
 /** A site with every default applied and every derived value computed. */
@@ -133,6 +134,7 @@ export const DEFAULTS = {
       severityThreshold: 7,
       forensicHoldMinutes: 30,
       autoRestore: false,
+      approvalTimeoutHours: 24,
     },
     alarms: { errorRatePercent: 5, egressBytesPerMinute: 50 * 1024 * 1024 },
   },
@@ -276,6 +278,7 @@ const KNOWN_KEYS = [
   'severityThreshold',
   'forensicHoldMinutes',
   'autoRestore',
+  'approvalTimeoutHours',
   'alarms',
   'errorRatePercent',
   'egressBytesPerMinute',

@@ -10,7 +10,12 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import type { FleetConfig } from '../config/load-fleet';
-import { exportPlatformValues, type PlatformExportKey, siteSecretNamePrefix } from '../shared/contract';
+import {
+  databaseUserFunctionName,
+  exportPlatformValues,
+  type PlatformExportKey,
+  siteSecretNamePrefix,
+} from '../shared/contract';
 import { lambdaBundling } from '../shared/lambda-defaults';
 import { acknowledge, LAMBDA_BASIC_EXECUTION, LAMBDA_VPC_EXECUTION, nagArn } from '../shared/nag';
 import { Component, TAG_COMPONENT, TAG_ENV, tagComponent } from '../shared/tags';
@@ -212,6 +217,8 @@ export class DataStack extends Stack {
     });
     tagComponent(logGroup, Component.databaseUserProvider);
     const handler = new nodejs.NodejsFunction(this, 'DatabaseUserFunction', {
+      // A fixed name: the response plane's recovery function invokes it to rotate passwords.
+      functionName: databaseUserFunctionName(fleet.environment),
       description: 'Bulkhead: creates, updates and drops per-site database users (schemas are never dropped)',
       entry: path.join(__dirname, '../../lambdas/db-user/index.ts'),
       runtime: lambda.Runtime.NODEJS_22_X,

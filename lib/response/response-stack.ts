@@ -18,7 +18,14 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { FleetConfig } from '../config/load-fleet';
-import { cellClusterName, exportPlatformValues, importCell, siteLogGroupName } from '../shared/contract';
+import {
+  cellClusterName,
+  databaseUserFunctionName,
+  exportPlatformValues,
+  importCell,
+  siteLogGroupName,
+  siteSecretNamePrefix,
+} from '../shared/contract';
 import { lambdaBundling } from '../shared/lambda-defaults';
 import { acknowledge, LAMBDA_BASIC_EXECUTION, nagArn, nagResource } from '../shared/nag';
 import { siteRecordParameterPrefix } from '../shared/site-record';
@@ -31,6 +38,9 @@ import { IncidentWorkflow } from './incident-workflow';
  * holder is surely dead (`TAKEOVER_AFTER_MS`, checked in the tests to exceed this).
  */
 export const CONTAIN_TIMEOUT = Duration.minutes(5);
+
+/** How long a restore waits for the known-good tasks to be healthy before it gives up (site stays contained). */
+export const RESTORE_HEALTH_TIMEOUT = Duration.minutes(15);
 
 export interface ResponseStackProps extends StackProps {
   readonly fleet: FleetConfig;
@@ -56,6 +66,7 @@ export class ResponseStack extends Stack {
   readonly clientTopic: sns.Topic;
   readonly containFunction: nodejs.NodejsFunction;
   readonly incidentFunction: nodejs.NodejsFunction;
+  readonly recoveryFunction: nodejs.NodejsFunction;
   readonly workflow: IncidentWorkflow;
   readonly deadLetters: sqs.Queue;
   readonly findingRule: events.Rule;
@@ -172,17 +183,43 @@ export class ResponseStack extends Stack {
       },
     );
     this.grantIncidentSteps(this.incidentFunction, fleet, clusterNames, vault, backupRole);
+
+    // --- Recovery: approval, release and restore steps (and the ops console's release/restore)
+    this.recoveryFunction = this.responseFunction(
+      'RecoveryFunction',
+      'recovery',
+      'Bulkhead recovery: releases false positives and restores sites from known-good images',
+      functionLogs,
+      {
+        BULKHEAD_ENV: env,
+        INCIDENT_TABLE: this.incidents.tableName,
+        DB_USER_FUNCTION: databaseUserFunctionName(env),
+        LOGS_ENDPOINT_SG_ID: props.logsEndpointSecurityGroup.securityGroupId,
+        QUARANTINE_ACL_ID: props.quarantineAcl.networkAclId,
+        RESTORE_HEALTH_TIMEOUT_SECONDS: String(RESTORE_HEALTH_TIMEOUT.toSeconds()),
+      },
+    );
+    this.grantRecovery(
+      this.recoveryFunction,
+      fleet,
+      clusterNames,
+      fleet.cells.map((c) => importCell(env, c.id, 'listenerArn')),
+    );
+
     this.workflow = new IncidentWorkflow(this, 'IncidentWorkflow', {
       stepFunction: this.incidentFunction,
+      recoveryFunction: this.recoveryFunction,
       logGroup: workflowLogs,
     });
     tagComponent(this.workflow, Component.workflow);
     const stateMachineRole = this.workflow.stateMachine.role;
-    acknowledge(
-      stateMachineRole,
-      `AwsSolutions-IAM5[Resource::<${this.getLogicalId(this.incidentFunction.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
-      'Step Functions may invoke any version of the one incident-step function.',
-    );
+    for (const fn of [this.incidentFunction, this.recoveryFunction]) {
+      acknowledge(
+        stateMachineRole,
+        `AwsSolutions-IAM5[Resource::<${this.getLogicalId(fn.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
+        'Step Functions may invoke any version of its own step functions (incident and recovery), nothing else.',
+      );
+    }
     acknowledge(
       stateMachineRole,
       'AwsSolutions-IAM5[Resource::*]',
@@ -496,6 +533,224 @@ export class ResponseStack extends Stack {
       [nagArn(this, 'ssm', `parameter${siteRecordParameterPrefix(env)}*`)]:
         "This environment's site records only (read-only).",
     });
+  }
+
+  /**
+   * What approval, release and restore need: put a site's saved rules, ACL associations and
+   * listener actions back, remove the session deny, rotate its password, deploy a revision
+   * of its service, and a temporary probe rule. Every write is scoped by tag or by ARN to
+   * this environment's sites; the only deletes are Bulkhead's own session-deny policy and
+   * probe rules (tagged `restore-probe`).
+   */
+  private grantRecovery(
+    fn: lambda.Function,
+    fleet: FleetConfig,
+    clusterNames: readonly string[],
+    listenerArns: readonly string[],
+  ) {
+    const env = fleet.environment;
+    const taggedForEnv = { [`aws:ResourceTag/${TAG_ENV}`]: env };
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'PutSiteRulesBack',
+        actions: [
+          'ec2:AuthorizeSecurityGroupIngress',
+          'ec2:AuthorizeSecurityGroupEgress',
+          'ec2:RevokeSecurityGroupIngress',
+          'ec2:RevokeSecurityGroupEgress',
+        ],
+        resources: [this.arn('ec2', 'security-group', '*')],
+        conditions: {
+          StringEquals: { ...taggedForEnv, [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.siteSecurityGroup },
+        },
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'PutStrictSiteAclsBack',
+        actions: ['ec2:ReplaceNetworkAclAssociation'],
+        resources: [this.arn('ec2', 'network-acl', '*'), this.arn('ec2', 'subnet', '*')],
+        conditions: { StringEquals: taggedForEnv },
+      }),
+    );
+    const ruleArns = listenerArns.map((arn) =>
+      Fn.join('', [
+        Fn.select(0, Fn.split(':listener/', arn)),
+        ':listener-rule/',
+        Fn.select(1, Fn.split(':listener/', arn)),
+        '/*',
+      ]),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'RestoreListenerRules',
+        actions: ['elasticloadbalancing:ModifyRule'],
+        resources: ruleArns,
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'CreateProbeRules',
+        actions: ['elasticloadbalancing:CreateRule'],
+        resources: [...listenerArns],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'TagProbeRulesOnCreate',
+        actions: ['elasticloadbalancing:AddTags'],
+        resources: ruleArns,
+        conditions: { StringEquals: { 'elasticloadbalancing:CreateAction': 'CreateRule' } },
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'RemoveOwnProbeRules',
+        actions: ['elasticloadbalancing:DeleteRule'],
+        resources: ruleArns,
+        conditions: {
+          StringEquals: { ...taggedForEnv, [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.restoreProbeRule },
+        },
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'TakeContainedTargetsOut',
+        actions: ['elasticloadbalancing:DeregisterTargets'],
+        resources: [this.arn('elasticloadbalancing', 'targetgroup', '*')],
+        conditions: {
+          StringEquals: { ...taggedForEnv, [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.targetGroup },
+        },
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'LiftSessionDeny',
+        actions: ['iam:GetRolePolicy', 'iam:DeleteRolePolicy'],
+        resources: [Arn.format({ service: 'iam', region: '', resource: 'role', resourceName: '*' }, this)],
+        conditions: { StringEquals: { ...taggedForEnv, [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.taskRole } },
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'RotateSitePasswords',
+        actions: [
+          'secretsmanager:DescribeSecret',
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:PutSecretValue',
+          'secretsmanager:UpdateSecretVersionStage',
+        ],
+        resources: [
+          Arn.format(
+            {
+              service: 'secretsmanager',
+              resource: 'secret',
+              resourceName: `${siteSecretNamePrefix(env)}*`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            },
+            this,
+          ),
+        ],
+        conditions: { StringEquals: { ...taggedForEnv, [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.secret } },
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'RandomPasswords',
+        actions: ['secretsmanager:GetRandomPassword'],
+        resources: ['*'],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ChangeDatabasePasswords',
+        actions: ['lambda:InvokeFunction'],
+        resources: [this.arn('lambda', 'function', databaseUserFunctionName(env), ArnFormat.COLON_RESOURCE_NAME)],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'DeployKnownGoodRevisions',
+        actions: ['ecs:UpdateService', 'ecs:DescribeServices', 'ecs:TagResource'],
+        resources: clusterNames.map((name) => this.arn('ecs', 'service', `${name}/*`)),
+        conditions: { StringEquals: taggedForEnv },
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ProtectAndReadSiteTasks',
+        actions: ['ecs:UpdateTaskProtection', 'ecs:DescribeTasks'],
+        resources: clusterNames.map((name) => this.arn('ecs', 'task', `${name}/*`)),
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ListSiteTasks',
+        actions: ['ecs:ListTasks'],
+        resources: clusterNames.map((name) => this.arn('ecs', 'container-instance', `${name}/*`)),
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'RegisterRevisions',
+        actions: ['ecs:RegisterTaskDefinition', 'ecs:DescribeTaskDefinition', 'ecs:TagResource'],
+        resources: ['*'],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'PassSiteRolesToEcs',
+        actions: ['iam:PassRole'],
+        resources: [Arn.format({ service: 'iam', region: '', resource: 'role', resourceName: '*' }, this)],
+        conditions: {
+          StringEquals: { ...taggedForEnv, 'iam:PassedToService': 'ecs-tasks.amazonaws.com' },
+        },
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadOnlyLookups',
+        actions: [
+          'ec2:DescribeSecurityGroups',
+          'ec2:DescribeNetworkAcls',
+          'elasticloadbalancing:DescribeRules',
+          'elasticloadbalancing:DescribeTargetHealth',
+        ],
+        resources: ['*'],
+      }),
+    );
+    this.grantSiteRecords(fn, env);
+    this.grantIncidentTable(fn);
+    this.acknowledgeWildcards(fn, {
+      '*': 'Describe calls (EC2 groups and ACLs, ELB rules and target health), secretsmanager:GetRandomPassword and ecs:RegisterTaskDefinition/DescribeTaskDefinition support no resource-level permissions; registering a revision runs nothing by itself, and only this environment\'s services may be updated (tag condition).',
+      [nagArn(this, 'ec2', 'security-group/*')]:
+        'Any security group, but only tagged bulkhead:env of this environment and bulkhead:component=site-sg (condition).',
+      [nagArn(this, 'ec2', 'network-acl/*')]: 'Any network ACL, but only tagged bulkhead:env of this environment.',
+      [nagArn(this, 'ec2', 'subnet/*')]: 'Any subnet, but only tagged bulkhead:env of this environment.',
+      [nagArn(this, 'elasticloadbalancing', 'targetgroup/*')]:
+        'Any target group, but only tagged bulkhead:env of this environment and bulkhead:component=target-group (condition).',
+      [nagArn(this, 'iam', 'role/*').replace(/:iam:[^:]*:/, ':iam::')]:
+        'Roles tagged bulkhead:env of this environment only (condition): task roles for the session deny, site roles passed to ECS tasks for a revision.',
+      [nagArn(this, 'secretsmanager', `secret:${siteSecretNamePrefix(env)}*`)]:
+        "This environment's site secrets only, by name and by the bulkhead:component=secret tag.",
+      [`<${this.incidentsLogicalId()}.Arn>/index/*`]: "The incident table's own indexes.",
+      [nagArn(this, 'ssm', `parameter${siteRecordParameterPrefix(env)}*`)]:
+        "This environment's site records only (read-only).",
+      ...Object.fromEntries(
+        clusterNames.flatMap((name) => [
+          [nagArn(this, 'ecs', `task/${name}/*`), "Tasks of Bulkhead's own clusters only."],
+          [nagArn(this, 'ecs', `service/${name}/*`), "Services of Bulkhead's own clusters, tagged for this environment."],
+          [nagArn(this, 'ecs', `container-instance/${name}/*`), "ListTasks within Bulkhead's own clusters only."],
+        ]),
+      ),
+    });
+    for (const arn of ruleArns) {
+      acknowledge(
+        fn,
+        `AwsSolutions-IAM5[Resource::${nagResource(this, arn)}]`,
+        "Rules of one cell listener of Bulkhead's: a site's rule is found from its record; deletes only rules tagged restore-probe.",
+      );
+    }
   }
 
   private grantIncidentSteps(

@@ -116,3 +116,8 @@ export function exportCellValues(
     new CfnOutput(scope, `Export-${CellExport[key]}`, { value, exportName: cellExportName(environment, cell, key) });
   }
 }
+
+/** The database-user provider's function (the one function that reaches the database). */
+export function databaseUserFunctionName(environment: string): string {
+  return `bulkhead-${environment}-db-user`;
+}

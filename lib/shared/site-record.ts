@@ -35,6 +35,8 @@ export interface SiteRecord {
     readonly severityThreshold: number;
     readonly forensicHoldMinutes: number;
     readonly autoRestore: boolean;
+    /** Absent in records written before approvals: 24. */
+    readonly approvalTimeoutHours?: number;
   };
 }
 

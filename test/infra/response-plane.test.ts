@@ -85,14 +85,48 @@ describe('least privilege of the containment function', () => {
 
   it('no response role may delete data: no Delete*, no Terminate*, no s3:DeleteObject*', () => {
     // logs:DeleteLogDelivery is Step Functions' own log-delivery configuration (CDK grants it
-    // with execution logging); it deletes no log data.
+    // with execution logging); it deletes no log data. Recovery removes only what Bulkhead
+    // itself added: its session-deny policy on task roles and its restore probe rules, each
+    // held to its tags (asserted below).
     const deleting = statements
-      .flatMap((s) => actions(s).map((a) => `${s.role}: ${a}`))
+      .flatMap((s) => actions(s).map((a) => `${s.role.replace(/[0-9A-F]{8}$/, '')}: ${a}`))
       .filter((a) =>
         /:(Delete|Terminate|Remove|PutBucketPolicy|PutObjectRetention|BypassGovernance)/i.test(a.split(': ')[1] ?? ''),
       )
       .filter((a) => !a.endsWith(': logs:DeleteLogDelivery'));
-    expect(deleting).toEqual([]);
+    expect(deleting.sort()).toEqual([
+      'RecoveryFunctionServiceRoleDefaultPolicy: elasticloadbalancing:DeleteRule',
+      'RecoveryFunctionServiceRoleDefaultPolicy: iam:DeleteRolePolicy',
+    ]);
+    const recovery = ofRole('RecoveryFunction');
+    expect(recovery.find((s) => actions(s).includes('elasticloadbalancing:DeleteRule'))?.Condition).toEqual({
+      StringEquals: {
+        'aws:ResourceTag/bulkhead:env': 'example',
+        'aws:ResourceTag/bulkhead:component': 'restore-probe',
+      },
+    });
+    expect(recovery.find((s) => actions(s).includes('iam:DeleteRolePolicy'))?.Condition).toEqual({
+      StringEquals: { 'aws:ResourceTag/bulkhead:env': 'example', 'aws:ResourceTag/bulkhead:component': 'task-role' },
+    });
+  });
+
+  it('recovery writes only to this environment’s sites: every write statement is held by a tag or names Bulkhead’s own resources', () => {
+    const recovery = ofRole('RecoveryFunction');
+    const byTag = recovery.filter((s) => JSON.stringify(s.Condition ?? {}).includes('aws:ResourceTag/bulkhead:env'));
+    expect(byTag.map((s) => s.Sid).sort()).toEqual([
+      'DeployKnownGoodRevisions',
+      'LiftSessionDeny',
+      'PassSiteRolesToEcs',
+      'PutSiteRulesBack',
+      'PutStrictSiteAclsBack',
+      'RemoveOwnProbeRules',
+      'RotateSitePasswords',
+      'TakeContainedTargetsOut',
+    ]);
+    const invoke = recovery.find((s) => s.Sid === 'ChangeDatabasePasswords');
+    expect(invoke?.Resource).toBe('arn:aws:lambda:eu-west-1:111122223333:function:bulkhead-example-db-user');
+    const pass = recovery.find((s) => s.Sid === 'PassSiteRolesToEcs');
+    expect(pass?.Condition).toMatchObject({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
   });
 });
 

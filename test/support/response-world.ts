@@ -17,6 +17,8 @@ export interface WorldSite extends SeedSite {
   readonly policy?: 'contain' | 'shed' | 'notify';
   readonly severityThreshold?: number;
   readonly forensicHoldMinutes?: number;
+  readonly autoRestore?: boolean;
+  readonly approvalTimeoutHours?: number;
 }
 
 export interface ResponseWorld {
@@ -47,10 +49,12 @@ export function setUpResponseWorld(
   // fast path (task tags) and the record always agree, as they do when a stack deploys.
   const fleet = seedFleet(aws, {
     environment,
-    sites: sites.map(({ policy, severityThreshold, forensicHoldMinutes, ...site }) => ({
-      ...site,
-      response: { policy, severityThreshold, forensicHoldMinutes },
-    })),
+    sites: sites.map(
+      ({ policy, severityThreshold, forensicHoldMinutes, autoRestore, approvalTimeoutHours, ...site }) => ({
+        ...site,
+        response: { policy, severityThreshold, forensicHoldMinutes, autoRestore, approvalTimeoutHours },
+      }),
+    ),
   });
   const tableName = 'bulkhead-test-incidents';
   aws.dynamodb.createTable({

@@ -199,6 +199,7 @@ export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles 
       severityThreshold: site.response?.severityThreshold ?? 7,
       forensicHoldMinutes: site.response?.forensicHoldMinutes ?? 30,
       autoRestore: site.response?.autoRestore ?? false,
+      approvalTimeoutHours: site.response?.approvalTimeoutHours ?? 24,
     } as const;
     const contact = site.contact ?? `webmaster@${id}.example.com`;
 

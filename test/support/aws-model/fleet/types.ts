@@ -26,6 +26,7 @@ export interface SeedSite {
     severityThreshold?: number;
     forensicHoldMinutes?: number;
     autoRestore?: boolean;
+    approvalTimeoutHours?: number;
   };
 }
 

@@ -1,0 +1,160 @@
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import middy from '@middy/core';
+import { z } from 'zod';
+import { IncidentStore } from '../shared/incident-store';
+import { requiredEnv } from '../shared/env';
+import { type ApprovalDeps, recordApprovalTimeout, requestApproval } from './approval';
+import { Ledger } from './ledger';
+import { type ReleaseDeps, releaseIncident } from './release';
+import {
+  beginRestore,
+  checkHealth,
+  closeRestore,
+  deployKnownGood,
+  markRestoreFailed,
+  type RestoreDeps,
+  type RestoreInput,
+  reopen,
+  returnToPrimary,
+  rotateCredentials,
+} from './restore';
+
+/**
+ * The recovery function: the incident workflow's restore and approval steps
+ * (`{ step, input, taskToken? }`). Its role may change a site back (rules, listener,
+ * service, password); the incident function, which keeps evidence, may not.
+ */
+const logger = new Logger({ serviceName: 'bulkhead-recovery' });
+const retrying = { maxAttempts: 6 };
+
+export type RecoveryDeps = RestoreDeps & ReleaseDeps & ApprovalDeps;
+
+let deps: RecoveryDeps | undefined;
+
+export function recoveryDeps(): RecoveryDeps {
+  if (deps) return deps;
+  const db = DynamoDBDocumentClient.from(new DynamoDBClient(retrying), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const healthTimeout = Number(process.env.RESTORE_HEALTH_TIMEOUT_SECONDS ?? '900');
+  deps = {
+    environment: requiredEnv('BULKHEAD_ENV'),
+    store: new IncidentStore(db, requiredEnv('INCIDENT_TABLE')),
+    ledger: new Ledger(db, requiredEnv('INCIDENT_TABLE')),
+    ssm: new SSMClient(retrying),
+    ecs: new ECSClient(retrying),
+    ec2: new EC2Client(retrying),
+    elbv2: new ElasticLoadBalancingV2Client(retrying),
+    iam: new IAMClient(retrying),
+    secrets: new SecretsManagerClient(retrying),
+    lambda: new LambdaClient(retrying),
+    sfn: new SFNClient(retrying),
+    databaseUserFunction: requiredEnv('DB_USER_FUNCTION'),
+    logsEndpointGroupId: requiredEnv('LOGS_ENDPOINT_SG_ID'),
+    quarantineAclId: requiredEnv('QUARANTINE_ACL_ID'),
+    healthTimeoutMs: Number.isFinite(healthTimeout) && healthTimeout > 0 ? healthTimeout * 1000 : undefined,
+    now: () => new Date(),
+    newToken: () => randomUUID(),
+  };
+  return deps;
+}
+
+export function resetRecoveryDeps(): void {
+  deps = undefined;
+}
+
+const restoreSteps = {
+  'begin-restore': beginRestore,
+  'deploy-known-good': deployKnownGood,
+  'check-health': checkHealth,
+  reopen,
+  'return-to-primary': returnToPrimary,
+  'close-restore': closeRestore,
+  'mark-restore-failed': markRestoreFailed,
+} as const;
+
+const STEPS = [
+  ...(Object.keys(restoreSteps) as (keyof typeof restoreSteps)[]),
+  'rotate-credentials',
+  'await-approval',
+  'approval-timed-out',
+  'release-false-positive',
+] as const;
+
+const requestSchema = z.object({
+  step: z.enum(STEPS),
+  input: z
+    .object({
+      incidentId: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/),
+      site: z.string().regex(/^[a-z0-9-]{2,24}$/),
+      approvalTimeoutSeconds: z.number().int().positive().optional(),
+      decision: z
+        .object({
+          decision: z.enum(['restore', 'false-positive']).optional(),
+          digest: z
+            .string()
+            .regex(/^sha256:[0-9a-f]{64}$/)
+            .optional(),
+          by: z.string().max(256).optional(),
+        })
+        .optional(),
+    })
+    .loose(),
+  taskToken: z.string().min(1).max(1024).optional(),
+});
+
+/** A request the workflow should never send: a bug, not a transient failure. */
+export class InvalidRecoveryRequestError extends Error {
+  override readonly name = 'InvalidRecoveryRequestError';
+}
+
+export async function runRecoveryStep(request: unknown): Promise<unknown> {
+  const parsed = requestSchema.safeParse(request);
+  if (!parsed.success) {
+    throw new InvalidRecoveryRequestError(
+      `invalid recovery step request: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  }
+  const { step, taskToken } = parsed.data;
+  const input = parsed.data.input as RestoreInput;
+  logger.info('recovery step', { step, incidentId: input.incidentId, site: input.site });
+  const d = recoveryDeps();
+  switch (step) {
+    case 'rotate-credentials':
+      return rotateCredentials(d, input);
+    case 'await-approval':
+      if (!taskToken) throw new InvalidRecoveryRequestError('await-approval needs the task token');
+      await requestApproval(d, parsed.data.input, taskToken);
+      return { waiting: true };
+    case 'approval-timed-out':
+      await recordApprovalTimeout(d, input);
+      return input;
+    case 'release-false-positive': {
+      const result = await releaseIncident(d, {
+        incidentId: input.incidentId,
+        releasedBy: input.decision?.by ?? 'workflow',
+        reason: 'approved as a false positive',
+      });
+      if (result.outcome === 'refused') {
+        throw new Error(`release refused: the site changed after containment (${result.drift.join('; ')})`);
+      }
+      return { ...input, status: 'RELEASED' };
+    }
+    default:
+      return restoreSteps[step](d, input);
+  }
+}
+
+export const handler = middy(runRecoveryStep).use(injectLambdaContext(logger, { clearState: true }));

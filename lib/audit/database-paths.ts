@@ -1,0 +1,158 @@
+/**
+ * Database paths, from the properties of each site's `Custom::BulkheadDatabaseUser` (see
+ * lambdas/db-user/properties.ts): `SiteId`, `Schema`, `User`, `SecretArn`.
+ *
+ * - `SiteId` or `User` naming another site's: A's resource manages B's account (and sets
+ *   its password from A's secret), so A's code logs in as B.
+ * - `Schema`: the provider accepts only the schema derived from `SiteId` and grants on it
+ *   with `_` and `%` escaped, so that exact name is compared literally. Any other value is
+ *   read as the raw MySQL GRANT pattern it would be, where `_` and `%` are wildcards.
+ * - Any other property whose name mentions a schema, grant, database or privilege is read as
+ *   a GRANT target (`db.*` or `ON db.*`): a pattern that matches B's schema is a path, and
+ *   `*.*` matches every schema.
+ * - `SecretArn` naming B's secret: whoever holds B's secret logs in as A's user (B → A).
+ */
+import { Component } from '../shared/tag-names';
+import { displayValue } from './intrinsics';
+import { type Inventory, type ResourceEntry, type SiteInventory, siteComponent } from './inventory';
+import type { Finding } from './types';
+import { mysqlPatternMatches, patternsIntersect } from './wildcards';
+
+export const DATABASE_USER_TYPE = 'Custom::BulkheadDatabaseUser';
+const KNOWN_PROPERTIES = new Set(['ServiceToken', 'SiteId', 'Schema', 'User', 'SecretArn', 'MaxConnections', 'PasswordVersion']);
+
+/** The schema and user Bulkhead derives from a site id (`wp_` / `site_` + id, `-` → `_`). */
+export function derivedDatabaseNames(siteId: string): { schema: string; user: string } {
+  const base = siteId.replaceAll('-', '_');
+  return { schema: `wp_${base}`, user: `site_${base}` };
+}
+
+export interface DatabaseUser {
+  readonly site: string;
+  readonly entry: ResourceEntry;
+  readonly siteId?: string;
+  readonly schema?: string;
+  readonly user?: string;
+  readonly secretArn?: string;
+  readonly others: readonly { key: string; values: string[] }[];
+}
+
+export function databaseUsersOf(inventory: Inventory, site: SiteInventory): DatabaseUser[] {
+  const { resolver } = inventory;
+  const entries = [
+    ...site.resources.filter((r) => r.type === DATABASE_USER_TYPE),
+    ...siteComponent(site, Component.databaseUser).filter((r) => r.type !== DATABASE_USER_TYPE),
+  ];
+  return entries.map((entry) => {
+    const p = entry.properties;
+    const text = (key: string) => resolver.resolveString(entry.stack, p[key]);
+    const others = Object.keys(p)
+      .filter((key) => !KNOWN_PROPERTIES.has(key) && /schema|grant|database|privilege|\bdb/i.test(key))
+      .map((key) => ({ key, values: resolver.resolveStrings(entry.stack, p[key]) }));
+    const siteId = text('SiteId');
+    const schema = text('Schema');
+    const user = text('User');
+    const secretArn = text('SecretArn');
+    return {
+      site: site.id,
+      entry,
+      ...(siteId !== undefined ? { siteId } : {}),
+      ...(schema !== undefined ? { schema } : {}),
+      ...(user !== undefined ? { user } : {}),
+      ...(secretArn !== undefined ? { secretArn } : {}),
+      others,
+    };
+  });
+}
+
+/** `GRANT … ON \`wp\_x\`.* TO …`, `wp_x.*` or `wp_x` → the database pattern `wp_x`. */
+function grantDatabase(target: string): string {
+  const on = /\bON\s+(\S+)/i.exec(target);
+  const object = (on?.[1] ?? target).trim();
+  const quoted = /^`((?:[^`]|``)*)`/.exec(object);
+  if (quoted) return (quoted[1] as string).replaceAll('``', '`');
+  const dot = object.indexOf('.');
+  return dot >= 0 ? object.slice(0, dot) : object;
+}
+
+export interface DatabaseAnalysis {
+  readonly findings: Finding[];
+  readonly users: number;
+}
+
+export function findDatabasePaths(inventory: Inventory): DatabaseAnalysis {
+  const findings: Finding[] = [];
+  const usersBySite = new Map(inventory.sites.map((s) => [s.id, databaseUsersOf(inventory, s)]));
+  // Another site's names are the ones the contract derives from its id (the provider accepts no other).
+  const namesOf = (site: SiteInventory) => {
+    const derived = derivedDatabaseNames(site.id);
+    return { schemas: [derived.schema], users: [derived.user] };
+  };
+  const secretsOf = (site: SiteInventory) =>
+    site.resources
+      .filter((r) => r.type === 'AWS::SecretsManager::Secret')
+      .flatMap((r) => {
+        const arn = inventory.resolver.resolveString(r.stack, { Ref: r.logicalId });
+        return arn ? [arn] : [];
+      });
+
+  for (const a of inventory.sites) {
+    for (const u of usersBySite.get(a.id) ?? []) {
+      const ref = (rule: string) => ({ stack: u.entry.stack.name, logicalId: u.entry.logicalId, rule });
+      const ownSchema = u.siteId !== undefined ? derivedDatabaseNames(u.siteId).schema : undefined;
+      for (const b of inventory.sites) {
+        if (b.id === a.id) continue;
+        const names = namesOf(b);
+        const add = (to: string, from: string, summary: string, rule: string) =>
+          findings.push({ kind: 'database', from, to, summary, rules: [ref(rule)] });
+        if (u.siteId === b.id) {
+          add(b.id, a.id, `${a.id}'s database user resource is for site ${b.id} (SiteId)`, `SiteId: ${displayValue(u.siteId)}`);
+        }
+        if (u.user !== undefined && names.users.includes(u.user)) {
+          add(b.id, a.id, `${a.id}'s database user resource manages ${b.id}'s account ${u.user}`, `User: ${displayValue(u.user)}`);
+        }
+        if (u.schema !== undefined) {
+          const literal = u.schema === ownSchema;
+          const hit = literal
+            ? names.schemas.includes(u.schema)
+            : names.schemas.some((s) => s === u.schema || mysqlPatternMatches(u.schema as string, s));
+          if (hit) {
+            add(
+              b.id,
+              a.id,
+              literal || names.schemas.includes(u.schema)
+                ? `${a.id}'s database user is granted ${b.id}'s schema ${u.schema}`
+                : `${a.id}'s database user grant pattern ${u.schema} matches ${b.id}'s schema (MySQL GRANT wildcards _ and %)`,
+              `Schema: ${displayValue(u.schema)}`,
+            );
+          }
+        }
+        for (const other of u.others) {
+          for (const value of other.values) {
+            const database = grantDatabase(value);
+            if (database === '*' || names.schemas.some((s) => s === database || mysqlPatternMatches(database, s))) {
+              add(
+                b.id,
+                a.id,
+                `${a.id}'s database user property ${other.key} grants on ${database === '*' ? 'every schema' : database}, which covers ${b.id}'s schema`,
+                `${other.key}: ${displayValue(value)}`,
+              );
+            }
+          }
+        }
+        if (u.secretArn !== undefined) {
+          const secretArn = u.secretArn;
+          if (secretsOf(b).some((arn) => patternsIntersect(secretArn, arn))) {
+            add(
+              a.id,
+              b.id,
+              `${a.id}'s database user takes its password from ${b.id}'s secret, so ${b.id}'s credentials log in as ${a.id}`,
+              `SecretArn: ${displayValue(secretArn)}`,
+            );
+          }
+        }
+      }
+    }
+  }
+  return { findings, users: [...usersBySite.values()].reduce((n, list) => n + list.length, 0) };
+}
