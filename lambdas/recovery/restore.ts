@@ -283,7 +283,10 @@ export async function checkHealth(deps: RestoreDeps, input: RestoreInput): Promi
   const healthyCount = targets.filter((t) => t.state === 'healthy').length;
   const listing = targets.map((t) => `${t.ip}: ${t.state}`).join(', ') || 'no running task of the new deployment';
   if (healthyCount >= desired && healthyCount > 0) {
-    return { ...input, restore: { ...progress, health: 'healthy', healthReason: `${healthyCount} healthy (${listing})` } };
+    return {
+      ...input,
+      restore: { ...progress, health: 'healthy', healthReason: `${healthyCount} healthy (${listing})` },
+    };
   }
   if (deps.now().getTime() >= Date.parse(progress.healthDeadline ?? '')) {
     return {
@@ -304,7 +307,9 @@ export async function reopen(deps: RestoreDeps, input: RestoreInput): Promise<Re
   const { incident } = await load(deps, input.incidentId);
   const saved = (incident.saved ?? {}) as SavedState;
   if (!saved.listenerRule) throw new RestoreRefusedError(`incident ${incident.incidentId} saved no listener rule`);
-  await deps.elbv2.send(new ModifyRuleCommand({ RuleArn: saved.listenerRule.ruleArn, Actions: saved.listenerRule.actions }));
+  await deps.elbv2.send(
+    new ModifyRuleCommand({ RuleArn: saved.listenerRule.ruleArn, Actions: saved.listenerRule.actions }),
+  );
   const probe = await deleteProbeRule(deps, progress.probeRuleArn);
   const restoredAt = nowIso(deps);
   const timeToRecoverSeconds = seconds(incident.detectedAt, restoredAt);
@@ -446,9 +451,7 @@ function causeMessage(cause: string | undefined): string {
 }
 
 function ipOf(attachments: { details?: { name?: string; value?: string }[] }[] | undefined): string {
-  return (
-    (attachments ?? []).flatMap((a) => a.details ?? []).find((d) => d.name === 'privateIPv4Address')?.value ?? ''
-  );
+  return (attachments ?? []).flatMap((a) => a.details ?? []).find((d) => d.name === 'privateIPv4Address')?.value ?? '';
 }
 
 async function runningTasks(deps: RestoreDeps, site: SiteRecord, arns: readonly string[]) {
@@ -463,7 +466,8 @@ async function describeService(deps: RestoreDeps, site: SiteRecord) {
   const service = (
     await deps.ecs.send(new DescribeServicesCommand({ cluster: site.clusterArn, services: [site.serviceName] }))
   ).services?.[0];
-  if (!service?.serviceArn) throw new RestoreRefusedError(`service ${site.serviceName} not found in ${site.clusterArn}`);
+  if (!service?.serviceArn)
+    throw new RestoreRefusedError(`service ${site.serviceName} not found in ${site.clusterArn}`);
   return service;
 }
 
@@ -483,14 +487,20 @@ async function restoreAclAssociations(deps: RestoreDeps, saved: SavedState): Pro
     }),
   );
   const current = (acls.NetworkAcls ?? []).flatMap((acl) =>
-    (acl.Associations ?? []).map((a) => ({ subnetId: a.SubnetId, id: a.NetworkAclAssociationId, acl: acl.NetworkAclId })),
+    (acl.Associations ?? []).map((a) => ({
+      subnetId: a.SubnetId,
+      id: a.NetworkAclAssociationId,
+      acl: acl.NetworkAclId,
+    })),
   );
   const steps: StepRecord[] = [];
   for (const a of associations) {
     const now = current.find((c) => c.subnetId === a.subnetId);
     if (!now?.id) throw new Error(`no network ACL association for ${a.subnetId}`);
     if (now.acl === a.networkAclId) continue;
-    await deps.ec2.send(new ReplaceNetworkAclAssociationCommand({ AssociationId: now.id, NetworkAclId: a.networkAclId }));
+    await deps.ec2.send(
+      new ReplaceNetworkAclAssociationCommand({ AssociationId: now.id, NetworkAclId: a.networkAclId }),
+    );
     steps.push(stepRecord(deps, 'restore-network-acl', 'done', `${a.subnetId} back on ${a.networkAclId}`));
   }
   return steps;
@@ -510,7 +520,12 @@ async function createProbeRule(deps: RestoreDeps, site: SiteRecord): Promise<str
     new CreateRuleCommand({
       ListenerArn: site.listenerArn,
       Priority: priority,
-      Conditions: [{ Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: PROBE_HEADER, Values: [randomBytes(24).toString('hex')] } }],
+      Conditions: [
+        {
+          Field: 'http-header',
+          HttpHeaderConfig: { HttpHeaderName: PROBE_HEADER, Values: [randomBytes(24).toString('hex')] },
+        },
+      ],
       Actions: [{ Type: 'forward', TargetGroupArn: site.targetGroupArn }],
       Tags: [
         { Key: TAG_ENV, Value: deps.environment },

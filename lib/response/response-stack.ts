@@ -722,7 +722,7 @@ export class ResponseStack extends Stack {
     this.grantSiteRecords(fn, env);
     this.grantIncidentTable(fn);
     this.acknowledgeWildcards(fn, {
-      '*': 'Describe calls (EC2 groups and ACLs, ELB rules and target health), secretsmanager:GetRandomPassword and ecs:RegisterTaskDefinition/DescribeTaskDefinition support no resource-level permissions; registering a revision runs nothing by itself, and only this environment\'s services may be updated (tag condition).',
+      '*': "Describe calls (EC2 groups and ACLs, ELB rules and target health), secretsmanager:GetRandomPassword and ecs:RegisterTaskDefinition/DescribeTaskDefinition support no resource-level permissions; registering a revision runs nothing by itself, and only this environment's services may be updated (tag condition).",
       [nagArn(this, 'ec2', 'security-group/*')]:
         'Any security group, but only tagged bulkhead:env of this environment and bulkhead:component=site-sg (condition).',
       [nagArn(this, 'ec2', 'network-acl/*')]: 'Any network ACL, but only tagged bulkhead:env of this environment.',
@@ -739,7 +739,10 @@ export class ResponseStack extends Stack {
       ...Object.fromEntries(
         clusterNames.flatMap((name) => [
           [nagArn(this, 'ecs', `task/${name}/*`), "Tasks of Bulkhead's own clusters only."],
-          [nagArn(this, 'ecs', `service/${name}/*`), "Services of Bulkhead's own clusters, tagged for this environment."],
+          [
+            nagArn(this, 'ecs', `service/${name}/*`),
+            "Services of Bulkhead's own clusters, tagged for this environment.",
+          ],
           [nagArn(this, 'ecs', `container-instance/${name}/*`), "ListTasks within Bulkhead's own clusters only."],
         ]),
       ),

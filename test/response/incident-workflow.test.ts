@@ -7,44 +7,49 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { containHandler } from '../../lambdas/contain/index';
 import { runWorkflowStep } from '../../lambdas/incident/index';
-import { StackName } from '../../lib/shared/contract';
+import { runRecoveryStep } from '../../lambdas/recovery/index';
 import { ecsFindingEvent, type ResponseWorld, setUpResponseWorld } from '../support/response-world';
-import { synthExample } from '../support/synth-fleet';
-import { onlyResource } from '../support/template-queries';
-
-type Definition = { StartAt: string; States: Record<string, Record<string, unknown>> };
+import { type Definition, incidentWorkflowDefinition } from '../support/workflow-definition';
 
 let definition: Definition;
 beforeAll(() => {
-  // The definition exactly as synthesized, with the Lambda ARN tokens filled in.
-  const response = synthExample().json.get(StackName.response('example'));
-  const [, machine] = onlyResource<{ DefinitionString: { 'Fn::Join': [string, unknown[]] } }>(
-    response as never,
-    'AWS::StepFunctions::StateMachine',
-  );
-  const [separator, parts] = machine.Properties.DefinitionString['Fn::Join'];
-  const text = parts
-    .map((p) => (typeof p === 'string' ? p : 'arn:aws:lambda:eu-west-1:111122223333:function:bulkhead-incident'))
-    .join(separator);
-  definition = JSON.parse(text) as Definition;
+  definition = incidentWorkflowDefinition();
+  // aws-local-stepfunctions evaluates TimeoutSecondsPath against the task's parameters, not
+  // its state input as Step Functions does; point it at the same value inside the payload.
+  (definition.States.AwaitApproval as { TimeoutSecondsPath?: string }).TimeoutSecondsPath =
+    '$.Payload.input.approvalTimeoutSeconds';
 });
 
 let world: ResponseWorld;
 afterEach(() => world?.aws.restore());
 
 const NO_WAIT = { ForensicHold: 0 };
-const NO_RETRY_WAIT = { KeepEvidence: 0, Notify: 0, StopContainedTasks: 0, MarkFailed: 0 };
+const NO_RETRY_WAIT = {
+  KeepEvidence: 0,
+  Notify: 0,
+  StopContainedTasks: 0,
+  MarkFailed: 0,
+  AwaitApproval: 0,
+  ApprovalTimedOut: 0,
+};
 
 function runIncident(input: unknown, handlers: Record<string, (input: never) => Promise<unknown>> = {}) {
   const machine = new StateMachine(definition as never);
   const real = (name: string) => handlers[name] ?? ((payload: unknown) => runWorkflowStep(payload));
   return machine.run(input as never, {
+    context: { Task: { Token: 'token-never-answered' } } as never,
     overrides: {
       taskResourceLocalHandlers: {
         KeepEvidence: real('KeepEvidence') as never,
         Notify: real('Notify') as never,
         StopContainedTasks: real('StopContainedTasks') as never,
         MarkFailed: real('MarkFailed') as never,
+        // No operator decides: the task-token wait times out (Step Functions raises States.Timeout).
+        AwaitApproval: (async (parameters: { Payload: unknown }) => {
+          await runRecoveryStep(parameters.Payload);
+          throw Object.assign(new Error('Task timed out'), { name: 'States.Timeout' });
+        }) as never,
+        ApprovalTimedOut: ((payload: unknown) => runRecoveryStep(payload)) as never,
       },
       waitTimeOverrides: NO_WAIT,
       retryIntervalOverrides: NO_RETRY_WAIT,

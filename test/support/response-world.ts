@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { resetContainDeps } from '../../lambdas/contain/index';
 import { resetWorkflowDeps } from '../../lambdas/incident/index';
+import { resetRecoveryDeps } from '../../lambdas/recovery/index';
 import {
   type AwsModel,
   type FleetHandles,
@@ -98,6 +99,7 @@ export function setUpResponseWorld(
     BACKUP_ROLE_ARN: `arn:aws:iam::${aws.accountId}:role/bulkhead-backup`,
     OPS_TOPIC_ARN: fleet.opsTopicArn,
     CLIENT_TOPIC_ARN: clientTopicArn,
+    DB_USER_FUNCTION: `bulkhead-${environment}-db-user`,
     POWERTOOLS_DEV: 'false',
     // Tests want the canonical quarantine set when the handler returns.
     FINISH_QUARANTINE_DELAY_MS: process.env.FINISH_QUARANTINE_DELAY_MS_OVERRIDE ?? '0',
@@ -106,6 +108,7 @@ export function setUpResponseWorld(
   });
   resetContainDeps();
   resetWorkflowDeps();
+  resetRecoveryDeps();
   return {
     aws,
     fleet,
