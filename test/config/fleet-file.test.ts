@@ -57,6 +57,7 @@ describe('the example fleet', () => {
       severityThreshold: 7,
       forensicHoldMinutes: 30,
       autoRestore: false,
+      approvalTimeoutHours: 24,
     });
     expect(dentist).toMatchObject({
       cpu: 512,
