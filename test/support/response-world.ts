@@ -30,7 +30,9 @@ export interface ResponseWorld {
   site(id: string): SiteHandles;
 }
 
-export const SHARED_EVENTS = path.join(__dirname, '..', '..', '..', 'shared', 'events');
+/** `../shared/events` beside the checkout (BULKHEAD_SHARED_EVENTS overrides it, for bundled benchmark drivers). */
+export const SHARED_EVENTS =
+  process.env.BULKHEAD_SHARED_EVENTS ?? path.join(__dirname, '..', '..', '..', 'shared', 'events');
 
 export function sharedEvent(relative: string): unknown {
   return JSON.parse(readFileSync(path.join(SHARED_EVENTS, relative), 'utf8'));

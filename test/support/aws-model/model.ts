@@ -382,6 +382,11 @@ export class AwsModel {
     }
   }
 
+  /** Changes the real latency every later call waits (benchmarks set up fast, then measure slow). */
+  setLatency(latencyMs: AwsModelOptions['latencyMs']): void {
+    (this.options as AwsModelOptions).latencyMs = latencyMs;
+  }
+
   private latencyFor(service: ServiceName): number {
     const latency = this.options.latencyMs;
     if (latency === undefined) return 0;
