@@ -249,8 +249,24 @@ export async function respondForSite(
     const joined = lockResult.value.incidentId;
     const held = await takeOverIfAbandoned(deps, siteId, joined, lockResult.value.lockedAt, triggerItem.receivedAt);
     if (!held.takenOver) {
-      const outcome = await store.recordTrigger(joined, triggerItem);
+      const [outcome, incident] = await Promise.all([
+        store.recordTrigger(joined, triggerItem),
+        store.getIncident(joined),
+      ]);
       deps.metric('TriggersJoined', 1);
+      // A delivery whose handler failed to start the workflow (and threw, so EventBridge
+      // retried): start it now. StartExecution is idempotent by name and input.
+      if (
+        incident &&
+        !incident.workflowStartedAt &&
+        WORKFLOW_READY.has(incident.status) &&
+        recordResult.status === 'fulfilled'
+      ) {
+        await startWorkflow(deps, recordResult.value, incident);
+        await store.updateIncident(joined, { workflowStartedAt: now().toISOString() }, [
+          { step: 'start-workflow', outcome: 'done', at: now().toISOString(), detail: 'on a later delivery' },
+        ]);
+      }
       return { outcome: 'joined', incidentId: joined, site: siteId, trigger: outcome };
     }
     // The earlier attempt died before finishing: carry on with its incident and saved state.
@@ -299,6 +315,7 @@ export async function respondForSite(
       store.recordTrigger(incidentId, triggerItem),
     ]);
     await startWorkflow(deps, record, { ...base, status: 'NOTIFIED' });
+    await store.updateIncident(incidentId, { workflowStartedAt: now().toISOString() });
     return { outcome: 'notified', incidentId, site: siteId, steps: [] };
   }
 
@@ -410,8 +427,12 @@ export async function respondForSite(
     },
     steps,
   );
-  await startWorkflow(deps, record, final);
+  const workflow = await startWorkflow(deps, record, final).then(
+    () => ({ ok: true as const, at: now().toISOString() }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
   if (failed) deps.metric('ContainmentFailed', 1);
+  const after: StepRecord[] = [];
   if (interim.ruleIds.length > 0 && interim.group) {
     // Off the critical path: the site is isolated already; now reach the canonical set.
     const { group: rewritten, ruleIds } = interim;
@@ -422,8 +443,26 @@ export async function respondForSite(
       () => finishQuarantine(deps.ec2, rewritten, ruleIds),
       () => `${ruleIds.length} interim rules revoked`,
     );
-    await store.updateIncident(incidentId, {}, [tidy.record]);
+    after.push(tidy.record);
   }
+  if (!workflow.ok) {
+    // The site is isolated; the workflow (evidence, notices) is not running. Throw, so
+    // EventBridge delivers again and the joining delivery starts it.
+    const error = workflow.error as Error;
+    await store
+      .updateIncident(incidentId, {}, [
+        ...after,
+        {
+          step: 'start-workflow',
+          outcome: 'failed',
+          at: now().toISOString(),
+          detail: `${error.name}: ${error.message}`,
+        },
+      ])
+      .catch(() => undefined);
+    throw error;
+  }
+  await store.updateIncident(incidentId, { workflowStartedAt: workflow.at }, after);
   if (isolatedAt) {
     deps.metric('TimeToIsolate', Date.parse(isolatedAt) - Date.parse(base.receivedAt), 'Milliseconds');
     deps.metric('DetectionToIsolation', Date.parse(isolatedAt) - Date.parse(base.detectedAt), 'Milliseconds');
@@ -436,6 +475,9 @@ export async function respondForSite(
     steps,
   };
 }
+
+/** Incident states whose workflow should be running (containment has finished its part). */
+const WORKFLOW_READY = new Set(['CONTAINED', 'FAILED', 'SHED', 'NOTIFIED']);
 
 /**
  * A lock older than this whose incident never got past OPENING was abandoned: it is longer

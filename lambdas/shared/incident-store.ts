@@ -72,6 +72,8 @@ export interface IncidentRecord {
   readonly backupNote?: string;
   readonly notifiedAt?: string;
   readonly tasksStoppedAt?: string;
+  /** The incident workflow was started (containment's last step). */
+  readonly workflowStartedAt?: string;
   readonly releasedAt?: string;
   readonly releasedBy?: string;
   readonly releaseReason?: string;
