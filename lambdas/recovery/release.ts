@@ -15,10 +15,10 @@ import {
   type ElasticLoadBalancingV2Client,
   ModifyRuleCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { DeleteRolePolicyCommand, GetRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
+import { DeleteRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { SESSION_REVOCATION_POLICY, type SavedState } from '../contain/contain';
-import { atomicPermissions, isInterimRule, permissionKey, planQuarantine } from '../contain/quarantine-rules';
+import { atomicPermissions, isInterimRule, permissionKey, quarantineEgress } from '../contain/quarantine-rules';
 import type { IncidentStore, StepRecord } from '../shared/incident-store';
 import { loadSiteRecord } from '../shared/site-records';
 
@@ -135,34 +135,27 @@ export async function releaseIncident(deps: ReleaseDeps, request: ReleaseRequest
 
   const drift: string[] = [];
   if (saved.securityGroup) {
-    // Interim quarantine rules (rewritten to the logs endpoint's group) are quarantine too.
-    const plan = group
-      ? planQuarantine(
-          {
-            IpPermissions: withoutInterim(group.IpPermissions ?? []),
-            IpPermissionsEgress: withoutInterim(group.IpPermissionsEgress ?? []),
-          },
-          deps.logsEndpointGroupId,
-        )
-      : undefined;
-    // Already back as saved (a release that stopped half-way) is not drift.
-    const asSaved =
-      group &&
-      sameRules(group.IpPermissions ?? [], saved.securityGroup.ingress as IpPermission[]) &&
-      sameRules(group.IpPermissionsEgress ?? [], saved.securityGroup.egress as IpPermission[]);
+    // Drift is a rule that is neither one of the saved rules nor quarantine's (the Logs
+    // endpoint rule, interim rules): a group part-way back (a release that stopped half-way)
+    // or still quarantined is not drift.
+    const savedKeys = new Set([
+      ...atomicPermissions(saved.securityGroup.ingress as IpPermission[]).map((p) => `in ${permissionKey(p)}`),
+      ...atomicPermissions(saved.securityGroup.egress as IpPermission[]).map((p) => `out ${permissionKey(p)}`),
+    ]);
+    const quarantineKeys = new Set(
+      atomicPermissions([quarantineEgress(deps.logsEndpointGroupId)]).map((p) => `out ${permissionKey(p)}`),
+    );
     if (!group) drift.push(`security group ${saved.securityGroup.groupId} no longer exists`);
-    else if (
-      !asSaved &&
-      plan &&
-      (plan.revokeIngress.length || plan.revokeEgress.length || plan.authorizeEgress.length)
-    ) {
+    else {
       const extra = [
-        ...plan.revokeIngress.map((p) => `in ${permissionKey(p)}`),
-        ...plan.revokeEgress.map((p) => `out ${permissionKey(p)}`),
-      ];
-      drift.push(
-        `security group ${saved.securityGroup.groupId} is not the quarantine set (${extra.join(', ') || 'the logs endpoint rule is missing'})`,
-      );
+        ...withoutInterim(group.IpPermissions ?? []).map((p) => `in ${permissionKey(p)}`),
+        ...withoutInterim(group.IpPermissionsEgress ?? []).map((p) => `out ${permissionKey(p)}`),
+      ].filter((key) => !savedKeys.has(key) && !quarantineKeys.has(key));
+      if (extra.length > 0) {
+        drift.push(
+          `security group ${saved.securityGroup.groupId} has rules that are neither the saved ones nor quarantine's (${extra.join(', ')})`,
+        );
+      }
     }
   }
   for (const a of saved.networkAcl?.associations ?? []) {
@@ -274,11 +267,6 @@ function withoutInterim(permissions: IpPermission[]): IpPermission[] {
   return atomicPermissions(permissions).filter((p) => !isInterimRule(p));
 }
 
-function sameRules(a: IpPermission[], b: IpPermission[]): boolean {
-  const keys = (list: IpPermission[]) => atomicPermissions(list).map(permissionKey).sort().join('|');
-  return keys(a) === keys(b);
-}
-
 export async function attempt(
   step: string,
   now: () => string,
@@ -349,8 +337,16 @@ export async function restoreGroup(
 }
 
 async function liftSessionDeny(deps: ReleaseDeps, roleName: string, now: () => string): Promise<StepRecord> {
+  // Delete without reading first: containment saved that it put the policy, and a read just
+  // after that write may not see it yet (IAM is eventually consistent).
   try {
-    await deps.iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: SESSION_REVOCATION_POLICY }));
+    await deps.iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: SESSION_REVOCATION_POLICY }));
+    return {
+      step: 'lift-session-deny',
+      outcome: 'done',
+      at: now(),
+      detail: `removed ${SESSION_REVOCATION_POLICY} from ${roleName}`,
+    };
   } catch (error) {
     if ((error as Error).name === 'NoSuchEntityException' || (error as Error).name === 'NoSuchEntity') {
       return { step: 'lift-session-deny', outcome: 'skipped', at: now(), detail: 'no session deny on the role' };
@@ -362,10 +358,4 @@ async function liftSessionDeny(deps: ReleaseDeps, roleName: string, now: () => s
       detail: `${(error as Error).name}: ${(error as Error).message}`,
     };
   }
-  return attempt(
-    'lift-session-deny',
-    now,
-    () => deps.iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: SESSION_REVOCATION_POLICY })),
-    `removed ${SESSION_REVOCATION_POLICY} from ${roleName}`,
-  );
 }

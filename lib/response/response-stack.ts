@@ -626,7 +626,7 @@ export class ResponseStack extends Stack {
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'LiftSessionDeny',
-        actions: ['iam:GetRolePolicy', 'iam:DeleteRolePolicy'],
+        actions: ['iam:DeleteRolePolicy'],
         resources: [Arn.format({ service: 'iam', region: '', resource: 'role', resourceName: '*' }, this)],
         conditions: { StringEquals: { ...taggedForEnv, [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.taskRole } },
       }),
