@@ -21,7 +21,11 @@ const quick = process.argv.includes('--quick');
 function run(label: string, script: string, args: string[] = []): number {
   console.log(`\n=== ${label} (${script} ${args.join(' ')})`);
   const started = Date.now();
-  execFileSync(tsx, [path.join(root, 'bench', script), ...args], { cwd: root, stdio: 'inherit' });
+  execFileSync(tsx, [path.join(root, 'bench', script), ...args], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, NODE_OPTIONS: [process.env.NODE_OPTIONS, '--expose-gc'].filter(Boolean).join(' ') },
+  });
   return Date.now() - started;
 }
 
@@ -33,6 +37,7 @@ function main() {
     contain: run('containment', 'contain/run.ts'),
     restore: run('restore', 'restore/run.ts'),
     lambdas: run('Lambda bundles and cold starts', 'lambdas/run.ts'),
+    storm: run('storm (memory)', 'storm/run.ts'),
   };
   const synth = read('synth.json') as {
     rows: {
@@ -54,6 +59,15 @@ function main() {
     loadMs: number;
     invokeMs: number;
   }[];
+  const storm = read('storm.json') as {
+    findings: number;
+    sites: number;
+    incidents: number;
+    contained: number;
+    threw: number;
+    perEventKb: number;
+    replayGrowthMb: number;
+  };
   const results = {
     generatedAt: new Date().toISOString(),
     machine: {
@@ -67,6 +81,7 @@ function main() {
     contain,
     restore,
     lambdas,
+    storm,
   };
   writeFileSync(path.join(root, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 
@@ -97,6 +112,11 @@ function main() {
       '',
     ]);
   }
+  rows.push([
+    `storm ${storm.findings} findings / ${storm.sites} sites`,
+    `${storm.incidents} incidents, ${storm.contained} contained, ${storm.threw} errors; replay heap ${storm.replayGrowthMb.toFixed(1)} MB`,
+    'one incident per site; memory steady',
+  ]);
   console.log('\nSummary (bench/results.json)\n');
   console.log(formatTable(['benchmark', 'result', 'target / note'], rows));
 }

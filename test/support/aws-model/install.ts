@@ -83,6 +83,7 @@ export function installAwsModel(options: InstallOptions = {}): AwsModel {
       );
     });
     model.onRestore(() => mock.restore());
+    model.onClearHistory(() => mock.resetHistory());
   }
   if (!options.services || options.services.includes('DynamoDB')) {
     const mock = mockClient(DynamoDBDocumentClient);
@@ -101,6 +102,7 @@ export function installAwsModel(options: InstallOptions = {}): AwsModel {
       return unmarshallOutput(doc, output, config);
     });
     model.onRestore(() => mock.restore());
+    model.onClearHistory(() => mock.resetHistory());
   }
   return model;
 }

@@ -302,6 +302,22 @@ export class AwsModel {
     this.restoreHooks.push(hook);
   }
 
+  private readonly historyHooks: (() => void)[] = [];
+
+  /** Registers what `clearHistory` also forgets (the SDK stubs' own call records). */
+  onClearHistory(hook: () => void): void {
+    this.historyHooks.push(hook);
+  }
+
+  /**
+   * Forgets every call recorded so far: the call log and the stubs' records (sinon keeps
+   * each call's arguments and errors). Long benchmarks clear it so memory measures the code.
+   */
+  clearHistory(): void {
+    this.calls.clear();
+    for (const hook of this.historyHooks) hook();
+  }
+
   /** The throttle/server/denied error a service sends. */
   genericError(service: ServiceName, kind: 'throttle' | 'server' | 'denied'): AwsServiceError {
     const [code, status, message] = GENERIC_ERRORS[service][kind];
