@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 /**
  * `npm start`: synthesizes the fleet offline with the project's own CDK CLI (no AWS
- * account, no Docker) into cdk.out, then prints what was built per site.
+ * account, no Docker) into cdk.out, then prints what was built per site and runs the
+ * isolation audit over it (cdk.out/audit.html); a failed audit exits non-zero.
  * Extra arguments go to `cdk synth`, e.g. `npm start -- -c env=prod` or `-c site=acme-shop`.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { formatAuditSummary, runAudit } from '../lib/audit';
 import { formatTable, summarizeAssembly } from '../lib/report/synth-summary';
 
 const root = path.join(__dirname, '..');
@@ -65,3 +67,9 @@ if (platform.length > 0) {
   console.log(`\nPlatform: ${platform.map((s) => `${s.stack} (${s.resources})`).join(', ')}`);
 }
 console.log('\nTemplates are in cdk.out/. Deploy to an account with: npx cdk deploy --all -c env=<env>');
+
+const htmlOut = path.join(outdir, 'audit.html');
+const audit = runAudit({ cdkOut: outdir, htmlOut });
+console.log(`\n${formatAuditSummary(audit)}`);
+console.log(`\nAudit report: ${path.relative(process.cwd(), htmlOut)}`);
+if (!audit.passed) process.exit(1);

@@ -3,6 +3,7 @@ import type { FleetConfig } from './config/load-fleet';
 import { CellStack } from './platform/cell-stack';
 import { DataStack } from './platform/data-stack';
 import { NetworkStack } from './platform/network-stack';
+import { OpsStack } from './ops/ops-stack';
 import { ResponseStack } from './response/response-stack';
 import { StackName } from './shared/contract';
 import { addSingleSite, addSiteStack, prepareApp, stackEnvironment } from './site/site-app';
@@ -23,6 +24,7 @@ export interface FleetStacks {
   readonly data?: DataStack;
   readonly cells: readonly CellStack[];
   readonly response?: ResponseStack;
+  readonly ops?: OpsStack;
   readonly sites: readonly SiteStack[];
 }
 
@@ -76,6 +78,16 @@ export function addFleet(app: App, fleet: FleetConfig, options: FleetAppOptions 
   });
   // The response stack names the cells' clusters and listeners by export name.
   for (const cell of cells) response.addStackDependency(cell);
+  const ops = new OpsStack(app, StackName.ops(fleet.environment), {
+    env,
+    fleet,
+    response,
+    logsEndpointSecurityGroup: network.logsEndpointSecurityGroup,
+    quarantineAcl: network.quarantineAcl,
+    description: `Bulkhead ${fleet.environment}: ops console (siteops), operator role, drills`,
+  });
+  // The console names the cells' listeners by export name.
+  for (const cell of cells) ops.addStackDependency(cell);
   const sites = fleet.sites.map((site) => {
     const stack = siteStack(site);
     // Deploy order only: the site stack imports by export name, never by reference.
@@ -86,5 +98,5 @@ export function addFleet(app: App, fleet: FleetConfig, options: FleetAppOptions 
     if (cell) stack.addStackDependency(cell);
     return stack;
   });
-  return { network, data, cells, response, sites };
+  return { network, data, cells, response, ops, sites };
 }

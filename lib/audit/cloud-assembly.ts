@@ -153,14 +153,23 @@ export function loadCloudAssembly(dir: string): CloudAssembly {
   try {
     isDirectory = statSync(directory).isDirectory();
   } catch {
-    throw new AuditInputError(`no cloud assembly at ${directory} (the directory does not exist): ${HOW_TO_FIX}`, directory);
+    throw new AuditInputError(
+      `no cloud assembly at ${directory} (the directory does not exist): ${HOW_TO_FIX}`,
+      directory,
+    );
   }
   if (!isDirectory) {
-    throw new AuditInputError(`${directory} is not a directory (expected a cloud assembly, cdk.out): ${HOW_TO_FIX}`, directory);
+    throw new AuditInputError(
+      `${directory} is not a directory (expected a cloud assembly, cdk.out): ${HOW_TO_FIX}`,
+      directory,
+    );
   }
   const stacks = readAssemblyDirectory(directory, directory, new Set([directory]));
   if (stacks.length === 0) {
-    throw new AuditInputError(`the cloud assembly at ${directory} holds no CloudFormation stack: ${HOW_TO_FIX}`, directory);
+    throw new AuditInputError(
+      `the cloud assembly at ${directory} holds no CloudFormation stack: ${HOW_TO_FIX}`,
+      directory,
+    );
   }
   return { directory, stacks };
 }

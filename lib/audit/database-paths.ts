@@ -16,10 +16,18 @@ import { Component } from '../shared/tag-names';
 import { displayValue } from './intrinsics';
 import { type Inventory, type ResourceEntry, type SiteInventory, siteComponent } from './inventory';
 import type { Finding } from './types';
-import { mysqlPatternMatches, patternsIntersect } from './wildcards';
+import { mysqlPatternMatches, PatternIndex } from './wildcards';
 
 export const DATABASE_USER_TYPE = 'Custom::BulkheadDatabaseUser';
-const KNOWN_PROPERTIES = new Set(['ServiceToken', 'SiteId', 'Schema', 'User', 'SecretArn', 'MaxConnections', 'PasswordVersion']);
+const KNOWN_PROPERTIES = new Set([
+  'ServiceToken',
+  'SiteId',
+  'Schema',
+  'User',
+  'SecretArn',
+  'MaxConnections',
+  'PasswordVersion',
+]);
 
 /** The schema and user Bulkhead derives from a site id (`wp_` / `site_` + id, `-` → `_`). */
 export function derivedDatabaseNames(siteId: string): { schema: string; user: string } {
@@ -88,28 +96,40 @@ export function findDatabasePaths(inventory: Inventory): DatabaseAnalysis {
     const derived = derivedDatabaseNames(site.id);
     return { schemas: [derived.schema], users: [derived.user] };
   };
-  const secretsOf = (site: SiteInventory) =>
-    site.resources
-      .filter((r) => r.type === 'AWS::SecretsManager::Secret')
-      .flatMap((r) => {
-        const arn = inventory.resolver.resolveString(r.stack, { Ref: r.logicalId });
-        return arn ? [arn] : [];
-      });
+  // Every site's secrets, to find a database user that takes its password from another site's.
+  const secrets = new PatternIndex<string>();
+  for (const site of inventory.sites) {
+    for (const r of site.resources.filter((x) => x.type === 'AWS::SecretsManager::Secret')) {
+      const arn = inventory.resolver.resolveString(r.stack, { Ref: r.logicalId });
+      if (arn) secrets.add(arn, site.id);
+    }
+  }
 
   for (const a of inventory.sites) {
     for (const u of usersBySite.get(a.id) ?? []) {
       const ref = (rule: string) => ({ stack: u.entry.stack.name, logicalId: u.entry.logicalId, rule });
       const ownSchema = u.siteId !== undefined ? derivedDatabaseNames(u.siteId).schema : undefined;
+      const secretOwners = u.secretArn !== undefined ? secrets.query(u.secretArn) : [];
       for (const b of inventory.sites) {
         if (b.id === a.id) continue;
         const names = namesOf(b);
         const add = (to: string, from: string, summary: string, rule: string) =>
           findings.push({ kind: 'database', from, to, summary, rules: [ref(rule)] });
         if (u.siteId === b.id) {
-          add(b.id, a.id, `${a.id}'s database user resource is for site ${b.id} (SiteId)`, `SiteId: ${displayValue(u.siteId)}`);
+          add(
+            b.id,
+            a.id,
+            `${a.id}'s database user resource is for site ${b.id} (SiteId)`,
+            `SiteId: ${displayValue(u.siteId)}`,
+          );
         }
         if (u.user !== undefined && names.users.includes(u.user)) {
-          add(b.id, a.id, `${a.id}'s database user resource manages ${b.id}'s account ${u.user}`, `User: ${displayValue(u.user)}`);
+          add(
+            b.id,
+            a.id,
+            `${a.id}'s database user resource manages ${b.id}'s account ${u.user}`,
+            `User: ${displayValue(u.user)}`,
+          );
         }
         if (u.schema !== undefined) {
           const literal = u.schema === ownSchema;
@@ -140,16 +160,13 @@ export function findDatabasePaths(inventory: Inventory): DatabaseAnalysis {
             }
           }
         }
-        if (u.secretArn !== undefined) {
-          const secretArn = u.secretArn;
-          if (secretsOf(b).some((arn) => patternsIntersect(secretArn, arn))) {
-            add(
-              a.id,
-              b.id,
-              `${a.id}'s database user takes its password from ${b.id}'s secret, so ${b.id}'s credentials log in as ${a.id}`,
-              `SecretArn: ${displayValue(secretArn)}`,
-            );
-          }
+        if (u.secretArn !== undefined && secretOwners.includes(b.id)) {
+          add(
+            a.id,
+            b.id,
+            `${a.id}'s database user takes its password from ${b.id}'s secret, so ${b.id}'s credentials log in as ${a.id}`,
+            `SecretArn: ${displayValue(u.secretArn)}`,
+          );
         }
       }
     }

@@ -15,7 +15,7 @@ import type { AssemblyStack } from './cloud-assembly';
 import { displayValue, parseToken, type Resolved, UNRESOLVED } from './intrinsics';
 import { type Inventory, type ResourceEntry, type SiteInventory, siteComponent } from './inventory';
 import type { Finding, RuleReference } from './types';
-import { patternMatches, patternMatchesIgnoringCase, patternsIntersect } from './wildcards';
+import { PatternIndex, patternMatches, patternMatchesIgnoringCase, patternsIntersect, SEGMENT } from './wildcards';
 
 /** Something of a site that an IAM statement could name. */
 interface AccessSubject {
@@ -35,13 +35,7 @@ interface PolicyStatement {
   readonly statement: Record<string, Resolved>;
 }
 
-const RESTRICTING_OPERATORS = new Set([
-  'stringequals',
-  'stringlike',
-  'arnequals',
-  'arnlike',
-  'stringequalsignorecase',
-]);
+const RESTRICTING_OPERATORS = new Set(['stringequals', 'stringlike', 'arnequals', 'arnlike', 'stringequalsignorecase']);
 
 function list(value: Resolved): Resolved[] {
   return Array.isArray(value) ? value : value === undefined || value === null ? [] : [value];
@@ -72,12 +66,13 @@ function conditionValues(statement: Record<string, Resolved>, key: string): stri
 }
 
 function statementLabel(s: PolicyStatement): string {
-  const sid = typeof s.statement.Sid === 'string' && s.statement.Sid ? `Sid ${s.statement.Sid}` : `statement #${s.index}`;
+  const sid =
+    typeof s.statement.Sid === 'string' && s.statement.Sid ? `Sid ${s.statement.Sid}` : `Statement[${s.index}]`;
   return `${sid} of policy ${s.policyName}`;
 }
 
 class IamModel {
-  private readonly subjectsByService = new Map<string, AccessSubject[]>();
+  private readonly subjectsByService = new Map<string, PatternIndex<AccessSubject>>();
   private readonly attached = new Map<string, { entry: ResourceEntry; kind: 'policy' | 'managed' }[]>();
   private readonly managedByArn = new Map<string, ResourceEntry>();
   statementCount = 0;
@@ -87,9 +82,9 @@ class IamModel {
     for (const site of inventory.sites) {
       for (const subject of this.subjectsOf(site)) {
         for (const service of subject.services) {
-          const bucket = this.subjectsByService.get(service) ?? [];
-          bucket.push(subject);
-          this.subjectsByService.set(service, bucket);
+          const index = this.subjectsByService.get(service) ?? new PatternIndex<AccessSubject>();
+          index.add(subject.arn, subject);
+          this.subjectsByService.set(service, index);
         }
       }
     }
@@ -116,7 +111,7 @@ class IamModel {
   }
 
   private arn(stack: AssemblyStack, service: string, resource: string): string {
-    return `arn:aws:${service}:${stack.region ?? '*'}:${stack.account ?? '*'}:${resource}`;
+    return `arn:aws:${service}:${stack.region ?? SEGMENT}:${stack.account ?? SEGMENT}:${resource}`;
   }
 
   private subjectsOf(site: SiteInventory): AccessSubject[] {
@@ -129,22 +124,36 @@ class IamModel {
     const ref = (r: ResourceEntry) => resolver.resolveString(r.stack, { Ref: r.logicalId });
     const getAtt = (r: ResourceEntry, attribute: string) =>
       resolver.resolveString(r.stack, { 'Fn::GetAtt': [r.logicalId, attribute] });
+    const logGroups = new Set<string>();
+    const addLogGroup = (at: AssemblyStack, name: string) => {
+      if (logGroups.has(name)) return;
+      logGroups.add(name);
+      const group = this.arn(at, 'logs', `log-group:${name}`);
+      add(['logs'], group, `log group ${displayValue(name)}`);
+      add(['logs'], `${group}:${SEGMENT}`, `log group ${displayValue(name)}`);
+      add(['logs'], `${group}:log-stream:${SEGMENT}`, `log streams of ${displayValue(name)}`);
+    };
     const env = site.environment;
     if (env) {
-      add(['secretsmanager'], this.arn(stack, 'secretsmanager', `secret:${siteSecretNamePrefix(env)}${site.id}/*`), `secrets under ${siteSecretNamePrefix(env)}${site.id}/`);
-      const logGroup = siteLogGroupName(env, site.id);
-      add(['logs'], this.arn(stack, 'logs', `log-group:${logGroup}`), `log group ${logGroup}`);
-      add(['logs'], this.arn(stack, 'logs', `log-group:${logGroup}:*`), `log streams of ${logGroup}`);
+      add(
+        ['secretsmanager'],
+        this.arn(stack, 'secretsmanager', `secret:${siteSecretNamePrefix(env)}${site.id}/${SEGMENT}`),
+        `secrets under ${siteSecretNamePrefix(env)}${site.id}/`,
+      );
+      addLogGroup(stack, siteLogGroupName(env, site.id));
     }
     for (const r of site.resources) {
       switch (r.type) {
         case 'AWS::SecretsManager::Secret':
-          add(['secretsmanager'], ref(r), `secret ${displayValue(resolver.resolveString(r.stack, r.properties.Name) ?? r.logicalId)}`);
+          add(
+            ['secretsmanager'],
+            ref(r),
+            `secret ${displayValue(resolver.resolveString(r.stack, r.properties.Name) ?? r.logicalId)}`,
+          );
           break;
         case 'AWS::Logs::LogGroup': {
           const name = ref(r);
-          add(['logs'], this.arn(r.stack, 'logs', `log-group:${name}`), `log group ${displayValue(name ?? '')}`);
-          add(['logs'], getAtt(r, 'Arn'), `log streams of ${displayValue(name ?? '')}`);
+          if (name) addLogGroup(r.stack, name);
           break;
         }
         case 'AWS::EFS::AccessPoint': {
@@ -174,7 +183,12 @@ class IamModel {
           break;
         case 'AWS::SSM::Parameter': {
           const name = ref(r);
-          if (name) add(['ssm'], this.arn(r.stack, 'ssm', `parameter${name.startsWith('/') ? '' : '/'}${name}`), `parameter ${displayValue(name)}`);
+          if (name)
+            add(
+              ['ssm'],
+              this.arn(r.stack, 'ssm', `parameter${name.startsWith('/') ? '' : '/'}${name}`),
+              `parameter ${displayValue(name)}`,
+            );
           break;
         }
         default:
@@ -192,7 +206,9 @@ class IamModel {
       .flatMap((t) => {
         const arn = resolver.resolveString(t.stack, t.properties.TaskRoleArn) ?? '';
         return site.resources.filter(
-          (r) => r.type === 'AWS::IAM::Role' && resolver.resolveString(r.stack, { 'Fn::GetAtt': [r.logicalId, 'Arn'] }) === arn,
+          (r) =>
+            r.type === 'AWS::IAM::Role' &&
+            resolver.resolveString(r.stack, { 'Fn::GetAtt': [r.logicalId, 'Arn'] }) === arn,
         );
       });
     return [...new Set([...tagged, ...referenced])];
@@ -218,7 +234,10 @@ class IamModel {
     const seen = new Set<ResourceEntry>();
     for (const { entry } of this.attached.get(roleName) ?? []) {
       seen.add(entry);
-      const name = resolver.resolveString(entry.stack, entry.properties.PolicyName ?? entry.properties.ManagedPolicyName);
+      const name = resolver.resolveString(
+        entry.stack,
+        entry.properties.PolicyName ?? entry.properties.ManagedPolicyName,
+      );
       push(entry, name ?? entry.logicalId, resolver.resolve(entry.stack, entry.properties.PolicyDocument));
     }
     const external: string[] = [];
@@ -248,7 +267,7 @@ class IamModel {
     const siteTag = conditionValues(st, `aws:resourcetag/${TAG_SITE}`);
     const accessPointCondition = conditionValues(st, 'elasticfilesystem:accesspointarn');
     const out: { subject: AccessSubject; actions: string[]; resources: string[] }[] = [];
-    for (const [service, subjects] of this.subjectsByService) {
+    for (const [service, index] of this.subjectsByService) {
       const matchingActions =
         st.NotAction !== undefined
           ? notActions.some((a) => a === '*' || patternMatchesIgnoringCase(a, `${service}:*`))
@@ -256,16 +275,21 @@ class IamModel {
             : [`NotAction ${notActions.join(', ')}`]
           : actions.filter((a) => a === '*' || patternMatchesIgnoringCase(a.split(':')[0] ?? '', service));
       if (matchingActions.length === 0) continue;
-      for (const subject of subjects) {
-        if (subject.site === from) continue;
-        if (out.some((o) => o.subject === subject)) continue;
-        const matchingResources =
-          st.NotResource !== undefined
-            ? notResources.some((r) => patternMatches(r, subject.arn))
-              ? []
-              : [`NotResource ${notResources.map(displayValue).join(', ')}`]
-            : resources.filter((r) => patternsIntersect(r, subject.arn));
-        if (matchingResources.length === 0) continue;
+      // Each subject with the resource patterns that reach it.
+      const hits = new Map<AccessSubject, string[]>();
+      if (st.NotResource !== undefined) {
+        for (const subject of index.query('*')) {
+          if (!notResources.some((r) => patternMatches(r, subject.arn))) {
+            hits.set(subject, [`NotResource ${notResources.map(displayValue).join(', ')}`]);
+          }
+        }
+      } else {
+        for (const resource of resources) {
+          for (const subject of index.query(resource)) hits.set(subject, [...(hits.get(subject) ?? []), resource]);
+        }
+      }
+      for (const [subject, matchingResources] of hits) {
+        if (subject.site === from || out.some((o) => o.subject === subject)) continue;
         if (siteTag && !siteTag.some((v) => patternMatches(v, subject.site))) continue;
         if (
           subject.throughAccessPoint &&
@@ -282,9 +306,7 @@ class IamModel {
 
   /** Subjects a plain value (a task definition's secret reference) names. */
   named(value: string, services: readonly string[]): AccessSubject[] {
-    return services.flatMap((service) =>
-      (this.subjectsByService.get(service) ?? []).filter((s) => patternsIntersect(asPattern(value), s.arn)),
-    );
+    return services.flatMap((service) => this.subjectsByService.get(service)?.query(asPattern(value)) ?? []);
   }
 }
 
@@ -307,7 +329,9 @@ export function findIamPaths(inventory: Inventory): IamAnalysis {
             from: site.id,
             to: other.id,
             summary: `${site.id}'s task role ${role.logicalId} has managed policy ${displayValue(arn)}, whose statements are not in the assembly (it may reach ${other.id})`,
-            rules: [{ stack: role.stack.name, logicalId: role.logicalId, rule: `ManagedPolicyArns: ${displayValue(arn)}` }],
+            rules: [
+              { stack: role.stack.name, logicalId: role.logicalId, rule: `ManagedPolicyArns: ${displayValue(arn)}` },
+            ],
           });
         }
       }
@@ -328,10 +352,7 @@ export function findIamPaths(inventory: Inventory): IamAnalysis {
             kind: 'iam',
             from: site.id,
             to: target,
-            summary: `${site.id}'s task role ${role.logicalId} may use ${target}'s ${hits
-              .slice(0, 3)
-              .map((h) => h.subject.label)
-              .join(', ')}${hits.length > 3 ? ` and ${hits.length - 3} more` : ''}`,
+            summary: `${site.id}'s task role ${role.logicalId} may use ${target}'s ${labels(hits.map((h) => h.subject.label))}`,
             rules: [rule],
           });
         }
@@ -339,7 +360,9 @@ export function findIamPaths(inventory: Inventory): IamAnalysis {
     }
     // Secrets handed to A's containers that belong to B.
     for (const taskDefinition of site.resources.filter((r) => r.type === 'AWS::ECS::TaskDefinition')) {
-      const containers = list(inventory.resolver.resolve(taskDefinition.stack, taskDefinition.properties.ContainerDefinitions));
+      const containers = list(
+        inventory.resolver.resolve(taskDefinition.stack, taskDefinition.properties.ContainerDefinitions),
+      );
       for (const container of containers) {
         const c = container as { Name?: Resolved; Secrets?: Resolved } | null;
         for (const secret of list(c?.Secrets ?? [])) {
@@ -368,6 +391,11 @@ export function findIamPaths(inventory: Inventory): IamAnalysis {
     }
   }
   return { findings: dedupe(findings), statements: model.statementCount };
+}
+
+function labels(all: readonly string[]): string {
+  const unique = [...new Set(all)];
+  return `${unique.slice(0, 3).join(', ')}${unique.length > 3 ? ` and ${unique.length - 3} more` : ''}`;
 }
 
 function dedupe(findings: Finding[]): Finding[] {

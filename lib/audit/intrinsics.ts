@@ -3,8 +3,8 @@
  *
  * What CloudFormation only knows at deploy time (a resource's physical id, a generated name)
  * becomes a token `⟦<stack>#<logicalId>[.<attribute>]⟧` that stands for exactly that value, so
- * the same resource reached through `Ref`, `Fn::GetAtt` or `Fn::ImportValue` of another
- * stack's export resolves to the same text. ARNs are built around these tokens for the
+ * the same resource reached through `Ref`, `Fn::GetAtt`, `Fn::ImportValue` of another stack's
+ * export or `Fn::GetStackOutput` resolves to the same text. ARNs are built around these tokens for the
  * resource types the audit compares (secrets, log groups, roles, buckets, file systems and
  * access points), so an IAM pattern written by hand can be compared with them. A value that
  * cannot be evaluated (`Fn::If`, an unknown import) becomes {@link UNRESOLVED}.
@@ -148,6 +148,13 @@ export class AssemblyResolver {
       case 'Fn::ImportValue': {
         const exportName = this.resolve(stack, argument);
         return typeof exportName === 'string' ? this.importValue(exportName) : UNRESOLVED;
+      }
+      case 'Fn::GetStackOutput': {
+        // CDK's cross-stack reference without an export: { StackName, OutputName[, Region] }.
+        const args = this.resolve(stack, argument) as { StackName?: Resolved; OutputName?: Resolved } | undefined;
+        const source = typeof args?.StackName === 'string' ? this.stacks.get(args.StackName) : undefined;
+        const output = typeof args?.OutputName === 'string' ? source?.template.Outputs?.[args.OutputName] : undefined;
+        return source && output ? this.resolve(source, output.Value) : UNRESOLVED;
       }
       case 'Fn::Join': {
         if (!Array.isArray(argument) || argument.length !== 2) return UNRESOLVED;

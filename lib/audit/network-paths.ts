@@ -2,10 +2,12 @@
  * Network paths between sites, from security-group rules (inline, standalone, across stacks)
  * and, where a site's subnets have their own network ACL, that ACL.
  *
- * A packet from site A reaches site B when one of A's groups has an egress rule whose peer
- * covers B (names one of B's groups, or a CIDR / prefix list overlapping B's subnets) and one
- * of B's groups has an ingress rule whose peer covers A, on overlapping traffic, and neither
- * side's subnet ACL stops it. A path may also go through a shared (non-site) group G: A may
+ * A site's tasks run in the groups of its ECS service, or in another group the site owns (its
+ * stack's, or tagged with it: the restore standby group); its addresses are its services'
+ * subnets. A packet from site A reaches site B when one of the groups A's task is in has an
+ * egress rule whose peer covers B (names a group B's task is in, or a CIDR / prefix list
+ * overlapping B's subnets) and one of B's groups has an ingress rule whose peer covers A, on
+ * overlapping traffic, and neither side's subnet ACL stops it. A path may also go through a shared (non-site) group G: A may
  * send to G, G may send on (to further shared groups), and the last one may send to B; the
  * audit assumes anything in G (a load balancer, a proxy) can forward. Reaching a shared group
  * through an egress rule to 0.0.0.0/0 does not count: that is the internet, and what sits
@@ -53,7 +55,11 @@ interface AclEntry {
 /** Who sends or receives: a site's tasks, or a shared group's members. */
 interface Endpoint {
   readonly label: string;
-  readonly groups: ReadonlySet<string>;
+  /**
+   * The sets of groups a task may be in at once: each service's groups, and each other group
+   * the site owns on its own (the restore standby group). A path needs both rules in one set.
+   */
+  readonly configurations: readonly ReadonlySet<string>[];
   /** Subnet ranges; undefined when unknown (any address). */
   readonly ranges?: readonly AddressRange[];
   /** Per subnet: its ACL entries, or undefined for a subnet on the VPC's default ACL. */
@@ -67,7 +73,14 @@ interface Leg {
 }
 
 const ALL: Traffic = { protocol: 'all', from: 0, to: 65535 };
-const PROTOCOL_NAMES: Record<string, string> = { '-1': 'all', all: 'all', '6': 'tcp', '17': 'udp', '1': 'icmp', '58': 'icmpv6' };
+const PROTOCOL_NAMES: Record<string, string> = {
+  '-1': 'all',
+  all: 'all',
+  '6': 'tcp',
+  '17': 'udp',
+  '1': 'icmp',
+  '58': 'icmpv6',
+};
 
 function trafficOf(protocol: unknown, fromPort: unknown, toPort: unknown): Traffic {
   const name = String(protocol ?? '-1').toLowerCase();
@@ -76,7 +89,8 @@ function trafficOf(protocol: unknown, fromPort: unknown, toPort: unknown): Traff
   if (normalized !== 'tcp' && normalized !== 'udp') return { protocol: normalized, from: 0, to: 65535 };
   const from = Number(fromPort);
   const to = Number(toPort);
-  if (!Number.isFinite(from) || !Number.isFinite(to) || from < 0 || to < 0) return { protocol: normalized, from: 0, to: 65535 };
+  if (!Number.isFinite(from) || !Number.isFinite(to) || from < 0 || to < 0)
+    return { protocol: normalized, from: 0, to: 65535 };
   return { protocol: normalized, from, to };
 }
 
@@ -89,7 +103,9 @@ function overlap(a: Traffic, b: Traffic): Traffic | undefined {
 }
 
 function covers(outer: Traffic, inner: Traffic): boolean {
-  return (outer.protocol === 'all' || outer.protocol === inner.protocol) && outer.from <= inner.from && inner.to <= outer.to;
+  return (
+    (outer.protocol === 'all' || outer.protocol === inner.protocol) && outer.from <= inner.from && inner.to <= outer.to
+  );
 }
 
 export function describeTraffic(t: Traffic): string {
@@ -160,13 +176,13 @@ class NetworkModel {
     for (const site of inventory.sites) {
       const endpoint = this.siteEndpoint(site);
       this.siteEndpoints.set(site.id, endpoint);
-      for (const g of endpoint.groups) siteGroups.add(g);
+      for (const configuration of endpoint.configurations) for (const g of configuration) siteGroups.add(g);
     }
     for (const g of groups) {
       if (siteGroups.has(g.token) || g.tags[TAG_COMPONENT] === Component.siteSecurityGroup) continue;
       this.relays.push({
         label: `${g.stack.name}/${g.logicalId}`,
-        groups: new Set([g.token]),
+        configurations: [new Set([g.token])],
         acls: [],
         relay: true,
       });
@@ -244,14 +260,20 @@ class NetworkModel {
 
   private siteEndpoint(site: SiteInventory): Endpoint {
     const { resolver } = this.inventory;
-    const groups = new Set<string>();
+    const configurations: Set<string>[] = [];
     const subnets: string[] = [];
     for (const service of site.resources.filter((r) => r.type === 'AWS::ECS::Service')) {
       const config = resolver.resolve(service.stack, service.properties.NetworkConfiguration);
       const awsvpc = (config as { AwsvpcConfiguration?: { SecurityGroups?: unknown; Subnets?: unknown } } | undefined)
         ?.AwsvpcConfiguration;
-      for (const g of stringsOf(awsvpc?.SecurityGroups)) groups.add(g);
+      configurations.push(new Set(stringsOf(awsvpc?.SecurityGroups)));
       subnets.push(...stringsOf(awsvpc?.Subnets));
+    }
+    // Every other group the site owns is one its tasks may run in on its own (a restore moves
+    // them to the standby group, for instance).
+    const used = new Set(configurations.flatMap((c) => [...c]));
+    for (const group of site.resources.filter((r) => r.type === 'AWS::EC2::SecurityGroup')) {
+      if (!used.has(group.token)) configurations.push(new Set([group.token]));
     }
     const ranges: AddressRange[] = [];
     let unknown = subnets.length === 0;
@@ -269,7 +291,7 @@ class NetworkModel {
     }
     return {
       label: site.id,
-      groups,
+      configurations,
       ...(unknown ? {} : { ranges }),
       acls,
       relay: false,
@@ -313,19 +335,22 @@ class NetworkModel {
       .sort((a, b) => a.number - b.number);
   }
 
-  /** Whether a rule's peer takes in `endpoint` (conservatively when addresses are unknown). */
-  private peerCovers(rule: SecurityGroupRule, endpoint: Endpoint): boolean {
+  /** Whether a rule's peer takes in tasks of `endpoint` in `groups` (conservatively when unknown). */
+  private peerCovers(rule: SecurityGroupRule, endpoint: Endpoint, groups: ReadonlySet<string>): boolean {
     const peer = rule.peer;
     switch (peer.kind) {
       case 'group':
-        return endpoint.groups.has(peer.key);
+        // A peer that cannot be evaluated offline might be any group: assume the worst.
+        return groups.has(peer.key) || peer.key.includes(UNRESOLVED);
       case 'cidr':
         if (!peer.range) return true;
         if (endpoint.relay) return !(rule.direction === 'egress' && isDefaultRoute(peer.range));
         return !endpoint.ranges || endpoint.ranges.some((r) => rangesOverlap(r, peer.range as AddressRange));
       case 'prefix-list':
-        // A prefix list not in the assembly is an AWS-managed one (public service ranges).
-        if (!peer.ranges) return false;
+        // A prefix list that names no AWS::EC2::PrefixList of the assembly (a lookup of the
+        // region's S3 list, a literal pl- id) is taken for an AWS-managed one: public service
+        // ranges. One that cannot be evaluated at all might be anything.
+        if (!peer.ranges) return peer.key.includes(UNRESOLVED);
         if (endpoint.relay || !endpoint.ranges) return peer.ranges.length > 0;
         return endpoint.ranges.some((r) => (peer.ranges ?? []).some((p) => rangesOverlap(r, p)));
       default:
@@ -361,21 +386,29 @@ class NetworkModel {
   /** Every way `src` may open a connection to `dst` in one hop. */
   legs(src: Endpoint, dst: Endpoint): Leg[] {
     const found: Leg[] = [];
-    for (const group of src.groups) {
-      for (const out of this.egress.get(group) ?? []) {
-        if (!this.peerCovers(out, dst)) continue;
-        for (const dstGroup of dst.groups) {
-          for (const inbound of this.ingress.get(dstGroup) ?? []) {
-            const traffic = overlap(out.traffic, inbound.traffic);
-            if (!traffic || !this.peerCovers(inbound, src)) continue;
-            const leaving = this.aclVerdict(src.acls, true, dst.ranges, traffic);
-            if (leaving === false) continue;
-            const arriving = this.aclVerdict(dst.acls, false, src.ranges, traffic);
-            if (arriving === false) continue;
-            const rules = [out.ref, inbound.ref];
-            if (leaving) rules.push(leaving);
-            if (arriving) rules.push(arriving);
-            found.push({ traffic, rules });
+    const seen = new Set<string>();
+    for (const from of src.configurations) {
+      for (const to of dst.configurations) {
+        for (const group of from) {
+          for (const out of this.egress.get(group) ?? []) {
+            if (!this.peerCovers(out, dst, to)) continue;
+            for (const dstGroup of to) {
+              for (const inbound of this.ingress.get(dstGroup) ?? []) {
+                const traffic = overlap(out.traffic, inbound.traffic);
+                if (!traffic || !this.peerCovers(inbound, src, from)) continue;
+                const leaving = this.aclVerdict(src.acls, true, dst.ranges, traffic);
+                if (leaving === false) continue;
+                const arriving = this.aclVerdict(dst.acls, false, src.ranges, traffic);
+                if (arriving === false) continue;
+                const rules = [out.ref, inbound.ref];
+                if (leaving) rules.push(leaving);
+                if (arriving) rules.push(arriving);
+                const key = rules.map((r) => `${r.stack}/${r.logicalId}/${r.rule}`).join('|');
+                if (seen.has(key)) continue;
+                seen.add(key);
+                found.push({ traffic, rules });
+              }
+            }
           }
         }
       }
@@ -409,7 +442,14 @@ export function findNetworkPaths(inventory: Inventory): NetworkAnalysis {
   for (const relay of model.relays) {
     relayLegs.set(
       relay,
-      model.relays.filter((r) => r !== relay).flatMap((to) => model.legs(relay, to).slice(0, 1).map((leg) => ({ to, leg }))),
+      model.relays
+        .filter((r) => r !== relay)
+        .flatMap((to) =>
+          model
+            .legs(relay, to)
+            .slice(0, 1)
+            .map((leg) => ({ to, leg })),
+        ),
     );
   }
   const relayToSite = new Map<Endpoint, Map<string, Leg>>();
@@ -425,7 +465,7 @@ export function findNetworkPaths(inventory: Inventory): NetworkAnalysis {
 
   for (const a of sites) {
     const from = model.siteEndpoints.get(a.id) as Endpoint;
-    if (from.groups.size === 0) continue;
+    if (from.configurations.every((c) => c.size === 0)) continue;
     for (const b of sites) {
       if (b.id === a.id) continue;
       const to = model.siteEndpoints.get(b.id) as Endpoint;

@@ -116,7 +116,10 @@ export function findStoragePaths(inventory: Inventory): StorageAnalysis {
         continue;
       }
       if (a.site === b.site || !sameFileSystem(a, b)) continue;
-      const how = a.root === b.root ? `the same root directory ${a.root}` : `overlapping root directories ${a.root} and ${b.root}`;
+      const how =
+        a.root === b.root
+          ? `the same root directory ${a.root}`
+          : `overlapping root directories ${a.root} and ${b.root}`;
       add(a, b, `${a.site} and ${b.site} have ${how}`);
       add(b, a, `${b.site} and ${a.site} have ${how}`);
     }

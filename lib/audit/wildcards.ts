@@ -3,14 +3,25 @@
  * GRANT database patterns (`%`, `_`, backslash escapes) and directory overlap. Pure.
  */
 
+/**
+ * In the ARN of a resource (never in a policy), a run of unknown characters within one ARN
+ * field: anything but `:` (a region, an account, a log stream or secret name).
+ */
+export const SEGMENT = '\u0001';
+
 function isWild(c: string | undefined): boolean {
-  return c === '*' || c === '?';
+  return c === '*' || c === '?' || c === SEGMENT;
+}
+
+function hasWild(text: string): boolean {
+  return text.includes('*') || text.includes('?') || text.includes(SEGMENT);
 }
 
 /**
  * Whether some string matches both IAM-style patterns `a` and `b` (either may hold `*` and
- * `?`). Used to ask "could this policy resource name that resource", where the resource's own
- * ARN may have unknown parts (a secret's random suffix, an unknown region).
+ * `?`, and `b` also {@link SEGMENT}). Used to ask "could this policy resource name that
+ * resource", where the resource's own ARN may have unknown parts (a secret's random suffix, a
+ * log stream).
  */
 export function patternsIntersect(a: string, b: string): boolean {
   // Literal prefix and suffix first: most pairs differ there and never reach the search.
@@ -30,9 +41,8 @@ export function patternsIntersect(a: string, b: string): boolean {
   }
   const x = a.slice(i, n);
   const y = b.slice(j, m);
-  if (!x.includes('*') && !x.includes('?') && !y.includes('*') && !y.includes('?')) return x === y;
-  if (!y.includes('*') && !y.includes('?')) return patternMatches(x, y);
-  if (!x.includes('*') && !x.includes('?')) return patternMatches(y, x);
+  if (!hasWild(x) && !hasWild(y)) return x === y;
+  if (!hasWild(y)) return patternMatches(x, y);
   return intersectSearch(x, y);
 }
 
@@ -57,12 +67,15 @@ function intersectSearch(x: string, y: string): boolean {
     const ci = x[i];
     const cj = y[j];
     if (ci === '*') push(i + 1, j);
-    if (cj === '*') push(i, j + 1);
+    if (cj === '*' || cj === SEGMENT) push(i, j + 1);
     if (ci === undefined || cj === undefined) continue;
-    // Consume one character on both sides.
-    if (ci !== '*' && ci !== '?' && cj !== '*' && cj !== '?' && ci !== cj) continue;
-    const ni = ci === '*' ? i : i + 1;
-    const nj = cj === '*' ? j : j + 1;
+    // Consume one character on both sides: a literal of one must be taken by the other.
+    const star = (c: string) => c === '*' || c === SEGMENT;
+    const literal = (c: string) => !star(c) && c !== '?';
+    if (literal(ci) && literal(cj) && ci !== cj) continue;
+    if (cj === SEGMENT && ci === ':') continue;
+    const ni = star(ci) ? i : i + 1;
+    const nj = star(cj) ? j : j + 1;
     if (ni !== i || nj !== j) push(ni, nj);
   }
   return false;
@@ -155,4 +168,56 @@ export function directoriesOverlap(a: string, b: string): boolean {
   const y = normalizeDirectory(b);
   const inside = (inner: string, outer: string) => outer === '/' || inner === outer || inner.startsWith(`${outer}/`);
   return inside(x, y) || inside(y, x);
+}
+
+/** The part of a pattern before its first wildcard. */
+function literalPrefix(pattern: string): string {
+  let i = 0;
+  while (i < pattern.length && !isWild(pattern[i])) i++;
+  return pattern.slice(0, i);
+}
+
+/**
+ * Patterns (resource ARNs) indexed by their literal prefix, so that a query pattern is only
+ * compared with those whose prefix is compatible with its own: one of the two prefixes must
+ * start with the other. Keeps a large fleet from comparing every statement with every ARN.
+ */
+export class PatternIndex<T> {
+  private readonly byPrefix = new Map<string, { pattern: string; value: T }[]>();
+  private sorted: string[] | undefined;
+
+  add(pattern: string, value: T): void {
+    const prefix = literalPrefix(pattern);
+    const list = this.byPrefix.get(prefix);
+    if (list) list.push({ pattern, value });
+    else this.byPrefix.set(prefix, [{ pattern, value }]);
+    this.sorted = undefined;
+  }
+
+  /** Every value whose pattern intersects `pattern`. */
+  query(pattern: string): T[] {
+    const prefix = literalPrefix(pattern);
+    const sorted = (this.sorted ??= [...this.byPrefix.keys()].sort());
+    const candidates: string[] = [];
+    // Indexed prefixes that are a prefix of the query's (including the empty one).
+    for (let k = 0; k < prefix.length; k++)
+      if (this.byPrefix.has(prefix.slice(0, k))) candidates.push(prefix.slice(0, k));
+    // Indexed prefixes that start with the query's (a contiguous run of the sorted keys).
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((sorted[mid] as string) < prefix) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < sorted.length && (sorted[i] as string).startsWith(prefix); i++)
+      candidates.push(sorted[i] as string);
+    const out: T[] = [];
+    for (const key of candidates) {
+      for (const { pattern: indexed, value } of this.byPrefix.get(key) ?? []) {
+        if (patternsIntersect(pattern, indexed)) out.push(value);
+      }
+    }
+    return out;
+  }
 }

@@ -68,6 +68,7 @@ export const StackName = {
   cell: (env: string, cell: string) => `Bulkhead-${env}-Cell-${cell}`,
   site: (env: string, site: string) => `Bulkhead-${env}-Site-${site}`,
   response: (env: string) => `Bulkhead-${env}-Response`,
+  ops: (env: string) => `Bulkhead-${env}-Ops`,
 };
 
 /** Naming contract for per-site alarms: the response plane may also read the site from it. */

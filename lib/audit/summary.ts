@@ -1,0 +1,36 @@
+/** The audit in a few lines for a terminal. */
+import type { AuditResult } from './types';
+import { PATH_KINDS } from './types';
+
+/** How many paths the summary names before it points to the HTML report. */
+const LISTED_PATHS = 20;
+
+export function formatAuditSummary(result: AuditResult): string {
+  const lines: string[] = [];
+  const n = result.sites.length;
+  const counts = PATH_KINDS.map((k) => [k, result.findings.filter((f) => f.kind === k).length] as const).filter(
+    ([, c]) => c > 0,
+  );
+  lines.push(
+    `Isolation audit: ${n} site${n === 1 ? '' : 's'}, ${result.pairsChecked} ordered pairs checked, ` +
+      (result.passed
+        ? 'no path between sites: PASSED'
+        : `${result.findings.length} path${result.findings.length === 1 ? '' : 's'} found (${counts.map(([k, c]) => `${c} ${k}`).join(', ')}): FAILED`),
+  );
+  for (const finding of result.findings.slice(0, LISTED_PATHS)) {
+    lines.push(`  ✗ ${finding.kind} ${finding.from} → ${finding.to}: ${finding.summary}`);
+    for (const rule of finding.rules) lines.push(`      ${rule.stack}/${rule.logicalId}: ${rule.rule}`);
+  }
+  if (result.findings.length > LISTED_PATHS) {
+    lines.push(`  … and ${result.findings.length - LISTED_PATHS} more paths (see the HTML report)`);
+  }
+  lines.push(`Self-assessment: ${result.score}/${result.questions.length}`);
+  for (const q of result.questions) {
+    const reason =
+      q.answer === 'no'
+        ? ` (${(q.evidence.find((e) => e.startsWith('✗')) ?? q.evidence[0] ?? '').replace(/^✗ /, '')})`
+        : '';
+    lines.push(`  ${String(q.number).padStart(2)}. ${q.answer === 'yes' ? 'yes' : 'NO '} ${q.question}${reason}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { containHandler } from '../../lambdas/contain/index';
+import type { AuditItem } from '../../lambdas/console/audit-log';
+import type { ClaimedIdentity, ConsoleResponse, ResultMap } from '../../lambdas/console/contract';
+import { type DrillEvent, deliveredEvent } from '../../lambdas/console/drill';
+import { consoleHandler, overrideConsoleDeps, resetConsoleDeps } from '../../lambdas/console/index';
+import { IncidentStore } from '../../lambdas/shared/incident-store';
+import type { CallRecord } from '../support/aws-model';
+import type { SiteSnapshot } from '../support/aws-model';
+import { type ResponseWorld, setUpResponseWorld, type WorldSite } from '../support/response-world';
+
+/**
+ * The response world (AWS model, seeded fleet, incident table) plus what the ops console
+ * needs: its environment, a database-user function that accepts password changes, and (no
+ * EventBridge in the model) a `putEvents` that does what the drill rule does: hand the event,
+ * as EventBridge delivers it, to the containment function.
+ */
+export interface ConsoleWorld extends ResponseWorld {
+  /** Drill events "put" so far, as delivered. */
+  readonly delivered: ReturnType<typeof deliveredEvent>[];
+  readonly dbUserCalls: unknown[];
+}
+
+export const ALICE: ClaimedIdentity = { user: 'alice', host: 'ops-laptop', profile: 'bulkhead-ops', tool: 'siteops' };
+export const ALICE_BY = 'alice@ops-laptop (unverified)';
+
+export function setUpConsoleWorld(
+  sites: readonly WorldSite[],
+  options: { deliverDrills?: boolean } = {},
+): ConsoleWorld {
+  const world = setUpResponseWorld(sites);
+  process.env.DB_USER_FUNCTION = 'bulkhead-test-db-user';
+  const dbUserCalls: unknown[] = [];
+  world.aws.lambda.register('bulkhead-test-db-user', (event: unknown) => {
+    dbUserCalls.push(event);
+    return { loginVerified: true };
+  });
+  const delivered: ReturnType<typeof deliveredEvent>[] = [];
+  resetConsoleDeps();
+  overrideConsoleDeps({
+    putEvents: async (event: DrillEvent) => {
+      const envelope = deliveredEvent(event, {
+        id: randomUUID(),
+        account: world.aws.accountId,
+        region: world.aws.region,
+      });
+      delivered.push(envelope);
+      if (options.deliverDrills ?? true) await containHandler(envelope);
+    },
+    sleep: async () => undefined,
+    drillPollMs: 1,
+  });
+  return { ...world, site: world.site.bind(world), delivered, dbUserCalls };
+}
+
+let sequence = 0;
+
+/** Invokes the console as siteops does: the identity in the client context. */
+export async function invokeConsole(
+  payload: Record<string, unknown>,
+  /** `null`: no identity in the client context (as `aws lambda invoke` without --client-context). */
+  identity: ClaimedIdentity | null = ALICE,
+): Promise<ConsoleResponse> {
+  sequence++;
+  return consoleHandler(payload, {
+    awsRequestId: `req-${String(sequence).padStart(4, '0')}`,
+    clientContext: identity ? { custom: { bulkheadIdentity: identity } } : undefined,
+  });
+}
+
+/** The result of a successful call (fails the test with the console's error otherwise). */
+export async function ok<A extends keyof ResultMap>(
+  payload: { action: A } & Record<string, unknown>,
+  identity: ClaimedIdentity | null = ALICE,
+): Promise<ResultMap[A]> {
+  const response = await invokeConsole(payload, identity);
+  if (!response.ok) throw new Error(`console refused ${payload.action}: ${JSON.stringify(response.error)}`);
+  return response.result as ResultMap[A];
+}
+
+export function documentClient(): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+}
+
+export function store(world: ResponseWorld): IncidentStore {
+  return new IncidentStore(documentClient(), world.tableName);
+}
+
+/** Every audit item of today (and yesterday, should the test straddle midnight), oldest first. */
+export async function auditItems(world: ResponseWorld): Promise<AuditItem[]> {
+  const days = [new Date(Date.now() - 86_400_000), new Date()].map((d) => d.toISOString().slice(0, 10));
+  const items: AuditItem[] = [];
+  for (const day of days) {
+    const page = await documentClient().send(
+      new QueryCommand({
+        TableName: world.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `AUDIT#${day}` },
+      }),
+    );
+    items.push(...((page.Items ?? []) as AuditItem[]));
+  }
+  return items;
+}
+
+/** Mutating AWS calls other than the console's own audit records. */
+export function mutatingCallsBesidesAudit(world: ResponseWorld): CallRecord[] {
+  return world.aws
+    .mutatingCalls()
+    .filter((c) => !(c.service === 'DynamoDB' && JSON.stringify(c.input).includes('AUDIT#')));
+}
+
+/** What "exactly as before" means: every field, except ids AWS generates anew (rule and association ids). */
+export function comparable(snapshot: SiteSnapshot) {
+  const byKey = <T>(list: T[]) => [...list].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+  return {
+    securityGroup: {
+      groupId: snapshot.securityGroup.groupId,
+      tags: snapshot.securityGroup.tags,
+      ingress: byKey(snapshot.securityGroup.ingress),
+      egress: byKey(snapshot.securityGroup.egress),
+    },
+    acl: byKey(snapshot.aclAssociations.map((a) => ({ subnetId: a.subnetId, networkAclId: a.networkAclId }))),
+    listenerRule: snapshot.listenerRule,
+    targetGroupAttached: snapshot.targetGroup.attached,
+    role: snapshot.role,
+    secret: snapshot.secret,
+    service: { desiredCount: snapshot.service.desiredCount, taskDefinition: snapshot.service.taskDefinition },
+  };
+}
