@@ -49,6 +49,8 @@ export interface AuditItem {
 const SECRET_KEY = /token|secret|password|passphrase|credential|private/i;
 const MAX_ARGUMENT_CHARS = 2_000;
 
+const RESERVED_KEYS = new Set(['constructor', '__proto__', 'prototype']);
+
 /** The request's arguments as stored: no identity (kept apart), no secret-looking keys, bounded. */
 export function auditArguments(payload: unknown): Record<string, unknown> {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
@@ -56,13 +58,17 @@ export function auditArguments(payload: unknown): Record<string, unknown> {
   }
   const clean = (value: unknown, depth: number): unknown => {
     if (typeof value === 'string') return value.length > 500 ? `${value.slice(0, 500)}…` : value;
+    // DynamoDB's marshaller refuses integers beyond 2^53 (precision would be lost): keep their text.
+    if (typeof value === 'number')
+      return Number.isSafeInteger(value) || !Number.isInteger(value) ? value : String(value);
     if (typeof value !== 'object' || value === null) return value;
     if (depth > 3) return '[nested]';
     if (Array.isArray(value)) return value.slice(0, 20).map((v) => clean(v, depth + 1));
     return Object.fromEntries(
       Object.entries(value)
         .slice(0, 30)
-        .map(([k, v]) => [k, SECRET_KEY.test(k) ? '[redacted]' : clean(v, depth + 1)]),
+        // A key such as "constructor" would make the marshaller take the map for a class instance.
+        .map(([k, v]) => [RESERVED_KEYS.has(k) ? `${k}_` : k, SECRET_KEY.test(k) ? '[redacted]' : clean(v, depth + 1)]),
     );
   };
   const { identity: _identity, ...rest } = payload as Record<string, unknown>;

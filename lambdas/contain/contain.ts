@@ -189,19 +189,8 @@ export async function respondToEvent(event: unknown, deps: ContainDeps): Promise
   const resolved = await resolveSite(trigger, deps.config.scope, deps.ecs);
   if (isIgnored(resolved)) return ignoredOutcome(resolved, deps);
   const { siteId, hints } = resolved;
-  if (
-    trigger.kind === 'guardduty' &&
-    hints.severityThreshold !== undefined &&
-    trigger.severity < hints.severityThreshold
-  ) {
-    return ignoredOutcome(
-      ignored(
-        'below-threshold',
-        `finding ${trigger.findingId} severity ${trigger.severity} is below ${siteId}'s threshold ${hints.severityThreshold}`,
-      ),
-      deps,
-    );
-  }
+  // The task's tags only say what to read first; the site record decides (tags may be stale:
+  // a task keeps the tags it started with). The threshold is checked against the record.
   return respondForSite(siteId, triggerRecord(trigger, receivedAt), deps, {
     describeGroup: hints.policy === undefined || hints.policy === 'contain',
     securityGroupId: hints.securityGroupId,
@@ -321,14 +310,30 @@ export async function respondForSite(
 
   const saved: SavedState = {};
   const interim: { ruleIds: readonly string[]; group?: SiteGroupState } = { ruleIds: [] };
-  const group =
-    groupResult.status === 'fulfilled' && groupResult.value?.groupId === record.securityGroupId
-      ? groupResult.value
-      : undefined;
+  // The task's tags named another group, or said the site was not strict or not contained,
+  // or the read failed: read what the record names now (one more round trip, only then).
+  const groupRead = (settled: PromiseSettledResult<SiteGroupState | undefined>) =>
+    settled.status === 'fulfilled' && settled.value?.groupId === record.securityGroupId;
+  const [groupSettled, aclSettled] =
+    policy === 'contain'
+      ? await Promise.allSettled([
+          groupRead(groupResult)
+            ? Promise.resolve((groupResult as PromiseFulfilledResult<SiteGroupState | undefined>).value)
+            : readSiteGroup(deps.ec2, env, siteId, record.securityGroupId),
+          record.isolation === 'strict' && !(aclResult.status === 'fulfilled' && aclResult.value)
+            ? deps.ec2.send(
+                new DescribeNetworkAclsCommand({ Filters: siteTagFilters(env, siteId, Component.networkAcl) }),
+              )
+            : Promise.resolve(aclResult.status === 'fulfilled' ? aclResult.value : undefined),
+        ])
+      : [groupResult, aclResult];
+  const group = groupRead(groupSettled)
+    ? (groupSettled as PromiseFulfilledResult<SiteGroupState | undefined>).value
+    : undefined;
   // Round 2: isolate (security group, and the strict site's ACL), record the incident with
   // the saved rules, and read the listener rule: all at once.
   const round2 =
-    policy === 'contain' ? isolateNetwork(deps, record, group, groupResult, aclResult, saved, interim) : [];
+    policy === 'contain' ? isolateNetwork(deps, record, group, groupSettled, aclSettled, saved, interim) : [];
   const describeRule = step('read-listener-rule', now, async () => {
     const rules = await deps.elbv2.send(new DescribeRulesCommand({ RuleArns: [record.listenerRuleArn] }));
     const rule = rules.Rules?.[0];

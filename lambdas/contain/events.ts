@@ -190,7 +190,7 @@ export function parseResponseEvent(event: unknown): Trigger | Ignored {
       findingType: d.type,
       severity: d.severity,
       count: d.service.count,
-      detectedAt: d.service.eventFirstSeen ?? d.createdAt ?? e.time,
+      detectedAt: detectionTime([d.service.eventFirstSeen, d.createdAt], e.time),
       clusterArn: ecs.arn,
       taskArn: ecs.taskDetails.arn,
       taskGroup: ecs.taskDetails.group,
@@ -223,13 +223,30 @@ export function parseResponseEvent(event: unknown): Trigger | Ignored {
       eventId: e.id,
       alarmName: detail.data.alarmName,
       alarmArn,
-      detectedAt: detail.data.state.timestamp,
+      detectedAt: detectionTime([detail.data.state.timestamp], e.time),
       reason: detail.data.state.reason,
       account: e.account,
       region: e.region,
     };
   }
   return ignored('foreign-event', `event ${e.id} from ${e.source} (${type}) is not one containment handles`);
+}
+
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+/**
+ * When the event was detected: the first candidate that is a real timestamp (ISO 8601, as
+ * GuardDuty writes it, or CloudWatch's `+0000` form), normalized to ISO; else the
+ * envelope's own time (validated). A free-form or oversized value never reaches the
+ * incident table (it is part of its keys).
+ */
+function detectionTime(candidates: readonly (string | undefined)[], fallback: string): string {
+  for (const value of candidates) {
+    if (value === undefined || value.length > 40 || !TIMESTAMP.test(value)) continue;
+    const ms = Date.parse(value);
+    if (Number.isFinite(ms)) return new Date(ms).toISOString();
+  }
+  return new Date(Date.parse(fallback)).toISOString();
 }
 
 /** The key that identifies a trigger across redeliveries (same finding, same alarm transition). */

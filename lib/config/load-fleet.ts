@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { isMap, LineCounter, parseDocument } from 'yaml';
+import { isMap, LineCounter, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
 import { describeFargateMemory, isFargateSize } from './fargate';
 import {
@@ -184,7 +184,33 @@ export function parseFleet(text: string, file: string): FleetConfig {
       }),
     );
   }
-  const raw: unknown = doc.toJS();
+  // An alias must name an anchor defined before it; yaml's toJS throws a bare ReferenceError.
+  const aliasProblems: { path: string; message: string; line: number; column: number }[] = [];
+  visit(doc, {
+    Alias(_key, node) {
+      if (node.resolve(doc) === undefined) {
+        const pos = lineCounter.linePos(node.range?.[0] ?? 0);
+        aliasProblems.push({
+          path: '',
+          message: `not valid YAML: alias *${node.source} names no anchor &${node.source} defined before it`,
+          line: pos.line,
+          column: pos.col,
+        });
+      }
+    },
+  });
+  if (aliasProblems.length > 0) throw new FleetConfigError(file, aliasProblems);
+  let raw: unknown;
+  try {
+    // A fleet file needs few aliases; many is an alias bomb (exponential expansion).
+    raw = doc.toJS({ maxAliasCount: 1000 });
+  } catch (error) {
+    throw new FleetConfigError(
+      file,
+      [{ path: '', message: `cannot read the YAML: ${(error as Error).message}`, line: 1, column: 1 }],
+      { cause: error },
+    );
+  }
   const locate = (path: readonly PropertyKey[], key?: string): { line?: number; column?: number } => {
     let node: unknown = doc.getIn(path as unknown[], true);
     if (key !== undefined && isMap(node)) {
@@ -194,7 +220,10 @@ export function parseFleet(text: string, file: string): FleetConfig {
     for (let depth = path.length; (node === undefined || node === null) && depth > 0; depth--) {
       node = doc.getIn(path.slice(0, depth - 1) as unknown[], true);
     }
-    const range = (node as { range?: [number, number, number] } | undefined)?.range;
+    // A node yaml cannot point at (a complex key, say) is reported at its document's start.
+    const range =
+      (node as { range?: [number, number, number] } | undefined)?.range ??
+      (doc.contents as { range?: [number, number, number] } | null)?.range;
     if (!range) return {};
     const pos = lineCounter.linePos(range[0]);
     return { line: pos.line, column: pos.col };
