@@ -89,8 +89,8 @@ function main() {
   for (const r of synth.rows) {
     rows.push([
       `synth ${r.sites} sites`,
-      `${(r.wallMs / 1000).toFixed(1)} s, ${r.msPerSite.toFixed(1)} ms/site, ${r.maxRssMb} MB, largest stack ${r.largestResources}`,
-      r.singleSiteCliMs ? `one site ${r.singleSiteCliMs} ms` : '',
+      `${(r.wallMs / 1000).toFixed(1)} s, ${r.msPerSite.toFixed(1)} ms/site, ${Math.round(r.maxRssMb)} MB, largest stack ${r.largestResources}`,
+      r.singleSiteCliMs ? `one site ${Math.round(r.singleSiteCliMs)} ms` : '',
     ]);
   }
   for (const r of contain.runs) {

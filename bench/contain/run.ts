@@ -10,6 +10,7 @@
  * looked up (ecs:DescribeTasks); N incidents on N sites at once with EC2's documented
  * per-API token buckets applied (ec2-request-throttling.ts in the model).
  */
+import '../quiet-logs';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { containHandler } from '../../lambdas/contain/index';
