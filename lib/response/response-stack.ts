@@ -32,6 +32,18 @@ import { siteRecordParameterPrefix } from '../shared/site-record';
 import { Component, TAG_COMPONENT, TAG_ENV, tagComponent } from '../shared/tags';
 import { IncidentWorkflow } from './incident-workflow';
 
+/** Rules of the given listeners (`.../listener-rule/app/<lb>/<id>/<listener>/*`): listener rules cannot be tagged through CloudFormation. */
+function listenerRuleArns(listenerArns: readonly string[]): string[] {
+  return listenerArns.map((arn) =>
+    Fn.join('', [
+      Fn.select(0, Fn.split(':listener/', arn)),
+      ':listener-rule/',
+      Fn.select(1, Fn.split(':listener/', arn)),
+      '/*',
+    ]),
+  );
+}
+
 /**
  * Containment may persist through throttling (`STEP_PERSISTENCE_MS`) and then tidy interim
  * rules after a delay; its timeout covers both, and a lock is taken over only once a
@@ -465,14 +477,7 @@ export class ResponseStack extends Stack {
     );
     // Listener rules cannot be tagged through CloudFormation, so ModifyRule is scoped by ARN:
     // rules of the cells' own listeners only.
-    const ruleArns = listenerArns.map((arn) =>
-      Fn.join('', [
-        Fn.select(0, Fn.split(':listener/', arn)),
-        ':listener-rule/',
-        Fn.select(1, Fn.split(':listener/', arn)),
-        '/*',
-      ]),
-    );
+    const ruleArns = listenerRuleArns(listenerArns);
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'ShedSiteTraffic',
@@ -573,14 +578,7 @@ export class ResponseStack extends Stack {
         conditions: { StringEquals: taggedForEnv },
       }),
     );
-    const ruleArns = listenerArns.map((arn) =>
-      Fn.join('', [
-        Fn.select(0, Fn.split(':listener/', arn)),
-        ':listener-rule/',
-        Fn.select(1, Fn.split(':listener/', arn)),
-        '/*',
-      ]),
-    );
+    const ruleArns = listenerRuleArns(listenerArns);
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'RestoreListenerRules',

@@ -1,13 +1,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { StateMachine } from 'aws-local-stepfunctions';
 import { afterEach, describe, expect, it } from 'vitest';
 import { containHandler } from '../../lambdas/contain/index';
-import { runWorkflowStep } from '../../lambdas/incident/index';
-import { runRecoveryStep } from '../../lambdas/recovery/index';
 import { Ledger } from '../../lambdas/recovery/ledger';
 import { ecsFindingEvent, type ResponseWorld, setUpResponseWorld } from '../support/response-world';
 import { type Definition, incidentWorkflowDefinition } from '../support/workflow-definition';
+import { runIncidentWorkflow } from '../support/workflow-runner';
 import { callsSince, incidentsOf, matrix } from './fault-matrix';
 
 /**
@@ -23,27 +21,6 @@ const definition: Definition = incidentWorkflowDefinition();
 let world: ResponseWorld;
 afterEach(() => world?.aws.restore());
 
-const INCIDENT_STATES = [
-  'KeepEvidence',
-  'Notify',
-  'StopContainedTasks',
-  'StopContainedTasksAfterRestore',
-  'MarkFailed',
-];
-const RECOVERY_STATES = [
-  'ApprovalTimedOut',
-  'ReleaseFalsePositive',
-  'BeginRestore',
-  'RotateCredentials',
-  'DeployKnownGood',
-  'NewTasksCheck',
-  'Reopen',
-  'ReturnToOwnGroup',
-  'OwnGroupCheck',
-  'CloseIncident',
-  'MarkRestoreFailed',
-];
-const WAITS = ['ForensicHold', 'HoldBeforeStoppingContainedTasks', 'NewTasksWait', 'OwnGroupWait'];
 const GOOD = `sha256:${'c3'.repeat(32)}`;
 
 interface Prepared {
@@ -91,21 +68,8 @@ function passwordAt(stage: string): string | undefined {
 }
 
 function run(input: Record<string, unknown>) {
-  const handler = (state: string) =>
-    INCIDENT_STATES.includes(state)
-      ? (payload: never) => runWorkflowStep(payload)
-      : async (payload: never) => {
-          if (state.endsWith('Check')) world.aws.advance(15_000);
-          return runRecoveryStep(payload);
-        };
-  const states = [...INCIDENT_STATES, ...RECOVERY_STATES];
-  return new StateMachine(definition as never).run(input as never, {
-    overrides: {
-      taskResourceLocalHandlers: Object.fromEntries(states.map((s) => [s, handler(s)])) as never,
-      waitTimeOverrides: Object.fromEntries(WAITS.map((w) => [w, 0])),
-      retryIntervalOverrides: Object.fromEntries(states.map((s) => [s, 0])),
-    },
-  });
+  // No approval wait here: these sites restore on their own.
+  return runIncidentWorkflow(definition, world, input);
 }
 
 async function discover() {

@@ -5,7 +5,6 @@ import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } fr
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Connection } from 'mysql2/promise';
-import { StateMachine } from 'aws-local-stepfunctions';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { containHandler } from '../../lambdas/contain/index';
 import { deriveSiteNames } from '../../lambdas/db-user/sql';
@@ -26,6 +25,7 @@ import {
 } from '../support/mariadb';
 import { ecsFindingEvent, type ResponseWorld, setUpResponseWorld } from '../support/response-world';
 import { type Definition, incidentWorkflowDefinition } from '../support/workflow-definition';
+import { runIncidentWorkflow, type StepHandler } from '../support/workflow-runner';
 
 /**
  * A whole incident, finding to closed: the synthesized state machine run by
@@ -63,30 +63,7 @@ afterEach(() => {
 const OPERATOR = 'arn:aws:sts::111122223333:assumed-role/BulkheadOperator/alice';
 const DAY = 24 * 3600_000;
 const GOOD_DIGEST = `sha256:${'a1'.repeat(32)}`;
-const INCIDENT_STATES = [
-  'KeepEvidence',
-  'Notify',
-  'StopContainedTasks',
-  'StopContainedTasksAfterRestore',
-  'MarkFailed',
-];
-const RECOVERY_STATES = [
-  'AwaitApproval',
-  'ApprovalTimedOut',
-  'ReleaseFalsePositive',
-  'BeginRestore',
-  'RotateCredentials',
-  'DeployKnownGood',
-  'NewTasksCheck',
-  'Reopen',
-  'ReturnToOwnGroup',
-  'OwnGroupCheck',
-  'CloseIncident',
-  'MarkRestoreFailed',
-];
-const WAITS = ['ForensicHold', 'HoldBeforeStoppingContainedTasks', 'NewTasksWait', 'OwnGroupWait'];
-
-type Handler = (payload: never) => Promise<unknown>;
+type Handler = StepHandler;
 
 interface SiteDatabase {
   readonly id: string;
@@ -190,26 +167,7 @@ async function incident(incidentId: string): Promise<IncidentRecord> {
 
 /** Runs the synthesized workflow; `handlers` replace or wrap the real step handlers by state name. */
 function runWorkflow(input: unknown, handlers: Record<string, Handler> = {}) {
-  const real = (state: string): Handler =>
-    handlers[state] ??
-    (INCIDENT_STATES.includes(state)
-      ? (payload) => runWorkflowStep(payload)
-      : async (payload) => {
-          // Polling waits are zero here; move the model's clock by the poll interval instead.
-          if (state.endsWith('Check')) world.aws.advance(15_000);
-          return runRecoveryStep(payload);
-        });
-  const machine = new StateMachine(definition as never);
-  return machine.run(input as never, {
-    overrides: {
-      taskResourceLocalHandlers: Object.fromEntries(
-        [...INCIDENT_STATES, ...RECOVERY_STATES].map((s) => [s, real(s)]),
-      ) as never,
-      waitTimeOverrides: Object.fromEntries(WAITS.map((w) => [w, 0])),
-      retryIntervalOverrides: Object.fromEntries([...INCIDENT_STATES, ...RECOVERY_STATES].map((s) => [s, 0])),
-    },
-    context: { Task: { Token: world.aws.sfn.issueTaskToken() } } as never,
-  });
+  return runIncidentWorkflow(definition, world, input, handlers);
 }
 
 /** What the operator's `siteops approve` does, answering the workflow's wait. */
