@@ -432,9 +432,14 @@ export async function respondForSite(
     },
     steps,
   );
+  // Start the workflow and say so at once: a delivery that joins during the tidy-up below
+  // (20-40 s) must not start it again.
   const workflow = await startWorkflow(deps, record, final).then(
-    () => ({ ok: true as const, at: now().toISOString() }),
-    (error: unknown) => ({ ok: false as const, error }),
+    async () => {
+      await store.updateIncident(incidentId, { workflowStartedAt: now().toISOString() });
+      return { ok: true as const };
+    },
+    (error: unknown) => ({ ok: false as const, error: error as Error }),
   );
   if (failed) deps.metric('ContainmentFailed', 1);
   const after: StepRecord[] = [];
@@ -453,21 +458,19 @@ export async function respondForSite(
   if (!workflow.ok) {
     // The site is isolated; the workflow (evidence, notices) is not running. Throw, so
     // EventBridge delivers again and the joining delivery starts it.
-    const error = workflow.error as Error;
-    await store
-      .updateIncident(incidentId, {}, [
-        ...after,
-        {
-          step: 'start-workflow',
-          outcome: 'failed',
-          at: now().toISOString(),
-          detail: `${error.name}: ${error.message}`,
-        },
-      ])
-      .catch(() => undefined);
-    throw error;
+    const { error } = workflow;
+    after.push({
+      step: 'start-workflow',
+      outcome: 'failed',
+      at: now().toISOString(),
+      detail: `${error.name}: ${error.message}`,
+    });
   }
-  await store.updateIncident(incidentId, { workflowStartedAt: workflow.at }, after);
+  if (after.length > 0) {
+    const recorded = store.updateIncident(incidentId, {}, after);
+    await (workflow.ok ? recorded : recorded.catch(() => undefined));
+  }
+  if (!workflow.ok) throw workflow.error;
   if (isolatedAt) {
     deps.metric('TimeToIsolate', Date.parse(isolatedAt) - Date.parse(base.receivedAt), 'Milliseconds');
     deps.metric('DetectionToIsolation', Date.parse(isolatedAt) - Date.parse(base.detectedAt), 'Milliseconds');

@@ -98,75 +98,53 @@ export async function deployImage(
   return arn;
 }
 
-export interface HealthWait {
-  readonly healthy: boolean;
-  /** The new tasks' targets and their states at the end. */
+/** A task's private IP, from its network-interface attachment. */
+export function taskIp(attachments: { details?: { name?: string; value?: string }[] }[] | undefined): string {
+  return (attachments ?? []).flatMap((a) => a.details ?? []).find((d) => d.name === 'privateIPv4Address')?.value ?? '';
+}
+
+export interface DeploymentHealth {
+  /** The deployment's running tasks' targets and their states. */
   readonly targets: readonly { readonly ip: string; readonly state: string }[];
-  readonly reason: string;
+  readonly healthyCount: number;
+  /** `ip: state, ...`, or a sentence when the deployment has no running task. */
+  readonly listing: string;
 }
 
 /**
- * Waits (bounded) until every running task of the new task definition is a healthy target
- * of the site's target group. `sleep` is injected: real time in Lambda, the model's clock in
- * tests. Never throws for a timeout: it says why, so the caller can leave the site contained.
+ * One look at a deployment's running tasks (ECS sets `startedBy` to the deployment id) as
+ * targets of the site's target group. Callers poll it (the workflow waits between looks).
  */
-export async function waitForHealthyTargets(
+export async function deploymentHealth(
   ecs: ECSClient,
   elbv2: ElasticLoadBalancingV2Client,
   options: {
     readonly clusterArn: string;
     readonly serviceName: string;
-    readonly taskDefinitionArn: string;
+    readonly deploymentId: string;
     readonly targetGroupArn: string;
-    readonly timeoutMs: number;
-    readonly pollMs: number;
-    readonly sleep: (ms: number) => Promise<void>;
   },
-): Promise<HealthWait> {
-  let waited = 0;
-  let targets: { ip: string; state: string }[] = [];
-  for (;;) {
-    const arns =
-      (
-        await ecs.send(
-          new ListTasksCommand({
-            cluster: options.clusterArn,
-            serviceName: options.serviceName,
-            desiredStatus: 'RUNNING',
-          }),
-        )
-      ).taskArns ?? [];
-    const tasks = arns.length
-      ? ((await ecs.send(new DescribeTasksCommand({ cluster: options.clusterArn, tasks: arns }))).tasks ?? [])
-      : [];
-    const fresh = tasks.filter((t) => t.taskDefinitionArn === options.taskDefinitionArn && t.lastStatus === 'RUNNING');
-    const ips = fresh.flatMap((t) =>
-      (t.attachments ?? []).flatMap((a) =>
-        (a.details ?? []).filter((d) => d.name === 'privateIPv4Address').map((d) => d.value as string),
-      ),
-    );
-    const health =
-      (await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: options.targetGroupArn })))
-        .TargetHealthDescriptions ?? [];
-    targets = ips.map((ip) => ({
-      ip,
-      state: health.find((h) => h.Target?.Id === ip)?.TargetHealth?.State ?? 'not registered',
-    }));
-    if (targets.length > 0 && targets.every((t) => t.state === 'healthy')) {
-      return {
-        healthy: true,
-        targets,
-        reason: `${targets.length} new task(s) healthy after ${Math.round(waited / 1000)} s`,
-      };
-    }
-    if (waited >= options.timeoutMs) {
-      return {
-        healthy: false,
-        targets,
-        reason: `new tasks not healthy after ${Math.round(options.timeoutMs / 1000)} s (${targets.map((t) => `${t.ip}: ${t.state}`).join(', ') || 'no running task of the new revision'})`,
-      };
-    }
-    await options.sleep(options.pollMs);
-    waited += options.pollMs;
-  }
+): Promise<DeploymentHealth> {
+  const [listed, described] = await Promise.all([
+    ecs.send(
+      new ListTasksCommand({ cluster: options.clusterArn, serviceName: options.serviceName, desiredStatus: 'RUNNING' }),
+    ),
+    elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: options.targetGroupArn })),
+  ]);
+  const arns = listed.taskArns ?? [];
+  const tasks = arns.length
+    ? ((await ecs.send(new DescribeTasksCommand({ cluster: options.clusterArn, tasks: arns }))).tasks ?? [])
+    : [];
+  const health = described.TargetHealthDescriptions ?? [];
+  const targets = tasks
+    .filter((t) => t.startedBy === options.deploymentId && t.lastStatus === 'RUNNING')
+    .map((t) => {
+      const ip = taskIp(t.attachments);
+      return { ip, state: health.find((h) => h.Target?.Id === ip)?.TargetHealth?.State ?? 'not registered' };
+    });
+  return {
+    targets,
+    healthyCount: targets.filter((t) => t.state === 'healthy').length,
+    listing: targets.map((t) => `${t.ip}: ${t.state}`).join(', ') || 'no running task of the new deployment',
+  };
 }

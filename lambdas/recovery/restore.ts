@@ -9,7 +9,6 @@ import {
   DescribeServicesCommand,
   DescribeTasksCommand,
   type ECSClient,
-  ListTasksCommand,
   TagResourceCommand,
   UpdateServiceCommand,
   UpdateTaskProtectionCommand,
@@ -19,7 +18,6 @@ import {
   DeleteRuleCommand,
   DeregisterTargetsCommand,
   DescribeRulesCommand,
-  DescribeTargetHealthCommand,
   type ElasticLoadBalancingV2Client,
   ModifyRuleCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -31,7 +29,7 @@ import { TAG_COMPONENT, TAG_ENV, TAG_SECURITY_GROUP, TAG_SITE, Component } from 
 import type { SiteRecord } from '../../lib/shared/site-record';
 import type { IncidentRecord, IncidentStore, StepRecord } from '../shared/incident-store';
 import { loadSiteRecord } from '../shared/site-records';
-import { deployImage } from './deploy';
+import { deployImage, deploymentHealth, taskIp } from './deploy';
 import { chooseRestoreDigest, type Ledger } from './ledger';
 import { restoreGroup } from './release';
 import { rotateSiteCredentials } from './rotate';
@@ -261,27 +259,17 @@ export async function deployKnownGood(deps: RestoreDeps, input: RestoreInput): P
 export async function checkHealth(deps: RestoreDeps, input: RestoreInput): Promise<RestoreInput> {
   const progress = progressOf(input);
   const { site } = await load(deps, input.incidentId);
-  const arns =
-    (
-      await deps.ecs.send(
-        new ListTasksCommand({ cluster: site.clusterArn, serviceName: site.serviceName, desiredStatus: 'RUNNING' }),
-      )
-    ).taskArns ?? [];
-  const tasks = arns.length
-    ? ((await deps.ecs.send(new DescribeTasksCommand({ cluster: site.clusterArn, tasks: arns }))).tasks ?? [])
-    : [];
-  const fresh = tasks.filter((t) => t.startedBy === progress.deploymentId && t.lastStatus === 'RUNNING');
-  const health =
-    (await deps.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: site.targetGroupArn })))
-      .TargetHealthDescriptions ?? [];
-  const targets = fresh.map((t) => {
-    const ip = ipOf(t.attachments);
-    return { ip, state: health.find((h) => h.Target?.Id === ip)?.TargetHealth?.State ?? 'not registered' };
-  });
-  const service = await describeService(deps, site);
+  // The health read and the desired count, at once.
+  const [{ healthyCount, listing }, service] = await Promise.all([
+    deploymentHealth(deps.ecs, deps.elbv2, {
+      clusterArn: site.clusterArn,
+      serviceName: site.serviceName,
+      deploymentId: progress.deploymentId ?? '',
+      targetGroupArn: site.targetGroupArn,
+    }),
+    describeService(deps, site),
+  ]);
   const desired = service.desiredCount ?? 1;
-  const healthyCount = targets.filter((t) => t.state === 'healthy').length;
-  const listing = targets.map((t) => `${t.ip}: ${t.state}`).join(', ') || 'no running task of the new deployment';
   if (healthyCount >= desired && healthyCount > 0) {
     return {
       ...input,
@@ -450,16 +438,12 @@ function causeMessage(cause: string | undefined): string {
   }
 }
 
-function ipOf(attachments: { details?: { name?: string; value?: string }[] }[] | undefined): string {
-  return (attachments ?? []).flatMap((a) => a.details ?? []).find((d) => d.name === 'privateIPv4Address')?.value ?? '';
-}
-
 async function runningTasks(deps: RestoreDeps, site: SiteRecord, arns: readonly string[]) {
   if (arns.length === 0) return [];
   const described = await deps.ecs.send(new DescribeTasksCommand({ cluster: site.clusterArn, tasks: [...arns] }));
   return (described.tasks ?? [])
     .filter((t) => t.desiredStatus === 'RUNNING' && t.taskArn)
-    .map((t) => ({ arn: t.taskArn as string, ip: ipOf(t.attachments) }));
+    .map((t) => ({ arn: t.taskArn as string, ip: taskIp(t.attachments) }));
 }
 
 async function describeService(deps: RestoreDeps, site: SiteRecord) {

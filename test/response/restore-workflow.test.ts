@@ -286,6 +286,7 @@ describe('restore, finding to closed', () => {
     expect(atReopen?.listener).toBe('forward');
     expect(atReopen?.running).toEqual(expect.arrayContaining(contained));
     expect(runningWhenHoldEnded).toEqual(expect.arrayContaining(contained));
+    expect(atReopen?.protectedUntil).toHaveLength(contained.length);
     for (const until of atReopen?.protectedUntil ?? []) {
       expect(until).toBeGreaterThanOrEqual(world.aws.clock.now());
     }
