@@ -75,23 +75,41 @@ export function resetRecoveryDeps(): void {
   deps = undefined;
 }
 
-const restoreSteps = {
+type StepRun = (deps: RecoveryDeps, input: RestoreInput, taskToken?: string) => Promise<unknown>;
+
+/** Every step the workflow may ask for, by name. */
+const STEP_RUNS = {
   'begin-restore': beginRestore,
+  'rotate-credentials': rotateCredentials,
   'deploy-known-good': deployKnownGood,
   'check-health': checkHealth,
   reopen,
   'return-to-primary': returnToPrimary,
   'close-restore': closeRestore,
   'mark-restore-failed': markRestoreFailed,
-} as const;
+  'await-approval': async (deps, input, taskToken) => {
+    if (!taskToken) throw new InvalidRecoveryRequestError('await-approval needs the task token');
+    await requestApproval(deps, input, taskToken);
+    return { waiting: true };
+  },
+  'approval-timed-out': async (deps, input) => {
+    await recordApprovalTimeout(deps, input);
+    return input;
+  },
+  'release-false-positive': async (deps, input) => {
+    const result = await releaseIncident(deps, {
+      incidentId: input.incidentId,
+      releasedBy: input.decision?.by ?? 'workflow',
+      reason: 'approved as a false positive',
+    });
+    if (result.outcome === 'refused') {
+      throw new Error(`release refused: the site changed after containment (${result.drift.join('; ')})`);
+    }
+    return { ...input, status: 'RELEASED' };
+  },
+} satisfies Record<string, StepRun>;
 
-const STEPS = [
-  ...(Object.keys(restoreSteps) as (keyof typeof restoreSteps)[]),
-  'rotate-credentials',
-  'await-approval',
-  'approval-timed-out',
-  'release-false-positive',
-] as const;
+const STEPS = Object.keys(STEP_RUNS) as [keyof typeof STEP_RUNS, ...(keyof typeof STEP_RUNS)[]];
 
 const requestSchema = z.object({
   step: z.enum(STEPS),
@@ -130,31 +148,7 @@ export async function runRecoveryStep(request: unknown): Promise<unknown> {
   const { step, taskToken } = parsed.data;
   const input = parsed.data.input as RestoreInput;
   logger.info('recovery step', { step, incidentId: input.incidentId, site: input.site });
-  const d = recoveryDeps();
-  switch (step) {
-    case 'rotate-credentials':
-      return rotateCredentials(d, input);
-    case 'await-approval':
-      if (!taskToken) throw new InvalidRecoveryRequestError('await-approval needs the task token');
-      await requestApproval(d, parsed.data.input, taskToken);
-      return { waiting: true };
-    case 'approval-timed-out':
-      await recordApprovalTimeout(d, input);
-      return input;
-    case 'release-false-positive': {
-      const result = await releaseIncident(d, {
-        incidentId: input.incidentId,
-        releasedBy: input.decision?.by ?? 'workflow',
-        reason: 'approved as a false positive',
-      });
-      if (result.outcome === 'refused') {
-        throw new Error(`release refused: the site changed after containment (${result.drift.join('; ')})`);
-      }
-      return { ...input, status: 'RELEASED' };
-    }
-    default:
-      return restoreSteps[step](d, input);
-  }
+  return (STEP_RUNS[step] as StepRun)(recoveryDeps(), input, taskToken);
 }
 
 export const handler = middy(runRecoveryStep).use(injectLambdaContext(logger, { clearState: true }));

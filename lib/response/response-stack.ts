@@ -452,29 +452,16 @@ export class ResponseStack extends Stack {
   ) {
     const env = fleet.environment;
     const taggedForEnv = { [`aws:ResourceTag/${TAG_ENV}`]: env };
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'SwapSiteSecurityGroupRules',
-        actions: [
-          'ec2:RevokeSecurityGroupIngress',
-          'ec2:RevokeSecurityGroupEgress',
-          'ec2:AuthorizeSecurityGroupEgress',
-          'ec2:ModifySecurityGroupRules',
-        ],
-        resources: [this.arn('ec2', 'security-group', '*')],
-        conditions: {
-          StringEquals: { ...taggedForEnv, [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.siteSecurityGroup },
-        },
-      }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'SwapStrictSiteAcls',
-        actions: ['ec2:ReplaceNetworkAclAssociation'],
-        resources: [this.arn('ec2', 'network-acl', '*'), this.arn('ec2', 'subnet', '*')],
-        conditions: { StringEquals: taggedForEnv },
-      }),
-    );
+    this.allowSiteNetworkChanges(fn, env, {
+      groupSid: 'SwapSiteSecurityGroupRules',
+      groupActions: [
+        'ec2:RevokeSecurityGroupIngress',
+        'ec2:RevokeSecurityGroupEgress',
+        'ec2:AuthorizeSecurityGroupEgress',
+        'ec2:ModifySecurityGroupRules',
+      ],
+      aclSid: 'SwapStrictSiteAcls',
+    });
     // Listener rules cannot be tagged through CloudFormation, so ModifyRule is scoped by ARN:
     // rules of the cells' own listeners only.
     const ruleArns = listenerRuleArns(listenerArns);
@@ -555,29 +542,16 @@ export class ResponseStack extends Stack {
   ) {
     const env = fleet.environment;
     const taggedForEnv = { [`aws:ResourceTag/${TAG_ENV}`]: env };
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'PutSiteRulesBack',
-        actions: [
-          'ec2:AuthorizeSecurityGroupIngress',
-          'ec2:AuthorizeSecurityGroupEgress',
-          'ec2:RevokeSecurityGroupIngress',
-          'ec2:RevokeSecurityGroupEgress',
-        ],
-        resources: [this.arn('ec2', 'security-group', '*')],
-        conditions: {
-          StringEquals: { ...taggedForEnv, [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.siteSecurityGroup },
-        },
-      }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'PutStrictSiteAclsBack',
-        actions: ['ec2:ReplaceNetworkAclAssociation'],
-        resources: [this.arn('ec2', 'network-acl', '*'), this.arn('ec2', 'subnet', '*')],
-        conditions: { StringEquals: taggedForEnv },
-      }),
-    );
+    this.allowSiteNetworkChanges(fn, env, {
+      groupSid: 'PutSiteRulesBack',
+      groupActions: [
+        'ec2:AuthorizeSecurityGroupIngress',
+        'ec2:AuthorizeSecurityGroupEgress',
+        'ec2:RevokeSecurityGroupIngress',
+        'ec2:RevokeSecurityGroupEgress',
+      ],
+      aclSid: 'PutStrictSiteAclsBack',
+    });
     const ruleArns = listenerRuleArns(listenerArns);
     fn.addToRolePolicy(
       new iam.PolicyStatement({
@@ -752,6 +726,36 @@ export class ResponseStack extends Stack {
         "Rules of one cell listener of Bulkhead's: a site's rule is found from its record; deletes only rules tagged restore-probe.",
       );
     }
+  }
+
+  /**
+   * Security-group rule changes only on groups tagged as this environment's site groups, and
+   * ACL swaps only on ACLs and subnets tagged as this environment's (containment, recovery).
+   */
+  private allowSiteNetworkChanges(
+    fn: lambda.Function,
+    env: string,
+    options: { groupSid: string; groupActions: string[]; aclSid: string },
+  ) {
+    const taggedForEnv = { [`aws:ResourceTag/${TAG_ENV}`]: env };
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: options.groupSid,
+        actions: options.groupActions,
+        resources: [this.arn('ec2', 'security-group', '*')],
+        conditions: {
+          StringEquals: { ...taggedForEnv, [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.siteSecurityGroup },
+        },
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: options.aclSid,
+        actions: ['ec2:ReplaceNetworkAclAssociation'],
+        resources: [this.arn('ec2', 'network-acl', '*'), this.arn('ec2', 'subnet', '*')],
+        conditions: { StringEquals: taggedForEnv },
+      }),
+    );
   }
 
   private grantIncidentSteps(
