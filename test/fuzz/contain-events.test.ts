@@ -150,7 +150,7 @@ describe('parseResponseEvent (pure, 10,000 cases per property)', () => {
     );
   });
 
-  it('mutations of valid events and the shared samples (fields removed, replaced, retyped; hostile ids, ARNs, tags, names; huge strings; deep nesting; __proto__ keys): 10,000 cases, never throws, a trigger mirrors its event, same answer twice', () => {
+  it('mutations of valid events and the public samples (fields removed, replaced, retyped; hostile ids, ARNs, tags, names; huge strings; deep nesting; __proto__ keys): 10,000 cases, never throws, a trigger mirrors its event, same answer twice', () => {
     // Prepare
     const mutated = mutatedArb(bases, {
       toValue: (b) => b.event,

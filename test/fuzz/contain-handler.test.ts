@@ -229,7 +229,7 @@ describe('containHandler against the AWS model (300 + 200 + 500 cases)', () => {
     freshWorld();
   });
 
-  it('mutated valid events and shared samples: 300 cases; never throws, changes only the site the event names, always a logged reason', async () => {
+  it('mutated valid events and public samples: 300 cases; never throws, changes only the site the event names, always a logged reason', async () => {
     // Prepare
     const mutated = mutatedArb(bases, {
       toValue: (b) => b.event,
@@ -253,7 +253,7 @@ describe('containHandler against the AWS model (300 + 200 + 500 cases)', () => {
   it('plausible-but-wrong events (a neighbour, an unknown site, another cell, task, environment, account or region swapped into the site events): 200 cases; same properties', async () => {
     // Prepare
     const plausible = mutatedArb(
-      bases.filter((b) => !b.shared),
+      bases.filter((b) => !b.public),
       { toValue: (b) => b.event, swaps, kinds: ['swap'], minMutations: 1, maxMutations: 3 },
     );
 

@@ -10,7 +10,7 @@ import {
   type ResponseWorld,
   ecsFindingEvent,
   setUpResponseWorld,
-  sharedEvent,
+  sampleEvent,
   siteAlarmEvent,
 } from '../support/response-world';
 
@@ -276,33 +276,33 @@ describe('events that are not Bulkhead’s change nothing', () => {
   const cases: [string, () => unknown, string][] = [
     [
       'the shared EC2 backdoor sample (non-ECS)',
-      () => sharedEvent('guardduty/ec2-backdoor-c2-dns-sample_cloud-custodian.json'),
+      () => sampleEvent('guardduty/ec2-backdoor-c2-dns-sample_cloud-custodian.json'),
       '',
     ],
     [
       'the shared IAM recon sample (non-ECS)',
-      () => sharedEvent('guardduty/iam-recon-maliciousipcaller-sample-2025_csa.json'),
+      () => sampleEvent('guardduty/iam-recon-maliciousipcaller-sample-2025_csa.json'),
       '',
     ],
     [
       'the raw PascalCase ECS sample, not an EventBridge event',
-      () => sharedEvent('guardduty/ecscluster-defenseevasion-runtime-ptraceantidebugging-sample_csa.json'),
+      () => sampleEvent('guardduty/ecscluster-defenseevasion-runtime-ptraceantidebugging-sample_csa.json'),
       'malformed-event',
     ],
     [
       'the Security Hub import of a finding',
-      () => sharedEvent('securityhub/imported-guardduty-ec2-backdoor-c2-sample_vumdao.json'),
+      () => sampleEvent('securityhub/imported-guardduty-ec2-backdoor-c2-sample_vumdao.json'),
       'foreign-event',
     ],
-    ['an ECS task state change', () => sharedEvent('ecs/fargate-running-eni-attached_ecs-docs.json'), 'foreign-event'],
+    ['an ECS task state change', () => sampleEvent('ecs/fargate-running-eni-attached_ecs-docs.json'), 'foreign-event'],
     [
       'a CloudWatch alarm that is not Bulkhead’s',
-      () => sharedEvent('cloudwatch/single-metric-cpu-ok-to-alarm_cw-docs.json'),
+      () => sampleEvent('cloudwatch/single-metric-cpu-ok-to-alarm_cw-docs.json'),
       '',
     ],
     [
       'an alarm going from INSUFFICIENT_DATA to ALARM that is not Bulkhead’s',
-      () => sharedEvent('cloudwatch/metric-math-network-insufficient-to-alarm_cw-docs.json'),
+      () => sampleEvent('cloudwatch/metric-math-network-insufficient-to-alarm_cw-docs.json'),
       '',
     ],
     [

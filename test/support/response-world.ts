@@ -30,12 +30,16 @@ export interface ResponseWorld {
   site(id: string): SiteHandles;
 }
 
-/** `../shared/events` beside the checkout (BULKHEAD_SHARED_EVENTS overrides it, for bundled benchmark drivers). */
-export const SHARED_EVENTS =
-  process.env.BULKHEAD_SHARED_EVENTS ?? path.join(__dirname, '..', '..', '..', 'shared', 'events');
+/**
+ * The public sample events in `test/fixtures/events` (origins in its SOURCES.md).
+ * BULKHEAD_SAMPLE_EVENTS overrides the folder, for bundled benchmark drivers whose
+ * `__dirname` is not this one.
+ */
+export const SAMPLE_EVENTS = process.env.BULKHEAD_SAMPLE_EVENTS ?? path.join(__dirname, '..', 'fixtures', 'events');
 
-export function sharedEvent(relative: string): unknown {
-  return JSON.parse(readFileSync(path.join(SHARED_EVENTS, relative), 'utf8'));
+/** One public sample event, parsed, by its path under `test/fixtures/events`. */
+export function sampleEvent(relative: string): unknown {
+  return JSON.parse(readFileSync(path.join(SAMPLE_EVENTS, relative), 'utf8'));
 }
 
 /**
@@ -159,7 +163,7 @@ export function ecsFindingEvent(
   options: FindingOptions = {},
 ): Record<string, unknown> {
   const sample = camelCaseKeys(
-    sharedEvent('guardduty/ecscluster-defenseevasion-runtime-ptraceantidebugging-sample_csa.json'),
+    sampleEvent('guardduty/ecscluster-defenseevasion-runtime-ptraceantidebugging-sample_csa.json'),
   ) as Record<string, unknown> & {
     resource: { ecsClusterDetails: Record<string, unknown> & { taskDetails: Record<string, unknown> } };
     service: Record<string, unknown>;
@@ -217,7 +221,7 @@ export function siteAlarmEvent(
   siteId: string,
   kind: 'error-rate' | 'egress' = 'error-rate',
 ): Record<string, unknown> {
-  const sample = sharedEvent('cloudwatch/single-metric-cpu-ok-to-alarm_cw-docs.json') as Record<string, unknown> & {
+  const sample = sampleEvent('cloudwatch/single-metric-cpu-ok-to-alarm_cw-docs.json') as Record<string, unknown> & {
     detail: Record<string, unknown> & { state: Record<string, unknown> };
   };
   const alarmName = `bulkhead-${world.fleet.environment}-${siteId}-${kind}`;

@@ -7,9 +7,9 @@ import { DRILL_DETAIL_TYPE, DRILL_SOURCE } from '../../../lambdas/contain/events
 import {
   ecsFindingEvent,
   type ResponseWorld,
-  SHARED_EVENTS,
+  SAMPLE_EVENTS,
   setUpResponseWorld,
-  sharedEvent,
+  sampleEvent,
   siteAlarmEvent,
   type WorldSite,
 } from '../../support/response-world';
@@ -31,26 +31,26 @@ export interface EventBase {
   readonly event: unknown;
   /** The site this event, unmutated, acts on (undefined: it changes nothing). */
   readonly site?: string;
-  /** One of the public samples in ../shared/events (not built for the fuzz world). */
-  readonly shared?: boolean;
+  /** One of the public samples in test/fixtures/events (not built for the fuzz world). */
+  readonly public?: boolean;
 }
 
-/** Every public sample event in ../shared/events (none of them is a trigger for a Bulkhead site). */
-export function sharedSamples(): EventBase[] {
-  return readdirSync(SHARED_EVENTS, { withFileTypes: true })
+/** Every public sample event in test/fixtures/events (none of them is a trigger for a Bulkhead site). */
+export function publicSamples(): EventBase[] {
+  return readdirSync(SAMPLE_EVENTS, { withFileTypes: true })
     .filter((d) => d.isDirectory())
     .flatMap((d) =>
-      readdirSync(path.join(SHARED_EVENTS, d.name))
+      readdirSync(path.join(SAMPLE_EVENTS, d.name))
         .filter((f) => f.endsWith('.json'))
         .map((f) => `${d.name}/${f}`),
     )
     .sort()
-    .map((name) => ({ name, event: sharedEvent(name), shared: true }));
+    .map((name) => ({ name, event: sampleEvent(name), public: true }));
 }
 
 /**
  * The valid triggers for the fuzz world's sites (findings with and without task tags, a
- * drill, alarms of both kinds), then the shared samples. The model's ids are deterministic,
+ * drill, alarms of both kinds), then the public samples. The model's ids are deterministic,
  * so these stay valid in every fresh world built by {@link fuzzWorld}.
  */
 export function eventBases(world: ResponseWorld): EventBase[] {
@@ -72,7 +72,7 @@ export function eventBases(world: ResponseWorld): EventBase[] {
     { name: 'drill acme', event: drill, site: 'acme' },
     { name: 'alarm acme error-rate', event: siteAlarmEvent(world, 'acme', 'error-rate'), site: 'acme' },
     { name: 'alarm bakery egress', event: siteAlarmEvent(world, 'bakery', 'egress'), site: 'bakery' },
-    ...sharedSamples(),
+    ...publicSamples(),
   ];
 }
 
