@@ -80,7 +80,11 @@ function coldStart(name: string, file: string, runs: number, driverFile: string)
     const line = execFileSync(process.execPath, [driverFile, name, file], {
       cwd: root,
       encoding: 'utf8',
-      env: { ...process.env, NODE_NO_WARNINGS: '1', BULKHEAD_SAMPLE_EVENTS: path.join(root, 'test', 'fixtures', 'events') },
+      env: {
+        ...process.env,
+        NODE_NO_WARNINGS: '1',
+        BULKHEAD_SAMPLE_EVENTS: path.join(root, 'test', 'fixtures', 'events'),
+      },
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     samples.push(
