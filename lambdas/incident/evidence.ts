@@ -23,6 +23,38 @@ export interface EvidenceDeps {
   readonly backupVaultName: string;
   readonly backupRoleArn: string;
   readonly now: () => Date;
+  /** How many log lines (and bytes of them) are kept on each side of the detection. @default DEFAULT_LOG_BUDGET */
+  readonly logBudget?: LogBudget;
+}
+
+/** The most log lines kept before (up to and at) the detection and after it, and their bytes on each side. */
+export interface LogBudget {
+  readonly before: number;
+  readonly after: number;
+  readonly bytes: number;
+}
+
+/** What the manifest says about one side of the detection. */
+export interface LogPart {
+  /** Lines kept. */
+  readonly kept: number;
+  /** Timestamps of the oldest and newest line kept. */
+  readonly first?: string;
+  readonly last?: string;
+  /** More lines of the window exist than were kept (the budget ran out). */
+  readonly truncated: boolean;
+  /** Which part of the window is not in the evidence, when truncated. */
+  readonly notKept?: string;
+}
+
+/** What was read of the site's logs: the window, each side of the detection, and in sum. */
+export interface LogsKept {
+  readonly logGroupName: string;
+  readonly window: { readonly from: string; readonly detection: string; readonly to: string };
+  readonly before: LogPart;
+  readonly after: LogPart;
+  readonly kept: number;
+  readonly truncated: boolean;
 }
 
 export interface EvidenceResult {
@@ -34,11 +66,17 @@ export interface EvidenceResult {
   readonly backupJobId?: string;
   readonly backupNote: string;
   readonly gaps: readonly string[];
+  /** What was kept of the site's logs (absent when they could not be read: see `gaps`). */
+  readonly logs?: LogsKept;
 }
 
 /** How far back the site's logs are copied, before the first detection. */
 const LOG_LOOKBACK_MS = 60 * 60 * 1000;
-const MAX_LOG_EVENTS = 10_000;
+/**
+ * 50,000 lines before the detection (about 8 minutes of a site writing 100 lines a second)
+ * and 20,000 after it; at most 32 MiB of messages on each side (the function has 512 MB).
+ */
+export const DEFAULT_LOG_BUDGET: LogBudget = { before: 50_000, after: 20_000, bytes: 32 * 1024 * 1024 };
 
 async function collect<T>(gaps: string[], what: string, run: () => Promise<T>): Promise<T | { unavailable: string }> {
   try {
@@ -83,7 +121,6 @@ export async function keepEvidence(
       (a.details ?? []).filter((d) => d.name === 'networkInterfaceId').map((d) => d.value as string),
     ),
   );
-  const startTime = Date.parse(incident.detectedAt) - LOG_LOOKBACK_MS;
   const [definitions, interfaces, service, logs] = await Promise.all([
     Promise.all(
       definitionArns.map((arn) =>
@@ -100,23 +137,9 @@ export async function keepEvidence(
     collect(gaps, 'service', () =>
       deps.ecs.send(new DescribeServicesCommand({ cluster: site.clusterArn, services: [site.serviceName] })),
     ),
-    collect(gaps, 'logs', async () => {
-      const events: unknown[] = [];
-      let nextToken: string | undefined;
-      do {
-        const page = await deps.logs.send(
-          new FilterLogEventsCommand({
-            logGroupName: site.logGroupName,
-            startTime: Number.isFinite(startTime) ? startTime : undefined,
-            nextToken,
-            limit: 1000,
-          }),
-        );
-        events.push(...(page.events ?? []));
-        nextToken = page.nextToken;
-      } while (nextToken && events.length < MAX_LOG_EVENTS);
-      return { logGroupName: site.logGroupName, startTime, events };
-    }),
+    collect(gaps, 'logs', () =>
+      keepLogs(deps, site.logGroupName, Date.parse(incident.detectedAt), deps.logBudget ?? DEFAULT_LOG_BUDGET),
+    ),
   ]);
   const documents: Record<string, unknown> = {
     'incident.json': incident,
@@ -169,6 +192,7 @@ export async function keepEvidence(
     writtenAt: deps.now().toISOString(),
     files,
     gaps,
+    logs: 'summary' in logs ? logs.summary : undefined,
     backupJobId,
     backupNote,
   };
@@ -185,5 +209,119 @@ export async function keepEvidence(
   const imageDigests = [
     ...new Set(taskList.flatMap((t) => (t.containers ?? []).map((c) => c.imageDigest).filter((d): d is string => !!d))),
   ];
-  return { prefix, files, containedTaskArns: arns, imageDigests, backupJobId, backupNote, gaps };
+  const logsKept = 'summary' in logs ? logs.summary : undefined;
+  return { prefix, files, containedTaskArns: arns, imageDigests, backupJobId, backupNote, gaps, logs: logsKept };
+}
+
+interface LogEvent {
+  readonly logStreamName?: string;
+  readonly timestamp?: number;
+  readonly message?: string;
+  readonly ingestionTime?: number;
+  readonly eventId?: string;
+}
+
+/**
+ * Reads one side of the detection, starting next to it: before it newest first, after it
+ * oldest first, so that when the budget runs out the lines left out are the ones furthest
+ * from the detection. CloudWatch Logs (FilterLogEvents API reference): "By default, the
+ * events are returned in ascending timestamp order (oldest first). To return events in
+ * descending timestamp order (newest first), set the startFromHead parameter to false";
+ * "Partially full or empty pages don't necessarily mean that pagination is finished. If the
+ * results include a nextToken, there might be more log events available."
+ */
+async function readLogSide(
+  logs: CloudWatchLogsClient,
+  logGroupName: string,
+  range: { readonly startTime: number; readonly endTime: number; readonly newestFirst: boolean },
+  budget: { readonly events: number; readonly bytes: number },
+): Promise<{ events: LogEvent[]; truncated: boolean }> {
+  const events: LogEvent[] = [];
+  let bytes = 0;
+  let nextToken: string | undefined;
+  do {
+    const page = await logs.send(
+      new FilterLogEventsCommand({
+        logGroupName,
+        startTime: range.startTime,
+        endTime: range.endTime,
+        startFromHead: !range.newestFirst,
+        nextToken,
+        limit: Math.min(10_000, budget.events - events.length),
+      }),
+    );
+    for (const event of page.events ?? []) {
+      // An event's size as CloudWatch Logs counts it: its UTF-8 message plus 26 bytes.
+      const size = Buffer.byteLength(event.message ?? '') + 26;
+      if (events.length >= budget.events || bytes + size > budget.bytes) return { events, truncated: true };
+      events.push(event);
+      bytes += size;
+    }
+    nextToken = page.nextToken;
+  } while (nextToken && events.length < budget.events);
+  return { events, truncated: Boolean(nextToken) };
+}
+
+function summarize(events: readonly LogEvent[], truncated: boolean, notKept: string): LogPart {
+  const times = events.map((e) => e.timestamp ?? 0);
+  const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+  return {
+    kept: events.length,
+    first: iso(times.length ? Math.min(...times) : undefined),
+    last: iso(times.length ? Math.max(...times) : undefined),
+    truncated,
+    ...(truncated ? { notKept } : {}),
+  };
+}
+
+/**
+ * The site's logs from an hour before the detection until now, kept whole when they fit the
+ * budget; otherwise cut away from the detection on each side. Returns the events in time
+ * order and what was kept (counts, first and last timestamps, truncated) for the manifest.
+ */
+async function keepLogs(
+  deps: EvidenceDeps,
+  logGroupName: string,
+  detectedAt: number,
+  budget: LogBudget,
+): Promise<{ logGroupName: string; summary: LogsKept; events: LogEvent[] }> {
+  const to = deps.now().getTime();
+  const detection = Number.isFinite(detectedAt) ? Math.min(detectedAt, to) : to;
+  const from = detection - LOG_LOOKBACK_MS;
+  const [before, after] = await Promise.all([
+    readLogSide(
+      deps.logs,
+      logGroupName,
+      { startTime: from, endTime: detection, newestFirst: true },
+      { events: budget.before, bytes: budget.bytes },
+    ),
+    detection < to
+      ? readLogSide(
+          deps.logs,
+          logGroupName,
+          { startTime: detection + 1, endTime: to, newestFirst: false },
+          { events: budget.after, bytes: budget.bytes },
+        )
+      : Promise.resolve({ events: [], truncated: false }),
+  ]);
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const oldestKept = before.events.at(-1)?.timestamp ?? detection;
+  const newestKept = after.events.at(-1)?.timestamp ?? detection;
+  const summary: LogsKept = {
+    logGroupName,
+    window: { from: iso(from), detection: iso(detection), to: iso(to) },
+    before: summarize(
+      before.events,
+      before.truncated,
+      `lines from ${iso(from)} to ${iso(oldestKept)} (older than the oldest line kept)`,
+    ),
+    after: summarize(
+      after.events,
+      after.truncated,
+      `lines from ${iso(newestKept)} to ${iso(to)} (newer than the newest line kept)`,
+    ),
+    kept: before.events.length + after.events.length,
+    truncated: before.truncated || after.truncated,
+  };
+  return { logGroupName, summary, events: [...before.events.reverse(), ...after.events] };
 }

@@ -9,7 +9,7 @@ import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { IncidentStore, StepRecord } from '../shared/incident-store';
 import { loadSiteRecord } from '../shared/site-records';
 import type { Ledger } from '../recovery/ledger';
-import { keepEvidence } from './evidence';
+import { keepEvidence, type LogsKept } from './evidence';
 import { notifyIncident } from './notify';
 
 /** What the state machine passes to every step. */
@@ -57,6 +57,16 @@ function stepRecord(deps: WorkflowDeps, step: string, outcome: StepRecord['outco
   return { step, outcome, at: deps.now().toISOString(), detail };
 }
 
+/** What the keep-evidence step says about the logs (the manifest has the details). */
+function logsNote(logs: LogsKept | undefined): string {
+  if (!logs) return '';
+  const cut = [
+    logs.before.truncated ? `before ${logs.before.first ?? '?'}` : '',
+    logs.after.truncated ? `after ${logs.after.last ?? '?'}` : '',
+  ].filter(Boolean);
+  return `; ${logs.kept} log lines from ${logs.window.from} to ${logs.window.to}${cut.length ? ` (not kept: lines ${cut.join(' and ')}; see the manifest)` : ''}`;
+}
+
 export async function collectEvidenceStep(deps: WorkflowDeps, input: WorkflowInput) {
   const { incident, site } = await load(deps, input);
   const triggers = await deps.store.triggersOf(incident.incidentId);
@@ -90,7 +100,7 @@ export async function collectEvidenceStep(deps: WorkflowDeps, input: WorkflowInp
         deps,
         'keep-evidence',
         'done',
-        `${evidence.files.length} files under s3://${deps.evidenceBucket}/${evidence.prefix}${evidence.gaps.length ? `; gaps: ${evidence.gaps.join('; ')}` : ''}`,
+        `${evidence.files.length} files under s3://${deps.evidenceBucket}/${evidence.prefix}${logsNote(evidence.logs)}${evidence.gaps.length ? `; gaps: ${evidence.gaps.join('; ')}` : ''}`,
       ),
     ],
   );

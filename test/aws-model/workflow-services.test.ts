@@ -121,6 +121,50 @@ describe('notification, workflow and record services', () => {
     expect(missing).toMatchObject({ name: 'ResourceNotFoundException' });
   });
 
+  it('CloudWatch Logs FilterLogEvents: newest first on request (from 2024 on), the direction kept by the token, pages of at most 1 MB', async () => {
+    // Prepare: 30 lines of 100 KB, one a second
+    const group = fleet.sites.acme?.logGroupName ?? '';
+    const start = aws.clock.now();
+    aws.logs.seedEvents(
+      group,
+      's',
+      Array.from({ length: 30 }, (_, i) => ({ timestamp: start + i * 1000, message: `${i} ${'x'.repeat(100_000)}` })),
+    );
+    const read = async (startFromHead: boolean) => {
+      const pages: number[][] = [];
+      let nextToken: string | undefined;
+      do {
+        const page = await logs.send(
+          new FilterLogEventsCommand({
+            logGroupName: group,
+            logStreamNames: ['s'],
+            startTime: start,
+            startFromHead,
+            nextToken,
+          }),
+        );
+        pages.push((page.events ?? []).map((e) => ((e.timestamp ?? 0) - start) / 1000));
+        nextToken = page.nextToken;
+      } while (nextToken);
+      return pages;
+    };
+
+    // Act
+    const oldestFirst = await read(true);
+    const newestFirst = await read(false);
+    const tooEarly = await logs
+      .send(
+        new FilterLogEventsCommand({ logGroupName: group, startTime: Date.UTC(2023, 11, 31), startFromHead: false }),
+      )
+      .catch((e: unknown) => e);
+
+    // Assess
+    expect(oldestFirst.map((p) => p.length)).toEqual([10, 10, 10]); // 10 x (100 KB + 26 B) fit in 1 MB
+    expect(oldestFirst.flat()).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    expect(newestFirst.flat()).toEqual(Array.from({ length: 30 }, (_, i) => 29 - i));
+    expect(tooEarly).toMatchObject({ name: 'InvalidParameterException' });
+  });
+
   it('Backup jobs progress on the virtual clock and are idempotent by token', async () => {
     const start = () =>
       backup.send(

@@ -34,6 +34,30 @@ interface LogsState {
 
 type Matcher = (message: string) => boolean;
 
+/** Jan 1, 2024 00:00:00 UTC: the earliest startTime FilterLogEvents takes with startFromHead=false. */
+const STARTFROMHEAD_FALSE_EARLIEST = Date.UTC(2024, 0, 1);
+/** "Each page returned can contain up to 1 MB of log events or up to 10,000 log events." */
+const FILTER_PAGE_BYTES = 1_048_576;
+
+interface FilterToken {
+  readonly offset: number;
+  readonly newestFirst: boolean;
+}
+
+function encodeFilterToken(token: FilterToken): string {
+  return Buffer.from(JSON.stringify({ aws_model_filter: token })).toString('base64');
+}
+
+function decodeFilterToken(text: string): FilterToken | undefined {
+  try {
+    const parsed = JSON.parse(Buffer.from(text, 'base64').toString('utf8')) as { aws_model_filter?: FilterToken };
+    const token = parsed.aws_model_filter;
+    return typeof token?.offset === 'number' && typeof token.newestFirst === 'boolean' ? token : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * A subset of CloudWatch Logs filter pattern syntax: terms that must all appear, quoted
  * phrases, `?term` alternatives, `-term` exclusions, and JSON patterns of the form
@@ -148,6 +172,21 @@ export class CloudWatchLogsModel extends ServiceModel<LogsState> {
     return group;
   }
 
+  /**
+   * FilterLogEvents, as the API reference (FilterLogEventsCommand, FilterLogEventsRequest)
+   * describes it:
+   * - "By default, the events are returned in ascending timestamp order (oldest first). To
+   *   return events in descending timestamp order (newest first), set the startFromHead
+   *   parameter to false."
+   * - "Setting startFromHead to false is supported only when startTime is on or after Jan 1,
+   *   2024 00:00:00 UTC. A request with startFromHead set to false and a startTime before
+   *   this date returns an InvalidParameterException." (No startTime means the beginning of
+   *   time, so the model refuses that too: a decision, the reference does not say.)
+   * - "On subsequent requests, the nextToken determines the sort direction."
+   * - "Each page returned can contain up to 1 MB of log events or up to 10,000 log events."
+   *   An event's size is its UTF-8 message plus 26 bytes (PutLogEvents' batch-size rule).
+   * - endTime: "Events with a timestamp later than this time are not returned" (inclusive).
+   */
   private filterLogEvents(input: FilterLogEventsCommandInput): Out<FilterLogEventsCommandOutput> {
     const group = this.group(input);
     if (input.logStreamNames?.length && input.logStreamNamePrefix) {
@@ -160,6 +199,17 @@ export class CloudWatchLogsModel extends ServiceModel<LogsState> {
     if (!matcher) return this.fail('InvalidParameterException', 'Invalid filter pattern');
     const limit = input.limit ?? 10_000;
     if (limit < 1 || limit > 10_000) this.fail('InvalidParameterException', 'limit must be between 1 and 10000');
+    const token = input.nextToken === undefined ? undefined : decodeFilterToken(input.nextToken);
+    if (input.nextToken !== undefined && !token) {
+      return this.fail('InvalidParameterException', 'The specified nextToken is invalid.');
+    }
+    const newestFirst = token ? token.newestFirst : input.startFromHead === false;
+    if (!token && newestFirst && (input.startTime ?? 0) < STARTFROMHEAD_FALSE_EARLIEST) {
+      this.fail(
+        'InvalidParameterException',
+        'startFromHead=false is supported only when startTime is on or after Jan 1, 2024 00:00:00 UTC.',
+      );
+    }
     const events: FilteredLogEvent[] = Object.values(group.streams)
       .filter((s) => !input.logStreamNames?.length || input.logStreamNames.includes(s.logStreamName))
       .filter((s) => !input.logStreamNamePrefix || s.logStreamName.startsWith(input.logStreamNamePrefix))
@@ -179,10 +229,22 @@ export class CloudWatchLogsModel extends ServiceModel<LogsState> {
             eventId: e.eventId,
           })),
       )
-      .sort((a, b) => (a.timestamp ?? 0) - (b.timestamp ?? 0));
-    const page = paginate(events, limit, input.nextToken, limit);
-    if (!page) return this.fail('InvalidParameterException', 'The specified nextToken is invalid.');
-    return { events: page.items, nextToken: page.nextToken, searchedLogStreams: [] };
+      .sort((a, b) => (a.timestamp ?? 0) - (b.timestamp ?? 0) || (a.eventId ?? '').localeCompare(b.eventId ?? ''));
+    if (newestFirst) events.reverse();
+    const start = token?.offset ?? 0;
+    let end = start;
+    let bytes = 0;
+    while (end < events.length && end - start < limit) {
+      const size = Buffer.byteLength(events[end]?.message ?? '') + 26;
+      if (end > start && bytes + size > FILTER_PAGE_BYTES) break;
+      bytes += size;
+      end++;
+    }
+    return {
+      events: events.slice(start, end),
+      nextToken: end < events.length ? encodeFilterToken({ offset: end, newestFirst }) : undefined,
+      searchedLogStreams: [],
+    };
   }
 
   private stream(group: LogGroupRecord, name: string | undefined) {
