@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type BackupClient, StartBackupJobCommand } from '@aws-sdk/client-backup';
 import { type CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { DescribeNetworkInterfacesCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeNetworkInterfacesCommand, type EC2Client, type NetworkInterface } from '@aws-sdk/client-ec2';
 import {
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
@@ -78,6 +78,50 @@ const LOG_LOOKBACK_MS = 60 * 60 * 1000;
  */
 export const DEFAULT_LOG_BUDGET: LogBudget = { before: 50_000, after: 20_000, bytes: 32 * 1024 * 1024 };
 
+/**
+ * The bucket's default Object Lock retention applies to every object written to it, and the
+ * PutObject API reference says: "The Content-MD5 or x-amz-sdk-checksum-algorithm header is
+ * required for any request to upload an object with a retention period configured using
+ * Amazon S3 Object Lock." `ChecksumAlgorithm` is that header; `ChecksumSHA256` carries the
+ * value S3 checks the body against.
+ */
+function checksumHeaders(sha256: Buffer): { ChecksumAlgorithm: 'SHA256'; ChecksumSHA256: string } {
+  return { ChecksumAlgorithm: 'SHA256', ChecksumSHA256: sha256.toString('base64') };
+}
+
+/** Interface ids per request: EC2's filter values, kept well under the 1,000 ids it advises per call. */
+const INTERFACE_IDS_PER_REQUEST = 200;
+
+/**
+ * The tasks' network interfaces, paginated. DescribeNetworkInterfaces' `MaxResults` cannot be
+ * combined with `NetworkInterfaceIds` ("You cannot specify this parameter and the network
+ * interface IDs parameter in the same request"), so the ids go in a `network-interface-id`
+ * filter; that also keeps the others when one interface is already gone (a list of ids fails
+ * whole with InvalidNetworkInterfaceID.NotFound). EC2 API guide, pagination: "If you have a
+ * large number of resources, unpaginated calls might be throttled and could time out."
+ */
+async function describeInterfaces(ec2: EC2Client, ids: readonly string[], gaps: string[]) {
+  const found: NetworkInterface[] = [];
+  for (let i = 0; i < ids.length; i += INTERFACE_IDS_PER_REQUEST) {
+    let NextToken: string | undefined;
+    do {
+      const page = await ec2.send(
+        new DescribeNetworkInterfacesCommand({
+          Filters: [{ Name: 'network-interface-id', Values: ids.slice(i, i + INTERFACE_IDS_PER_REQUEST) }],
+          MaxResults: 1000,
+          NextToken,
+        }),
+      );
+      found.push(...(page.NetworkInterfaces ?? []));
+      NextToken = page.NextToken;
+    } while (NextToken);
+  }
+  const missing = ids.filter((id) => !found.some((n) => n.NetworkInterfaceId === id));
+  if (missing.length)
+    gaps.push(`network-interfaces: ${missing.join(', ')} no longer exist${missing.length === 1 ? 's' : ''}`);
+  return { NetworkInterfaces: found };
+}
+
 async function collect<T>(gaps: string[], what: string, run: () => Promise<T>): Promise<T | { unavailable: string }> {
   try {
     return await run();
@@ -130,9 +174,7 @@ export async function keepEvidence(
       ),
     ),
     enis.length
-      ? collect(gaps, 'network-interfaces', () =>
-          deps.ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: enis })),
-        )
+      ? collect(gaps, 'network-interfaces', () => describeInterfaces(deps.ec2, enis, gaps))
       : Promise.resolve({ NetworkInterfaces: [] }),
     collect(gaps, 'service', () =>
       deps.ecs.send(new DescribeServicesCommand({ cluster: site.clusterArn, services: [site.serviceName] })),
@@ -161,7 +203,7 @@ export async function keepEvidence(
           Key: `${prefix}${name}`,
           Body: body,
           ContentType: 'application/json',
-          ChecksumSHA256: digest.toString('base64'),
+          ...checksumHeaders(digest),
         }),
       );
       files.push({ key: `${prefix}${name}`, sha256: digest.toString('hex'), bytes: Buffer.byteLength(body) });
@@ -203,7 +245,7 @@ export async function keepEvidence(
       Key: `${prefix}manifest.json`,
       Body: manifestBody,
       ContentType: 'application/json',
-      ChecksumSHA256: createHash('sha256').update(manifestBody).digest('base64'),
+      ...checksumHeaders(createHash('sha256').update(manifestBody).digest()),
     }),
   );
   const imageDigests = [

@@ -114,6 +114,7 @@ describe('S3 evidence bucket with Object Lock', () => {
         Bucket: fleet.evidenceBucket,
         Key: 'inc-1/finding.json',
         Body: body,
+        ChecksumAlgorithm: 'SHA256',
         ChecksumSHA256: checksum,
       }),
     );
@@ -132,10 +133,47 @@ describe('S3 evidence bucket with Object Lock', () => {
     expect(bad).toMatchObject({ name: 'BadDigest' });
   });
 
+  it('an upload that gets an Object Lock retention needs Content-MD5 or a checksum algorithm (InvalidRequest); a checksum of another algorithm is BadDigest', async () => {
+    // Prepare
+    const body = '{}';
+    const sha256 = createHash('sha256').update(body).digest('base64');
+    const md5 = createHash('md5').update(body).digest('base64');
+
+    // Act
+    const bare = await s3
+      .send(new PutObjectCommand({ Bucket: fleet.evidenceBucket, Key: 'a', Body: body, ChecksumSHA256: sha256 }))
+      .catch((e: unknown) => e);
+    const withMd5 = await s3.send(
+      new PutObjectCommand({ Bucket: fleet.evidenceBucket, Key: 'b', Body: body, ContentMD5: md5 }),
+    );
+    const mismatched = await s3
+      .send(
+        new PutObjectCommand({
+          Bucket: fleet.evidenceBucket,
+          Key: 'c',
+          Body: body,
+          ChecksumAlgorithm: 'CRC32',
+          ChecksumSHA256: sha256,
+        }),
+      )
+      .catch((e: unknown) => e);
+
+    // Assess
+    expect(bare).toMatchObject({ name: 'InvalidRequest', $metadata: { httpStatusCode: 400 } });
+    expect(withMd5.VersionId).toBeDefined();
+    expect(mismatched).toMatchObject({ name: 'BadDigest' });
+    expect(aws.s3.dump(fleet.evidenceBucket).map((o) => o.key)).toEqual(['b']);
+  });
+
   it('refuses to delete a locked version (AccessDenied); a plain delete only adds a delete marker', async () => {
     // Prepare
     const put = await s3.send(
-      new PutObjectCommand({ Bucket: fleet.evidenceBucket, Key: 'inc-1/task.json', Body: '{}' }),
+      new PutObjectCommand({
+        Bucket: fleet.evidenceBucket,
+        Key: 'inc-1/task.json',
+        Body: '{}',
+        ChecksumAlgorithm: 'SHA256',
+      }),
     );
 
     // Act

@@ -21,6 +21,27 @@ describe('EC2 network interfaces of ECS tasks', () => {
   });
   afterEach(() => aws.restore());
 
+  it('refuses MaxResults with interface ids, as the reference says; pages by NextToken otherwise', async () => {
+    // Prepare
+    const eni = aws.ecs.state.tasks[site.taskArns[0] ?? '']?.networkInterfaceId ?? '';
+    aws.ec2.pageLimit = 1;
+
+    // Act
+    const both = await ec2
+      .send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eni], MaxResults: 5 }))
+      .catch((e: unknown) => e);
+    const first = await ec2.send(new DescribeNetworkInterfacesCommand({ MaxResults: 5 }));
+    const second = await ec2.send(new DescribeNetworkInterfacesCommand({ MaxResults: 5, NextToken: first.NextToken }));
+
+    // Assess
+    expect(both).toMatchObject({ name: 'InvalidParameterCombination' });
+    expect(first.NetworkInterfaces).toHaveLength(1);
+    expect(first.NextToken).toBeDefined();
+    expect(second.NetworkInterfaces?.[0]?.NetworkInterfaceId).not.toBe(
+      first.NetworkInterfaces?.[0]?.NetworkInterfaceId,
+    );
+  });
+
   it('describes a task interface by id and by private address', async () => {
     // Prepare
     const task = aws.ecs.state.tasks[site.taskArns[0] ?? ''];

@@ -175,3 +175,34 @@ describe('the site’s logs around the detection', () => {
     });
   });
 });
+
+describe('the network interfaces of the contained tasks', () => {
+  it('one interface is already gone (its task stopped meanwhile): the others are still kept, read page by page', async () => {
+    // Prepare: five tasks; one task's interface deleted; EC2 answers two interfaces a page
+    world = setUpResponseWorld([{ id: 'acme', cell: 'c1', desiredCount: 5 }]);
+    const tasks = world.aws.ecs.runningTasks(world.site('acme').serviceArn);
+    const gone = tasks[0]?.networkInterfaceId ?? '';
+    world.aws.ec2.deleteNetworkInterface(gone);
+    world.aws.ec2.pageLimit = 2;
+    const site = await loadSiteRecord(new SSMClient({}), 'test', 'acme');
+    const incident = incidentDetectedAt(world.aws.clock.now() - MINUTE);
+
+    // Act
+    const result = await keepEvidence(deps(), incident, [], site);
+
+    // Assess
+    const kept = (await readEvidence(incident.incidentId, 'network-interfaces.json')) as {
+      NetworkInterfaces: { NetworkInterfaceId: string }[];
+    };
+    expect(kept.NetworkInterfaces.map((n) => n.NetworkInterfaceId).sort()).toEqual(
+      tasks
+        .slice(1)
+        .map((t) => t.networkInterfaceId)
+        .sort(),
+    );
+    expect(result.gaps).toEqual([`network-interfaces: ${gone} no longer exists`]);
+    const calls = world.aws.callsTo('EC2', 'DescribeNetworkInterfaces');
+    expect(calls.length).toBeGreaterThan(1);
+    expect(calls.every((c) => (c.input as { MaxResults?: number }).MaxResults !== undefined)).toBe(true);
+  });
+});

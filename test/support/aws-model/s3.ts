@@ -204,6 +204,32 @@ export class S3Model extends ServiceModel<S3State> {
       mode = b.objectLock.mode;
       until = this.now + b.objectLock.days * 86_400_000;
     }
+    // PutObject API reference (ContentMD5, ChecksumAlgorithm): "The Content-MD5 or
+    // x-amz-sdk-checksum-algorithm header is required for any request to upload an object
+    // with a retention period configured using Amazon S3 Object Lock." A bucket's default
+    // retention is such a period (PutObjectLockConfiguration: "The rule specified in the
+    // Object Lock configuration will be applied by default to every new object placed in
+    // the specified bucket"). A checksum value alone (x-amz-checksum-sha256) is not the
+    // header the reference names. The message is the one S3 answers with.
+    if (mode && input.ContentMD5 === undefined && input.ChecksumAlgorithm === undefined) {
+      this.fail(
+        'InvalidRequest',
+        'Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters',
+        { status: 400 },
+      );
+    }
+    // ChecksumAlgorithm: "If the individual checksum value you provide through
+    // x-amz-checksum-algorithm doesn't match the checksum algorithm you set through
+    // x-amz-sdk-checksum-algorithm, Amazon S3 fails the request with a BadDigest error."
+    if (
+      input.ChecksumAlgorithm !== undefined &&
+      input.ChecksumSHA256 !== undefined &&
+      input.ChecksumAlgorithm !== 'SHA256'
+    ) {
+      this.fail('BadDigest', `The ${input.ChecksumAlgorithm} you specified did not match the calculated checksum.`, {
+        status: 400,
+      });
+    }
     const versioned = b.versioning === 'Enabled';
     const version: ObjectVersion = {
       VersionId: versioned

@@ -59,6 +59,16 @@ export function denyAllEntries(): NetworkAclEntryRecord[] {
  */
 export class Ec2Model extends ServiceModel<Ec2State> {
   readonly service = 'EC2' as const;
+  /**
+   * At most this many items per page of a paginated Describe call (tests set it to make
+   * callers follow NextToken); the reference's MaxResults is only an upper bound.
+   */
+  pageLimit?: number;
+
+  override resetState(): void {
+    super.resetState();
+    this.pageLimit = undefined;
+  }
 
   protected initialState(): Ec2State {
     return {

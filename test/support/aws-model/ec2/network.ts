@@ -232,6 +232,21 @@ export function describeNetworkInterfaces(
   ec2: Ec2Model,
   input: DescribeNetworkInterfacesCommandInput,
 ): Out<DescribeNetworkInterfacesCommandOutput> {
+  // MaxResults: "You cannot specify this parameter and the network interface IDs parameter
+  // in the same request." The code EC2 answers with is not in the reference; the model uses
+  // EC2's general one for conflicting parameters.
+  if (input.MaxResults !== undefined && input.NetworkInterfaceIds?.length) {
+    ec2.fail(
+      'InvalidParameterCombination',
+      'The parameter NetworkInterfaceIds cannot be used with the parameter maxResults',
+    );
+  }
+  if (input.MaxResults !== undefined && (input.MaxResults < 5 || input.MaxResults > 1000)) {
+    ec2.fail(
+      'InvalidParameterValue',
+      `Value (${input.MaxResults}) for parameter maxResults is invalid. Expecting a value between 5 and 1000.`,
+    );
+  }
   for (const id of input.NetworkInterfaceIds ?? []) {
     if (!ec2.state.networkInterfaces[id]) {
       ec2.fail('InvalidNetworkInterfaceID.NotFound', `The networkInterface ID '${id}' does not exist`);
@@ -304,7 +319,11 @@ export function describeNetworkInterfaces(
         : undefined,
       TagSet: e.Tags.map((t) => ({ ...t })),
     }));
-  const result = page(ec2, enis, input.MaxResults, input.NextToken);
+  // Paginated only when asked (MaxResults or NextToken); ec2.pageLimit can make pages smaller
+  // than MaxResults ("The maximum number of items to return for this request").
+  const paged = input.MaxResults !== undefined || input.NextToken !== undefined;
+  const size = paged ? Math.min(input.MaxResults ?? 1000, ec2.pageLimit ?? 1000) : enis.length || 1;
+  const result = page(ec2, enis, size, input.NextToken);
   return { NetworkInterfaces: result.items, NextToken: result.nextToken };
 }
 
