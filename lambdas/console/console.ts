@@ -5,7 +5,7 @@ import { type SiteRecord, siteRecordParameterName } from '../../lib/shared/site-
 import { type ContainDeps, respondForSite, type SavedState } from '../contain/contain';
 import { type ApprovalDeps, ApprovalError, approveIncident } from '../recovery/approval';
 import { type ReleaseDeps, ReleaseError, releaseIncident } from '../recovery/release';
-import { type RotationDeps, RotationError, rotateSiteCredentials } from '../recovery/rotate';
+import { type RotationDeps, RotationError, type RotationMode, rotateSiteCredentials } from '../recovery/rotate';
 import type { IncidentRecord, StepRecord, TriggerRecord } from '../shared/incident-store';
 import { loadSiteRecord, SiteRecordError } from '../shared/site-records';
 import { AuditLog, type Caller } from './audit-log';
@@ -36,7 +36,14 @@ import {
   UnknownIncidentError,
   UnknownSiteError,
 } from './errors';
-import { describeSiteServices, incidentsOfSite, listSiteRecords, openIncidents, runningDigests } from './queries';
+import {
+  describeSiteServices,
+  incidentsOfSite,
+  listSiteRecords,
+  oldestRunningTaskStart,
+  openIncidents,
+  runningDigests,
+} from './queries';
 import { incidentView, waitingForApproval } from './views';
 
 /**
@@ -452,6 +459,9 @@ async function restore(request: RequestOf<'restore'>, caller: Caller, deps: Cons
 
 // ---- rotate-credentials ----------------------------------------------------------------
 
+/** An open incident in these states (policy contain, not reopened) means the site is contained. */
+const CONTAINED_STATES = new Set(['OPENING', 'CONTAINED', 'FAILED']);
+
 async function rotateCredentials(
   request: RequestOf<'rotate-credentials'>,
   caller: Caller,
@@ -465,14 +475,26 @@ async function rotateCredentials(
       `a restore of ${request.site} is running (incident ${open.incidentId}); it rotates the password itself`,
     );
   }
+  // Contained (its tasks must lose the database now): in place, every earlier password
+  // stops. Serving (no incident, or one that leaves it serving): the other account, so the
+  // running tasks keep connecting (lambdas/recovery/rotate.ts).
+  const contained =
+    open !== undefined && open.policy === 'contain' && CONTAINED_STATES.has(open.status) && !open.restoredAt;
+  const mode: RotationMode = contained ? 'incident' : 'serving';
   let rotated;
   try {
-    rotated = await rotateSiteCredentials(deps, request.site, record.secretArn);
+    const runningSince =
+      mode === 'serving' ? await oldestRunningTaskStart(deps.ecs, record.clusterArn, record.serviceName) : undefined;
+    rotated = await rotateSiteCredentials(deps, request.site, record.secretArn, mode, { runningSince });
   } catch (error) {
     if (error instanceof RotationError) throw new ActionFailedError(error.message, { cause: error });
     throw error;
   }
-  const detail = `by ${caller.by}: secret version ${rotated.currentVersionId} is AWSCURRENT`;
+  const detail = `by ${caller.by}: secret version ${rotated.currentVersionId} (${rotated.account}) is AWSCURRENT; ${
+    rotated.mode === 'incident'
+      ? `every earlier password stopped, ${rotated.sessionsKilled} open session(s) killed`
+      : 'the previous account works until the next rotation'
+  }`;
   if (open) {
     // Contained: its tasks are kept as they are; a restore starts tasks with the new password.
     await deps.store.updateIncident(open.incidentId, {}, [step(deps, 'rotate-credentials', detail)]);

@@ -267,9 +267,19 @@ export interface RotateResult {
   readonly incidentId?: string;
   /**
    * A serving site's tasks read the password when they start: a new deployment was started
-   * so they take the new one (until it completes, old tasks cannot open new connections).
+   * so they take the new one (the running tasks' account keeps working meanwhile).
    */
   readonly redeployed: boolean;
+  /**
+   * `serving`: the secret moved to the site's other database account; the previous one works
+   * until the next rotation. `incident` (a contained site): in place; every earlier password
+   * stopped and the site's open sessions were killed.
+   */
+  readonly mode: 'serving' | 'incident';
+  /** The database account the secret names now. */
+  readonly account: string;
+  readonly sessionsKilled: number;
+  readonly sessionsNotKilled: number;
 }
 
 export type ApproveResult =

@@ -194,3 +194,30 @@ export async function runningDigests(
   }
   return byService;
 }
+
+/** When the oldest task of a service that is meant to run started (undefined: none runs). */
+export async function oldestRunningTaskStart(
+  ecs: ECSClient,
+  clusterArn: string,
+  serviceName: string,
+): Promise<Date | undefined> {
+  const arns: string[] = [];
+  let next: string | undefined;
+  do {
+    const page = await ecs.send(
+      new ListTasksCommand({ cluster: clusterArn, serviceName, desiredStatus: 'RUNNING', nextToken: next }),
+    );
+    arns.push(...(page.taskArns ?? []));
+    next = page.nextToken;
+  } while (next);
+  let oldest: number | undefined;
+  for (const chunk of chunks(arns, 100)) {
+    const described = await ecs.send(new DescribeTasksCommand({ cluster: clusterArn, tasks: chunk }));
+    for (const task of described.tasks ?? []) {
+      // A task reads its secrets when it starts; one still starting counts from its creation.
+      const started = (task.startedAt ?? task.createdAt)?.getTime();
+      if (started !== undefined && (oldest === undefined || started < oldest)) oldest = started;
+    }
+  }
+  return oldest === undefined ? undefined : new Date(oldest);
+}

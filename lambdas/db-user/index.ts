@@ -23,16 +23,20 @@ import type { Connection } from 'mysql2/promise';
 import { readConfig } from './config';
 import { DatabaseUserError, InvalidResourcePropertiesError } from './errors';
 import { parseSiteUserProperties, physicalIdOf, siteNamesFromPhysicalId } from './properties';
-import { parseAdminSecret, parseSiteSecret, readSecretString } from './secrets';
+import { parseAdminSecret, parseSiteAccountSecret, readSecretString } from './secrets';
 import {
   closeConnection,
   dropSiteUser,
   ensureSiteUser,
+  killSessions,
+  lockAccount,
+  maxConnectionsOf,
   openConnection,
   setSitePassword,
   testSiteLogin,
+  unlockWithPassword,
 } from './site-user';
-import { deriveSiteNames, type SiteNames } from './sql';
+import { deriveSiteNames, type SiteNames, siteAccountsOf } from './sql';
 
 // Cold start: an unknown DB_TLS or a missing variable fails here, before any event is handled.
 const config = readConfig(process.env);
@@ -89,11 +93,13 @@ async function applySite(
     readSecretString(secretsManager, properties.secretArn, `site ${names.siteId}`),
     readAdminCredentials(),
   ]);
-  const siteCredentials = parseSiteSecret(siteSecretText, names.user);
+  // The secret names the site's user, or the alternate account after a serving rotation.
+  const siteCredentials = parseSiteAccountSecret(siteSecretText, names.user);
 
   const result = await withAdminConnection(adminCredentials, (connection) =>
     ensureSiteUser(connection, {
       names,
+      user: siteCredentials.username,
       userHost: config.userHost,
       password: siteCredentials.password,
       maxConnections: properties.maxConnections,
@@ -124,9 +130,17 @@ async function deleteSite(event: CloudFormationCustomResourceDeleteEvent): Promi
     logger.warn('User property differs from the physical resource id; dropping the latter');
   }
 
-  const result = await withAdminConnection(await readAdminCredentials(), (connection) =>
-    dropSiteUser(connection, { user: names.user, host: config.userHost }),
-  );
+  // Both accounts of the site (its user and the alternate of serving rotations).
+  const dropped = await withAdminConnection(await readAdminCredentials(), async (connection) => {
+    const results = [];
+    for (const account of siteAccountsOf(names, config.userHost)) results.push(await dropSiteUser(connection, account));
+    return results;
+  });
+  const result = {
+    existed: dropped.some((r) => r.existed),
+    sessionsKilled: dropped.reduce((n, r) => n + r.sessionsKilled, 0),
+    sessionsNotKilled: dropped.reduce((n, r) => n + r.sessionsNotKilled, 0),
+  };
   const outcome = { userExisted: result.existed, sessionsKilled: result.sessionsKilled };
   if (result.sessionsNotKilled > 0) {
     logger.warn('site user dropped but some of its sessions could not be killed', {
@@ -160,10 +174,18 @@ export async function onEvent(event: CloudFormationCustomResourceEvent): Promise
 }
 
 /**
- * Direct invocations by the response plane's credential rotation (not CloudFormation):
- * - `apply-pending-password`: ALTER USER to the secret's AWSPENDING password, then prove the
- *   new login works; if it does not, put the AWSCURRENT password back and fail.
- * - `revert-password`: ALTER USER back to the AWSCURRENT password (when promotion failed).
+ * Direct invocations by the response plane's credential rotation (not CloudFormation). The
+ * secret's versions say which kind of rotation it is (lambdas/recovery/rotate.ts):
+ * - `apply-pending-password`, AWSPENDING names the *other* account than AWSCURRENT (a
+ *   serving site, Secrets Manager's alternating users): that account gets the pending
+ *   password (created with the same grants and cap if it does not exist yet) and is
+ *   unlocked; the current account is not touched, so running tasks keep connecting.
+ * - `apply-pending-password`, AWSPENDING names the *same* account (an incident): its
+ *   password changes in place, the other account is locked behind a password nobody keeps,
+ *   and the open sessions of both are killed: every earlier password stops at once.
+ *   Either way the new login is proven; if it fails, the change is undone and the call fails.
+ * - `revert-password` (promotion failed): the database goes back to what AWSCURRENT says:
+ *   its account gets the AWSCURRENT password; a pending *other* account is locked again.
  * Secrets Manager keeps the versions; this function only ever sets the database side.
  */
 export interface PasswordRequest {
@@ -177,11 +199,80 @@ export interface PasswordResponse {
   readonly siteId: string;
   readonly user: string;
   readonly loginVerified: boolean;
+  /** `serving`: the previous account still works; `incident`: every earlier password stopped. */
+  readonly mode: 'serving' | 'incident';
+  /** Open sessions of the site's accounts that were killed (incident only). */
+  readonly sessionsKilled: number;
+  readonly sessionsNotKilled: number;
 }
 
 export function isPasswordRequest(event: unknown): event is PasswordRequest {
   const action = (event as { action?: unknown })?.action;
   return action === 'apply-pending-password' || action === 'revert-password';
+}
+
+type Account = { readonly user: string; readonly host: string };
+
+async function proveLogin(user: string, password: string, stage: string): Promise<void> {
+  if (!(await testSiteLogin(config.dbHost, config.dbPort, user, password, config.tls))) {
+    throw new DatabaseUserError(`the ${stage} password of ${user} does not log in`);
+  }
+}
+
+/** Serving: the other account gets the pending password; the current one is left as it is. */
+async function applyToOtherAccount(
+  connection: Connection,
+  names: SiteNames,
+  pending: Account,
+  current: Account,
+  password: string,
+) {
+  const maxConnections = await maxConnectionsOf(connection, current);
+  if (maxConnections === undefined) throw new DatabaseUserError(`the current account ${current.user} does not exist`);
+  await ensureSiteUser(connection, {
+    names,
+    user: pending.user,
+    userHost: pending.host,
+    password,
+    maxConnections: Math.max(1, maxConnections),
+    requireTls: config.tls,
+  });
+  await unlockWithPassword(connection, pending, password);
+  try {
+    await proveLogin(pending.user, password, 'AWSPENDING');
+  } catch (error) {
+    await lockAccount(connection, pending);
+    throw new DatabaseUserError(
+      `${(error as Error).message}; ${pending.user} was locked again, ${current.user} is unchanged`,
+    );
+  }
+}
+
+/** Incident: the current account's password in place, the other account locked, every session of both killed. */
+async function replaceEverywhere(
+  connection: Connection,
+  accounts: readonly Account[],
+  current: Account,
+  password: string,
+  fallback: string,
+) {
+  await setSitePassword(connection, current, password);
+  try {
+    await proveLogin(current.user, password, 'AWSPENDING');
+  } catch (error) {
+    await setSitePassword(connection, current, fallback);
+    throw new DatabaseUserError(`${(error as Error).message}; the previous password was put back`);
+  }
+  const other = accounts.find((a) => a.user !== current.user) as Account;
+  await lockAccount(connection, other);
+  let killed = 0;
+  let notKilled = 0;
+  for (const account of accounts) {
+    const sessions = await killSessions(connection, account);
+    killed += sessions.killed;
+    notKilled += sessions.notKilled;
+  }
+  return { killed, notKilled };
 }
 
 export async function onPasswordRequest(request: PasswordRequest): Promise<PasswordResponse> {
@@ -190,29 +281,50 @@ export async function onPasswordRequest(request: PasswordRequest): Promise<Passw
     throw new InvalidResourcePropertiesError('secretArn must be a Secrets Manager secret ARN');
   }
   logger.appendKeys({ siteId: names.siteId, user: names.user, action: request.action });
-  const account = { user: names.user, host: config.userHost };
-  const stage = request.action === 'apply-pending-password' ? 'AWSPENDING' : 'AWSCURRENT';
-  const [target, current, adminCredentials] = await Promise.all([
-    readSecretString(secretsManager, request.secretArn, `site ${names.siteId} (${stage})`, stage),
-    request.action === 'apply-pending-password'
-      ? readSecretString(secretsManager, request.secretArn, `site ${names.siteId} (AWSCURRENT)`, 'AWSCURRENT')
-      : Promise.resolve(undefined),
+  const accounts = siteAccountsOf(names, config.userHost);
+  const [pendingText, currentText, adminCredentials] = await Promise.all([
+    readSecretString(secretsManager, request.secretArn, `site ${names.siteId} (AWSPENDING)`, 'AWSPENDING'),
+    readSecretString(secretsManager, request.secretArn, `site ${names.siteId} (AWSCURRENT)`, 'AWSCURRENT'),
     readAdminCredentials(),
   ]);
-  const password = parseSiteSecret(target, names.user).password;
-  const fallback = current ? parseSiteSecret(current, names.user).password : undefined;
-  await withAdminConnection(adminCredentials, async (connection) => {
-    await setSitePassword(connection, account, password);
-    const works = await testSiteLogin(config.dbHost, config.dbPort, names.user, password, config.tls);
-    if (!works) {
-      if (fallback) await setSitePassword(connection, account, fallback);
-      throw new DatabaseUserError(
-        `the ${stage} password of ${names.user} does not log in; the previous password was put back`,
-      );
+  const pending = parseSiteAccountSecret(pendingText, names.user);
+  const current = parseSiteAccountSecret(currentText, names.user);
+  const accountOf = (user: string) => accounts.find((a) => a.user === user) as Account;
+  const mode = pending.username === current.username ? 'incident' : 'serving';
+  const sessions = await withAdminConnection(adminCredentials, async (connection) => {
+    if (request.action === 'revert-password') {
+      if (mode === 'serving') await lockAccount(connection, accountOf(pending.username));
+      else await setSitePassword(connection, accountOf(current.username), current.password);
+      await proveLogin(current.username, current.password, 'AWSCURRENT');
+      return { killed: 0, notKilled: 0 };
     }
+    if (mode === 'serving') {
+      await applyToOtherAccount(
+        connection,
+        names,
+        accountOf(pending.username),
+        accountOf(current.username),
+        pending.password,
+      );
+      return { killed: 0, notKilled: 0 };
+    }
+    return replaceEverywhere(connection, accounts, accountOf(current.username), pending.password, current.password);
   });
-  logger.info('site database password set and login verified', { stage });
-  return { action: request.action, siteId: names.siteId, user: names.user, loginVerified: true };
+  const user = request.action === 'revert-password' ? current.username : pending.username;
+  logger.info('site database password set and login verified', {
+    mode,
+    account: user,
+    sessionsKilled: sessions.killed,
+  });
+  return {
+    action: request.action,
+    siteId: names.siteId,
+    user,
+    loginVerified: true,
+    mode,
+    sessionsKilled: sessions.killed,
+    sessionsNotKilled: sessions.notKilled,
+  };
 }
 
 async function dispatch(

@@ -4,6 +4,7 @@
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SecretFormatError } from './errors';
+import { otherAccountOf } from '../../lib/shared/database-accounts';
 import { validatePassword } from './sql';
 
 export interface DatabaseCredentials {
@@ -70,4 +71,15 @@ export function parseSiteSecret(text: string, expectedUser: string): DatabaseCre
   }
   const password = validatePassword(json.password, `site secret for ${expectedUser}`);
   return { username: expectedUser, password };
+}
+
+/**
+ * A site secret that may name either of the site's two accounts (its user, or the alternate
+ * a serving rotation moved it to). Any other username is refused, as by {@link parseSiteSecret}.
+ */
+export function parseSiteAccountSecret(text: string, siteUser: string): DatabaseCredentials {
+  const alternate = otherAccountOf(siteUser);
+  const json = parseJsonObject(text, `site ${siteUser}`);
+  const username = json.username === alternate ? alternate : siteUser;
+  return parseSiteSecret(text, username);
 }

@@ -3,8 +3,10 @@
  * inputs before the first statement, and every database error is rethrown as a
  * {@link DatabaseUserError} whose cause has been scrubbed of statement text and passwords.
  */
+import { randomBytes } from 'node:crypto';
 import { type Connection, type ConnectionOptions, createConnection, type RowDataPacket } from 'mysql2/promise';
-import { DatabaseUserError, scrubDatabaseError } from './errors';
+import { otherAccountOf } from '../../lib/shared/database-accounts';
+import { DatabaseUserError, InvalidSiteIdentifierError, scrubDatabaseError } from './errors';
 import {
   alterUserStatement,
   createSchemaStatement,
@@ -12,6 +14,8 @@ import {
   dropUserStatement,
   grantStatement,
   killConnectionStatement,
+  lockAccountStatement,
+  maxConnectionsStatement,
   type ObservedPrivileges,
   type PrivilegeRow,
   privilegeQueries,
@@ -22,6 +26,7 @@ import {
   type SqlStatement,
   sessionsOfUserStatement,
   setPasswordStatement,
+  unlockWithPasswordStatement,
   userExistsStatement,
   validateAccount,
   validatePassword,
@@ -44,6 +49,8 @@ export interface Endpoint {
 
 export interface SiteUserSpec {
   readonly names: SiteNames;
+  /** Which of the site's two accounts: its user (default) or the alternate (`site_<id>__b`). */
+  readonly user?: string;
   /** Host part of the account, usually `%`. */
   readonly userHost: string;
   readonly password: string;
@@ -169,7 +176,11 @@ export async function readPrivileges(connection: AdminConnection, account: SiteA
  */
 export async function ensureSiteUser(connection: AdminConnection, spec: SiteUserSpec): Promise<EnsureSiteUserResult> {
   const names = validateSiteNames(spec.names);
-  const account: SiteAccount = { user: names.user, host: validateUserHost(spec.userHost) };
+  const user = spec.user ?? names.user;
+  if (user !== names.user && user !== otherAccountOf(names.user)) {
+    throw new InvalidSiteIdentifierError(`${user} is not one of the accounts of site ${names.siteId}`);
+  }
+  const account: SiteAccount = { user, host: validateUserHost(spec.userHost) };
   const password = validatePassword(spec.password, `password for ${names.user}`);
   const options = { requireTls: spec.requireTls, maxConnections: spec.maxConnections };
   // Build every statement first: any validation error surfaces before the first query.
@@ -232,20 +243,62 @@ export async function dropSiteUser(connection: AdminConnection, account: SiteAcc
   }
   await run(connection, dropUserStatement(account));
 
-  let sessionsKilled = 0;
-  let sessionsNotKilled = 0;
+  const sessions = await killSessions(connection, account);
+  return { existed, sessionsKilled: sessions.killed, sessionsNotKilled: sessions.notKilled };
+}
+
+/**
+ * Kills the open sessions of an account (other than this connection): a changed password,
+ * a lock or a drop does not end them. Best effort: sessions that cannot be killed (for
+ * example without CONNECTION_ADMIN) are counted, not thrown.
+ */
+export async function killSessions(
+  connection: AdminConnection,
+  account: SiteAccount,
+): Promise<{ killed: number; notKilled: number }> {
+  validateAccount(account);
+  let killed = 0;
+  let notKilled = 0;
   for (const row of await select(connection, sessionsOfUserStatement(account.user))) {
     try {
       await run(connection, killConnectionStatement(toNumber(row.id)));
-      sessionsKilled += 1;
+      killed += 1;
     } catch (error) {
       const cause = error instanceof DatabaseUserError ? error.cause : undefined;
       // ER_NO_SUCH_THREAD: the session ended by itself in the meantime.
       if ((cause as { errno?: number } | undefined)?.errno === 1094) continue;
-      sessionsNotKilled += 1;
+      notKilled += 1;
     }
   }
-  return { existed, sessionsKilled, sessionsNotKilled };
+  return { killed, notKilled };
+}
+
+/** Locks an account behind a random password nobody keeps, if it exists. Returns whether it existed. */
+export async function lockAccount(connection: AdminConnection, account: SiteAccount): Promise<boolean> {
+  validateAccount(account);
+  if (!(await siteUserExists(connection, account))) return false;
+  await run(connection, lockAccountStatement(account, randomBytes(30).toString('base64url')));
+  return true;
+}
+
+/** Sets an existing account's password and unlocks it. */
+export async function unlockWithPassword(
+  connection: AdminConnection,
+  account: SiteAccount,
+  password: string,
+): Promise<void> {
+  validateAccount(account);
+  await run(
+    connection,
+    unlockWithPasswordStatement(account, validatePassword(password, `password for ${account.user}`)),
+  );
+}
+
+/** An account's MAX_USER_CONNECTIONS, or undefined when the account does not exist. */
+export async function maxConnectionsOf(connection: AdminConnection, account: SiteAccount): Promise<number | undefined> {
+  validateAccount(account);
+  const [row] = await select(connection, maxConnectionsStatement(account));
+  return row ? toNumber(row.n) : undefined;
 }
 
 /** Server error numbers that mean "these credentials are not accepted". */

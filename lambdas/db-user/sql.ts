@@ -8,6 +8,7 @@
  * single quotes are doubled.
  */
 import { escapeId } from 'mysql2/promise';
+import { ALTERNATE_ACCOUNT_SUFFIX, otherAccountOf } from '../../lib/shared/database-accounts';
 import { InvalidResourcePropertiesError, InvalidSiteIdentifierError, SecretFormatError } from './errors';
 
 /** Same rule as `SITE_ID_PATTERN` in lib/config/fleet-schema.ts (kept in sync by a test). */
@@ -114,8 +115,27 @@ export function validateUserHost(host: unknown): string {
   return host;
 }
 
+/**
+ * The site of one of its two accounts: its user `site_<id>` or the alternate `site_<id>__b`
+ * (lib/shared/database-accounts.ts). Anything else is refused.
+ */
+export function siteNamesFromAccount(user: unknown): SiteNames {
+  if (typeof user === 'string' && user.endsWith(ALTERNATE_ACCOUNT_SUFFIX)) {
+    return siteNamesFromUser(otherAccountOf(user));
+  }
+  return siteNamesFromUser(user);
+}
+
+/** The site's two accounts: its user first, then the alternate. */
+export function siteAccountsOf(names: SiteNames, host: string): readonly [SiteAccount, SiteAccount] {
+  return [
+    { user: names.user, host },
+    { user: otherAccountOf(names.user), host },
+  ];
+}
+
 export function validateAccount(account: SiteAccount): SiteAccount {
-  siteNamesFromUser(account.user);
+  siteNamesFromAccount(account.user);
   validateUserHost(account.host);
   return account;
 }
@@ -252,6 +272,36 @@ export function setPasswordStatement(account: SiteAccount, password: string): Sq
     label: `ALTER USER ${account.user} (password)`,
     sql: `ALTER USER ${accountSql(account)} IDENTIFIED BY ${sqlString(password)}`,
     secrets: [password],
+  };
+}
+
+/**
+ * Sets a password nobody knows and locks the account: no login with any earlier password,
+ * on Aurora MySQL 3 (MySQL 8.0) and MariaDB 10.11 alike. Open sessions are killed separately.
+ */
+export function lockAccountStatement(account: SiteAccount, scramble: string): SqlStatement {
+  return {
+    label: `lock ${account.user}`,
+    sql: `ALTER USER ${accountSql(account)} IDENTIFIED BY ${sqlString(scramble)} ACCOUNT LOCK`,
+    secrets: [scramble],
+  };
+}
+
+/** Sets the password of an account and lets it log in again (the alternate, on a serving rotation). */
+export function unlockWithPasswordStatement(account: SiteAccount, password: string): SqlStatement {
+  return {
+    label: `ALTER USER ${account.user} (password, unlock)`,
+    sql: `ALTER USER ${accountSql(account)} IDENTIFIED BY ${sqlString(password)} ACCOUNT UNLOCK`,
+    secrets: [password],
+  };
+}
+
+/** An account's MAX_USER_CONNECTIONS (the alternate gets the same cap). */
+export function maxConnectionsStatement(account: SiteAccount): SqlStatement {
+  return {
+    label: `read MAX_USER_CONNECTIONS of ${account.user}`,
+    sql: `SELECT max_user_connections AS n FROM mysql.user WHERE User = ${sqlString(account.user)} AND Host = ${sqlString(account.host)}`,
+    secrets: [],
   };
 }
 

@@ -165,12 +165,17 @@ export async function beginRestore(deps: RestoreDeps, input: RestoreInput): Prom
   return { ...input, restore: { digest: choice.digest, image, requestedBy: by, phase: 'standby' } };
 }
 
-/** Step 2: a new database password; the old one stops working. */
+/** Step 2: a new database password; every earlier one stops working (the site is contained). */
 export async function rotateCredentials(deps: RestoreDeps, input: RestoreInput): Promise<RestoreInput> {
   const { incident, site } = await load(deps, input.incidentId);
-  const rotated = await rotateSiteCredentials(deps, site.site, site.secretArn);
+  const rotated = await rotateSiteCredentials(deps, site.site, site.secretArn, 'incident');
   await deps.store.updateIncident(incident.incidentId, { credentialsRotatedAt: nowIso(deps) }, [
-    stepRecord(deps, 'rotate-credentials', 'done', `secret version ${rotated.currentVersionId} is AWSCURRENT`),
+    stepRecord(
+      deps,
+      'rotate-credentials',
+      'done',
+      `secret version ${rotated.currentVersionId} (${rotated.account}) is AWSCURRENT; every earlier password stopped, ${rotated.sessionsKilled} open session(s) killed${rotated.sessionsNotKilled ? `, ${rotated.sessionsNotKilled} could not be` : ''}`,
+    ),
   ]);
   return input;
 }

@@ -171,10 +171,12 @@ export function formatRestore(r: RestoreResult): string {
 
 export function formatRotate(r: RotateResult): string {
   return [
-    `${r.site}: new database password; secret version ${r.currentVersionId} is AWSCURRENT (was ${r.previousVersionId})`,
-    r.redeployed
-      ? '  a new deployment was started so the tasks take the new password (old tasks cannot open new database connections until replaced)'
-      : `  the site is contained (incident ${r.incidentId}): its tasks were left as they are; a restore starts tasks with the new password`,
+    `${r.site}: new database password for ${r.account}; secret version ${r.currentVersionId} is AWSCURRENT (was ${r.previousVersionId})`,
+    r.mode === 'incident'
+      ? `  the site is contained (incident ${r.incidentId}): every earlier password stopped, ${r.sessionsKilled} open session(s) killed${r.sessionsNotKilled ? ` (${r.sessionsNotKilled} could not be)` : ''}; its tasks were left as they are; a restore starts tasks with the new password`
+      : r.redeployed
+        ? '  a new deployment was started so the tasks take the new account; the running tasks keep using the previous one, which works until the next rotation'
+        : `  the site serves (incident ${r.incidentId}): its running tasks keep using the previous account, which works until the next rotation; the next deployment takes the new one`,
   ].join('\n');
 }
 

@@ -1,8 +1,11 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { containHandler } from '../../lambdas/contain/index';
 import { runWorkflowStep } from '../../lambdas/incident/index';
 import { requestApproval } from '../../lambdas/recovery/approval';
+import { ecsFindingEvent } from '../support/response-world';
 import { type Definition, incidentWorkflowDefinition } from '../support/workflow-definition';
 import {
   ALICE_BY,
@@ -26,6 +29,11 @@ async function containedAcme(options: { autoRestore?: boolean } = {}) {
   ]);
   const { incidentId } = await ok({ action: 'quarantine', site: 'acme', reason: 'r' });
   return incidentId;
+}
+
+async function secretUsername(secretArn: string): Promise<string> {
+  const value = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: secretArn }));
+  return (JSON.parse(value.SecretString ?? '{}') as { username: string }).username;
 }
 
 /** The workflow reached its wait for a decision (what its await-approval step records). */
@@ -284,6 +292,52 @@ describe('rotate-credentials', () => {
       outcome: 'done',
       detail: expect.stringContaining(ALICE_BY),
     });
+  });
+
+  it('of a serving site: the secret moves to the other account, so the running tasks’ credentials keep working', async () => {
+    world = setUpConsoleWorld([{ id: 'acme', cell: 'c1' }]);
+
+    const result = await ok({ action: 'rotate-credentials', site: 'acme' });
+
+    expect(result).toMatchObject({ site: 'acme', redeployed: true, mode: 'serving', account: 'site_acme__b' });
+    expect(await secretUsername(world.site('acme').secretArn)).toBe('site_acme__b');
+  });
+
+  it('of a site whose open incident leaves it serving (notify only): the other account, no outage, no deployment', async () => {
+    world = setUpConsoleWorld([{ id: 'acme', cell: 'c1', policy: 'notify' }]);
+    const { incidentId } = (await containHandler(ecsFindingEvent(world, 'acme'))) as { incidentId: string };
+
+    const result = await ok({ action: 'rotate-credentials', site: 'acme' });
+
+    expect(result).toMatchObject({ incidentId, redeployed: false, mode: 'serving', account: 'site_acme__b' });
+    expect(world.aws.callsTo('ECS', 'UpdateService')).toEqual([]);
+  });
+
+  it('of a contained site: in place, every earlier password stops', async () => {
+    const incidentId = await containedAcme();
+
+    const result = await ok({ action: 'rotate-credentials', site: 'acme' });
+
+    expect(result).toMatchObject({ incidentId, redeployed: false, mode: 'incident', account: 'site_acme' });
+  });
+
+  it('a second rotation of a serving site before its tasks were replaced: refused (it would change the account they use), nothing changed', async () => {
+    world = setUpConsoleWorld([{ id: 'acme', cell: 'c1' }]);
+    await ok({ action: 'rotate-credentials', site: 'acme' });
+    world.aws.advance(1000);
+    const calls = mutatingCallsBesidesAudit(world).length;
+
+    const early = await invokeConsole({ action: 'rotate-credentials', site: 'acme' });
+    const afterEarly = mutatingCallsBesidesAudit(world).length;
+    world.aws.advance(10 * 60_000); // the deployment replaces the tasks
+    const later = await ok({ action: 'rotate-credentials', site: 'acme' });
+
+    expect(early).toMatchObject({
+      ok: false,
+      error: { code: 'failed', message: expect.stringMatching(/started before the last rotation.*site_acme\b/) },
+    });
+    expect(afterEarly).toBe(calls);
+    expect(later).toMatchObject({ mode: 'serving', account: 'site_acme' });
   });
 
   it('an unknown site, or a site being restored: refused, nothing changed', async () => {

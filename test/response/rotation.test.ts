@@ -1,17 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { Connection } from 'mysql2/promise';
+import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type RotationDeps, RotationError, rotateSiteCredentials } from '../../lambdas/recovery/rotate';
 import { deriveSiteNames } from '../../lambdas/db-user/sql';
 import { type AwsModel, installAwsModel } from '../support/aws-model';
 import {
+  accountExists,
   connectAs,
   connectRoot,
   createTestAdmin,
   dropSiteArtifacts,
   randomPassword,
+  schemaExists,
+  showGrants,
   type TestAdmin,
   tryLogin,
   uniqueSiteId,
@@ -115,8 +118,25 @@ async function currentPassword(): Promise<string> {
   return (JSON.parse(value.SecretString ?? '{}') as { password: string }).password;
 }
 
-async function rows(password: string): Promise<unknown[]> {
-  const connection = await connectAs(site.user, password, site.schema);
+async function current(): Promise<{ username: string; password: string }> {
+  const value = await new SecretsManagerClient({}).send(
+    new GetSecretValueCommand({ SecretId: site.secretArn, VersionStage: 'AWSCURRENT' }),
+  );
+  return JSON.parse(value.SecretString ?? '{}') as { username: string; password: string };
+}
+
+/** Runs a query on an open session; 'killed' when the server closed it. */
+async function stillOpen(connection: Connection): Promise<'open' | 'killed'> {
+  try {
+    await connection.query('SELECT 1');
+    return 'open';
+  } catch {
+    return 'killed';
+  }
+}
+
+async function rows(password: string, user = site.user): Promise<unknown[]> {
+  const connection = await connectAs(user, password, site.schema);
   try {
     const [result] = await connection.query('SELECT id, title FROM wp_posts');
     return result as unknown[];
@@ -180,4 +200,115 @@ describe('rotating a site’s database password', () => {
     ).rejects.toThrow();
     expect(await tryLogin(site.user, site.password)).toEqual({ ok: true });
   });
+
+  it('of a serving site: its running tasks keep connecting with what they started with; the secret moves to the other account', async () => {
+    // Prepare: a running task holds the secret's credentials and an open session
+    const before = await current();
+    const running = await connectAs(before.username, before.password, site.schema);
+    const otherUser = `${site.user}__b`;
+
+    // Act
+    await rotateSiteCredentials(deps(), site.id, site.secretArn, 'serving');
+
+    // Assess: nothing changed for the running task: new connections and its open session work
+    expect(await tryLogin(before.username, before.password)).toEqual({ ok: true });
+    expect(await stillOpen(running)).toBe('open');
+    await running.end();
+    // New tasks get the other account, with the same data and only the site's privileges
+    const next = await current();
+    expect(next.username).toBe(otherUser);
+    expect(next.password).not.toBe(before.password);
+    expect(await rows(next.password, next.username)).toEqual([{ id: 1, title: 'Hello world' }]);
+    const grants = async (user: string) =>
+      (await showGrants(root, user)).map((g) => g.replace(user, 'USER').replace(/ IDENTIFIED BY PASSWORD '[^']*'/, ''));
+    expect(await grants(otherUser)).toEqual(await grants(site.user));
+  });
+
+  it('of a serving site, twice: each rotation changes the account the running tasks do not use', async () => {
+    // Prepare
+    await rotateSiteCredentials(deps(), site.id, site.secretArn, 'serving');
+    const second = await current(); // what tasks deployed after the first rotation hold
+
+    // Act
+    await rotateSiteCredentials(deps(), site.id, site.secretArn, 'serving');
+
+    // Assess
+    const third = await current();
+    expect(third.username).toBe(site.user);
+    expect(await tryLogin(second.username, second.password)).toEqual({ ok: true });
+    expect(await tryLogin(site.user, site.password)).toMatchObject({ ok: false });
+    expect(await tryLogin(third.username, third.password)).toEqual({ ok: true });
+  });
+
+  it('during an incident: every earlier password dies at once (the one a serving rotation left valid too) and their open sessions are killed', async () => {
+    // Prepare: a serving rotation left the first password valid; sessions on both accounts
+    await rotateSiteCredentials(deps(), site.id, site.secretArn, 'serving');
+    const serving = await current();
+    const onPrevious = await connectAs(site.user, site.password, site.schema);
+    const onCurrent = await connectAs(serving.username, serving.password, site.schema);
+
+    // Act
+    const result = await rotateSiteCredentials(deps(), site.id, site.secretArn, 'incident');
+
+    // Assess
+    const next = await current();
+    expect(next.username).toBe(serving.username); // in place: the account the contained tasks used
+    expect(await tryLogin(site.user, site.password)).toMatchObject({ ok: false });
+    expect(await tryLogin(serving.username, serving.password)).toMatchObject({ ok: false });
+    expect(await tryLogin(next.username, next.password)).toEqual({ ok: true });
+    expect(await stillOpen(onPrevious)).toBe('killed');
+    expect(await stillOpen(onCurrent)).toBe('killed');
+    await Promise.allSettled([onPrevious.end(), onCurrent.end()]);
+    expect(await rows(next.password, next.username)).toEqual([{ id: 1, title: 'Hello world' }]);
+    expect(result).toMatchObject({ mode: 'incident', sessionsKilled: 2 });
+  });
+
+  it('of a serving site whose promotion fails: the running tasks’ account still works and the other one is locked again', async () => {
+    // Prepare
+    aws.faults.add({ service: 'SecretsManager', command: 'UpdateSecretVersionStage', kind: 'denied', times: 1 });
+
+    // Act
+    await expect(rotateSiteCredentials(deps(), site.id, site.secretArn, 'serving')).rejects.toThrow(RotationError);
+
+    // Assess
+    expect(await current()).toMatchObject({ username: site.user, password: site.password });
+    expect(await tryLogin(site.user, site.password)).toEqual({ ok: true });
+    const pending = aws.secretsManager.versionStages(site.secretArn);
+    expect(Object.values(pending).flat()).not.toContain('AWSPENDING');
+    expect(await accountLocked(`${site.user}__b`)).toBe(true);
+  });
+
+  it('the provider drops both accounts of a site when its stack deletes it (the schema stays)', async () => {
+    // Prepare
+    await rotateSiteCredentials(deps(), site.id, site.secretArn, 'serving');
+    expect(await accountExists(root, `${site.user}__b`)).toBe(true);
+    const { handler } = await import('../../lambdas/db-user/index');
+
+    // Act
+    await handler(
+      {
+        RequestType: 'Delete',
+        ResourceType: 'Custom::BulkheadDatabaseUser',
+        PhysicalResourceId: `bulkhead-db-user:${site.user}`,
+        ResourceProperties: { ServiceToken: 'x', SiteId: site.id, Schema: site.schema, User: site.user },
+        StackId: 'arn:aws:cloudformation:eu-west-1:123456789012:stack/test/1',
+        RequestId: randomUUID(),
+        LogicalResourceId: 'DatabaseUser',
+        ResponseURL: 'https://example.invalid',
+        ServiceToken: 'x',
+      } as never,
+      { awsRequestId: randomUUID() } as never,
+    );
+
+    // Assess
+    expect(await accountExists(root, site.user)).toBe(false);
+    expect(await accountExists(root, `${site.user}__b`)).toBe(false);
+    expect(await schemaExists(root, site.schema)).toBe(true);
+  });
 });
+
+/** Whether an account refuses logins because it is locked (MariaDB 4151, MySQL 3118). */
+async function accountLocked(user: string): Promise<boolean> {
+  const [rows] = await root.query<RowDataPacket[]>('SHOW CREATE USER ?@?', [user, '%']);
+  return /ACCOUNT LOCK/.test(String(Object.values(rows[0] ?? {})[0]));
+}

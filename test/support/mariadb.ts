@@ -7,6 +7,7 @@
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import { type Connection, createConnection, type RowDataPacket } from 'mysql2/promise';
+import { otherAccountOf } from '../../lib/shared/database-accounts';
 
 export const MARIADB = { host: '127.0.0.1', port: 3306 } as const;
 
@@ -131,12 +132,13 @@ export async function namesContaining(
   };
 }
 
-/** Test cleanup: drops a site's user and schema. (The code under test never drops a schema.) */
+/** Test cleanup: drops a site's users (both accounts) and schema. (The code under test never drops a schema.) */
 export async function dropSiteArtifacts(
   root: Connection,
   names: { schema: string; user: string },
   host = '%',
 ): Promise<void> {
   await root.query('DROP USER IF EXISTS ?@?', [names.user, host]);
+  await root.query('DROP USER IF EXISTS ?@?', [otherAccountOf(names.user), host]);
   await root.query(`DROP DATABASE IF EXISTS \`${names.schema.replaceAll('`', '``')}\``);
 }

@@ -280,9 +280,10 @@ export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles 
     const secret = model.secretsManager.seedSecret({
       name: `bulkhead/${env}/sites/${id}/database`,
       value: JSON.stringify({
-        username: id.replaceAll('-', '_'),
+        // As the site stack writes it (lib/config/load-fleet.ts databaseNames).
+        username: `site_${id.replaceAll('-', '_')}`,
         password: `seed-${id}`,
-        dbname: id.replaceAll('-', '_'),
+        dbname: `wp_${id.replaceAll('-', '_')}`,
       }),
       tags: siteTags(id, Component.secret),
     });
