@@ -401,7 +401,14 @@ export async function respondForSite(
               }),
             }),
           ),
-        () => `deny for tokens issued before ${issuedBefore}`,
+        // IAM User Guide, "Revoke IAM role temporary security credentials": the deny "applies
+        // the restrictions only if the user assumed the role before the point in time when you
+        // revoke the permissions. If the user assumes the role after you revoked the
+        // permissions, then the deny policy does not apply to that user." ECS keeps handing
+        // the task fresh role credentials through its credential endpoint, so those are not
+        // denied; the contained task is held by the network quarantine, not by this deny.
+        () =>
+          `denies ${record.taskRoleName}'s credentials issued before ${issuedBefore}, that is credentials already taken out of the task; credentials ECS issues to the contained task from now on are not denied (the network quarantine holds it)`,
       ),
     );
   }

@@ -116,6 +116,23 @@ describe('an ECS finding for one site', () => {
     expect(world.aws.callsTo('SFN', 'StartExecution')).toHaveLength(1);
   });
 
+  it('says exactly what the session deny protects: credentials already taken out of the task, not the task’s new ones', async () => {
+    // Prepare
+    world = setUpResponseWorld([{ id: 'acme', cell: 'c1' }]);
+
+    // Act
+    await containHandler(ecsFindingEvent(world, 'acme'));
+
+    // Assess
+    const meta = (await incidentItems()).find((i) => i.sk === 'META');
+    const deny = (meta?.steps as { step: string; detail?: string }[]).find(
+      (s) => s.step === 'revoke-task-role-sessions',
+    );
+    expect(deny?.detail).toMatch(
+      /^denies .*-task's credentials issued before \S+Z, that is credentials already taken out of the task; credentials ECS issues to the contained task from now on are not denied \(the network quarantine holds it\)$/,
+    );
+  });
+
   it('finds the site from the task when the finding has no tags, and straight from the finding when it has', async () => {
     world = setUpResponseWorld([
       { id: 'acme', cell: 'c1' },
