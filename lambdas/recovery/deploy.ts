@@ -13,6 +13,8 @@ import {
   type RegisterTaskDefinitionCommandInput,
   type TaskDefinition,
   UpdateServiceCommand,
+  type UpdateServiceCommandInput,
+  type UpdateServiceCommandOutput,
 } from '@aws-sdk/client-ecs';
 
 export class RestoreDeployError extends Error {
@@ -62,10 +64,29 @@ export function revisionWithImage(
   return { ...(input as unknown as RegisterTaskDefinitionCommandInput), ...(tags ? { tags } : {}) };
 }
 
+/** A deployment a restore started: the revision it runs and the deployment to wait on. */
+export interface StartedDeployment {
+  readonly taskDefinitionArn: string;
+  readonly deploymentId: string;
+}
+
+/**
+ * The PRIMARY deployment in UpdateService's own answer ("The full description of your service
+ * following the update call"). A DescribeServices right after may still show the previous
+ * one: "The Amazon ECS API follows an eventual consistency model ... the result of an API
+ * command you run that affects your Amazon ECS resources might not be immediately visible to
+ * all subsequent commands you run."
+ */
+export function startedDeploymentId(output: UpdateServiceCommandOutput, serviceName: string): string {
+  const id = output.service?.deployments?.find((d) => d.status === 'PRIMARY')?.id;
+  if (!id) throw new RestoreDeployError(`UpdateService of ${serviceName} answered no primary deployment`);
+  return id;
+}
+
 /**
  * Registers the known-good revision of the site's current task definition and starts a new
- * deployment of the service on it (in `networkConfiguration` when given). Returns the new
- * task definition ARN.
+ * deployment of the service on it (in `networkConfiguration` when given, with the
+ * `serviceUpdate` fields too). Returns the new task definition and the deployment started.
  */
 export async function deployImage(
   ecs: ECSClient,
@@ -73,7 +94,8 @@ export async function deployImage(
   serviceName: string,
   image: string,
   networkConfiguration?: NetworkConfiguration,
-): Promise<string> {
+  serviceUpdate: Pick<UpdateServiceCommandInput, 'desiredCount' | 'deploymentConfiguration'> = {},
+): Promise<StartedDeployment> {
   const service = (await ecs.send(new DescribeServicesCommand({ cluster: clusterArn, services: [serviceName] })))
     .services?.[0];
   if (!service?.taskDefinition) throw new RestoreDeployError(`service ${serviceName} not found in ${clusterArn}`);
@@ -86,16 +108,17 @@ export async function deployImage(
   );
   const arn = registered.taskDefinition?.taskDefinitionArn;
   if (!arn) throw new RestoreDeployError('RegisterTaskDefinition returned no task definition');
-  await ecs.send(
+  const updated = await ecs.send(
     new UpdateServiceCommand({
       cluster: clusterArn,
       service: serviceName,
       taskDefinition: arn,
       forceNewDeployment: true,
       ...(networkConfiguration ? { networkConfiguration } : {}),
+      ...serviceUpdate,
     }),
   );
-  return arn;
+  return { taskDefinitionArn: arn, deploymentId: startedDeploymentId(updated, serviceName) };
 }
 
 /** A task's private IP, from its network-interface attachment. */

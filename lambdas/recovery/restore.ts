@@ -29,7 +29,7 @@ import { TAG_COMPONENT, TAG_ENV, TAG_SECURITY_GROUP, TAG_SITE, Component } from 
 import type { SiteRecord } from '../../lib/shared/site-record';
 import type { IncidentRecord, IncidentStore, StepRecord } from '../shared/incident-store';
 import { loadSiteRecord } from '../shared/site-records';
-import { deployImage, deploymentHealth, taskIp } from './deploy';
+import { deployImage, deploymentHealth, startedDeploymentId, taskIp } from './deploy';
 import { chooseRestoreDigest, type Ledger } from './ledger';
 import { restoreGroup } from './release';
 import { rotateSiteCredentials } from './rotate';
@@ -234,10 +234,13 @@ export async function deployKnownGood(deps: RestoreDeps, input: RestoreInput): P
     new TagResourceCommand({ resourceArn: service.serviceArn, tags: [{ key: TAG_SECURITY_GROUP, value: standby }] }),
   );
   const subnets = service.networkConfiguration?.awsvpcConfiguration?.subnets ?? site.subnetIds ?? [];
-  const taskDefinitionArn = await deployImage(deps.ecs, site.clusterArn, site.serviceName, progress.image, {
-    awsvpcConfiguration: { subnets: [...subnets], securityGroups: [standby], assignPublicIp: 'DISABLED' },
-  });
-  const deploymentId = await primaryDeploymentId(deps, site);
+  const { taskDefinitionArn, deploymentId } = await deployImage(
+    deps.ecs,
+    site.clusterArn,
+    site.serviceName,
+    progress.image,
+    { awsvpcConfiguration: { subnets: [...subnets], securityGroups: [standby], assignPublicIp: 'DISABLED' } },
+  );
   steps.push(
     stepRecord(deps, 'deploy-known-good', 'done', `${taskDefinitionArn} in ${standby} (deployment ${deploymentId})`),
   );
@@ -341,7 +344,7 @@ export async function returnToPrimary(deps: RestoreDeps, input: RestoreInput): P
     }),
   );
   const vpc = service.networkConfiguration?.awsvpcConfiguration;
-  await deps.ecs.send(
+  const updated = await deps.ecs.send(
     new UpdateServiceCommand({
       cluster: site.clusterArn,
       service: site.serviceName,
@@ -355,7 +358,7 @@ export async function returnToPrimary(deps: RestoreDeps, input: RestoreInput): P
       forceNewDeployment: true,
     }),
   );
-  const deploymentId = await primaryDeploymentId(deps, site);
+  const deploymentId = startedDeploymentId(updated, site.serviceName);
   steps.push(stepRecord(deps, 'return-to-own-group', 'done', `${site.securityGroupId} (deployment ${deploymentId})`));
   await deps.store.updateIncident(incident.incidentId, {}, steps);
   return {
@@ -458,13 +461,6 @@ async function describeService(deps: RestoreDeps, site: SiteRecord) {
   if (!service?.serviceArn)
     throw new RestoreRefusedError(`service ${site.serviceName} not found in ${site.clusterArn}`);
   return service;
-}
-
-async function primaryDeploymentId(deps: RestoreDeps, site: SiteRecord): Promise<string> {
-  const service = await describeService(deps, site);
-  const id = service.deployments?.find((d) => d.status === 'PRIMARY')?.id;
-  if (!id) throw new Error(`service ${site.serviceName} has no primary deployment`);
-  return id;
 }
 
 async function restoreAclAssociations(deps: RestoreDeps, saved: SavedState): Promise<StepRecord[]> {

@@ -160,6 +160,41 @@ describe('fault injection through real SDK clients', () => {
     expect(fresh.SecurityGroupRules?.some((r) => r.FromPort === 22)).toBe(true);
   });
 
+  it('a stale read can wait for a write (afterCommand): the first read after it answers from before it', async () => {
+    // Prepare
+    aws.faults.add({
+      service: 'EC2',
+      command: 'DescribeSecurityGroupRules',
+      kind: 'stale',
+      afterCommand: 'AuthorizeSecurityGroupIngress',
+    });
+    const describe = () =>
+      ec2.send(
+        new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [site.securityGroupId] }] }),
+      );
+    const before = await describe();
+
+    // Act
+    await ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: site.securityGroupId,
+        IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '10.0.0.0/8' }] }],
+      }),
+    );
+    const stale = await describe();
+    const fresh = await describe();
+
+    // Assess
+    expect(before.SecurityGroupRules?.length).toBeGreaterThan(0); // the read before the write was not the stale one
+    expect(stale.SecurityGroupRules?.some((r) => r.FromPort === 22)).toBe(false);
+    expect(fresh.SecurityGroupRules?.some((r) => r.FromPort === 22)).toBe(true);
+    expect(aws.calls.find({ service: 'EC2', command: 'DescribeSecurityGroupRules' }).map((c) => c.injected)).toEqual([
+      undefined,
+      'stale',
+      undefined,
+    ]);
+  });
+
   it('a response lost after the change (afterCommit) makes the SDK retry hit InvalidPermission.NotFound', async () => {
     // Prepare
     aws.faults.add({

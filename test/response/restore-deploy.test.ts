@@ -80,7 +80,7 @@ describe('deploying the known-good image (AWS model)', () => {
     const ecs = new ECSClient({});
 
     // Act
-    const arn = await deployImage(ecs, site.clusterArn, site.serviceName, image);
+    const { taskDefinitionArn: arn } = await deployImage(ecs, site.clusterArn, site.serviceName, image);
     world.aws.advance(10 * 60_000);
 
     // Assess
@@ -113,7 +113,7 @@ describe('waiting for the new tasks to be healthy (AWS model)', () => {
     world = setUpResponseWorld([{ id: 'acme', cell: 'c1' }]);
     const site = world.site('acme');
     const ecs = new ECSClient({});
-    const taskDefinitionArn = await deployImage(
+    const { taskDefinitionArn } = await deployImage(
       ecs,
       site.clusterArn,
       site.serviceName,

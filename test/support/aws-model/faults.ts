@@ -22,6 +22,13 @@ export interface FaultSpec {
   times?: number;
   /** Let this many matching calls through before the fault starts. */
   skip?: number;
+  /**
+   * Dormant until a call to this command of the same service has succeeded: a `stale` read
+   * right after a write (ECS: "The Amazon ECS API follows an eventual consistency model ...
+   * the result of an API command you run that affects your Amazon ECS resources might not
+   * be immediately visible to all subsequent commands you run").
+   */
+  afterCommand?: string;
   /** Only calls whose input satisfies this predicate match. */
   when?: (input: unknown) => boolean;
   /** For `timeout`: reject with a TimeoutError after this many real milliseconds. */
@@ -50,6 +57,13 @@ export interface Fault extends FaultSpec {
 export class FaultRegistry {
   private faults: Fault[] = [];
   private nextId = 1;
+  /** `service:command` of every call that succeeded (arms `afterCommand` faults). */
+  private succeeded = new Set<string>();
+
+  /** The model tells the registry each call that succeeded. */
+  noteSuccess(service: ServiceName, command: string): void {
+    this.succeeded.add(`${service}:${command}`);
+  }
 
   /** Registers a fault; it applies to attempts (so the SDK's retries consume `times`). */
   add(spec: FaultSpec): Fault {
@@ -73,6 +87,11 @@ export class FaultRegistry {
     this.faults = [];
   }
 
+  /** Forgets which calls succeeded (the model's reset). */
+  resetHistory(): void {
+    this.succeeded.clear();
+  }
+
   /** The faults still registered. */
   list(): readonly Fault[] {
     return this.faults;
@@ -90,6 +109,7 @@ export class FaultRegistry {
         if (!ok) continue;
       }
       if (fault.kind === 'stale' && mutating) continue;
+      if (fault.afterCommand && !this.succeeded.has(`${service}:${fault.afterCommand}`)) continue;
       if (fault.when && !fault.when(input)) continue;
       if (fault.skipped < (fault.skip ?? 0)) {
         fault.skipped++;

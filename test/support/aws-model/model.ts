@@ -200,6 +200,7 @@ export class AwsModel {
         output = this.run(svc, handler, input, mutating);
       }
       const copy = svc.finalizeOutput(command, clone(output)) as Record<string, unknown>;
+      this.faults.noteSuccess(service, command);
       record.outcome = 'ok';
       record.output = clone(output);
       return {
@@ -282,6 +283,7 @@ export class AwsModel {
     this.clock.reset();
     this.ids.reset();
     this.faults.clear();
+    this.faults.resetHistory();
     this.calls.clear();
     for (const limiter of this.rateLimits.values()) limiter.reset();
     this.previousStates.clear();
