@@ -18,8 +18,10 @@ import {
   DeleteRuleCommand,
   DeregisterTargetsCommand,
   DescribeRulesCommand,
+  DescribeTagsCommand,
   type ElasticLoadBalancingV2Client,
   ModifyRuleCommand,
+  type Rule,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -491,37 +493,91 @@ async function restoreAclAssociations(deps: RestoreDeps, saved: SavedState): Pro
   return steps;
 }
 
+/** Every rule of a listener: DescribeRules pages until it answers no NextMarker. */
+async function listenerRules(deps: RestoreDeps, listenerArn: string): Promise<Rule[]> {
+  const rules: Rule[] = [];
+  let Marker: string | undefined;
+  do {
+    // DescribeRules: "NextMarker: If there are additional results, this is the marker for
+    // the next set of results. Otherwise, this is null."
+    const page = await deps.elbv2.send(new DescribeRulesCommand({ ListenerArn: listenerArn, Marker, PageSize: 400 }));
+    rules.push(...(page.Rules ?? []));
+    Marker = page.NextMarker;
+  } while (Marker);
+  return rules;
+}
+
+/** This site's probe rule on the listener, if one is there (found by its tags; DescribeTags takes 20 ARNs). */
+async function ownProbeRule(deps: RestoreDeps, site: SiteRecord, rules: readonly Rule[]): Promise<string | undefined> {
+  const arns = rules.filter((r) => !r.IsDefault && r.RuleArn).map((r) => r.RuleArn as string);
+  for (let i = 0; i < arns.length; i += 20) {
+    const described = await deps.elbv2.send(new DescribeTagsCommand({ ResourceArns: arns.slice(i, i + 20) }));
+    const own = (described.TagDescriptions ?? []).find((d) => {
+      const tag = (key: string) => d.Tags?.find((t) => t.Key === key)?.Value;
+      return (
+        tag(TAG_ENV) === deps.environment &&
+        tag(TAG_SITE) === site.site &&
+        tag(TAG_COMPONENT) === Component.restoreProbeRule
+      );
+    });
+    if (own?.ResourceArn) return own.ResourceArn;
+  }
+  return undefined;
+}
+
+/** The highest priority no rule of the listener holds (probe rules sit below every site's rule). */
+function freePriority(rules: readonly Rule[]): number {
+  const used = new Set(rules.map((r) => Number(r.Priority)));
+  let priority = 50_000;
+  while (used.has(priority) && priority > 1) priority--;
+  return priority;
+}
+
+/** How often a probe rule's creation is tried again after another took its priority. */
+const PROBE_RULE_ATTEMPTS = 5;
+
 /**
  * A rule on the site's listener that forwards to its target group only for requests with a
  * random header no client knows: the load balancer then health-checks the new tasks while
- * the site's own rule still answers 503. Tagged so only it can be deleted.
+ * the site's own rule still answers 503. Tagged so only it can be deleted, and so that it is
+ * found again: CreateRule takes no client token, so a step run again (or an SDK retry after a
+ * lost answer, which then meets PriorityInUse) takes the rule this site already has instead
+ * of leaving an orphan. Another restore in the cell that took the chosen priority first is a
+ * PriorityInUse too: read the rules again and take the next free one.
  */
 async function createProbeRule(deps: RestoreDeps, site: SiteRecord): Promise<string> {
-  const rules = await deps.elbv2.send(new DescribeRulesCommand({ ListenerArn: site.listenerArn }));
-  const used = new Set((rules.Rules ?? []).map((r) => Number(r.Priority)));
-  let priority = 50_000;
-  while (used.has(priority) && priority > 1) priority--;
-  const created = await deps.elbv2.send(
-    new CreateRuleCommand({
-      ListenerArn: site.listenerArn,
-      Priority: priority,
-      Conditions: [
-        {
-          Field: 'http-header',
-          HttpHeaderConfig: { HttpHeaderName: PROBE_HEADER, Values: [randomBytes(24).toString('hex')] },
-        },
-      ],
-      Actions: [{ Type: 'forward', TargetGroupArn: site.targetGroupArn }],
-      Tags: [
-        { Key: TAG_ENV, Value: deps.environment },
-        { Key: TAG_SITE, Value: site.site },
-        { Key: TAG_COMPONENT, Value: Component.restoreProbeRule },
-      ],
-    }),
-  );
-  const arn = created.Rules?.[0]?.RuleArn;
-  if (!arn) throw new Error('CreateRule returned no rule');
-  return arn;
+  for (let attempt = 1; ; attempt++) {
+    const rules = await listenerRules(deps, site.listenerArn);
+    const existing = await ownProbeRule(deps, site, rules);
+    if (existing) return existing;
+    try {
+      const created = await deps.elbv2.send(
+        new CreateRuleCommand({
+          ListenerArn: site.listenerArn,
+          Priority: freePriority(rules),
+          Conditions: [
+            {
+              Field: 'http-header',
+              HttpHeaderConfig: { HttpHeaderName: PROBE_HEADER, Values: [randomBytes(24).toString('hex')] },
+            },
+          ],
+          Actions: [{ Type: 'forward', TargetGroupArn: site.targetGroupArn }],
+          Tags: [
+            { Key: TAG_ENV, Value: deps.environment },
+            { Key: TAG_SITE, Value: site.site },
+            { Key: TAG_COMPONENT, Value: Component.restoreProbeRule },
+          ],
+        }),
+      );
+      const arn = created.Rules?.[0]?.RuleArn;
+      if (!arn) throw new Error('CreateRule returned no rule');
+      return arn;
+    } catch (error) {
+      const name = (error as Error).name;
+      if ((name !== 'PriorityInUseException' && name !== 'PriorityInUse') || attempt >= PROBE_RULE_ATTEMPTS)
+        throw error;
+    }
+  }
 }
 
 async function deleteProbeRule(deps: RestoreDeps, ruleArn: string | undefined): Promise<StepRecord> {

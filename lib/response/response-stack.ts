@@ -686,6 +686,7 @@ export class ResponseStack extends Stack {
           'ec2:DescribeSecurityGroups',
           'ec2:DescribeNetworkAcls',
           'elasticloadbalancing:DescribeRules',
+          'elasticloadbalancing:DescribeTags',
           'elasticloadbalancing:DescribeTargetHealth',
         ],
         resources: ['*'],
@@ -694,7 +695,7 @@ export class ResponseStack extends Stack {
     this.grantSiteRecords(fn, env);
     this.grantIncidentTable(fn);
     this.acknowledgeWildcards(fn, {
-      '*': "Describe calls (EC2 groups and ACLs, ELB rules and target health), secretsmanager:GetRandomPassword and ecs:RegisterTaskDefinition/DescribeTaskDefinition support no resource-level permissions; registering a revision runs nothing by itself, and only this environment's services may be updated (tag condition).",
+      '*': "Describe calls (EC2 groups and ACLs, ELB rules, their tags and target health), secretsmanager:GetRandomPassword and ecs:RegisterTaskDefinition/DescribeTaskDefinition support no resource-level permissions; registering a revision runs nothing by itself, and only this environment's services may be updated (tag condition).",
       [nagArn(this, 'ec2', 'security-group/*')]:
         'Any security group, but only tagged bulkhead:env of this environment and bulkhead:component=site-sg (condition).',
       [nagArn(this, 'ec2', 'network-acl/*')]: 'Any network ACL, but only tagged bulkhead:env of this environment.',

@@ -5,7 +5,6 @@ import { containHandler } from '../../lambdas/contain/index';
 import { runRecoveryStep } from '../../lambdas/recovery/index';
 import { Ledger } from '../../lambdas/recovery/ledger';
 import type { RestoreInput } from '../../lambdas/recovery/restore';
-import { IncidentStore } from '../../lambdas/shared/incident-store';
 import { ecsFindingEvent, type ResponseWorld, setUpResponseWorld, type WorldSite } from '../support/response-world';
 
 /**
@@ -20,7 +19,6 @@ const GOOD_DIGEST = `sha256:${'b2'.repeat(32)}`;
 
 const db = () =>
   DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
-const store = () => new IncidentStore(db(), world.tableName);
 
 /** The world, with these sites. */
 function sitesOf(sites: readonly WorldSite[] = [{ id: 'acme', cell: 'c1', desiredCount: 2 }]) {
@@ -73,5 +71,93 @@ describe('the deployment a restore waits on', () => {
     expect(primary?.taskDefinition).toBe(deployed.restore?.taskDefinitionArn);
     expect(deployed.restore?.deploymentId).toBe(primary?.id);
     expect(checked.restore?.health).toBe('healthy');
+  });
+});
+
+/** The restore probe rules on a listener, with their priorities and the site they are tagged for. */
+function probeRules(listenerArn: string) {
+  return Object.values(world.aws.elbv2.state.rules)
+    .filter((r) => r.ListenerArn === listenerArn)
+    .map((r) => ({ arn: r.RuleArn, priority: r.Priority, tags: world.aws.elbv2.state.tags[r.RuleArn] ?? [] }))
+    .filter((r) => r.tags.some((t) => t.Key === 'bulkhead:component' && t.Value === 'restore-probe'))
+    .map((r) => ({ ...r, site: r.tags.find((t) => t.Key === 'bulkhead:site')?.Value }));
+}
+
+describe('the probe rule that health-checks the new tasks', () => {
+  it('takes a priority free on every page of the listener’s rules, not only the first', async () => {
+    // Prepare: 24 sites in one cell (more rules than a page), and another site's probe at 50000
+    sitesOf(Array.from({ length: 24 }, (_, i) => ({ id: i === 0 ? 'acme' : `site${i}`, cell: 'c1' })));
+    const listenerArn = world.site('acme').listenerArn;
+    world.aws.elbv2.addRule({
+      listenerArn,
+      priority: 50_000,
+      conditions: [
+        { Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'X-Bulkhead-Restore-Probe', Values: ['x'] } },
+      ],
+      actions: [{ Type: 'forward', TargetGroupArn: world.site('site1').targetGroupArn }],
+      tags: [
+        { Key: 'bulkhead:env', Value: 'test' },
+        { Key: 'bulkhead:site', Value: 'site1' },
+        { Key: 'bulkhead:component', Value: 'restore-probe' },
+      ],
+    });
+    const begun = await containedAndBegun();
+
+    // Act
+    const deployed = await step('deploy-known-good', begun);
+
+    // Assess
+    const acme = probeRules(listenerArn).find((r) => r.site === 'acme');
+    expect(acme?.arn).toBe(deployed.restore?.probeRuleArn);
+    expect(acme?.priority).toBe('49999');
+  });
+
+  it('two restores in one cell at the same time: each gets its own probe rule', async () => {
+    // Prepare
+    sitesOf([
+      { id: 'acme', cell: 'c1' },
+      { id: 'bakery', cell: 'c1' },
+    ]);
+    const [acme, bakery] = [await containedAndBegun('acme'), await containedAndBegun('bakery')];
+
+    // Act
+    const deployed = await Promise.all([step('deploy-known-good', acme), step('deploy-known-good', bakery)]);
+
+    // Assess
+    const probes = probeRules(world.site('acme').listenerArn);
+    expect(probes.map((p) => p.site).sort()).toEqual(['acme', 'bakery']);
+    expect(new Set(probes.map((p) => p.priority)).size).toBe(2);
+    expect(probes.map((p) => p.arn).sort()).toEqual(deployed.map((d) => d.restore?.probeRuleArn).sort());
+  });
+
+  it('a CreateRule whose answer was lost: the retry finds the rule it made by its tags; no orphan, no failure', async () => {
+    // Prepare
+    sitesOf();
+    const begun = await containedAndBegun();
+    world.aws.faults.add({ service: 'ELBv2', command: 'CreateRule', kind: 'server', afterCommit: true, times: 1 });
+
+    // Act
+    const deployed = await step('deploy-known-good', begun);
+
+    // Assess
+    const probes = probeRules(world.site('acme').listenerArn);
+    expect(probes).toHaveLength(1);
+    expect(probes[0]?.arn).toBe(deployed.restore?.probeRuleArn);
+    expect(world.aws.callsTo('ELBv2', 'CreateRule').filter((c) => c.committed || c.outcome === 'ok')).toHaveLength(1);
+  });
+
+  it('a step run again (its first run died after creating the rule): it takes the rule it made, not a second one', async () => {
+    // Prepare
+    sitesOf();
+    const begun = await containedAndBegun();
+    await step('deploy-known-good', begun);
+
+    // Act
+    const again = await step('deploy-known-good', begun);
+
+    // Assess
+    const probes = probeRules(world.site('acme').listenerArn);
+    expect(probes).toHaveLength(1);
+    expect(again.restore?.probeRuleArn).toBe(probes[0]?.arn);
   });
 });

@@ -76,6 +76,9 @@ export const TARGET_REASON_TEXT: Record<string, string> = {
  * network interfaces, listeners, rules (the default rule carries the listener's default
  * actions), target groups, targets with health state, and tags.
  */
+/** The page size DescribeRules answers with when the caller names none (undocumented by AWS). */
+export const DESCRIBE_RULES_DEFAULT_PAGE = 20;
+
 export class Elbv2Model extends ServiceModel<Elbv2State> {
   readonly service = 'ELBv2' as const;
 
@@ -505,11 +508,18 @@ export class Elbv2Model extends ServiceModel<Elbv2State> {
     } else {
       return this.fail('ValidationError', 'You must specify either listener rule ARNs or a listener ARN');
     }
+    // DescribeRules: "PageSize: The maximum number of results to return with this call";
+    // "NextMarker: If there are additional results, this is the marker for the next set of
+    // results." The reference names no default page size, so the model's is small (20): a
+    // caller that reads only the first page of a listener's rules is caught.
+    if (input.PageSize !== undefined && (input.PageSize < 1 || input.PageSize > 400)) {
+      this.fail('ValidationError', 'PageSize must be between 1 and 400');
+    }
     const page = paginate(
       rules.map((r) => this.toRule(r)),
       input.PageSize,
       input.Marker,
-      400,
+      DESCRIBE_RULES_DEFAULT_PAGE,
     );
     if (!page) return this.fail('ValidationError', 'Invalid marker');
     return { Rules: page.items, NextMarker: page.nextToken };
