@@ -6,6 +6,7 @@ import {
   ReplaceNetworkAclAssociationCommand,
 } from '@aws-sdk/client-ec2';
 import {
+  type DeploymentConfiguration,
   DescribeServicesCommand,
   DescribeTasksCommand,
   type ECSClient,
@@ -235,6 +236,7 @@ export async function deployKnownGood(deps: RestoreDeps, input: RestoreInput): P
   await deps.ecs.send(
     new TagResourceCommand({ resourceArn: service.serviceArn, tags: [{ key: TAG_SECURITY_GROUP, value: standby }] }),
   );
+  await keepCircuitBreaker(deps, incident, service.deploymentConfiguration);
   const subnets = service.networkConfiguration?.awsvpcConfiguration?.subnets ?? site.subnetIds ?? [];
   const { taskDefinitionArn, deploymentId } = await deployImage(
     deps.ecs,
@@ -242,9 +244,15 @@ export async function deployKnownGood(deps: RestoreDeps, input: RestoreInput): P
     site.serviceName,
     progress.image,
     { awsvpcConfiguration: { subnets: [...subnets], securityGroups: [standby], assignPublicIp: 'DISABLED' } },
+    { deploymentConfiguration: withoutRollback(service.deploymentConfiguration) },
   );
   steps.push(
-    stepRecord(deps, 'deploy-known-good', 'done', `${taskDefinitionArn} in ${standby} (deployment ${deploymentId})`),
+    stepRecord(
+      deps,
+      'deploy-known-good',
+      'done',
+      `${taskDefinitionArn} in ${standby} (deployment ${deploymentId}); circuit-breaker rollback off until the restore closes`,
+    ),
   );
 
   // Attach the target group through a rule no client request matches.
@@ -357,6 +365,7 @@ export async function returnToPrimary(deps: RestoreDeps, input: RestoreInput): P
           assignPublicIp: vpc?.assignPublicIp ?? 'DISABLED',
         },
       },
+      deploymentConfiguration: withoutRollback(service.deploymentConfiguration),
       forceNewDeployment: true,
     }),
   );
@@ -375,10 +384,11 @@ export async function returnToPrimary(deps: RestoreDeps, input: RestoreInput): P
   };
 }
 
-/** Step 7: the incident is closed, with its times. */
+/** Step 7: the incident is closed, with its times; the circuit breaker's rollback is back. */
 export async function closeRestore(deps: RestoreDeps, input: RestoreInput): Promise<RestoreInput> {
   const progress = progressOf(input);
-  const { incident } = await load(deps, input.incidentId);
+  const { incident, site } = await load(deps, input.incidentId);
+  const breaker = await restoreCircuitBreaker(deps, site, incident);
   const closedAt = nowIso(deps);
   await deps.store.updateIncident(
     incident.incidentId,
@@ -388,7 +398,7 @@ export async function closeRestore(deps: RestoreDeps, input: RestoreInput): Prom
       timeToIsolateSeconds: incident.isolatedAt ? seconds(incident.detectedAt, incident.isolatedAt) : undefined,
       timeToRecoverSeconds: incident.restoredAt ? seconds(incident.detectedAt, incident.restoredAt) : undefined,
     },
-    [stepRecord(deps, 'close', 'done', `restored on ${progress.digest}; uploads kept as they were`)],
+    [...breaker, stepRecord(deps, 'close', 'done', `restored on ${progress.digest}; uploads kept as they were`)],
   );
   await deps.store.releaseLock(incident.site, incident.incidentId);
   return input;
@@ -415,9 +425,11 @@ export async function markRestoreFailed(
     {
       status: 'FAILED',
       failedAt: nowIso(deps),
-      failureReason: reopened
-        ? `restore: the site serves again on ${input.restore?.digest}, but ${reason}`
-        : `restore: ${reason}; the site stays contained`,
+      failureReason: `${
+        reopened
+          ? `restore: the site serves again on ${input.restore?.digest}, but ${reason}`
+          : `restore: ${reason}; the site stays contained`
+      }${incident?.circuitBreakerBeforeRestore ? '; the deployment circuit breaker cannot roll the service back to the compromised revision (its rollback stays off)' : ''}`,
     },
     [probe, stepRecord(deps, 'restore', 'failed', reason)],
   );
@@ -425,6 +437,62 @@ export async function markRestoreFailed(
 }
 
 // ---- helpers ------------------------------------------------------------------------
+
+/**
+ * The service's deployment configuration with the circuit breaker's rollback off. The site's
+ * service has the breaker on with rollback (lib/site/site-compartment.ts), and "when the
+ * deployment circuit breaker determines that a deployment failed, it looks for the most
+ * recent deployment that is in a COMPLETED state ... it uses as the roll-back deployment"
+ * (ECS Developer Guide): during a restore that is the compromised revision (the standby
+ * deployment cannot complete while the contained tasks are protected). With rollback off a
+ * failed deployment "will transition to a failed state and stop launching new tasks"
+ * (API DeploymentCircuitBreaker): the tasks already there keep running.
+ */
+function withoutRollback(current: DeploymentConfiguration | undefined): DeploymentConfiguration {
+  return {
+    ...current,
+    deploymentCircuitBreaker: { enable: current?.deploymentCircuitBreaker?.enable ?? true, rollback: false },
+  };
+}
+
+/** Records the circuit breaker as it was before the restore (once: a step run again sees it off). */
+async function keepCircuitBreaker(
+  deps: RestoreDeps,
+  incident: IncidentRecord,
+  current: DeploymentConfiguration | undefined,
+): Promise<void> {
+  if (incident.circuitBreakerBeforeRestore) return;
+  const breaker = current?.deploymentCircuitBreaker;
+  await deps.store.updateIncident(incident.incidentId, {
+    circuitBreakerBeforeRestore: { enable: breaker?.enable ?? false, rollback: breaker?.rollback ?? false },
+  });
+}
+
+/** Puts the circuit breaker back as it was before the restore (its deployments are done). */
+async function restoreCircuitBreaker(
+  deps: RestoreDeps,
+  site: SiteRecord,
+  incident: IncidentRecord,
+): Promise<StepRecord[]> {
+  const before = incident.circuitBreakerBeforeRestore;
+  if (!before) return [];
+  const service = await describeService(deps, site);
+  await deps.ecs.send(
+    new UpdateServiceCommand({
+      cluster: site.clusterArn,
+      service: site.serviceName,
+      deploymentConfiguration: { ...service.deploymentConfiguration, deploymentCircuitBreaker: { ...before } },
+    }),
+  );
+  return [
+    stepRecord(
+      deps,
+      'restore-circuit-breaker',
+      'done',
+      `deployment circuit breaker ${before.enable ? 'on' : 'off'}, rollback ${before.rollback ? 'on' : 'off'}, as before the restore`,
+    ),
+  ];
+}
 
 function nowIso(deps: RestoreDeps): string {
   return deps.now().toISOString();

@@ -93,6 +93,12 @@ export interface IncidentRecord {
   readonly restoreDigest?: string;
   readonly restoreRequestedBy?: string;
   readonly restoreStartedAt?: string;
+  /**
+   * The service's deployment circuit breaker before the restore turned its rollback off (so
+   * that no failed restore deployment can roll back to the compromised revision); the close
+   * puts it back.
+   */
+  readonly circuitBreakerBeforeRestore?: { readonly enable: boolean; readonly rollback: boolean };
   readonly credentialsRotatedAt?: string;
   /** The site served again (from the known-good tasks). */
   readonly restoredAt?: string;

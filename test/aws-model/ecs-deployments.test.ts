@@ -98,4 +98,70 @@ describe('ECS deployments', () => {
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'ServiceNotFoundException', $fault: 'client' });
   });
+
+  describe('the deployment circuit breaker', () => {
+    /** Registers revision 2 on another image and deploys it, every new task answering 500. */
+    async function failingDeployment(rollback: boolean) {
+      const current = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: site.taskDefinitionArn }));
+      const image = `${site.image.split('@')[0]}@sha256:${'e'.repeat(64)}`;
+      const next = await ecs.send(
+        new RegisterTaskDefinitionCommand({
+          family: site.family,
+          containerDefinitions: (current.taskDefinition?.containerDefinitions ?? []).map((c) => ({ ...c, image })),
+        }),
+      );
+      const updated = await ecs.send(
+        new UpdateServiceCommand({
+          cluster: site.clusterName,
+          service: site.serviceName,
+          taskDefinition: next.taskDefinition?.taskDefinitionArn,
+          deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback } },
+        }),
+      );
+      const failedId = updated.service?.deployments?.find((d) => d.status === 'PRIMARY')?.id ?? '';
+      for (let i = 0; i < 20 * 60; i += 5) {
+        for (const t of aws.ecs.tasksOf(site.serviceArn)) {
+          if (t.deploymentId === failedId) aws.ecs.setAppHealth(t.taskArn, 'error');
+        }
+        aws.advance(5_000);
+      }
+      return { failedId, image };
+    }
+
+    it('with rollback: after 3 failed tasks the deployment fails and the last completed one comes back', async () => {
+      // Act
+      const { failedId, image } = await failingDeployment(true);
+
+      // Assess
+      const service = aws.ecs.state.services[site.serviceArn];
+      expect(service?.events.map((e) => e.message)).toContain(
+        `(service acme) (deployment ${failedId}) deployment failed: tasks failed to start.`,
+      );
+      expect(service?.taskDefinition).toBe(site.taskDefinitionArn);
+      const running = aws.ecs.runningTasks(site.serviceArn);
+      expect(running).toHaveLength(2);
+      expect(running.every((t) => t.containers[0]?.image === site.image && t.containers[0]?.image !== image)).toBe(
+        true,
+      );
+    });
+
+    it('without rollback: the deployment fails, nothing more is launched for it, the old tasks keep running', async () => {
+      // Act
+      const { failedId } = await failingDeployment(false);
+
+      // Assess
+      const service = aws.ecs.state.services[site.serviceArn];
+      const failed = service?.deployments.find((d) => d.id === failedId);
+      expect(failed).toMatchObject({ status: 'PRIMARY', rolloutState: 'FAILED' });
+      const launchedForIt = Object.values(aws.ecs.state.tasks).filter((t) => t.deploymentId === failedId);
+      expect(launchedForIt.length).toBeGreaterThanOrEqual(3);
+      expect(launchedForIt.every((t) => t.desiredStatus === 'STOPPED')).toBe(true);
+      expect(
+        aws.ecs
+          .runningTasks(site.serviceArn)
+          .map((t) => t.taskArn)
+          .sort(),
+      ).toEqual([...site.taskArns].sort());
+    });
+  });
 });

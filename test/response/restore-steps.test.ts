@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { containHandler } from '../../lambdas/contain/index';
+import { runWorkflowStep } from '../../lambdas/incident/index';
 import { runRecoveryStep } from '../../lambdas/recovery/index';
 import { Ledger } from '../../lambdas/recovery/ledger';
 import type { RestoreInput } from '../../lambdas/recovery/restore';
@@ -159,5 +160,60 @@ describe('the probe rule that health-checks the new tasks', () => {
     const probes = probeRules(world.site('acme').listenerArn);
     expect(probes).toHaveLength(1);
     expect(again.restore?.probeRuleArn).toBe(probes[0]?.arn);
+  });
+});
+
+/** Polls check-health every 15 s of the model's clock until it is no longer waiting (at most `minutes`). */
+async function pollHealth(input: RestoreInput, minutes: number, each?: () => void): Promise<RestoreInput> {
+  let checked = input;
+  for (let waited = 0; waited < minutes * 60_000 && checked.restore?.health === 'waiting'; waited += 15_000) {
+    each?.();
+    world.aws.advance(15_000);
+    checked = await step('check-health', checked);
+  }
+  return checked;
+}
+
+/** The workflow input the incident function's steps take (what containment started it with). */
+function workflowInput(input: RestoreInput) {
+  return { ...input, status: 'RESTORED', drill: false, forensicHoldSeconds: 0 };
+}
+
+describe('the compromised revision never runs again', () => {
+  it('a failing deployment back into the site’s own group (its group open again) is not rolled back to the compromised revision', async () => {
+    // Prepare: restored on the known-good digest, hold over, contained tasks stopped
+    sitesOf();
+    const compromised = world.site('acme').image;
+    const contained = [...world.site('acme').taskArns];
+    const begun = await containedAndBegun();
+    const healthy = await pollHealth(await step('deploy-known-good', begun), 10);
+    expect(healthy.restore?.health).toBe('healthy');
+    const reopened = await step('reopen', healthy);
+    await runWorkflowStep({ step: 'stop-contained-tasks', input: workflowInput(reopened) });
+
+    // Act: back into its own group, where every new task answers 500
+    const returned = await step('return-to-primary', reopened);
+    const ownGroupDeployment = returned.restore?.deploymentId;
+    const failing = () => {
+      for (const task of world.aws.ecs.tasksOf(world.site('acme').serviceArn, 'RUNNING')) {
+        if (task.deploymentId === ownGroupDeployment) world.aws.ecs.setAppHealth(task.taskArn, 'error');
+      }
+    };
+    const checked = await pollHealth(returned, 30, failing);
+
+    // Assess: the deployment failed and no task started after the restore began runs the compromised image
+    const service = world.aws.ecs.state.services[world.site('acme').serviceArn];
+    expect(checked.restore?.health).not.toBe('healthy');
+    expect(service?.events.map((e) => e.message)).toContain(
+      `(service acme) (deployment ${ownGroupDeployment}) deployment failed: tasks failed to start.`,
+    );
+    const launched = Object.values(world.aws.ecs.state.tasks).filter((t) => !contained.includes(t.taskArn));
+    expect(launched.length).toBeGreaterThan(0);
+    expect(launched.filter((t) => t.containers.some((c) => c.image === compromised))).toEqual([]);
+    // The known-good tasks of the standby deployment still serve
+    const running = world.aws.ecs.tasksOf(world.site('acme').serviceArn, 'RUNNING');
+    expect(
+      running.filter((t) => t.lastStatus === 'RUNNING' && t.deploymentId === healthy.restore?.deploymentId),
+    ).toHaveLength(2);
   });
 });

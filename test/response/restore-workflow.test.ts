@@ -275,9 +275,15 @@ describe('restore, finding to closed', () => {
         'remove-probe-rule:done',
         'stop-contained-tasks:done',
         'return-to-own-group:done',
+        'restore-circuit-breaker:done',
         'close:done',
       ]),
     );
+    // The deployment circuit breaker's rollback was off during the restore, and is back on.
+    expect(world.aws.ecs.state.services[world.site(id).serviceArn]?.deploymentConfiguration).toMatchObject({
+      deploymentCircuitBreaker: { enable: true, rollback: true },
+    });
+    expect(closed.circuitBreakerBeforeRestore).toEqual({ enable: true, rollback: true });
 
     expect(listenerWhileChecking.length).toBeGreaterThan(0);
     expect(new Set(listenerWhileChecking)).toEqual(new Set(['fixed-response']));

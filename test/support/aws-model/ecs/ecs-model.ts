@@ -177,6 +177,8 @@ export class EcsModel extends ServiceModel<EcsState> {
     healthCheckGracePeriodSeconds?: number;
     maximumPercent?: number;
     minimumHealthyPercent?: number;
+    /** The deployment circuit breaker. @default off */
+    circuitBreaker?: { enable: boolean; rollback: boolean };
     tags?: Tag[];
     running?: boolean;
   }): ServiceRecord {
@@ -206,7 +208,7 @@ export class EcsModel extends ServiceModel<EcsState> {
       deploymentConfiguration: {
         maximumPercent: options.maximumPercent ?? 200,
         minimumHealthyPercent: options.minimumHealthyPercent ?? 100,
-        deploymentCircuitBreaker: { enable: false, rollback: false },
+        deploymentCircuitBreaker: options.circuitBreaker ?? { enable: false, rollback: false },
       },
       deployments: [],
       events: [],
@@ -220,6 +222,11 @@ export class EcsModel extends ServiceModel<EcsState> {
       for (let i = 0; i < service.desiredCount; i++) this.launchTask(service, deployment, { running: true });
       deployment.rolloutState = 'COMPLETED';
       deployment.rolloutStateReason = `ECS deployment ${deployment.id} completed.`;
+      service.lastCompleted = {
+        id: deployment.id,
+        taskDefinition: deployment.taskDefinition,
+        networkConfiguration: structuredClone(deployment.networkConfiguration),
+      };
     }
     return service;
   }
@@ -721,6 +728,12 @@ export class EcsModel extends ServiceModel<EcsState> {
       healthCheckGracePeriodSeconds: input.healthCheckGracePeriodSeconds,
       maximumPercent: input.deploymentConfiguration?.maximumPercent,
       minimumHealthyPercent: input.deploymentConfiguration?.minimumHealthyPercent,
+      circuitBreaker: input.deploymentConfiguration?.deploymentCircuitBreaker
+        ? {
+            enable: input.deploymentConfiguration.deploymentCircuitBreaker.enable ?? false,
+            rollback: input.deploymentConfiguration.deploymentCircuitBreaker.rollback ?? false,
+          }
+        : undefined,
       tags: input.tags,
     });
     return { service: this.toService(service, false) };

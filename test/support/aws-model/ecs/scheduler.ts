@@ -33,6 +33,7 @@ export function schedule(model: AwsModel): void {
     if (service.status !== 'ACTIVE') continue;
     const tasks = byService.get(service.serviceArn) ?? [];
     enforceLoadBalancerHealth(model, service, tasks);
+    tripCircuitBreaker(model, service);
     reconcile(model, service, tasks);
   }
   ecs.flushEvents();
@@ -134,11 +135,49 @@ function enforceLoadBalancerHealth(model: AwsModel, service: ServiceRecord, task
   }
 }
 
+/**
+ * The deployment circuit breaker (ECS Developer Guide, "How the Amazon ECS deployment circuit
+ * breaker detects failures"; API DeploymentCircuitBreaker, ServiceDeploymentCircuitBreaker):
+ * - "If it is turned on, a service deployment will transition to a failed state and stop
+ *   launching new tasks."
+ * - threshold: "a minimum threshold of 3 and a maximum threshold of 200 ... 0.5 * desired
+ *   task count"; the model counts the deployment's tasks stopped for failed health checks.
+ * - "When the deployment circuit breaker determines that a deployment failed, it looks for
+ *   the most recent deployment that is in a COMPLETED state. This is the deployment that it
+ *   uses as the roll-back deployment ... When the deployment circuit breaker does not find a
+ *   deployment that is in a COMPLETED state, the circuit breaker does not launch new tasks
+ *   and the deployment is stalled." (rollback: "If rollback is on, when a service deployment
+ *   fails, the service is rolled back to the last deployment that completed successfully.")
+ */
+function tripCircuitBreaker(model: AwsModel, service: ServiceRecord): void {
+  const breaker = service.deploymentConfiguration.deploymentCircuitBreaker;
+  const primary = service.deployments.find((d) => d.status === 'PRIMARY');
+  if (!breaker?.enable || !primary || primary.rolloutState !== 'IN_PROGRESS') return;
+  const threshold = Math.min(200, Math.max(3, Math.ceil(0.5 * primary.desiredCount)));
+  if (primary.failedTasks < threshold) return;
+  const ecs = model.ecs;
+  primary.rolloutState = 'FAILED';
+  primary.rolloutStateReason = 'ECS deployment circuit breaker: tasks failed to start.';
+  primary.updatedAt = model.clock.now();
+  ecs.addEvent(
+    service,
+    `(service ${service.serviceName}) (deployment ${primary.id}) deployment failed: tasks failed to start.`,
+  );
+  const target = service.lastCompleted;
+  if (!breaker.rollback || !target || target.id === primary.id) return;
+  ecs.addEvent(service, `(service ${service.serviceName}) rolling back to deployment ${target.id}.`);
+  service.taskDefinition = target.taskDefinition;
+  service.networkConfiguration = structuredClone(target.networkConfiguration);
+  ecs.newDeployment(service);
+}
+
 function reconcile(model: AwsModel, service: ServiceRecord, tasks: TaskRecord[]): void {
   const ecs = model.ecs;
   const now = model.clock.now();
   const primary = service.deployments.find((d) => d.status === 'PRIMARY');
   if (!primary) return;
+  // A failed deployment (circuit breaker, no rollback) launches nothing and stops nothing.
+  if (primary.rolloutState === 'FAILED') return;
   const desired = primary.desiredCount;
   const maxPercent = service.deploymentConfiguration.maximumPercent ?? 200;
   const minPercent = service.deploymentConfiguration.minimumHealthyPercent ?? 100;
@@ -198,6 +237,11 @@ function reconcile(model: AwsModel, service: ServiceRecord, tasks: TaskRecord[])
       primary.rolloutState = 'COMPLETED';
       primary.rolloutStateReason = `ECS deployment ${primary.id} completed.`;
       primary.updatedAt = now;
+      service.lastCompleted = {
+        id: primary.id,
+        taskDefinition: primary.taskDefinition,
+        networkConfiguration: structuredClone(primary.networkConfiguration),
+      };
       ecs.addEvent(service, `(service ${service.serviceName}) (deployment ${primary.id}) deployment completed.`);
     }
     if (!service.steady) {

@@ -66,6 +66,11 @@ export interface ServiceRecord {
   tags: Tag[];
   /** Whether the "steady state" event has been sent since the last change. */
   steady: boolean;
+  /**
+   * What the most recent deployment to reach COMPLETED ran: the deployment circuit breaker
+   * rolls back to it ("it looks for the most recent deployment that is in a COMPLETED state").
+   */
+  lastCompleted?: { id: string; taskDefinition: string; networkConfiguration: NetworkConfiguration };
 }
 
 export type TaskStatus =

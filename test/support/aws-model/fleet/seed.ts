@@ -330,6 +330,8 @@ export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles 
       propagateTags: 'SERVICE',
       enableECSManagedTags: true,
       healthCheckGracePeriodSeconds: site.healthCheckGracePeriodSeconds ?? 60,
+      // As the site stack configures it (lib/site/site-compartment.ts: circuitBreaker { rollback: true }).
+      circuitBreaker: { enable: true, rollback: true },
       tags: ecsTags(
         siteTags(id, Component.service, {
           [TAG_ISOLATION]: isolation,
