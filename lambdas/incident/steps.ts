@@ -2,11 +2,12 @@ import type { BackupClient } from '@aws-sdk/client-backup';
 import { type CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import { type ECSClient, StopTaskCommand } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, type ECSClient, StopTaskCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import type { IncidentStore, StepRecord } from '../shared/incident-store';
+import type { SiteRecord } from '../../lib/shared/site-record';
+import type { IncidentRecord, IncidentStore, StepRecord } from '../shared/incident-store';
 import { loadSiteRecord } from '../shared/site-records';
 import type { Ledger } from '../recovery/ledger';
 import { keepEvidence, type LogsKept } from './evidence';
@@ -149,7 +150,41 @@ export async function stopContainedTasksStep(deps: WorkflowDeps, input: Workflow
     ),
   ]);
   if (failures.length) throw new Error(`could not stop ${failures.length} contained task(s)`);
+  if (incident.status === 'CONTAINED') await scaleToZero(deps, incident, site);
   return input;
+}
+
+/**
+ * With no restore, the service still wants its desired count: "The number of instantiations
+ * of the specified task definition to place and keep running in your service" (UpdateService
+ * API reference), so ECS would launch the compromised revision again, forever. AWS's way to
+ * stop a service's tasks is a desired count of zero ("If the service is actively maintaining
+ * tasks ... you must update the service to a desired task count of zero", DeleteService API
+ * reference). The count is saved first, so release and restore can put it back; a step run
+ * again keeps the first saved count.
+ */
+async function scaleToZero(deps: WorkflowDeps, incident: IncidentRecord, site: SiteRecord): Promise<void> {
+  let desiredCount = incident.scaledDown?.desiredCount;
+  if (desiredCount === undefined) {
+    const service = (
+      await deps.ecs.send(new DescribeServicesCommand({ cluster: site.clusterArn, services: [site.serviceName] }))
+    ).services?.[0];
+    desiredCount = service?.desiredCount ?? 0;
+    await deps.store.updateIncident(incident.incidentId, {
+      scaledDown: { desiredCount, at: deps.now().toISOString() },
+    });
+  }
+  await deps.ecs.send(
+    new UpdateServiceCommand({ cluster: site.clusterArn, service: site.serviceName, desiredCount: 0 }),
+  );
+  await deps.store.updateIncident(incident.incidentId, {}, [
+    stepRecord(
+      deps,
+      'scale-service-to-zero',
+      'done',
+      `desired count ${desiredCount} → 0, so ECS does not launch the compromised revision again; a release or a restore puts ${desiredCount} back`,
+    ),
+  ]);
 }
 
 /** The workflow's catch: marks the incident FAILED with what went wrong and raises the alarm metric. */

@@ -15,15 +15,18 @@ import {
   type ElasticLoadBalancingV2Client,
   ModifyRuleCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { type ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { DeleteRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { SESSION_REVOCATION_POLICY, type SavedState } from '../contain/contain';
 import { atomicPermissions, isInterimRule, permissionKey, quarantineEgress } from '../contain/quarantine-rules';
+import type { SiteRecord } from '../../lib/shared/site-record';
 import type { IncidentStore, StepRecord } from '../shared/incident-store';
 import { loadSiteRecord } from '../shared/site-records';
 
 export interface ReleaseDeps {
   readonly ec2: EC2Client;
+  readonly ecs: ECSClient;
   readonly elbv2: ElasticLoadBalancingV2Client;
   readonly iam: IAMClient;
   readonly ssm: SSMClient;
@@ -103,7 +106,7 @@ export async function releaseIncident(deps: ReleaseDeps, request: ReleaseRequest
     );
   }
   // The site must still be a deployed Bulkhead site of this environment.
-  await loadSiteRecord(deps.ssm, deps.environment, incident.site);
+  const site = await loadSiteRecord(deps.ssm, deps.environment, incident.site);
   const saved = (incident.saved ?? {}) as SavedState;
   const now = () => deps.now().toISOString();
 
@@ -224,6 +227,10 @@ export async function releaseIncident(deps: ReleaseDeps, request: ReleaseRequest
       : []),
     ...(saved.rolePolicy ? [liftSessionDeny(deps, saved.rolePolicy.roleName, now)] : []),
   ]);
+  // After the rules: the tasks ECS starts again come up in the open group.
+  if (incident.scaledDown && !steps.some((s) => s.outcome === 'failed')) {
+    steps.push(await restoreDesiredCount(deps, site, incident.scaledDown.desiredCount, now));
+  }
   const failed = steps.filter((s) => s.outcome === 'failed');
   if (failed.length > 0) {
     await deps.store.updateIncident(incident.incidentId, {}, [
@@ -260,6 +267,22 @@ export async function releaseIncident(deps: ReleaseDeps, request: ReleaseRequest
   );
   await deps.store.releaseLock(incident.site, incident.incidentId);
   return { outcome: 'released', incidentId: incident.incidentId, site: incident.site, steps };
+}
+
+/** The service's desired count back to what it was before the hold ended with no restore. */
+async function restoreDesiredCount(
+  deps: Pick<ReleaseDeps, 'ecs'>,
+  site: SiteRecord,
+  desiredCount: number,
+  now: () => string,
+): Promise<StepRecord> {
+  return attempt(
+    'restore-desired-count',
+    now,
+    () =>
+      deps.ecs.send(new UpdateServiceCommand({ cluster: site.clusterArn, service: site.serviceName, desiredCount })),
+    `desired count back to ${desiredCount}`,
+  );
 }
 
 /** Drops the interim quarantine rules (they are quarantine too) from a rule list. */

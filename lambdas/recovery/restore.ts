@@ -244,7 +244,11 @@ export async function deployKnownGood(deps: RestoreDeps, input: RestoreInput): P
     site.serviceName,
     progress.image,
     { awsvpcConfiguration: { subnets: [...subnets], securityGroups: [standby], assignPublicIp: 'DISABLED' } },
-    { deploymentConfiguration: withoutRollback(service.deploymentConfiguration) },
+    {
+      deploymentConfiguration: withoutRollback(service.deploymentConfiguration),
+      // The hold ended with no restore and the service was scaled to zero: its count back.
+      ...(incident.scaledDown && !service.desiredCount ? { desiredCount: incident.scaledDown.desiredCount } : {}),
+    },
   );
   steps.push(
     stepRecord(

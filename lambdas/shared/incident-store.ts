@@ -72,6 +72,12 @@ export interface IncidentRecord {
   readonly backupNote?: string;
   readonly notifiedAt?: string;
   readonly tasksStoppedAt?: string;
+  /**
+   * The hold ended with no restore: the service's desired count was set to zero (from this
+   * count) so that ECS does not launch the compromised revision again; release and restore
+   * put it back.
+   */
+  readonly scaledDown?: { readonly desiredCount: number; readonly at: string };
   /** The incident workflow was started (containment's last step). */
   readonly workflowStartedAt?: string;
   readonly releasedAt?: string;

@@ -39,8 +39,8 @@ const TRANSIENT_ERRORS = [
  *   a known-good digest, rotates the database password, deploys it in the standby group,
  *   polls its health (bounded), reopens the site, waits out the forensic hold, stops the
  *   contained tasks, moves the service back to its own group and closes the incident;
- * - no decision in time: the site stays contained; the hold ends and the contained tasks
- *   are stopped.
+ * - no decision in time: the site stays contained; the hold ends, the contained tasks
+ *   are stopped and the service is scaled to zero (release and restore scale it back).
  *
  * An execution started with `mode: "restore"` (an operator's `siteops restore`) goes straight
  * to the restore. Transient errors are retried; a failed evidence or notice step marks the

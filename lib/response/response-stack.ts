@@ -802,6 +802,15 @@ export class ResponseStack extends Stack {
     );
     fn.addToRolePolicy(
       new iam.PolicyStatement({
+        // After the hold with no restore: desired count 0, so the compromised revision is not relaunched.
+        sid: 'StopRelaunchingContainedRevision',
+        actions: ['ecs:UpdateService'],
+        resources: clusterNames.map((name) => this.arn('ecs', 'service', `${name}/*`)),
+        conditions: { StringEquals: { [`aws:ResourceTag/${TAG_ENV}`]: env } },
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
         sid: 'ListTasksOfClusters',
         actions: ['ecs:ListTasks'],
         resources: clusterNames.map((name) => this.arn('ecs', 'cluster', name)),

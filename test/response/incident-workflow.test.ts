@@ -199,6 +199,9 @@ describe('an incident, run by the real step handlers against the AWS model', () 
     expect(ledgerItem).toMatchObject({ status: 'suspect', suspectIncidentId: incidentId });
     for (const field of ['evidenceKeptAt', 'notifiedAt', 'tasksStoppedAt', 'backupJobId'])
       expect(meta?.[field], field).toBeTruthy();
+    // No task of the compromised revision is started again: the service wants none.
+    expect(world.aws.ecs.state.services[world.site('acme').serviceArn]?.desiredCount).toBe(0);
+    expect(meta).toMatchObject({ scaledDown: { desiredCount: 2 } });
     // The site is still contained after its tasks are replaced; no other site changed.
     expect(after.securityGroup.ingress).toEqual([]);
     expect(after.targetGroup.attached).toBe(false);

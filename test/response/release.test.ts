@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AuthorizeSecurityGroupIngressCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -17,6 +18,7 @@ afterEach(() => world?.aws.restore());
 function releaseDeps(): ReleaseDeps {
   return {
     ec2: new EC2Client({}),
+    ecs: new ECSClient({}),
     elbv2: new ElasticLoadBalancingV2Client({}),
     iam: new IAMClient({}),
     ssm: new SSMClient({}),

@@ -6,6 +6,7 @@ import { runWorkflowStep } from '../../lambdas/incident/index';
 import { runRecoveryStep } from '../../lambdas/recovery/index';
 import { Ledger } from '../../lambdas/recovery/ledger';
 import type { RestoreInput } from '../../lambdas/recovery/restore';
+import { IncidentStore } from '../../lambdas/shared/incident-store';
 import { ecsFindingEvent, type ResponseWorld, setUpResponseWorld, type WorldSite } from '../support/response-world';
 
 /**
@@ -20,6 +21,7 @@ const GOOD_DIGEST = `sha256:${'b2'.repeat(32)}`;
 
 const db = () =>
   DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+const store = () => new IncidentStore(db(), world.tableName);
 
 /** The world, with these sites. */
 function sitesOf(sites: readonly WorldSite[] = [{ id: 'acme', cell: 'c1', desiredCount: 2 }]) {
@@ -215,5 +217,85 @@ describe('the compromised revision never runs again', () => {
     expect(
       running.filter((t) => t.lastStatus === 'RUNNING' && t.deploymentId === healthy.restore?.deploymentId),
     ).toHaveLength(2);
+  });
+});
+
+/** The site contained, its evidence kept, the hold over and no restore: the contained tasks stopped. */
+async function heldWithoutRestore(id = 'acme') {
+  const { incidentId } = (await containHandler(ecsFindingEvent(world, id))) as { incidentId: string };
+  const input = { incidentId, site: id, status: 'CONTAINED', drill: false, forensicHoldSeconds: 0 };
+  await runWorkflowStep({ step: 'keep-evidence', input });
+  await runWorkflowStep({ step: 'stop-contained-tasks', input });
+  return incidentId;
+}
+
+describe('after the hold, with no restore', () => {
+  it('ECS does not relaunch the compromised revision: the desired count goes to zero, saved, and the incident says so', async () => {
+    // Prepare
+    sitesOf();
+
+    // Act
+    const incidentId = await heldWithoutRestore();
+    world.aws.advance(15 * 60_000);
+
+    // Assess
+    const service = world.aws.ecs.state.services[world.site('acme').serviceArn];
+    expect(service?.desiredCount).toBe(0);
+    expect(world.aws.ecs.tasksOf(world.site('acme').serviceArn, 'RUNNING')).toEqual([]);
+    const incident = await store().getIncident(incidentId);
+    expect(incident?.scaledDown).toEqual({ desiredCount: 2, at: expect.any(String) });
+    expect(incident?.steps.find((s) => s.step === 'scale-service-to-zero')).toMatchObject({
+      outcome: 'done',
+      detail: expect.stringMatching(/desired count 2 → 0.*release or a restore puts 2 back/),
+    });
+  });
+
+  it('a release puts the desired count back, and the site runs again', async () => {
+    // Prepare
+    sitesOf();
+    const incidentId = await heldWithoutRestore();
+
+    // Act
+    await runRecoveryStep({
+      step: 'release-false-positive',
+      input: { incidentId, site: 'acme', decision: { decision: 'false-positive', by: 'test' } },
+    });
+    world.aws.advance(10 * 60_000);
+
+    // Assess
+    expect(world.aws.ecs.state.services[world.site('acme').serviceArn]?.desiredCount).toBe(2);
+    expect(world.aws.ecs.runningTasks(world.site('acme').serviceArn)).toHaveLength(2);
+    expect((await store().getIncident(incidentId))?.steps.map((s) => `${s.step}:${s.outcome}`)).toContain(
+      'restore-desired-count:done',
+    );
+  });
+
+  it('a restore puts the desired count back with the known-good revision', async () => {
+    // Prepare
+    sitesOf();
+    const repository = world.site('acme').image.split('@')[0] as string;
+    await new Ledger(db(), world.tableName).recordLive(
+      'acme',
+      `${repository}@${GOOD_DIGEST}`,
+      new Date(world.aws.clock.now() - 5 * DAY).toISOString(),
+    );
+    const incidentId = await heldWithoutRestore();
+    const begun = await step('begin-restore', {
+      incidentId,
+      site: 'acme',
+      decision: { decision: 'restore', by: 'test' },
+    });
+
+    // Act
+    const checked = await pollHealth(await step('deploy-known-good', begun), 15);
+
+    // Assess
+    expect(checked.restore?.health).toBe('healthy');
+    expect(world.aws.ecs.state.services[world.site('acme').serviceArn]?.desiredCount).toBe(2);
+    const running = world.aws.ecs.runningTasks(world.site('acme').serviceArn);
+    expect(running.map((t) => t.containers[0]?.image)).toEqual([
+      `${repository}@${GOOD_DIGEST}`,
+      `${repository}@${GOOD_DIGEST}`,
+    ]);
   });
 });
