@@ -17,7 +17,7 @@ import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { SiteRecord } from '../../lib/shared/site-record';
 import { Component } from '../../lib/shared/tag-names';
 import type { IncidentRecord, IncidentStore, StepRecord, TriggerRecord } from '../shared/incident-store';
-import { loadSiteRecord, SiteRecordError } from '../shared/site-records';
+import { loadSiteRecord, SiteRecordError, siteForwardActions } from '../shared/site-records';
 import { type Ignored, ignored, isIgnored, parseResponseEvent, type Trigger, triggerKey } from './events';
 import {
   finishQuarantine,
@@ -360,7 +360,12 @@ export async function respondForSite(
   if (ruleRead.ok && ruleRead.value) {
     const actions = ruleRead.value as Action[];
     const alreadyShed = actions.length === 1 && actions[0]?.Type === 'fixed-response';
-    saved.listenerRule = { ruleArn: record.listenerRuleArn, actions: alreadyShed ? [] : actions };
+    // Already a fixed response (a takeover, an operator): what the site serves with is its
+    // record's forward action; never save an empty list (release and restore put it back).
+    saved.listenerRule = {
+      ruleArn: record.listenerRuleArn,
+      actions: alreadyShed ? siteForwardActions(record) : actions,
+    };
     round3.push(
       alreadyShed
         ? Promise.resolve(skipped('shed-traffic', now, 'listener rule already answers with a fixed response'))

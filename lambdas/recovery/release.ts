@@ -22,7 +22,7 @@ import { SESSION_REVOCATION_POLICY, type SavedState } from '../contain/contain';
 import { atomicPermissions, isInterimRule, permissionKey, quarantineEgress } from '../contain/quarantine-rules';
 import type { SiteRecord } from '../../lib/shared/site-record';
 import type { IncidentStore, StepRecord } from '../shared/incident-store';
-import { loadSiteRecord } from '../shared/site-records';
+import { actionsToPutBack, loadSiteRecord } from '../shared/site-records';
 
 export interface ReleaseDeps {
   readonly ec2: EC2Client;
@@ -135,6 +135,7 @@ export async function releaseIncident(deps: ReleaseDeps, request: ReleaseRequest
     })),
   );
   const currentActions = rules?.Rules?.[0]?.Actions;
+  const putBack = actionsToPutBack(saved.listenerRule, site);
 
   const drift: string[] = [];
   if (saved.securityGroup) {
@@ -169,9 +170,8 @@ export async function releaseIncident(deps: ReleaseDeps, request: ReleaseRequest
   }
   if (
     saved.listenerRule &&
-    saved.listenerRule.actions.length > 0 &&
     !isMaintenanceResponse(currentActions) &&
-    JSON.stringify(currentActions) !== JSON.stringify(saved.listenerRule.actions)
+    JSON.stringify(currentActions) !== JSON.stringify(putBack)
   ) {
     drift.push(`listener rule ${saved.listenerRule.ruleArn} no longer answers with the maintenance response`);
   }
@@ -212,16 +212,15 @@ export async function releaseIncident(deps: ReleaseDeps, request: ReleaseRequest
         `${a.subnetId} back on ${a.networkAclId}`,
       );
     }),
-    ...(saved.listenerRule && saved.listenerRule.actions.length > 0
+    ...(saved.listenerRule
       ? [
           attempt(
             'restore-listener-rule',
             now,
-            () =>
-              deps.elbv2.send(
-                new ModifyRuleCommand({ RuleArn: saved.listenerRule?.ruleArn, Actions: saved.listenerRule?.actions }),
-              ),
-            'saved actions put back',
+            () => deps.elbv2.send(new ModifyRuleCommand({ RuleArn: saved.listenerRule?.ruleArn, Actions: putBack })),
+            saved.listenerRule.actions.length
+              ? 'saved actions put back'
+              : "the site's forward action put back (none saved)",
           ),
         ]
       : []),

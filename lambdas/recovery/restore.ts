@@ -31,7 +31,7 @@ import type { SavedState } from '../contain/contain';
 import { TAG_COMPONENT, TAG_ENV, TAG_SECURITY_GROUP, TAG_SITE, Component } from '../../lib/shared/tag-names';
 import type { SiteRecord } from '../../lib/shared/site-record';
 import type { IncidentRecord, IncidentStore, StepRecord } from '../shared/incident-store';
-import { loadSiteRecord } from '../shared/site-records';
+import { actionsToPutBack, loadSiteRecord } from '../shared/site-records';
 import { deployImage, deploymentHealth, startedDeploymentId, taskIp } from './deploy';
 import { chooseRestoreDigest, type Ledger } from './ledger';
 import { restoreGroup } from './release';
@@ -314,11 +314,11 @@ export async function checkHealth(deps: RestoreDeps, input: RestoreInput): Promi
 /** Step 5: the site serves again, from the new tasks only. */
 export async function reopen(deps: RestoreDeps, input: RestoreInput): Promise<RestoreInput> {
   const progress = progressOf(input);
-  const { incident } = await load(deps, input.incidentId);
+  const { incident, site } = await load(deps, input.incidentId);
   const saved = (incident.saved ?? {}) as SavedState;
   if (!saved.listenerRule) throw new RestoreRefusedError(`incident ${incident.incidentId} saved no listener rule`);
   await deps.elbv2.send(
-    new ModifyRuleCommand({ RuleArn: saved.listenerRule.ruleArn, Actions: saved.listenerRule.actions }),
+    new ModifyRuleCommand({ RuleArn: saved.listenerRule.ruleArn, Actions: actionsToPutBack(saved.listenerRule, site) }),
   );
   const probe = await deleteProbeRule(deps, progress.probeRuleArn);
   const restoredAt = nowIso(deps);

@@ -1,3 +1,4 @@
+import type { Action } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetParameterCommand, ParameterNotFound, type SSMClient } from '@aws-sdk/client-ssm';
 import { z } from 'zod';
 import { type SiteRecord, siteRecordParameterName } from '../../lib/shared/site-record';
@@ -93,4 +94,22 @@ export async function loadSiteRecord(ssm: SSMClient, environment: string, site: 
     );
   }
   return record.data as SiteRecord;
+}
+
+/** What a site's listener rule does when the site serves: forward to its target group. */
+export function siteForwardActions(record: Pick<SiteRecord, 'targetGroupArn'>): Action[] {
+  return [{ Type: 'forward', TargetGroupArn: record.targetGroupArn }];
+}
+
+/**
+ * The actions to put back on a site's listener rule: the saved ones, or, when none were saved
+ * (the rule already answered a fixed response when the site was contained, and incidents
+ * saved before that was handled), the site's own forward action from its record. Never an
+ * empty list: ELB refuses a rule without a forward, fixed-response or redirect action.
+ */
+export function actionsToPutBack(
+  saved: { readonly actions?: readonly Action[] } | undefined,
+  record: Pick<SiteRecord, 'targetGroupArn'>,
+): Action[] {
+  return saved?.actions?.length ? [...saved.actions] : siteForwardActions(record);
 }

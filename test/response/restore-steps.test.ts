@@ -299,3 +299,89 @@ describe('after the hold, with no restore', () => {
     ]);
   });
 });
+
+/** The site's rule already answered a fixed response when containment ran (say, after a takeover). */
+function alreadyShed(id = 'acme') {
+  const rule = world.aws.elbv2.state.rules[world.site(id).listenerRuleArn];
+  if (!rule) throw new Error('no rule');
+  rule.Actions = [
+    { Type: 'fixed-response', FixedResponseConfig: { StatusCode: '503', ContentType: 'text/plain', MessageBody: 'x' } },
+  ];
+}
+
+describe('a listener rule that was already a fixed response when the site was contained', () => {
+  it('containment saves the site’s forward action (from its record), never an empty list', async () => {
+    // Prepare
+    sitesOf();
+    alreadyShed();
+
+    // Act
+    const { incidentId } = (await containHandler(ecsFindingEvent(world, 'acme'))) as { incidentId: string };
+
+    // Assess
+    const saved = (await store().getIncident(incidentId))?.saved as { listenerRule: { actions: unknown[] } };
+    expect(saved.listenerRule.actions).toEqual([
+      expect.objectContaining({ Type: 'forward', TargetGroupArn: world.site('acme').targetGroupArn }),
+    ]);
+  });
+
+  it('release forwards to the site again (it does not skip the rule and call it released)', async () => {
+    // Prepare
+    sitesOf();
+    const before = world.aws.snapshot('acme').listenerRule;
+    alreadyShed();
+    const { incidentId } = (await containHandler(ecsFindingEvent(world, 'acme'))) as { incidentId: string };
+
+    // Act
+    await runRecoveryStep({
+      step: 'release-false-positive',
+      input: { incidentId, site: 'acme', decision: { decision: 'false-positive', by: 'test' } },
+    });
+
+    // Assess
+    expect(world.aws.snapshot('acme').listenerRule).toEqual(before);
+    expect((await store().getIncident(incidentId))?.status).toBe('RELEASED');
+  });
+
+  it('an incident saved with an empty list (before this was fixed): release falls back to the site record', async () => {
+    // Prepare
+    sitesOf();
+    const before = world.aws.snapshot('acme').listenerRule;
+    const { incidentId } = (await containHandler(ecsFindingEvent(world, 'acme'))) as { incidentId: string };
+    const saved = (await store().getIncident(incidentId))?.saved as { listenerRule: { ruleArn: string } };
+    await store().updateIncident(incidentId, {
+      saved: { ...saved, listenerRule: { ruleArn: saved.listenerRule.ruleArn, actions: [] } },
+    });
+
+    // Act
+    await runRecoveryStep({
+      step: 'release-false-positive',
+      input: { incidentId, site: 'acme', decision: { decision: 'false-positive', by: 'test' } },
+    });
+
+    // Assess
+    expect(world.aws.snapshot('acme').listenerRule).toEqual(before);
+  });
+
+  it('an incident saved with an empty list (before this was fixed): the restore reopens on the site record’s forward action', async () => {
+    // Prepare
+    sitesOf();
+    const before = world.aws.snapshot('acme').listenerRule;
+    const begun = await containedAndBegun();
+    const incident = await store().getIncident(begun.incidentId);
+    const saved = incident?.saved as { listenerRule: { ruleArn: string; actions: unknown[] } };
+    await store().updateIncident(begun.incidentId, {
+      saved: { ...saved, listenerRule: { ruleArn: saved.listenerRule.ruleArn, actions: [] } },
+    });
+
+    // Act
+    const healthy = await pollHealth(await step('deploy-known-good', begun), 10);
+    await step('reopen', healthy);
+
+    // Assess
+    expect(world.aws.snapshot('acme').listenerRule).toEqual(before);
+    expect(
+      world.aws.callsTo('ELBv2', 'ModifyRule').map((c) => (c.input as { Actions?: unknown[] }).Actions),
+    ).not.toContainEqual([]);
+  });
+});
