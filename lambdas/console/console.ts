@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -17,6 +18,7 @@ import {
   type ConsoleResult,
   type DrillResult,
   type IncidentsResult,
+  type IncidentView,
   type QuarantineResult,
   type ReleaseOutcome,
   type RequestOf,
@@ -38,6 +40,7 @@ import {
 } from './errors';
 import {
   describeSiteServices,
+  incidentSortKey,
   incidentsOfSite,
   listSiteRecords,
   oldestRunningTaskStart,
@@ -213,6 +216,50 @@ async function status(request: RequestOf<'status'>, _caller: Caller, deps: Conso
 
 // ---- incidents -------------------------------------------------------------------------
 
+/**
+ * Most bytes of incidents in one answer. Lambda: "For synchronous invocations, the maximum
+ * payload size is 6 MB" (Invoke API reference); one page stays well below it. A single
+ * incident always fits: it is one DynamoDB item, at most 400 KB.
+ */
+export const INCIDENTS_PAGE_BYTES = 1024 * 1024;
+
+interface IncidentsQuery {
+  readonly site?: string;
+  readonly state?: string;
+  readonly since?: string;
+  readonly until?: string;
+}
+
+function queryHash(query: IncidentsQuery): string {
+  return createHash('sha256')
+    .update(JSON.stringify([query.site ?? '', query.state ?? '', query.since ?? '', query.until ?? '']))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+/** The next page starts after `after` (the last incident's sort key), for this query only. */
+function pageToken(after: string, query: IncidentsQuery): string {
+  return Buffer.from(JSON.stringify({ after, query: queryHash(query) })).toString('base64url');
+}
+
+function pageStart(token: string, query: IncidentsQuery): string {
+  let parsed: { after?: unknown; query?: unknown };
+  try {
+    parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as typeof parsed;
+  } catch {
+    throw new InvalidRequestError('nextToken is not a token the console gave');
+  }
+  if (typeof parsed?.after !== 'string' || typeof parsed.query !== 'string') {
+    throw new InvalidRequestError('nextToken is not a token the console gave');
+  }
+  if (parsed.query !== queryHash(query)) {
+    throw new InvalidRequestError(
+      'nextToken belongs to another query: ask with the same site, state, since and until as the first page',
+    );
+  }
+  return parsed.after;
+}
+
 async function incidents(
   request: RequestOf<'incidents'>,
   _caller: Caller,
@@ -228,6 +275,8 @@ async function incidents(
     const incident = await incidentOf(deps, request.incidentId);
     return { incidents: [incidentView(incident)], truncated: false };
   }
+  const query: IncidentsQuery = { site: request.site, state: request.state, since, until };
+  const before = request.nextToken ? pageStart(request.nextToken, query) : undefined;
   const limit = request.limit ?? 50;
   const sites = request.site
     ? [request.site]
@@ -236,18 +285,41 @@ async function incidents(
   let truncated = false;
   for (let i = 0; i < sites.length; i += 8) {
     const pages = await Promise.all(
-      sites
-        .slice(i, i + 8)
-        .map((site) => incidentsOfSite(deps.db, deps.tableName, site, { since, until, limit, status: request.state })),
+      sites.slice(i, i + 8).map((site) =>
+        incidentsOfSite(deps.db, deps.tableName, site, {
+          since,
+          until,
+          before,
+          limit,
+          status: request.state,
+          maxBytes: INCIDENTS_PAGE_BYTES,
+        }),
+      ),
     );
     for (const page of pages) {
       found.push(...page.incidents);
       truncated ||= page.truncated;
     }
   }
-  if (request.site && found.length === 0) await siteRecordOf(deps, request.site); // unknown site: say so
-  found.sort((a, b) => (a.detectedAt < b.detectedAt ? 1 : a.detectedAt > b.detectedAt ? -1 : 0));
-  return { incidents: found.slice(0, limit).map(incidentView), truncated: truncated || found.length > limit };
+  if (request.site && found.length === 0 && !before) await siteRecordOf(deps, request.site); // unknown site: say so
+  found.sort((a, b) => (incidentSortKey(a) < incidentSortKey(b) ? 1 : -1));
+  // Newest first, up to `limit` and the page's size bound.
+  const views: IncidentView[] = [];
+  let bytes = 0;
+  for (const incident of found) {
+    const view = incidentView(incident);
+    const size = Buffer.byteLength(JSON.stringify(view));
+    if (views.length >= limit || (views.length > 0 && bytes + size > INCIDENTS_PAGE_BYTES)) break;
+    views.push(view);
+    bytes += size;
+  }
+  const more = truncated || found.length > views.length;
+  const last = found[views.length - 1];
+  return {
+    incidents: views,
+    truncated: more,
+    ...(more && last ? { nextToken: pageToken(incidentSortKey(last), query) } : {}),
+  };
 }
 
 // ---- quarantine ------------------------------------------------------------------------

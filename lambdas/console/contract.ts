@@ -70,6 +70,8 @@ export const consoleRequestSchema = z.discriminatedUnion('action', [
     since: instant.optional(),
     until: instant.optional(),
     limit: z.number().int().min(1).max(500).optional(),
+    /** The `nextToken` of the previous page of the same query. */
+    nextToken: z.string().min(1).max(2048).optional(),
     identity,
   }),
   z.strictObject({
@@ -199,8 +201,10 @@ export interface IncidentView {
 
 export interface IncidentsResult {
   readonly incidents: readonly IncidentView[];
-  /** More matched than `limit`. */
+  /** More matched than this page holds (`limit`, or the page's size bound). */
   readonly truncated: boolean;
+  /** Ask again with this (and the same query) for the next page; absent on the last page. */
+  readonly nextToken?: string;
 }
 
 export type QuarantineResult =

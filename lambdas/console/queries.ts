@@ -96,17 +96,27 @@ export async function openIncidents(
   );
 }
 
-/** A site's incidents (GSI `bySite`), newest first, detected within [since, until]. */
+/** An incident's position in its site's `bySite` index (and in the console's newest-first pages). */
+export function incidentSortKey(incident: Pick<IncidentRecord, 'detectedAt' | 'incidentId'>): string {
+  return `${incident.detectedAt}#${incident.incidentId}`;
+}
+
+/**
+ * A site's incidents (GSI `bySite`), newest first, detected within [since, until] and, for a
+ * later page, sorting before `before` (the last incident of the previous page).
+ */
 export async function incidentsOfSite(
   db: DynamoDBDocumentClient,
   tableName: string,
   site: string,
-  range: { since?: string; until?: string; limit: number; status?: string },
+  range: { since?: string; until?: string; before?: string; limit: number; status?: string; maxBytes?: number },
 ): Promise<{ incidents: IncidentRecord[]; truncated: boolean }> {
   const found: IncidentRecord[] = [];
+  let bytes = 0;
   const low = range.since ?? '0';
   // gsi1sk is `<detectedAt>#<id>`: everything detected up to `until` sorts below `until` + '~'.
-  const high = range.until ? `${range.until}~` : '~';
+  const untilHigh = range.until ? `${range.until}~` : '~';
+  const high = range.before !== undefined && range.before < untilHigh ? range.before : untilHigh;
   let start: Record<string, unknown> | undefined;
   do {
     const page = await db.send(
@@ -121,8 +131,13 @@ export async function incidentsOfSite(
     );
     for (const item of (page.Items ?? []) as IncidentRecord[]) {
       if (range.status && item.status !== range.status) continue;
-      if (found.length >= range.limit) return { incidents: found, truncated: true };
+      if (range.before !== undefined && incidentSortKey(item) >= range.before) continue; // BETWEEN is inclusive
+      // Past `maxBytes` none of this site's older incidents can be on the caller's page.
+      if (found.length >= range.limit || (range.maxBytes !== undefined && bytes > range.maxBytes)) {
+        return { incidents: found, truncated: true };
+      }
       found.push(item);
+      bytes += JSON.stringify(item).length;
     }
     start = page.LastEvaluatedKey;
   } while (start);

@@ -212,18 +212,43 @@ Exit codes: 0 ok, 1 failed or refused, 2 usage. Details: docs/siteops.md`,
       const limit = Number(opts.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new UsageError(`--limit ${opts.limit}: 1 to 500`);
       const { invoker, invokerOptions } = contextOf(command);
-      const answer = await call(command, invoker, invokerOptions, {
-        action: 'incidents',
+      const query = {
+        action: 'incidents' as const,
         ...(incident ? { incidentId: incident } : {}),
         ...(opts.site ? { site: opts.site } : {}),
         ...(opts.state ? { state: opts.state.toUpperCase() as never } : {}),
         ...(since ? { since } : {}),
         ...(until ? { until } : {}),
-        limit,
-      });
-      if (!answer || !human(command)) return;
-      const [only] = answer.result.incidents;
-      out(incident && only ? formatIncident(only) : formatIncidents(answer.result));
+      };
+      // The console answers a page at a time (each well under Lambda's 6 MB response limit):
+      // ask for the next one with its nextToken until --limit incidents are here.
+      const json = !human(command);
+      const found: IncidentsResult['incidents'][number][] = [];
+      let answer: Awaited<ReturnType<typeof call<'incidents'>>>;
+      let nextToken: string | undefined;
+      do {
+        answer = await call(
+          command,
+          invoker,
+          invokerOptions,
+          { ...query, limit: limit - found.length, ...(nextToken ? { nextToken } : {}) },
+          true,
+        );
+        if (!answer) return;
+        found.push(...answer.result.incidents);
+        nextToken = answer.result.nextToken;
+      } while (nextToken && found.length < limit);
+      const result: IncidentsResult = {
+        incidents: found,
+        truncated: Boolean(nextToken),
+        ...(nextToken ? { nextToken } : {}),
+      };
+      if (json) {
+        out(JSON.stringify({ ...answer.response, result }, null, 2));
+        return;
+      }
+      const [only] = result.incidents;
+      out(incident && only ? formatIncident(only) : formatIncidents(result));
     });
 
   program

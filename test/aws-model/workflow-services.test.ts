@@ -203,4 +203,33 @@ describe('notification, workflow and record services', () => {
     });
     expect(missing).toMatchObject({ name: 'ResourceNotFoundException', $metadata: { httpStatusCode: 404 } });
   });
+
+  it('Lambda: a synchronous answer or request over 6 MB is refused as Lambda refuses it', async () => {
+    // Prepare
+    aws.lambda.register('big', (event) => ({ text: 'x'.repeat((event as { size: number }).size) }));
+
+    // Act
+    const under = await lambda.send(
+      new InvokeCommand({ FunctionName: 'big', Payload: Buffer.from('{"size":5000000}') }),
+    );
+    const over = await lambda.send(
+      new InvokeCommand({ FunctionName: 'big', Payload: Buffer.from('{"size":7000000}') }),
+    );
+    const request = await lambda
+      .send(
+        new InvokeCommand({
+          FunctionName: 'big',
+          Payload: Buffer.from(JSON.stringify({ size: 1, pad: 'y'.repeat(7_000_000) })),
+        }),
+      )
+      .catch((e: unknown) => e);
+
+    // Assess
+    expect(under.FunctionError).toBeUndefined();
+    expect(over.FunctionError).toBe('Unhandled');
+    expect(JSON.parse(Buffer.from(over.Payload ?? []).toString())).toMatchObject({
+      errorType: 'Function.ResponseSizeTooLarge',
+    });
+    expect(request).toMatchObject({ name: 'RequestTooLargeException', $metadata: { httpStatusCode: 413 } });
+  });
 });

@@ -8,7 +8,15 @@ import type { InvokerFactory } from '../../lib/cli/invoker';
 import { runSiteops, type SiteopsOptions } from '../../lib/cli/siteops';
 import { StackName } from '../../lib/shared/contract';
 import { synthExample } from '../support/synth-fleet';
-import { ALICE, type ConsoleWorld, invokeConsole, ok, setUpConsoleWorld, store } from '../console/console-world';
+import {
+  ALICE,
+  type ConsoleWorld,
+  invokeConsole,
+  ok,
+  seedIncidents,
+  setUpConsoleWorld,
+  store,
+} from '../console/console-world';
 
 /**
  * siteops end to end: the real command line, and the real console handler in-process
@@ -115,6 +123,34 @@ describe('output', () => {
     const sent = requests.at(-3) as Record<string, unknown>;
     expect(sent).toMatchObject({ action: 'incidents', site: 'acme', limit: 50 });
     expect(Date.parse(sent.since as string)).toBeLessThan(Date.now());
+  });
+
+  it('incidents: follows the console’s pages up to --limit, each incident once, newest first', async () => {
+    // Prepare: about 2 MB of incidents (the console answers at most 1 MB a page)
+    world = setUpConsoleWorld([
+      { id: 'acme', cell: 'c1' },
+      { id: 'bakery', cell: 'c1' },
+    ]);
+    const ids = seedIncidents(world, 60, 120);
+    requests.length = 0;
+
+    // Act
+    const all = await siteops(['incidents', '--limit', '500']);
+    const some = await siteops(['incidents', '--limit', '25', '--json']);
+
+    // Assess
+    expect(all.code).toBe(0);
+    const listed = all.stdout.split('\n').flatMap((line) => /^(\S+-(?:acme|bakery)-\d{4})\s/.exec(line)?.[1] ?? []);
+    expect(listed).toEqual(ids);
+    expect(all.stdout).not.toContain('more incidents match');
+    expect(requests.filter((r) => (r as { action?: string }).action === 'incidents').length).toBeGreaterThan(2);
+    const json = JSON.parse(some.stdout) as {
+      ok: boolean;
+      result: { incidents: { incidentId: string }[]; truncated: boolean };
+    };
+    expect(json.ok).toBe(true);
+    expect(json.result.incidents.map((i) => i.incidentId)).toEqual(ids.slice(0, 25));
+    expect(json.result.truncated).toBe(true);
   });
 
   it('drill: progress on stderr, the time to isolate on stdout, exit 0', async () => {

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { containHandler } from '../../lambdas/contain/index';
 import type { AuditItem } from '../../lambdas/console/audit-log';
 import type { ClaimedIdentity, ConsoleResponse, ResultMap } from '../../lambdas/console/contract';
 import { type DrillEvent, deliveredEvent } from '../../lambdas/console/drill';
 import { consoleHandler, overrideConsoleDeps, resetConsoleDeps } from '../../lambdas/console/index';
-import { IncidentStore } from '../../lambdas/shared/incident-store';
+import { type IncidentRecord, IncidentStore } from '../../lambdas/shared/incident-store';
 import type { CallRecord } from '../support/aws-model';
 import type { SiteSnapshot } from '../support/aws-model';
 import { type ResponseWorld, setUpResponseWorld, type WorldSite } from '../support/response-world';
@@ -129,4 +130,51 @@ export function comparable(snapshot: SiteSnapshot) {
     secret: snapshot.secret,
     service: { desiredCount: snapshot.service.desiredCount, taskDefinition: snapshot.service.taskDefinition },
   };
+}
+
+/**
+ * `count` closed incidents spread over the seeded sites, one a minute from 2025-01-01, each
+ * with `steps` timeline steps, written as IncidentStore.putIncident writes them (keys and the
+ * bySite index) straight into the table; returns their ids newest first.
+ */
+export function seedIncidents(world: ResponseWorld, count: number, steps: number): string[] {
+  const sites = Object.keys(world.fleet.sites);
+  const start = Date.parse('2025-01-01T00:00:00Z');
+  const incidents: IncidentRecord[] = Array.from({ length: count }, (_, i) => {
+    const site = sites[i % sites.length] as string;
+    const at = new Date(start + i * 60_000).toISOString();
+    return {
+      incidentId: `${at.replace(/[-:.]/g, '')}-${site}-${String(i).padStart(4, '0')}`,
+      site,
+      environment: world.fleet.environment,
+      status: 'CLOSED',
+      policy: 'contain',
+      drill: false,
+      detectedAt: at,
+      receivedAt: at,
+      firstTrigger: `finding#${i}`,
+      steps: Array.from({ length: steps }, (_, n) => ({
+        step: `step-${n}`,
+        outcome: 'done' as const,
+        at,
+        detail: `a step of a long incident: ${'x'.repeat(180)}`,
+      })),
+    };
+  });
+  world.aws.dynamodb.seedItems(
+    world.tableName,
+    incidents.map((incident) =>
+      marshall(
+        {
+          pk: `INCIDENT#${incident.incidentId}`,
+          sk: 'META',
+          gsi1pk: `SITE#${incident.site}`,
+          gsi1sk: `${incident.detectedAt}#${incident.incidentId}`,
+          ...incident,
+        },
+        { removeUndefinedValues: true },
+      ),
+    ),
+  );
+  return incidents.map((i) => i.incidentId).reverse();
 }

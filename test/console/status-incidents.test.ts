@@ -9,6 +9,7 @@ import {
   invokeConsole,
   mutatingCallsBesidesAudit,
   ok,
+  seedIncidents,
   setUpConsoleWorld,
   store,
 } from './console-world';
@@ -167,6 +168,53 @@ describe('incidents', () => {
     expect(range).toMatchObject({
       ok: false,
       error: { code: 'invalid-request', message: expect.stringContaining('after') },
+    });
+  });
+
+  it('many incidents with long timelines come in pages well under Lambda’s 6 MB response limit, each once, newest first', async () => {
+    // Prepare: 80 incidents of 2 sites, each with a 120-step timeline (about 2.7 MB in all)
+    world = setUpConsoleWorld([
+      { id: 'acme', cell: 'c1' },
+      { id: 'bakery', cell: 'c1' },
+    ]);
+    const expected = seedIncidents(world, 80, 120);
+
+    // Act: page by page, as siteops does
+    const pages: { bytes: number; ids: string[] }[] = [];
+    let nextToken: string | undefined;
+    do {
+      const response = await invokeConsole({ action: 'incidents', limit: 500, ...(nextToken ? { nextToken } : {}) });
+      if (!response.ok) throw new Error(response.error.message);
+      const result = response.result as IncidentsResult;
+      pages.push({
+        bytes: Buffer.byteLength(JSON.stringify(response)),
+        ids: result.incidents.map((i) => i.incidentId),
+      });
+      nextToken = result.nextToken;
+    } while (nextToken && pages.length < 50);
+
+    // Assess
+    expect(pages.length).toBeGreaterThan(1);
+    for (const page of pages) expect(page.bytes).toBeLessThan(1.5 * 1024 * 1024);
+    expect(pages.flatMap((p) => p.ids)).toEqual(expected);
+  });
+
+  it('a page token for another query is refused, changing nothing', async () => {
+    world = setUpConsoleWorld([{ id: 'acme', cell: 'c1' }]);
+    seedIncidents(world, 30, 150);
+    const first = await ok({ action: 'incidents', limit: 10 });
+
+    const other = await invokeConsole({ action: 'incidents', limit: 10, site: 'acme', nextToken: first.nextToken });
+    const forged = await invokeConsole({ action: 'incidents', nextToken: 'bm90IGEgdG9rZW4' });
+
+    expect(first.nextToken).toBeDefined();
+    expect(other).toMatchObject({
+      ok: false,
+      error: { code: 'invalid-request', message: expect.stringContaining('nextToken') },
+    });
+    expect(forged).toMatchObject({
+      ok: false,
+      error: { code: 'invalid-request', message: expect.stringContaining('nextToken') },
     });
   });
 });

@@ -20,6 +20,14 @@ interface LambdaState {
  * function runs before the call is answered; a thrown error becomes `FunctionError:
  * 'Unhandled'` with the error in the payload, as Lambda reports it.
  */
+/**
+ * Invoke API reference: "For synchronous invocations, the maximum payload size is 6 MB";
+ * Lambda quotas: invocation payload 6 MB each for request and response (synchronous). A
+ * request over it is RequestTooLargeException ("The request payload exceeded the Invoke
+ * request body JSON input quota").
+ */
+export const SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024;
+
 export class LambdaModel extends ServiceModel<LambdaState> {
   readonly service = 'Lambda' as const;
   private functions = new Map<string, LambdaFunction>();
@@ -76,15 +84,33 @@ export class LambdaModel extends ServiceModel<LambdaState> {
         .catch(() => undefined);
       return { ...i, result: { StatusCode: 202 } };
     }
+    if (Buffer.byteLength(text) > SYNC_PAYLOAD_BYTES) return { ...i, result: 'RequestTooLargeException' };
     try {
       const value = await fn(event);
+      const body = Buffer.from(JSON.stringify(value ?? null));
+      if (body.length > SYNC_PAYLOAD_BYTES) {
+        // Past the quota the function's answer is replaced by an error (the errorType and
+        // message are the ones Lambda sends; the quota is the documented part).
+        return {
+          ...i,
+          result: {
+            StatusCode: 200,
+            ExecutedVersion: '$LATEST',
+            FunctionError: 'Unhandled',
+            Payload: new Uint8Array(
+              Buffer.from(
+                JSON.stringify({
+                  errorType: 'Function.ResponseSizeTooLarge',
+                  errorMessage: `Response payload size exceeded maximum allowed payload size (${SYNC_PAYLOAD_BYTES} bytes).`,
+                }),
+              ),
+            ),
+          },
+        };
+      }
       return {
         ...i,
-        result: {
-          StatusCode: 200,
-          ExecutedVersion: '$LATEST',
-          Payload: new Uint8Array(Buffer.from(JSON.stringify(value ?? null))),
-        },
+        result: { StatusCode: 200, ExecutedVersion: '$LATEST', Payload: new Uint8Array(body) },
       };
     } catch (e) {
       const error = e as Error;
@@ -114,6 +140,15 @@ export class LambdaModel extends ServiceModel<LambdaState> {
     }
     if (input.result === 'InvalidRequestContentException') {
       this.fail('InvalidRequestContentException', 'Could not parse request body into json', { status: 400 });
+    }
+    if (input.result === 'RequestTooLargeException') {
+      this.fail(
+        'RequestTooLargeException',
+        'Request must be smaller than 6291456 bytes for the InvokeFunction operation',
+        {
+          status: 413,
+        },
+      );
     }
     this.state.invocations.push({
       functionName: name,

@@ -130,6 +130,17 @@ export class DynamoDbModel extends ServiceModel<DynamoDbState> {
     return this.guard(() => this.createTableCommand(input)).TableDescription as TableDescription;
   }
 
+  /**
+   * Puts items (low-level AttributeValue form) as PutItem would, validated, but without the
+   * call machinery: seeding many or large items stays fast (no call log, no state snapshot
+   * per write).
+   */
+  seedItems(tableName: string, items: readonly Item[]): void {
+    this.guard(() => {
+      for (const item of items) this.commit(this.planPut({ TableName: tableName, Item: item }));
+    });
+  }
+
   /** The items of a table in storage order (copies). */
   items(tableName: string): Item[] {
     return Object.values(this.table(tableName).items).map((i) => structuredClone(i));
