@@ -2,6 +2,7 @@
  * The audit as one self-contained HTML page: inline CSS, no script, no external asset.
  * Every string that comes from a template (site ids, rule descriptions, names) is escaped.
  */
+import { describeProvenance } from '../shared/provenance';
 import type { AuditResult, Finding, PairVerdict, PathKind, SelfAssessmentAnswer } from './types';
 import { PATH_KINDS } from './types';
 
@@ -215,6 +216,7 @@ export function renderAuditHtml(result: AuditResult): string {
 <div class="brand">Bulkhead · isolation audit</div>
 <h1>Environment <span class="env">${escapeHtml(env)}</span></h1>
 ${verdict}
+<div class="meta audited">Audited: ${escapeHtml(result.provenance ? describeProvenance(result.provenance) : 'an assembly that does not say which fleet file, environment or commit it was synthesized from')}</div>
 <div class="meta">Cloud assembly ${escapeHtml(result.assembly)} · generated ${escapeHtml(result.generatedAt)} · ${count(result.statistics.stacks)} stacks, ${count(result.statistics.resources)} resources audited in ${count(result.statistics.durationMs)} ms</div>
 </header>
 <main>

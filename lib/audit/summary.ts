@@ -1,4 +1,5 @@
 /** The audit in a few lines for a terminal. */
+import { describeProvenance } from '../shared/provenance';
 import type { AuditResult } from './types';
 import { PATH_KINDS } from './types';
 
@@ -16,6 +17,9 @@ export function formatAuditSummary(result: AuditResult): string {
       (result.passed
         ? 'no path between sites: PASSED'
         : `${result.findings.length} path${result.findings.length === 1 ? '' : 's'} found (${counts.map(([k, c]) => `${c} ${k}`).join(', ')}): FAILED`),
+  );
+  lines.push(
+    `  audited: ${result.provenance ? describeProvenance(result.provenance) : 'an assembly that does not say what it was synthesized from'}; assembly ${result.assembly}`,
   );
   for (const finding of result.findings.slice(0, LISTED_PATHS)) {
     lines.push(`  ✗ ${finding.kind} ${finding.from} → ${finding.to}: ${finding.summary}`);

@@ -1,4 +1,5 @@
 /** What the isolation audit reports. Plain data: it serializes to JSON as it is. */
+import type { AssemblyProvenance } from '../shared/provenance';
 
 export type PathKind = 'network' | 'iam' | 'database' | 'storage';
 
@@ -64,6 +65,8 @@ export interface AuditStatistics {
 export interface AuditResult {
   /** The cloud assembly directory audited. */
   readonly assembly: string;
+  /** The fleet file, environment and commit the assembly was synthesized from (absent when it does not say). */
+  readonly provenance?: AssemblyProvenance;
   readonly environment?: string;
   readonly generatedAt: string;
   readonly sites: readonly AuditedSite[];
