@@ -62,6 +62,7 @@ export function auditAssembly(assembly: CloudAssembly, options: AuditOptions = {
     pairs,
     pairsChecked: pairs.length,
     findings,
+    reviews: iam.reviews,
     passed: findings.length === 0,
     questions,
     score: questions.filter((q) => q.answer === 'yes').length,

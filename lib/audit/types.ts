@@ -24,6 +24,17 @@ export interface Finding {
   readonly rules: readonly RuleReference[];
 }
 
+/**
+ * Something the audit cannot decide from the templates (a policy it cannot read): shown as
+ * "needs review", never counted as a path or as isolation.
+ */
+export interface Review {
+  /** The site whose principal or wiring it concerns. */
+  readonly site: string;
+  readonly summary: string;
+  readonly rules: readonly RuleReference[];
+}
+
 /** One ordered pair of sites. */
 export interface PairVerdict {
   readonly from: string;
@@ -74,6 +85,8 @@ export interface AuditResult {
   readonly pairs: readonly PairVerdict[];
   readonly pairsChecked: number;
   readonly findings: readonly Finding[];
+  /** What the audit cannot decide from the templates: to be looked at by a person (not a path). */
+  readonly reviews?: readonly Review[];
   /** True when no pair has a path: the isolation audit passed. */
   readonly passed: boolean;
   readonly questions: readonly SelfAssessmentAnswer[];

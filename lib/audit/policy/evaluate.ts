@@ -56,6 +56,11 @@ export interface AuthorizationRequest {
   readonly action: string;
   /** The resource's ARN; {@link SEGMENT} stands for a part the templates do not tell (a random suffix). */
   readonly resource: string;
+  /**
+   * Other ways to write the same resource's ARN (a CloudFormation-generated name written as the
+   * token a template's `Ref` gives, or as the `<stack name>-…` shape CloudFormation gives it).
+   */
+  readonly aliases?: readonly string[];
   readonly context: RequestContext;
 }
 
@@ -119,18 +124,16 @@ function resourceMatches(
   quantifier: 'some' | 'all',
   isResourcePolicy: boolean,
 ): boolean {
-  const test = (raw: unknown) => {
+  const forms = [request.resource, ...(request.aliases ?? [])];
+  const test = (raw: unknown, q: 'some' | 'all') => {
     const pattern = typeof raw === 'string' ? substituteVariables(raw, request.context) : undefined;
-    return pattern !== undefined && resourcePatternMatches(pattern, request.resource, quantifier);
+    return pattern !== undefined && forms.some((form) => resourcePatternMatches(pattern, form, q));
   };
-  if (statement.Resource !== undefined) return asList(statement.Resource).some(test);
+  if (statement.Resource !== undefined) return asList(statement.Resource).some((raw) => test(raw, quantifier));
   if (statement.NotResource !== undefined) {
     // "NotResource … matches every resource except those specified": for `all`, none may match for some filling.
     const other = quantifier === 'all' ? 'some' : 'all';
-    return !asList(statement.NotResource).some((raw) => {
-      const pattern = typeof raw === 'string' ? substituteVariables(raw, request.context) : undefined;
-      return pattern !== undefined && resourcePatternMatches(pattern, request.resource, other);
-    });
+    return !asList(statement.NotResource).some((raw) => test(raw, other));
   }
   // A role trust policy has no Resource element: it is the role's own policy.
   return isResourcePolicy;
