@@ -17,7 +17,7 @@
  * "needs review", not a path.
  */
 import { displayValue, UNRESOLVED } from './intrinsics';
-import type { Inventory, SiteInventory } from './inventory';
+import type { Inventory, ResourceEntry, SiteInventory } from './inventory';
 import { type HeldStatement, PrincipalModel, type RoleInfo } from './access/principals';
 import { contextSpace } from './access/request-context';
 import { ACTING_AS, type Subject, SubjectModel } from './access/subjects';
@@ -192,15 +192,24 @@ export class AccessEvaluator {
     return hits;
   }
 
-  /** The task roles of the task definitions the site runs; and task roles the assembly does not hold. */
+  /** The task definitions the site's services run (wherever they are defined). */
+  taskDefinitionsRunBy(site: SiteInventory): ResourceEntry[] {
+    const { resolver } = this.inventory;
+    return site.resources
+      .filter((r) => r.type === 'AWS::ECS::Service')
+      .flatMap((service) => {
+        const ref = resolver.resolveString(service.stack, service.properties.TaskDefinition);
+        return this.inventory.ofType('AWS::ECS::TaskDefinition').filter((t) => t.token === ref);
+      });
+  }
+
+  /** The task roles of the task definitions the site runs or holds; and task roles the assembly does not hold. */
   taskRolesOf(site: SiteInventory): { roles: RoleInfo[]; outside: { arn: string; rule: RuleReference }[] } {
     const { resolver } = this.inventory;
-    const definitions = new Set(site.resources.filter((r) => r.type === 'AWS::ECS::TaskDefinition'));
-    for (const service of site.resources.filter((r) => r.type === 'AWS::ECS::Service')) {
-      const ref = resolver.resolveString(service.stack, service.properties.TaskDefinition);
-      const td = this.inventory.ofType('AWS::ECS::TaskDefinition').find((t) => t.token === ref);
-      if (td) definitions.add(td);
-    }
+    const definitions = new Set([
+      ...site.resources.filter((r) => r.type === 'AWS::ECS::TaskDefinition'),
+      ...this.taskDefinitionsRunBy(site),
+    ]);
     const roles = new Set<RoleInfo>();
     const outside: { arn: string; rule: RuleReference }[] = [];
     for (const td of definitions) {

@@ -22,8 +22,7 @@ import { siteLogGroupName, siteSecretNamePrefix } from '../../shared/contract';
 import { displayValue, parseToken, type Resolved } from '../intrinsics';
 import type { Inventory, ResourceEntry } from '../inventory';
 import { SEGMENT } from '../wildcards';
-import { accessPointsOf, type AccessPoint } from '../storage-paths';
-import { directoriesOverlap } from '../wildcards';
+import { type AccessPoint, accessPointOf, accessPointsOf, sitesSeenBy } from '../storage-paths';
 import { generatedNameAliases, type HeldStatement } from './principals';
 
 export interface Subject {
@@ -74,6 +73,7 @@ type SubjectInput = Omit<Subject, 'order' | 'holds' | 'platform' | 'aliases' | '
 export class SubjectModel {
   readonly subjects: Subject[] = [];
   private readonly allSites: ReadonlySet<string>;
+  private siteAccessPoints: AccessPoint[] | undefined;
 
   constructor(
     private readonly inventory: Inventory,
@@ -274,18 +274,9 @@ export class SubjectModel {
 
   /** A platform access point holds the sites whose directories it can see, or whose POSIX user it is. */
   private sitesUnder(entry: ResourceEntry): ReadonlySet<string> {
-    const site = { id: '', resources: [entry] } as never;
-    const [platform] = accessPointsOf(this.inventory, site) as AccessPoint[];
-    const held = new Set<string>();
-    if (!platform) return held;
-    for (const s of this.inventory.sites) {
-      for (const ap of accessPointsOf(this.inventory, s)) {
-        const sameFs = !platform.fileSystem || !ap.fileSystem || platform.fileSystem === ap.fileSystem;
-        const sameUser = platform.uid !== undefined && ap.uid !== undefined && Number(platform.uid) === Number(ap.uid);
-        if (sameFs && (directoriesOverlap(platform.root, ap.root) || sameUser)) held.add(s.id);
-      }
-    }
-    return held;
+    const point = accessPointOf(this.inventory, entry, '');
+    this.siteAccessPoints ??= this.inventory.sites.flatMap((s) => accessPointsOf(this.inventory, s));
+    return sitesSeenBy(point, this.siteAccessPoints);
   }
 
   private fileSystemOf(entry: ResourceEntry): { arn: string; entry?: ResourceEntry } | undefined {
