@@ -40,6 +40,8 @@ interface Hit {
 interface Chain {
   readonly role: RoleInfo;
   readonly start: RoleInfo;
+  /** Reached through a function: the site drives its code, not its logging. */
+  readonly throughFunction?: boolean;
   readonly steps: readonly { readonly description: string; readonly rule: RuleReference }[];
 }
 
@@ -227,8 +229,8 @@ export class AccessEvaluator {
   }
 
   /** Roles a role can become, one step: assumed, passed to a service, or the role of a function it may invoke or change. */
-  private next(role: RoleInfo): { role: RoleInfo; description: string; rule: RuleReference }[] {
-    const out: { role: RoleInfo; description: string; rule: RuleReference }[] = [];
+  private next(role: RoleInfo): { role: RoleInfo; description: string; rule: RuleReference; function: boolean }[] {
+    const out: { role: RoleInfo; description: string; rule: RuleReference; function: boolean }[] = [];
     const first = (statements: readonly Statement[] | undefined, pool: readonly HeldStatement[]) =>
       pool.find((h) => statements?.includes(h.statement));
     for (const other of this.principals.roles) {
@@ -248,6 +250,7 @@ export class AccessEvaluator {
           role: other,
           description: `may assume role ${other.entry.logicalId}`,
           rule: ruleOf(via, `Allow sts:AssumeRole`),
+          function: false,
         });
       const trustsService = other.trust.some((h) =>
         JSON.stringify(h.statement.Principal ?? '').includes('amazonaws.com'),
@@ -259,6 +262,7 @@ export class AccessEvaluator {
           role: other,
           description: `may pass role ${other.entry.logicalId} to a service`,
           rule: ruleOf(passVia, 'Allow iam:PassRole'),
+          function: false,
         });
     }
     for (const fn of this.principals.functions) {
@@ -288,6 +292,7 @@ export class AccessEvaluator {
             via,
             `Allow ${action === 'lambda:invokefunction' ? 'lambda:InvokeFunction' : 'lambda:UpdateFunctionCode'}`,
           ),
+          function: true,
         });
         break;
       }
@@ -311,6 +316,7 @@ export class AccessEvaluator {
         const next = {
           role: step.role,
           start: chain.start,
+          throughFunction: chain.throughFunction === true || step.function,
           steps: [...chain.steps, { description: step.description, rule: step.rule }],
         };
         chains.set(step.role, next);
@@ -339,8 +345,18 @@ function describeActions(statement: Statement, service: string): string[] {
   );
 }
 
-function findingsOf(site: SiteInventory, chain: Chain, hits: readonly Hit[]): Finding[] {
+/**
+ * What the Lambda service does with a function's role for the function itself: "Lambda
+ * automatically monitors Lambda functions on your behalf and sends logs to Amazon CloudWatch …
+ * your function's execution role needs permission to upload logs" (Lambda Developer Guide,
+ * "Working with Lambda function logs"). A caller that invokes the function chooses its input,
+ * not where the service writes its logs.
+ */
+const FUNCTION_LOGGING = new Set(['logs:createloggroup', 'logs:createlogstream', 'logs:putlogevents']);
+
+function findingsOf(site: SiteInventory, chain: Chain, all: readonly Hit[]): Finding[] {
   const groups = new Map<string, Hit[]>();
+  const hits = chain.throughFunction ? all.filter((h) => h.actions.some((a) => !FUNCTION_LOGGING.has(a))) : all;
   for (const hit of hits) {
     for (const target of hit.subject.holds) {
       if (target === site.id) continue;
