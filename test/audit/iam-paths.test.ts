@@ -27,6 +27,11 @@ const OTHERS = SITES.filter((s) => s !== A);
 const DATA = 'Bulkhead-example-Data';
 const RESPONSE = 'Bulkhead-example-Response';
 
+/** An IAM policy variable, `${key}`, as a policy writes it. */
+function variable(key: string): string {
+  return `\${${key}}`;
+}
+
 function pairs(findings: readonly Finding[], kind: Finding['kind'] = 'iam'): string[] {
   return [...new Set(findings.filter((f) => f.kind === kind).map((f) => `${f.from}→${f.to}`))].sort();
 }
@@ -254,7 +259,7 @@ describe('IAM paths: Deny and permissions boundaries are honoured (no false alar
         Action: 'secretsmanager:*',
         Resource: '*',
         Condition: {
-          StringNotEquals: { 'secretsmanager:ResourceTag/bulkhead:site': '${aws:PrincipalTag/bulkhead:site}' },
+          StringNotEquals: { 'secretsmanager:ResourceTag/bulkhead:site': variable('aws:PrincipalTag/bulkhead:site') },
         },
       }),
     });
@@ -405,7 +410,7 @@ describe('IAM paths: control paths', () => {
         Effect: 'Allow',
         Action: 'ec2:AuthorizeSecurityGroupIngress',
         Resource: anyGroup,
-        Condition: { StringEquals: { 'aws:ResourceTag/bulkhead:site': '${aws:PrincipalTag/bulkhead:site}' } },
+        Condition: { StringEquals: { 'aws:ResourceTag/bulkhead:site': variable('aws:PrincipalTag/bulkhead:site') } },
       }),
     });
 
