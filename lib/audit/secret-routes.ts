@@ -91,8 +91,20 @@ function strings(value: Resolved, out: string[] = []): string[] {
   return out;
 }
 
-function targets(site: SiteInventory, named: Named): string[] {
-  return [...named.subject.holds].filter((t) => t !== site.id);
+/**
+ * Each other site a reference reaches, with the most specific thing it names there: a secret of
+ * the assembly rather than the contract's name prefix it also falls under.
+ */
+function byTarget(site: SiteInventory, all: readonly Named[]): [string, Named][] {
+  const out = new Map<string, Named>();
+  for (const named of all) {
+    for (const target of named.subject.holds) {
+      if (target === site.id) continue;
+      const known = out.get(target);
+      if (!known || (!known.subject.entry && named.subject.entry)) out.set(target, named);
+    }
+  }
+  return [...out];
 }
 
 function secretsHanded(inventory: Inventory, names: SecretNames, site: SiteInventory, td: ResourceEntry): Finding[] {
@@ -103,21 +115,19 @@ function secretsHanded(inventory: Inventory, names: SecretNames, site: SiteInven
     for (const secret of Array.isArray(c?.Secrets) ? c.Secrets : []) {
       const s = secret as { Name?: Resolved; ValueFrom?: Resolved } | null;
       if (typeof s?.ValueFrom !== 'string') continue;
-      for (const named of names.valueFrom(s.ValueFrom.replaceAll(SEGMENT, '*'))) {
-        for (const target of targets(site, named)) {
-          const rule: RuleReference = {
-            stack: td.stack.name,
-            logicalId: td.logicalId,
-            rule: `container ${String(c?.Name ?? '?')} secret ${String(s.Name ?? '?')} from ${displayValue(s.ValueFrom)}`,
-          };
-          findings.push({
-            kind: 'iam',
-            from: site.id,
-            to: target,
-            summary: `${site.id}'s container ${String(c?.Name ?? '?')} is handed ${named.subject.platform ? `${named.subject.label}, which holds ${target}'s data,` : `${target}'s ${named.subject.label}`} as ${String(s.Name ?? '?')} (${named.how})`,
-            rules: [rule],
-          });
-        }
+      for (const [target, named] of byTarget(site, names.valueFrom(s.ValueFrom.replaceAll(SEGMENT, '*')))) {
+        const rule: RuleReference = {
+          stack: td.stack.name,
+          logicalId: td.logicalId,
+          rule: `container ${String(c?.Name ?? '?')} secret ${String(s.Name ?? '?')} from ${displayValue(s.ValueFrom)}`,
+        };
+        findings.push({
+          kind: 'iam',
+          from: site.id,
+          to: target,
+          summary: `${site.id}'s container ${String(c?.Name ?? '?')} is handed ${named.subject.platform ? `${named.subject.label}, which holds ${target}'s data,` : `${target}'s ${named.subject.label}`} as ${String(s.Name ?? '?')} (${named.how})`,
+          rules: [rule],
+        });
       }
     }
   }
@@ -135,16 +145,14 @@ function dynamicReferences(
   if (!raw.includes('{{resolve:')) return findings;
   for (const text of strings(inventory.resolver.resolve(entry.stack, entry.properties))) {
     if (!text.includes('{{resolve:')) continue;
-    for (const named of names.dynamic(text)) {
-      for (const target of targets(site, named)) {
-        findings.push({
-          kind: 'iam',
-          from: site.id,
-          to: target,
-          summary: `${site.id}'s ${entry.type} ${entry.logicalId} is given ${named.subject.platform ? `${named.subject.label}, which holds ${target}'s data` : `${target}'s ${named.subject.label}`} by CloudFormation (${named.how})`,
-          rules: [{ stack: entry.stack.name, logicalId: entry.logicalId, rule: displayValue(text) }],
-        });
-      }
+    for (const [target, named] of byTarget(site, names.dynamic(text))) {
+      findings.push({
+        kind: 'iam',
+        from: site.id,
+        to: target,
+        summary: `${site.id}'s ${entry.type} ${entry.logicalId} is given ${named.subject.platform ? `${named.subject.label}, which holds ${target}'s data` : `${target}'s ${named.subject.label}`} by CloudFormation (${named.how})`,
+        rules: [{ stack: entry.stack.name, logicalId: entry.logicalId, rule: displayValue(text) }],
+      });
     }
   }
   return findings;

@@ -14,6 +14,7 @@
  * - A container whose `awslogs` log configuration writes into another site's log group
  *   ("awslogs-group: … the log group that the awslogs log driver sends its log streams to").
  */
+import { Component, TAG_COMPONENT } from '../shared/tag-names';
 import { displayValue, type Resolved } from './intrinsics';
 import type { Inventory, ResourceEntry } from './inventory';
 import type { Finding, RuleReference } from './types';
@@ -127,14 +128,21 @@ function routingPaths(inventory: Inventory): Finding[] {
       });
     }
   }
-  // The hosts each site serves: those of the rules that send to its own target groups.
+  // The hosts each site serves: those of its own listener rule (the rule its stack tags
+  // bulkhead:component=listener-rule), else of every rule of its stack that sends to its own target groups.
   const own = (rule: Rule, site: string) => rule.targetGroups.some((tg) => groupOwner(tg) === site);
+  const canonical = new Map<string, Rule[]>();
+  for (const site of inventory.sites) {
+    const mine = rules.filter((r) => r.owner === site.id && own(r, site.id));
+    const tagged = mine.filter((r) => r.entry.tags[TAG_COMPONENT] === Component.listenerRule);
+    canonical.set(site.id, tagged.length > 0 ? tagged : mine);
+  }
   for (const rule of rules) {
     const receiving = new Set(rule.targetGroups.flatMap((tg) => (into.get(tg) ?? []).map((r) => r.site)));
     for (const a of receiving) {
       for (const b of inventory.sites) {
         if (b.id === a) continue;
-        const bRules = rules.filter((r) => r !== rule && r.owner === b.id && own(r, b.id));
+        const bRules = (canonical.get(b.id) ?? []).filter((r) => r !== rule);
         const overlapping = bRules.filter((r) => hostsOverlap(r.hosts, rule.hosts));
         if (overlapping.length === 0) continue;
         // B's own rule on the same listener that comes first and takes all those requests.
