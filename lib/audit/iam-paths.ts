@@ -69,7 +69,8 @@ export class AccessEvaluator {
   private readonly byService = new Map<string, PatternIndex<Subject>>();
   private readonly allOfService = new Map<string, Subject[]>();
   private readonly reachMemo = new Map<RoleInfo, Hit[]>();
-  private readonly actionMemo = new Map<string, string[]>();
+  private readonly actionMemo = new WeakMap<Statement, Map<string, string[]>>();
+  private readonly kindKeys = new WeakMap<Subject, string>();
   statements = 0;
 
   constructor(private readonly inventory: Inventory) {
@@ -86,15 +87,24 @@ export class AccessEvaluator {
 
   /** The SAR actions a statement's Action/NotAction allows on a subject (lower case, `service:name`). */
   private actionsOn(statement: Statement, subject: Subject): string[] {
-    const key = `${JSON.stringify([statement.Action, statement.NotAction])}|${subject.service}|${subject.resourceType}|${subject.only?.join()}|${subject.except?.join()}`;
-    const known = this.actionMemo.get(key);
+    let kind = this.kindKeys.get(subject);
+    if (kind === undefined) {
+      kind = `${subject.service}|${subject.resourceType}|${subject.only?.join() ?? ''}|${subject.except?.join() ?? ''}`;
+      this.kindKeys.set(subject, kind);
+    }
+    let perStatement = this.actionMemo.get(statement);
+    if (!perStatement) {
+      perStatement = new Map();
+      this.actionMemo.set(statement, perStatement);
+    }
+    const known = perStatement.get(kind);
     if (known) return known;
     const out = serviceActions(subject.service)
       .filter((a) => a.resourceTypes.includes(subject.resourceType) && grantsMoreThanListing(a))
       .map((a) => a.qualified.toLowerCase())
       .filter((a) => (!subject.only || subject.only.includes(a)) && !subject.except?.includes(a))
       .filter((a) => actionMatches(statement, a));
-    this.actionMemo.set(key, out);
+    perStatement.set(kind, out);
     return out;
   }
 
@@ -108,8 +118,47 @@ export class AccessEvaluator {
   }
 
   /** Whether the role may do `action` to the subject, all policies considered; the statements that allow it. */
+  private grants: { subject: Subject; held: HeldStatement }[] | undefined;
+  private iamSubjects: Map<ResourceEntry, Subject> | undefined;
+
+  private iamSubject(entry: ResourceEntry): Subject | undefined {
+    this.iamSubjects ??= new Map(
+      this.subjects.subjects.filter((s) => s.service === 'iam' && s.entry).map((s) => [s.entry as ResourceEntry, s]),
+    );
+    return this.iamSubjects.get(entry);
+  }
+
+  /**
+   * The Allow statements of resource policies that name an AWS principal and allow something
+   * that counts on their resource: the only ones that can grant a role anything by themselves.
+   */
+  private resourceGrants(): { subject: Subject; held: HeldStatement }[] {
+    this.grants ??= this.subjects.subjects.flatMap((subject) =>
+      (subject.resourcePolicy?.statements ?? [])
+        .filter((held) => held.statement.Effect === 'Allow' && names(held.statement))
+        .filter((held) => this.actionsOn(held.statement, subject).length > 0)
+        .map((held) => ({ subject, held })),
+    );
+    return this.grants;
+  }
+
+  /** Whether any policy in play could allow the action at all (a cheap test before the evaluation). */
+  private couldAllow(role: RoleInfo, action: string, resourcePolicy: readonly HeldStatement[]): boolean {
+    const principal = { account: role.account, roleArn: role.arn, sessionArn: role.sessionArn };
+    return (
+      role.identity.some((h) => h.statement.Effect === 'Allow' && actionMatches(h.statement, action)) ||
+      resourcePolicy.some(
+        (h) =>
+          h.statement.Effect === 'Allow' &&
+          actionMatches(h.statement, action) &&
+          principalMatch(h.statement, principal) !== 'none',
+      )
+    );
+  }
+
   allows(role: RoleInfo, action: string, subject: Subject): readonly Statement[] | undefined {
     const policy = subject.resourcePolicy;
+    if (!this.couldAllow(role, action, policy?.statements ?? [])) return undefined;
     const applies = !policy || subject.service !== 'sts' || action.startsWith('sts:');
     const { evaluation } = findAllowedRequest(
       {
@@ -180,15 +229,12 @@ export class AccessEvaluator {
       }
     }
     // Grants made by the resource's own policy to this role or its sessions.
-    for (const subject of this.subjects.subjects) {
-      for (const held of subject.resourcePolicy?.statements ?? []) {
-        const s = held.statement;
-        if (s.Effect !== 'Allow') continue;
-        const how = principalMatch(s, { account: role.account, roleArn: role.arn, sessionArn: role.sessionArn });
-        if (how !== 'session' && how !== 'role') continue;
-        const actions = this.actionsOn(s, subject).filter((a) => this.allows(role, a, subject)?.includes(s));
-        record(subject, held, actions, [`${JSON.stringify(s.Principal)}`]);
-      }
+    for (const { subject, held } of this.resourceGrants()) {
+      const s = held.statement;
+      const how = principalMatch(s, { account: role.account, roleArn: role.arn, sessionArn: role.sessionArn });
+      if (how !== 'session' && how !== 'role') continue;
+      const actions = this.actionsOn(s, subject).filter((a) => this.allows(role, a, subject)?.includes(s));
+      record(subject, held, actions, [`${JSON.stringify(s.Principal)}`]);
     }
     this.reachMemo.set(role, hits);
     return hits;
@@ -235,7 +281,7 @@ export class AccessEvaluator {
       pool.find((h) => statements?.includes(h.statement));
     for (const other of this.principals.roles) {
       if (other === role || other.owner) continue;
-      const subject = this.subjects.subjects.find((s) => s.entry === other.entry && s.service === 'iam');
+      const subject = this.iamSubject(other.entry);
       if (!subject) continue;
       const assumeSubject: Subject = {
         ...subject,
@@ -325,6 +371,13 @@ export class AccessEvaluator {
     }
     return [...chains.values()];
   }
+}
+
+/** Whether a statement's Principal (or NotPrincipal) names an AWS principal: a role could be one. */
+function names(statement: Statement): boolean {
+  const principal = statement.Principal ?? statement.NotPrincipal;
+  if (principal === '*') return true;
+  return !!principal && typeof principal === 'object' && 'AWS' in principal;
 }
 
 export interface IamAnalysis {

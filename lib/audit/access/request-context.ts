@@ -46,49 +46,14 @@ const DOMAINS: ReadonlyMap<string, readonly (ContextValue | undefined)[]> = new 
   ['aws:securetransport', ['true', 'false']],
 ]);
 
-/** Tag keys the principal or resource does not have: a condition on them finds no value. */
-class Absent implements ReadonlySet<string> {
-  constructor(
-    private readonly explicit: ReadonlySet<string>,
-    private readonly fixed: ReadonlyMap<string, ContextValue>,
-  ) {}
-  has(key: string): boolean {
-    if (this.explicit.has(key)) return true;
-    if (this.fixed.has(key)) return false;
-    return /^aws:principaltag\//.test(key) || /^[a-z0-9-]+:resourcetag\//.test(key);
-  }
-  get size(): number {
-    return this.explicit.size;
-  }
-  forEach(callback: (value: string, key: string, set: ReadonlySet<string>) => void): void {
-    this.explicit.forEach((v) => callback(v, v, this));
-  }
-  entries() {
-    return this.explicit.entries();
-  }
-  keys() {
-    return this.explicit.keys();
-  }
-  values() {
-    return this.explicit.values();
-  }
-  [Symbol.iterator]() {
-    return this.explicit[Symbol.iterator]();
-  }
-}
+const NEVER = new Set(NEVER_PRESENT);
+const roleLayers = new WeakMap<RoleInfo, Map<string, ContextValue>>();
+const subjectLayers = new WeakMap<Subject, Map<string, ContextValue>>();
 
-const memo = new WeakMap<RoleInfo, WeakMap<Subject, ContextSpace>>();
-
-/** What a call by `role` about `subject` carries, never carries, and may choose. */
-export function contextSpace(role: RoleInfo, subject: Subject): ContextSpace {
-  let perRole = memo.get(role);
-  if (!perRole) {
-    perRole = new WeakMap();
-    memo.set(role, perRole);
-  }
-  const known = perRole.get(subject);
-  if (known) return known;
-  const fixed = new Map<string, ContextValue>([
+function roleLayer(role: RoleInfo): Map<string, ContextValue> {
+  let layer = roleLayers.get(role);
+  if (layer) return layer;
+  layer = new Map<string, ContextValue>([
     ['aws:principalarn', role.arn],
     ['aws:principalaccount', role.account],
     ['aws:principaltype', 'AssumedRole'],
@@ -96,19 +61,57 @@ export function contextSpace(role: RoleInfo, subject: Subject): ContextSpace {
     ['aws:principalisawsservice', 'false'],
     ['aws:resourceaccount', role.account],
   ]);
-  for (const [key, value] of Object.entries(role.tags)) fixed.set(`aws:principaltag/${key.toLowerCase()}`, value);
+  for (const [key, value] of Object.entries(role.tags)) layer.set(`aws:principaltag/${key.toLowerCase()}`, value);
+  roleLayers.set(role, layer);
+  return layer;
+}
+
+function subjectLayer(subject: Subject): Map<string, ContextValue> {
+  let layer = subjectLayers.get(subject);
+  if (layer) return layer;
+  layer = new Map<string, ContextValue>();
   for (const [key, value] of Object.entries(subject.tags)) {
-    fixed.set(`aws:resourcetag/${key.toLowerCase()}`, value);
-    fixed.set(`${subject.service}:resourcetag/${key.toLowerCase()}`, value);
+    layer.set(`aws:resourcetag/${key.toLowerCase()}`, value);
+    layer.set(`${subject.service}:resourcetag/${key.toLowerCase()}`, value);
   }
   const region = subject.arn.split(':')[3];
-  if (region && /^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) fixed.set('aws:requestedregion', region);
-  for (const [key, value] of Object.entries(subject.context ?? {})) fixed.set(key, value);
-  const space: ContextSpace = {
-    fixed,
-    absent: new Absent(new Set([...NEVER_PRESENT, ...(subject.absent ?? [])]), fixed),
-    domains: DOMAINS,
-  };
-  perRole.set(subject, space);
-  return space;
+  if (region && /^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) layer.set('aws:requestedregion', region);
+  for (const [key, value] of Object.entries(subject.context ?? {})) layer.set(key, value);
+  subjectLayers.set(subject, layer);
+  return layer;
+}
+
+/** The fixed part of a call's context: the resource's keys over the principal's. */
+class FixedContext {
+  constructor(
+    private readonly principal: Map<string, ContextValue>,
+    private readonly resource: Map<string, ContextValue>,
+  ) {}
+
+  get(key: string): ContextValue | undefined {
+    return this.resource.get(key) ?? this.principal.get(key);
+  }
+
+  has(key: string): boolean {
+    return this.resource.has(key) || this.principal.has(key);
+  }
+}
+
+/** Keys a call never carries; a tag the principal or the resource does not have finds no value either. */
+class AbsentKeys {
+  constructor(
+    private readonly fixed: FixedContext,
+    private readonly extra: readonly string[] | undefined,
+  ) {}
+
+  has(key: string): boolean {
+    if (NEVER.has(key) || (this.extra?.includes(key) ?? false)) return true;
+    return !this.fixed.has(key) && (key.startsWith('aws:principaltag/') || /^[a-z0-9-]+:resourcetag\//.test(key));
+  }
+}
+
+/** What a call by `role` about `subject` carries, never carries, and may choose. */
+export function contextSpace(role: RoleInfo, subject: Subject): ContextSpace {
+  const fixed = new FixedContext(roleLayer(role), subjectLayer(subject));
+  return { fixed, absent: new AbsentKeys(fixed, subject.absent), domains: DOMAINS };
 }

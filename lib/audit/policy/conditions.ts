@@ -32,7 +32,10 @@ import { ipInCidr } from '../cidr';
 import { patternMatches as globMatches } from '../wildcards';
 
 /** A request context: lower-cased key → one value, or a list for a multivalued key. */
-export type RequestContext = ReadonlyMap<string, string | readonly string[]>;
+export interface RequestContext {
+  get(key: string): string | readonly string[] | undefined;
+  has(key: string): boolean;
+}
 
 type Compare = (requestValue: string, policyValue: string) => boolean;
 
@@ -120,8 +123,17 @@ export interface ParsedOperator {
   readonly ifExists: boolean;
 }
 
+const operatorMemo = new Map<string, ParsedOperator | undefined>();
+
 /** `ForAnyValue:StringLikeIfExists` → its parts; undefined for an operator IAM does not have. */
 export function parseOperator(name: string): ParsedOperator | undefined {
+  if (operatorMemo.has(name)) return operatorMemo.get(name);
+  const parsed = parseOperatorText(name);
+  operatorMemo.set(name, parsed);
+  return parsed;
+}
+
+function parseOperatorText(name: string): ParsedOperator | undefined {
   let rest = name.toLowerCase();
   let set: ParsedOperator['set'];
   const prefix = /^(forallvalues|foranyvalue):/.exec(rest);
@@ -177,13 +189,29 @@ export function evaluateCondition(
   rawValues: unknown,
   context: RequestContext,
 ): boolean {
-  const parsed = parseOperator(operatorName);
+  const values = conditionValues(rawValues);
+  return evaluateClause(
+    parseOperator(operatorName),
+    key.toLowerCase(),
+    values,
+    values.some((v) => v.includes('${')),
+    context,
+  );
+}
+
+function evaluateClause(
+  parsed: ParsedOperator | undefined,
+  key: string,
+  values: readonly string[],
+  variables: boolean,
+  context: RequestContext,
+): boolean {
   // An operator IAM does not know matches nothing (IAM refuses such a policy when it is saved).
   if (!parsed) return false;
-  const present = context.get(key.toLowerCase());
-  const policyValues = conditionValues(rawValues)
-    .map((v) => substituteVariables(v, context))
-    .filter((v): v is string => v !== undefined);
+  const present = context.get(key);
+  const policyValues = variables
+    ? values.map((v) => substituteVariables(v, context)).filter((v): v is string => v !== undefined)
+    : values;
   if (parsed.base === 'null') {
     const absent = present === undefined || (Array.isArray(present) && present.length === 0);
     return policyValues.some((v) => (v.toLowerCase() === 'true' ? absent : v.toLowerCase() === 'false' && !absent));
@@ -203,21 +231,65 @@ export function evaluateCondition(
   return operator.negated ? !requestValues.some(matchesAny) : requestValues.some(matchesAny);
 }
 
+interface Clause {
+  readonly operator: ParsedOperator | undefined;
+  readonly key: string;
+  readonly values: readonly string[];
+  readonly variables: boolean;
+}
+const clauseMemo = new WeakMap<object, readonly Clause[] | false>();
+
+/** A Condition as its clauses (false when it is malformed: then it never holds). */
+function clausesOf(condition: object): readonly Clause[] | false {
+  const known = clauseMemo.get(condition);
+  if (known !== undefined) return known;
+  let clauses: Clause[] | false = [];
+  if (Array.isArray(condition)) clauses = false;
+  else {
+    for (const [operator, block] of Object.entries(condition as Record<string, unknown>)) {
+      if (!block || typeof block !== 'object' || Array.isArray(block)) {
+        clauses = false;
+        break;
+      }
+      for (const [key, raw] of Object.entries(block as Record<string, unknown>)) {
+        const values = conditionValues(raw);
+        clauses.push({
+          operator: parseOperator(operator),
+          key: key.toLowerCase(),
+          values,
+          variables: values.some((v) => v.includes('${')),
+        });
+      }
+    }
+  }
+  clauseMemo.set(condition, clauses);
+  return clauses;
+}
+
 /** Every operator block of a statement's Condition: all must hold. */
 export function conditionsHold(condition: unknown, context: RequestContext): boolean {
   if (condition === undefined || condition === null) return true;
-  if (typeof condition !== 'object' || Array.isArray(condition)) return false;
-  for (const [operator, clauses] of Object.entries(condition as Record<string, unknown>)) {
-    if (!clauses || typeof clauses !== 'object' || Array.isArray(clauses)) return false;
-    for (const [key, values] of Object.entries(clauses as Record<string, unknown>)) {
-      if (!evaluateCondition(operator, key, values, context)) return false;
-    }
-  }
-  return true;
+  if (typeof condition !== 'object') return false;
+  const clauses = clausesOf(condition);
+  if (clauses === false) return false;
+  return clauses.every((c) => evaluateClause(c.operator, c.key, c.values, c.variables, context));
 }
+
+const keysMemo = new WeakMap<object, Map<string, { operator: ParsedOperator; values: string[] }[]>>();
 
 /** The lower-cased keys a Condition names, each with the operators and values it is compared with. */
 export function conditionKeys(condition: unknown): Map<string, { operator: ParsedOperator; values: string[] }[]> {
+  if (condition && typeof condition === 'object') {
+    const known = keysMemo.get(condition);
+    if (known) return known;
+    const computed = computeConditionKeys(condition);
+    keysMemo.set(condition, computed);
+    return computed;
+  }
+  return new Map();
+}
+
+function computeConditionKeys(condition: unknown): Map<string, { operator: ParsedOperator; values: string[] }[]> {
   const keys = new Map<string, { operator: ParsedOperator; values: string[] }[]>();
   if (!condition || typeof condition !== 'object' || Array.isArray(condition)) return keys;
   for (const [name, clauses] of Object.entries(condition as Record<string, unknown>)) {

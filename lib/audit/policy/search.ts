@@ -8,7 +8,7 @@
  * {@link evaluateRequest}.
  */
 import { parseCidr } from '../cidr';
-import { conditionKeys, type ParsedOperator } from './conditions';
+import { conditionKeys, type ParsedOperator, type RequestContext } from './conditions';
 import {
   actionMatches,
   type ApplicablePolicies,
@@ -24,9 +24,9 @@ export type ContextValue = string | readonly string[];
 
 export interface ContextSpace {
   /** Keys whose value the request carries whatever the caller does (lower case). */
-  readonly fixed: ReadonlyMap<string, ContextValue>;
+  readonly fixed: RequestContext;
   /** Keys such a request never carries (lower case). */
-  readonly absent: ReadonlySet<string>;
+  readonly absent: { has(key: string): boolean };
   /** Keys the caller chooses among these values only (lower case), e.g. `aws:securetransport`. */
   readonly domains: ReadonlyMap<string, readonly (ContextValue | undefined)[]>;
 }
@@ -100,7 +100,7 @@ export function findAllowedRequest(
   base: Omit<AuthorizationRequest, 'context'>,
   policies: ApplicablePolicies,
   space: ContextSpace,
-): { evaluation: Evaluation; context: ReadonlyMap<string, ContextValue> } {
+): { evaluation: Evaluation; context: RequestContext } {
   const statements = relevantStatements({ ...base, context: space.fixed }, policies);
   const uses = new Map<string, { operator: ParsedOperator; values: string[] }[]>();
   for (const s of statements) {
@@ -119,7 +119,12 @@ export function findAllowedRequest(
     total = (total / entry[1].length) * Math.min(entry[1].length, 3);
     entry[1] = entry[1].slice(0, 3);
   }
-  const context = new Map<string, ContextValue>(space.fixed);
+  // The caller's choices over the fixed part, without copying it.
+  const chosen = new Map<string, ContextValue>();
+  const context: RequestContext = {
+    get: (key) => (chosen.has(key) ? chosen.get(key) : space.fixed.get(key)),
+    has: (key) => chosen.has(key) || space.fixed.has(key),
+  };
   let last: Evaluation | undefined;
   const search = (i: number): boolean => {
     if (i === free.length) {
@@ -128,11 +133,11 @@ export function findAllowedRequest(
     }
     const [key, values] = free[i] as [string, (ContextValue | undefined)[]];
     for (const value of values) {
-      if (value === undefined) context.delete(key);
-      else context.set(key, value);
+      if (value === undefined) chosen.delete(key);
+      else chosen.set(key, value);
       if (search(i + 1)) return true;
     }
-    context.delete(key);
+    chosen.delete(key);
     return false;
   };
   search(0);
