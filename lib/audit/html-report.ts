@@ -191,6 +191,25 @@ function renderQuestion(q: SelfAssessmentAnswer): string {
 
 const count = (n: number) => n.toLocaleString('en-US');
 
+/** What the audit cannot read: neither a path nor isolation, for a person to look at. */
+function renderReviews(result: AuditResult): string {
+  const reviews = result.reviews ?? [];
+  if (reviews.length === 0) return '';
+  const items = reviews
+    .map(
+      (r) =>
+        `<li>${escapeHtml(r.summary)}${r.rules.map((rule) => `<div class="mono">${escapeHtml(rule.stack)} / ${escapeHtml(rule.logicalId)}: ${escapeHtml(rule.rule)}</div>`).join('')}</li>`,
+    )
+    .join('\n');
+  return `<section>
+<h2>Needs review (${reviews.length})</h2>
+<p class="hint">Policies the audit cannot read from the templates (an AWS managed policy its data lacks, a role outside the assembly). They are not counted as paths; look at them.</p>
+<ul class="reviews">
+${items}
+</ul>
+</section>`;
+}
+
 export function renderAuditHtml(result: AuditResult): string {
   const n = result.sites.length;
   const cells = new Set(result.sites.map((s) => s.cell).filter(Boolean)).size;
@@ -237,6 +256,7 @@ ${renderMatrix(result)}
 <p class="hint">Every path names the stack, the logical id and the rule or statement it goes through.</p>
 ${renderFindings(result)}
 </section>
+${renderReviews(result)}
 <section>
 <h2>Isolation self-assessment: ${result.score} of ${result.questions.length}</h2>
 <p class="hint">Each answer is read from the synthesized templates; the evidence says what was found.</p>

@@ -28,6 +28,11 @@ export function formatAuditSummary(result: AuditResult): string {
   if (result.findings.length > LISTED_PATHS) {
     lines.push(`  … and ${result.findings.length - LISTED_PATHS} more paths (see the HTML report)`);
   }
+  const reviews = result.reviews ?? [];
+  if (reviews.length > 0) {
+    lines.push(`Needs review (${reviews.length}; not paths: the audit cannot read these):`);
+    for (const review of reviews.slice(0, LISTED_PATHS)) lines.push(`  ? ${review.summary}`);
+  }
   lines.push(`Self-assessment: ${result.score}/${result.questions.length}`);
   for (const q of result.questions) {
     const reason =

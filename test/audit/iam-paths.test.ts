@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { auditAssembly, type CloudAssembly, type Finding } from '../../lib/audit';
+import { auditAssembly, type CloudAssembly, type Finding, formatAuditSummary, renderAuditHtml } from '../../lib/audit';
 import {
   exampleAssembly,
   logicalIdOf,
@@ -512,6 +512,10 @@ describe('IAM paths: AWS managed policies', () => {
         ),
       }),
     ]);
+    expect(formatAuditSummary(result)).toMatch(
+      /^Needs review \(1; not paths: the audit cannot read these\):\n {2}\? acme-shop's task role/m,
+    );
+    expect(renderAuditHtml(result)).toContain('<h2>Needs review (1)</h2>');
   });
 
   it('is compliant with an AWS managed policy that grants nothing on other sites (AWSXrayWriteOnlyAccess)', () => {
