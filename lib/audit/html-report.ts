@@ -241,7 +241,7 @@ ${verdict}
 <main>
 <div class="cards">
 <div class="card"><div class="label">Sites</div><div class="value">${n}</div><div class="sub">${cells} cell${cells === 1 ? '' : 's'} · ${strict} strict</div></div>
-<div class="card"><div class="label">Ordered pairs checked</div><div class="value">${count(result.pairsChecked)}</div><div class="sub">${n} × ${Math.max(0, n - 1)}, each in four ways</div></div>
+<div class="card"><div class="label">Ordered pairs checked</div><div class="value">${count(result.pairsChecked)}</div><div class="sub">${n} × ${Math.max(0, n - 1)}, every way in</div></div>
 <div class="card"><div class="label">Paths found</div><div class="value ${result.passed ? 'good' : 'bad'}">${count(result.findings.length)}</div><div class="sub">${counts.map(([k, c]) => `${c} ${KIND_LABEL[k].toLowerCase()}`).join(' · ')}</div></div>
 <div class="card score"><div class="ring" style="--p:${percent};--ring:${ringColor}"><span>${result.score}/${result.questions.length}</span></div><div><div class="label">Self-assessment</div><div class="sub">${result.questions.filter((q) => q.answer === 'yes').length} yes · ${result.questions.filter((q) => q.answer === 'no').length} no, from the templates</div></div></div>
 </div>
