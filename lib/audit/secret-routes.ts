@@ -3,10 +3,12 @@
  * site's code by its templates, whatever IAM says?
  *
  * - `Secrets[].ValueFrom` of a container: "The secret to expose to the container. The supported
- *   values are either the full ARN of the AWS Secrets Manager secret or the full ARN of the
- *   parameter in the SSM Parameter Store" (ECS API, `Secret`), including the Parameter Store
- *   name that references a Secrets Manager secret: "/aws/reference/secretsmanager/<secret>"
- *   ("Referencing AWS Secrets Manager secrets from Parameter Store parameters").
+ *   values are either the full ARN of the Secrets Manager secret or the full ARN of the
+ *   parameter in the SSM Parameter Store … If the SSM Parameter Store parameter exists in the
+ *   same Region as the task you're launching, then you can use either the full ARN or name of
+ *   the parameter" (ECS API, `Secret.valueFrom`), including the Parameter Store name that
+ *   references a Secrets Manager secret, `/aws/reference/secretsmanager/<secret>` (Systems
+ *   Manager, "Referencing AWS Secrets Manager secrets from Parameter Store parameters").
  * - CloudFormation dynamic references in any property of any of the site's resources:
  *   `{{resolve:secretsmanager:<secret-id>:…}}` ("The name or ARN of the secret") and
  *   `{{resolve:ssm:<name>}}` / `{{resolve:ssm-secure:<name>}}`. CloudFormation resolves them

@@ -12,7 +12,8 @@
  * - A site's service that registers its tasks in another site's target group
  *   (`LoadBalancers[].TargetGroupArn`) receives that site's traffic.
  * - A container whose `awslogs` log configuration writes into another site's log group
- *   ("awslogs-group: … the log group that the awslogs log driver sends its log streams to").
+ *   (ECS `LogConfiguration.options`, `awslogs-group`: "Make sure to specify a log group that
+ *   the awslogs log driver sends its log streams to").
  */
 import { Component, TAG_COMPONENT } from '../shared/tag-names';
 import { displayValue, type Resolved } from './intrinsics';
