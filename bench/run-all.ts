@@ -2,7 +2,8 @@
  * Every benchmark, one after another, each in its own process (so one's memory does not
  * skew the next): synthesis (10, 100, 300, 1,000 sites and one site), containment (one
  * incident and 100 at once under EC2's request-rate limits), restore steps, Lambda bundles
- * and cold starts. Prints a summary and writes bench/results.json.
+ * and cold starts, the isolation audit (example, 300 and 1,000 sites). Prints a summary and
+ * writes bench/results.json.
  *
  *   npm run bench                 # everything (about 3-4 minutes here)
  *   npm run bench -- --quick      # synthesis at 10 and 100 sites only
@@ -38,6 +39,7 @@ function main() {
     restore: run('restore', 'restore/run.ts'),
     lambdas: run('Lambda bundles and cold starts', 'lambdas/run.ts'),
     storm: run('storm (memory)', 'storm/run.ts'),
+    audit: run('isolation audit', 'audit/run.ts', quick ? ['300'] : []),
   };
   const synth = read('synth.json') as {
     rows: {
@@ -68,6 +70,9 @@ function main() {
     perEventKb: number;
     replayGrowthMb: number;
   };
+  const audit = read('audit.json') as {
+    rows: { fleet: string; sites: number; auditMs: number; auditCpuMs: number; loadMs: number; htmlMs: number }[];
+  };
   const results = {
     generatedAt: new Date().toISOString(),
     machine: {
@@ -82,6 +87,7 @@ function main() {
     restore,
     lambdas,
     storm,
+    audit,
   };
   writeFileSync(path.join(root, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
 
@@ -117,6 +123,13 @@ function main() {
     `${storm.incidents} incidents, ${storm.contained} contained, ${storm.threw} errors; replay heap ${storm.replayGrowthMb.toFixed(1)} MB`,
     'one incident per site; memory steady',
   ]);
+  for (const r of audit.rows) {
+    rows.push([
+      `audit ${r.fleet}`,
+      `${(r.auditMs / 1000).toFixed(2)} s (CPU ${(r.auditCpuMs / 1000).toFixed(2)} s), read ${(r.loadMs / 1000).toFixed(2)} s, html ${(r.htmlMs / 1000).toFixed(2)} s`,
+      r.sites === 300 ? 'under 5 s' : '',
+    ]);
+  }
   console.log('\nSummary (bench/results.json)\n');
   console.log(formatTable(['benchmark', 'result', 'target / note'], rows));
 }

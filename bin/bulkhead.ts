@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { FleetConfigError, loadFleetFile } from '../lib/config/load-fleet';
+import { writeProvenance } from '../lib/shared/provenance';
 import { UnknownSiteError } from '../lib/site/site-app';
 
 /**
@@ -9,6 +10,8 @@ import { UnknownSiteError } from '../lib/site/site-app';
  * names any fleet file, `-c site=<id>` synthesizes only that site's stack (loading no
  * platform code at all), `-c nag=false` skips cdk-nag, `-c validate=true` adds CloudFormation's
  * own template validation (about 40 ms a template; `npm start` and the tests run it).
+ * Beside the templates it writes bulkhead-provenance.json: the fleet file, environment and
+ * commit the assembly comes from (lib/shared/provenance.ts).
  */
 async function main(): Promise<void> {
   // Context is readable only from an App; this one is never synthesized.
@@ -27,6 +30,8 @@ async function main(): Promise<void> {
     addFleet(app, fleet, { nag });
   }
   app.synth();
+  // What the assembly was synthesized from, for the isolation audit to print and check.
+  writeProvenance(app.outdir, { fleetFile: file, environment: fleet.environment, ...(site ? { site } : {}) });
 }
 
 main().catch((error: unknown) => {

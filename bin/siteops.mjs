@@ -9,5 +9,7 @@ import { register as registerEsm } from 'tsx/esm/api';
 
 registerCommonJs();
 registerEsm();
-const { runSiteops } = createRequire(import.meta.url)('../lib/cli/siteops.ts');
+const require = createRequire(import.meta.url);
+require('../lib/cli/broken-pipe.ts').exitQuietlyOnBrokenPipe();
+const { runSiteops } = require('../lib/cli/siteops.ts');
 process.exitCode = await runSiteops(process.argv.slice(2));

@@ -9,8 +9,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { formatAuditSummary, runAudit } from '../lib/audit';
+import { exitQuietlyOnBrokenPipe } from '../lib/cli/broken-pipe';
 import { formatTable, summarizeAssembly } from '../lib/report/synth-summary';
 
+exitQuietlyOnBrokenPipe();
 const root = path.join(__dirname, '..');
 const cdk = path.join(root, 'node_modules', '.bin', 'cdk');
 const outdir = path.join(root, 'cdk.out');

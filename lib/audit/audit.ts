@@ -1,11 +1,14 @@
 /** The isolation audit: every ordered pair of sites, four kinds of path, ten questions. */
 import type { CloudAssembly } from './cloud-assembly';
 import { findDatabasePaths } from './database-paths';
-import { findIamPaths } from './iam-paths';
+import { AccessEvaluator, findIamPaths } from './iam-paths';
 import { buildInventory } from './inventory';
 import { findNetworkPaths } from './network-paths';
 import { answerSelfAssessment } from './self-assessment';
+import { findSecretRoutes } from './secret-routes';
 import { findStoragePaths } from './storage-paths';
+import { dedupe, findTaskIdentityPaths } from './task-identity-paths';
+import { findTrafficPaths } from './traffic-paths';
 import type { AuditResult, Finding, PairVerdict } from './types';
 import { PATH_KINDS } from './types';
 
@@ -19,11 +22,20 @@ export function auditAssembly(assembly: CloudAssembly, options: AuditOptions = {
   const started = performance.now();
   const inventory = buildInventory(assembly);
   const network = findNetworkPaths(inventory);
-  const iam = findIamPaths(inventory);
+  const evaluator = new AccessEvaluator(inventory);
+  const iam = findIamPaths(inventory, evaluator);
   const database = findDatabasePaths(inventory);
   const storage = findStoragePaths(inventory);
   const order = new Map(PATH_KINDS.map((k, i) => [k, i]));
-  const findings: Finding[] = [...network.findings, ...iam.findings, ...database.findings, ...storage.findings];
+  const findings: Finding[] = dedupe([
+    ...network.findings,
+    ...findTrafficPaths(inventory),
+    ...iam.findings,
+    ...findTaskIdentityPaths(inventory, evaluator),
+    ...findSecretRoutes(inventory, evaluator),
+    ...database.findings,
+    ...storage.findings,
+  ]);
 
   const byPair = new Map<string, Finding[]>();
   for (const finding of findings) {
@@ -62,6 +74,7 @@ export function auditAssembly(assembly: CloudAssembly, options: AuditOptions = {
     pairs,
     pairsChecked: pairs.length,
     findings,
+    reviews: iam.reviews,
     passed: findings.length === 0,
     questions,
     score: questions.filter((q) => q.answer === 'yes').length,

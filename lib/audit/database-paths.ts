@@ -16,7 +16,7 @@ import { Component } from '../shared/tag-names';
 import { displayValue } from './intrinsics';
 import { type Inventory, type ResourceEntry, type SiteInventory, siteComponent } from './inventory';
 import type { Finding } from './types';
-import { mysqlPatternMatches, PatternIndex } from './wildcards';
+import { mysqlPatternMatches, PatternIndex, SEGMENT } from './wildcards';
 
 export const DATABASE_USER_TYPE = 'Custom::BulkheadDatabaseUser';
 const KNOWN_PROPERTIES = new Set([
@@ -101,7 +101,7 @@ export function findDatabasePaths(inventory: Inventory): DatabaseAnalysis {
   for (const site of inventory.sites) {
     for (const r of site.resources.filter((x) => x.type === 'AWS::SecretsManager::Secret')) {
       const arn = inventory.resolver.resolveString(r.stack, { Ref: r.logicalId });
-      if (arn) secrets.add(arn, site.id);
+      if (arn) secrets.add(arn.replace(/-\?{6}$/, `-${SEGMENT}`), site.id);
     }
   }
 
@@ -171,5 +171,78 @@ export function findDatabasePaths(inventory: Inventory): DatabaseAnalysis {
       }
     }
   }
+  findings.push(...platformUsers(inventory, secrets), ...foreignProviders(inventory, usersBySite));
   return { findings, users: [...usersBySite.values()].reduce((n, list) => n + list.length, 0) };
+}
+
+/** What a database user resource is for: the sites whose account or schema it names. */
+function sitesNamed(inventory: Inventory, u: DatabaseUser): { site: string; rule: string }[] {
+  const out: { site: string; rule: string }[] = [];
+  for (const b of inventory.sites) {
+    const names = derivedDatabaseNames(b.id);
+    if (u.siteId === b.id) out.push({ site: b.id, rule: `SiteId: ${displayValue(u.siteId)}` });
+    else if (u.user === names.user) out.push({ site: b.id, rule: `User: ${displayValue(u.user)}` });
+    else if (u.schema !== undefined && (u.schema === names.schema || mysqlPatternMatches(u.schema, names.schema))) {
+      out.push({ site: b.id, rule: `Schema: ${displayValue(u.schema)}` });
+    }
+  }
+  return out;
+}
+
+/**
+ * A database user resource outside every site's stack (in a platform stack) whose password is
+ * a site's secret: that site logs in as whatever account and schema the resource is for.
+ */
+function platformUsers(inventory: Inventory, secrets: PatternIndex<string>): Finding[] {
+  const findings: Finding[] = [];
+  const platform = inventory.ofType(DATABASE_USER_TYPE).filter((e) => inventory.siteOf(e.token) === undefined);
+  for (const entry of platform) {
+    const [u] = databaseUsersOf(inventory, { id: '', resources: [entry] } as unknown as SiteInventory);
+    if (!u || u.secretArn === undefined) continue;
+    for (const holder of new Set(secrets.query(u.secretArn))) {
+      for (const target of sitesNamed(inventory, u)) {
+        if (target.site === holder) continue;
+        findings.push({
+          kind: 'database',
+          from: holder,
+          to: target.site,
+          summary: `the platform's database user resource ${entry.logicalId} (${entry.stack.name}) takes its password from ${holder}'s secret and is for ${target.site}: ${holder}'s credentials log in to ${target.site}'s database`,
+          rules: [
+            { stack: entry.stack.name, logicalId: entry.logicalId, rule: `SecretArn: ${displayValue(u.secretArn)}` },
+            { stack: entry.stack.name, logicalId: entry.logicalId, rule: target.rule },
+          ],
+        });
+      }
+    }
+  }
+  return findings;
+}
+
+/** A site's database user resource served by another site's function: that function receives the site's secret. */
+function foreignProviders(inventory: Inventory, usersBySite: Map<string, DatabaseUser[]>): Finding[] {
+  const findings: Finding[] = [];
+  for (const [site, users] of usersBySite) {
+    for (const u of users) {
+      const token = inventory.resolver.resolveString(u.entry.stack, u.entry.properties.ServiceToken) ?? '';
+      const fn = inventory
+        .ofType('AWS::Lambda::Function')
+        .find(
+          (f) =>
+            token.includes(f.token) ||
+            token === inventory.resolver.resolveString(f.stack, { 'Fn::GetAtt': [f.logicalId, 'Arn'] }),
+        );
+      const owner = fn ? inventory.siteOf(fn.token) : undefined;
+      if (!fn || owner === undefined || owner === site) continue;
+      findings.push({
+        kind: 'database',
+        from: owner,
+        to: site,
+        summary: `${site}'s database user is provided by ${owner}'s function ${fn.logicalId}, which receives ${site}'s database secret`,
+        rules: [
+          { stack: u.entry.stack.name, logicalId: u.entry.logicalId, rule: `ServiceToken: ${displayValue(token)}` },
+        ],
+      });
+    }
+  }
+  return findings;
 }

@@ -2,6 +2,7 @@
  * The audit as one self-contained HTML page: inline CSS, no script, no external asset.
  * Every string that comes from a template (site ids, rule descriptions, names) is escaped.
  */
+import { describeProvenance } from '../shared/provenance';
 import type { AuditResult, Finding, PairVerdict, PathKind, SelfAssessmentAnswer } from './types';
 import { PATH_KINDS } from './types';
 
@@ -190,6 +191,25 @@ function renderQuestion(q: SelfAssessmentAnswer): string {
 
 const count = (n: number) => n.toLocaleString('en-US');
 
+/** What the audit cannot read: neither a path nor isolation, for a person to look at. */
+function renderReviews(result: AuditResult): string {
+  const reviews = result.reviews ?? [];
+  if (reviews.length === 0) return '';
+  const items = reviews
+    .map(
+      (r) =>
+        `<li>${escapeHtml(r.summary)}${r.rules.map((rule) => `<div class="mono">${escapeHtml(rule.stack)} / ${escapeHtml(rule.logicalId)}: ${escapeHtml(rule.rule)}</div>`).join('')}</li>`,
+    )
+    .join('\n');
+  return `<section>
+<h2>Needs review (${reviews.length})</h2>
+<p class="hint">Policies the audit cannot read from the templates (an AWS managed policy its data lacks, a role outside the assembly). They are not counted as paths; look at them.</p>
+<ul class="reviews">
+${items}
+</ul>
+</section>`;
+}
+
 export function renderAuditHtml(result: AuditResult): string {
   const n = result.sites.length;
   const cells = new Set(result.sites.map((s) => s.cell).filter(Boolean)).size;
@@ -215,12 +235,13 @@ export function renderAuditHtml(result: AuditResult): string {
 <div class="brand">Bulkhead · isolation audit</div>
 <h1>Environment <span class="env">${escapeHtml(env)}</span></h1>
 ${verdict}
+<div class="meta audited">Audited: ${escapeHtml(result.provenance ? describeProvenance(result.provenance) : 'an assembly that does not say which fleet file, environment or commit it was synthesized from')}</div>
 <div class="meta">Cloud assembly ${escapeHtml(result.assembly)} · generated ${escapeHtml(result.generatedAt)} · ${count(result.statistics.stacks)} stacks, ${count(result.statistics.resources)} resources audited in ${count(result.statistics.durationMs)} ms</div>
 </header>
 <main>
 <div class="cards">
 <div class="card"><div class="label">Sites</div><div class="value">${n}</div><div class="sub">${cells} cell${cells === 1 ? '' : 's'} · ${strict} strict</div></div>
-<div class="card"><div class="label">Ordered pairs checked</div><div class="value">${count(result.pairsChecked)}</div><div class="sub">${n} × ${Math.max(0, n - 1)}, each in four ways</div></div>
+<div class="card"><div class="label">Ordered pairs checked</div><div class="value">${count(result.pairsChecked)}</div><div class="sub">${n} × ${Math.max(0, n - 1)}, every way in</div></div>
 <div class="card"><div class="label">Paths found</div><div class="value ${result.passed ? 'good' : 'bad'}">${count(result.findings.length)}</div><div class="sub">${counts.map(([k, c]) => `${c} ${KIND_LABEL[k].toLowerCase()}`).join(' · ')}</div></div>
 <div class="card score"><div class="ring" style="--p:${percent};--ring:${ringColor}"><span>${result.score}/${result.questions.length}</span></div><div><div class="label">Self-assessment</div><div class="sub">${result.questions.filter((q) => q.answer === 'yes').length} yes · ${result.questions.filter((q) => q.answer === 'no').length} no, from the templates</div></div></div>
 </div>
@@ -235,6 +256,7 @@ ${renderMatrix(result)}
 <p class="hint">Every path names the stack, the logical id and the rule or statement it goes through.</p>
 ${renderFindings(result)}
 </section>
+${renderReviews(result)}
 <section>
 <h2>Isolation self-assessment: ${result.score} of ${result.questions.length}</h2>
 <p class="hint">Each answer is read from the synthesized templates; the evidence says what was found.</p>

@@ -1,396 +1,389 @@
 /**
- * IAM paths: a statement of site A's task role (inline policies, `AWS::IAM::Policy`,
- * `AWS::IAM::RolePolicy` and customer-managed policies attached to it, in any stack) that
- * allows an action of the right service on a resource pattern that could name something of
- * site B. B's things: its secrets (and every name under `bulkhead/<env>/sites/<B>/`), log
- * groups (and `/bulkhead/<env>/sites/<B>`), access points, the uploads file system through
- * B's access point (unless a condition pins `elasticfilesystem:AccessPointArn` to another
- * one), buckets, roles and parameters. An AWS-managed policy on a task role cannot be read
- * from the assembly and is reported as a path to every other site. A container of A that
- * is handed one of B's secrets through its task definition is a path too.
+ * IAM paths. Question: can any principal site A's code acts as use something that holds site
+ * B's data or controls site B?
+ *
+ * The principals: the task role of every task definition A's service runs or A's stack
+ * holds (wherever the role is defined), then every role those can become: one they may assume
+ * (`sts:AssumeRole`, with the role's trust policy), pass to a service (`iam:PassRole`), or act
+ * through as a function they may invoke or change (the function's role). Each is evaluated as
+ * AWS evaluates it (lib/audit/policy): its identity policies, its permissions boundary, the
+ * resource's own policy (secret, bucket, key, file system, trust policies), explicit Deny, and
+ * conditions against the request context such a call carries (lib/audit/access/request-context.ts).
+ * What it may do to a resource counts when the action is more than a listing (the Service
+ * Authorization Reference's `List` level) and is authorized against that resource's type.
+ *
+ * What holds or controls B: lib/audit/access/subjects.ts. A policy the audit cannot read (an AWS
+ * managed policy the shipped data lacks, a boundary or a task role outside the assembly) is
+ * "needs review", not a path.
  */
-import { siteLogGroupName, siteSecretNamePrefix } from '../shared/contract';
-import { Component, TAG_SITE } from '../shared/tag-names';
-import type { AssemblyStack } from './cloud-assembly';
-import { displayValue, parseToken, type Resolved, UNRESOLVED } from './intrinsics';
-import { type Inventory, type ResourceEntry, type SiteInventory, siteComponent } from './inventory';
-import type { Finding, RuleReference } from './types';
-import { PatternIndex, patternMatches, patternMatchesIgnoringCase, patternsIntersect, SEGMENT } from './wildcards';
+import { displayValue, UNRESOLVED } from './intrinsics';
+import type { Inventory, ResourceEntry, SiteInventory } from './inventory';
+import { type HeldStatement, PrincipalModel, type RoleInfo } from './access/principals';
+import { contextSpace } from './access/request-context';
+import { ACTING_AS, type Subject, SubjectModel } from './access/subjects';
+import { actionMatches, asList, principalMatch, type Statement } from './policy/evaluate';
+import { findAllowedRequest } from './policy/search';
+import { grantsMoreThanListing, serviceActions } from './policy/service-reference';
+import { conditionsHold } from './policy/conditions';
+import { conditionKeys } from './policy/conditions';
+import type { Finding, Review, RuleReference } from './types';
+import { PatternIndex, patternMatchesIgnoringCase } from './wildcards';
 
-/** Something of a site that an IAM statement could name. */
-interface AccessSubject {
-  readonly site: string;
-  readonly services: readonly string[];
-  /** ARN, possibly with `*`/`?` where the real value is unknown (a random suffix). */
-  readonly arn: string;
-  readonly label: string;
-  /** For a file system reached through the site's access point: that access point's ARN. */
-  readonly throughAccessPoint?: string;
+interface Hit {
+  readonly subject: Subject;
+  readonly statement: HeldStatement;
+  readonly actions: string[];
+  readonly resources: string[];
 }
 
-interface PolicyStatement {
-  readonly holder: ResourceEntry;
-  readonly policyName: string;
-  readonly index: number;
-  readonly statement: Record<string, Resolved>;
+/** How a site's code comes to act as a role: the steps from its task role. */
+interface Chain {
+  readonly role: RoleInfo;
+  readonly start: RoleInfo;
+  /** Reached through a function: the site drives its code, not its logging. */
+  readonly throughFunction?: boolean;
+  readonly steps: readonly { readonly description: string; readonly rule: RuleReference }[];
 }
 
-const RESTRICTING_OPERATORS = new Set(['stringequals', 'stringlike', 'arnequals', 'arnlike', 'stringequalsignorecase']);
-
-function list(value: Resolved): Resolved[] {
-  return Array.isArray(value) ? value : value === undefined || value === null ? [] : [value];
+function strings(value: unknown): string[] {
+  return asList(value).filter((v): v is string => typeof v === 'string');
 }
 
-function asPattern(value: Resolved): string {
-  if (typeof value !== 'string') return '*';
+function pattern(value: string): string {
   return value.includes(UNRESOLVED) ? value.replaceAll(UNRESOLVED, '*') : value;
 }
 
-/** Values a condition allows for a key, or undefined when the statement does not restrict it. */
-function conditionValues(statement: Record<string, Resolved>, key: string): string[] | undefined {
-  const condition = statement.Condition;
-  if (!condition || typeof condition !== 'object' || Array.isArray(condition)) return undefined;
-  let values: string[] | undefined;
-  for (const [operator, clauses] of Object.entries(condition)) {
-    const base = operator
-      .replace(/^For(Any|All)Values:/i, '')
-      .replace(/IfExists$/i, '')
-      .toLowerCase();
-    if (!RESTRICTING_OPERATORS.has(base) || !clauses || typeof clauses !== 'object') continue;
-    for (const [k, v] of Object.entries(clauses as Record<string, Resolved>)) {
-      if (k.toLowerCase() !== key) continue;
-      values = [...(values ?? []), ...list(v).map(asPattern)];
-    }
-  }
-  return values;
-}
-
-function statementLabel(s: PolicyStatement): string {
+export function statementLabel(s: HeldStatement): string {
   const sid =
     typeof s.statement.Sid === 'string' && s.statement.Sid ? `Sid ${s.statement.Sid}` : `Statement[${s.index}]`;
-  return `${sid} of policy ${s.policyName}`;
+  return `${sid} of ${s.policyName === 'trust policy' || s.policyName.endsWith(' policy') ? '' : 'policy '}${s.policyName}`;
 }
 
-class IamModel {
-  private readonly subjectsByService = new Map<string, PatternIndex<AccessSubject>>();
-  private readonly attached = new Map<string, { entry: ResourceEntry; kind: 'policy' | 'managed' }[]>();
-  private readonly managedByArn = new Map<string, ResourceEntry>();
-  statementCount = 0;
+function ruleOf(s: HeldStatement, text: string): RuleReference {
+  return { stack: s.stack, logicalId: s.logicalId, rule: `${statementLabel(s)}: ${text}` };
+}
+
+export class AccessEvaluator {
+  readonly principals: PrincipalModel;
+  readonly subjects: SubjectModel;
+  private readonly byService = new Map<string, PatternIndex<Subject>>();
+  private readonly allOfService = new Map<string, Subject[]>();
+  private readonly reachMemo = new Map<RoleInfo, Hit[]>();
+  private readonly actionMemo = new WeakMap<Statement, Map<string, string[]>>();
+  private readonly kindKeys = new WeakMap<Subject, string>();
+  statements = 0;
 
   constructor(private readonly inventory: Inventory) {
-    const { resolver } = inventory;
-    for (const site of inventory.sites) {
-      for (const subject of this.subjectsOf(site)) {
-        for (const service of subject.services) {
-          const index = this.subjectsByService.get(service) ?? new PatternIndex<AccessSubject>();
-          index.add(subject.arn, subject);
-          this.subjectsByService.set(service, index);
-        }
-      }
-    }
-    for (const entry of [
-      ...inventory.ofType('AWS::IAM::Policy'),
-      ...inventory.ofType('AWS::IAM::ManagedPolicy'),
-      ...inventory.ofType('AWS::IAM::RolePolicy'),
-    ]) {
-      const kind = entry.type === 'AWS::IAM::ManagedPolicy' ? 'managed' : 'policy';
-      const roles = [
-        ...resolver.resolveStrings(entry.stack, entry.properties.Roles),
-        ...resolver.resolveStrings(entry.stack, entry.properties.RoleName),
-      ];
-      for (const role of roles) {
-        const attached = this.attached.get(role) ?? [];
-        attached.push({ entry, kind });
-        this.attached.set(role, attached);
-      }
-      if (kind === 'managed') {
-        const arn = resolver.resolveString(entry.stack, { Ref: entry.logicalId });
-        if (arn) this.managedByArn.set(arn, entry);
-      }
+    this.principals = new PrincipalModel(inventory);
+    const trust = new Map(this.principals.roles.map((r) => [r.entry, r.trust]));
+    this.subjects = new SubjectModel(inventory, (entry) => trust.get(entry) ?? []);
+    for (const subject of this.subjects.subjects) {
+      const index = this.byService.get(subject.service) ?? new PatternIndex<Subject>();
+      for (const arn of new Set([subject.arn, ...subject.aliases])) index.add(arn, subject);
+      this.byService.set(subject.service, index);
+      this.allOfService.set(subject.service, [...(this.allOfService.get(subject.service) ?? []), subject]);
     }
   }
 
-  private arn(stack: AssemblyStack, service: string, resource: string): string {
-    return `arn:aws:${service}:${stack.region ?? SEGMENT}:${stack.account ?? SEGMENT}:${resource}`;
+  /** The SAR actions a statement's Action/NotAction allows on a subject (lower case, `service:name`). */
+  private actionsOn(statement: Statement, subject: Subject): string[] {
+    let kind = this.kindKeys.get(subject);
+    if (kind === undefined) {
+      kind = `${subject.service}|${subject.resourceType}|${subject.only?.join() ?? ''}|${subject.except?.join() ?? ''}`;
+      this.kindKeys.set(subject, kind);
+    }
+    let perStatement = this.actionMemo.get(statement);
+    if (!perStatement) {
+      perStatement = new Map();
+      this.actionMemo.set(statement, perStatement);
+    }
+    const known = perStatement.get(kind);
+    if (known) return known;
+    const out = serviceActions(subject.service)
+      .filter((a) => a.resourceTypes.includes(subject.resourceType) && grantsMoreThanListing(a))
+      .map((a) => a.qualified.toLowerCase())
+      .filter((a) => (!subject.only || subject.only.includes(a)) && !subject.except?.includes(a))
+      .filter((a) => actionMatches(statement, a));
+    perStatement.set(kind, out);
+    return out;
   }
 
-  private subjectsOf(site: SiteInventory): AccessSubject[] {
-    const { resolver } = this.inventory;
-    const stack = site.stackEntry;
-    const subjects: AccessSubject[] = [];
-    const add = (services: string[], arn: string | undefined, label: string, extra: Partial<AccessSubject> = {}) => {
-      if (arn) subjects.push({ site: site.id, services, arn: asPattern(arn), label, ...extra });
-    };
-    const ref = (r: ResourceEntry) => resolver.resolveString(r.stack, { Ref: r.logicalId });
-    const getAtt = (r: ResourceEntry, attribute: string) =>
-      resolver.resolveString(r.stack, { 'Fn::GetAtt': [r.logicalId, attribute] });
-    const logGroups = new Set<string>();
-    const addLogGroup = (at: AssemblyStack, name: string) => {
-      if (logGroups.has(name)) return;
-      logGroups.add(name);
-      const group = this.arn(at, 'logs', `log-group:${name}`);
-      add(['logs'], group, `log group ${displayValue(name)}`);
-      add(['logs'], `${group}:${SEGMENT}`, `log group ${displayValue(name)}`);
-      add(['logs'], `${group}:log-stream:${SEGMENT}`, `log streams of ${displayValue(name)}`);
-    };
-    const env = site.environment;
-    if (env) {
-      add(
-        ['secretsmanager'],
-        this.arn(stack, 'secretsmanager', `secret:${siteSecretNamePrefix(env)}${site.id}/${SEGMENT}`),
-        `secrets under ${siteSecretNamePrefix(env)}${site.id}/`,
+  /** Whether a statement's own conditions can hold for a request about the subject (cheap test first). */
+  private couldHold(statement: Statement, role: RoleInfo, subject: Subject): boolean {
+    const space = contextSpace(role, subject);
+    for (const key of conditionKeys(statement.Condition).keys()) {
+      if (!space.fixed.has(key) && !space.absent.has(key)) return true;
+    }
+    return conditionsHold(statement.Condition, space.fixed);
+  }
+
+  /** Whether the role may do `action` to the subject, all policies considered; the statements that allow it. */
+  private grants: { subject: Subject; held: HeldStatement }[] | undefined;
+  private iamSubjects: Map<ResourceEntry, Subject> | undefined;
+
+  private iamSubject(entry: ResourceEntry): Subject | undefined {
+    this.iamSubjects ??= new Map(
+      this.subjects.subjects.filter((s) => s.service === 'iam' && s.entry).map((s) => [s.entry as ResourceEntry, s]),
+    );
+    return this.iamSubjects.get(entry);
+  }
+
+  /**
+   * The Allow statements of resource policies that name an AWS principal and allow something
+   * that counts on their resource: the only ones that can grant a role anything by themselves.
+   */
+  private resourceGrants(): { subject: Subject; held: HeldStatement }[] {
+    this.grants ??= this.subjects.subjects.flatMap((subject) =>
+      (subject.resourcePolicy?.statements ?? [])
+        .filter((held) => held.statement.Effect === 'Allow' && names(held.statement))
+        .filter((held) => this.actionsOn(held.statement, subject).length > 0)
+        .map((held) => ({ subject, held })),
+    );
+    return this.grants;
+  }
+
+  /** Whether any policy in play could allow the action at all (a cheap test before the evaluation). */
+  private couldAllow(role: RoleInfo, action: string, resourcePolicy: readonly HeldStatement[]): boolean {
+    const principal = { account: role.account, roleArn: role.arn, sessionArn: role.sessionArn };
+    return (
+      role.identity.some((h) => h.statement.Effect === 'Allow' && actionMatches(h.statement, action)) ||
+      resourcePolicy.some(
+        (h) =>
+          h.statement.Effect === 'Allow' &&
+          actionMatches(h.statement, action) &&
+          principalMatch(h.statement, principal) !== 'none',
+      )
+    );
+  }
+
+  allows(role: RoleInfo, action: string, subject: Subject): readonly Statement[] | undefined {
+    const policy = subject.resourcePolicy;
+    if (!this.couldAllow(role, action, policy?.statements ?? [])) return undefined;
+    const applies = !policy || subject.service !== 'sts' || action.startsWith('sts:');
+    const { evaluation } = findAllowedRequest(
+      {
+        principal: { account: role.account, roleArn: role.arn, sessionArn: role.sessionArn },
+        action,
+        resource: subject.arn,
+        aliases: subject.aliases,
+      },
+      {
+        identity: role.identity.map((h) => h.statement),
+        ...(role.boundary ? { boundary: role.boundary.map((h) => h.statement) } : {}),
+        ...(policy && applies
+          ? { resource: { statements: policy.statements.map((h) => h.statement), mustAllow: policy.mustAllow } }
+          : {}),
+      },
+      contextSpace(role, subject),
+    );
+    return evaluation.decision === 'Allowed' ? evaluation.allowedBy : undefined;
+  }
+
+  private candidates(statement: Statement, service: string): Subject[] {
+    if (statement.Resource === undefined) return this.allOfService.get(service) ?? [];
+    const index = this.byService.get(service);
+    if (!index) return [];
+    const found = new Set<Subject>();
+    for (const r of strings(statement.Resource)) for (const s of index.query(pattern(r))) found.add(s);
+    return [...found];
+  }
+
+  private servicesOf(statement: Statement): string[] {
+    const services = [...this.byService.keys()];
+    if (statement.Action !== undefined) {
+      const patterns = strings(statement.Action);
+      return services.filter((svc) =>
+        patterns.some((p) => p === '*' || patternMatchesIgnoringCase(p.split(':')[0] ?? '', svc)),
       );
-      addLogGroup(stack, siteLogGroupName(env, site.id));
     }
-    for (const r of site.resources) {
-      switch (r.type) {
-        case 'AWS::SecretsManager::Secret':
-          add(
-            ['secretsmanager'],
-            ref(r),
-            `secret ${displayValue(resolver.resolveString(r.stack, r.properties.Name) ?? r.logicalId)}`,
-          );
-          break;
-        case 'AWS::Logs::LogGroup': {
-          const name = ref(r);
-          if (name) addLogGroup(r.stack, name);
-          break;
-        }
-        case 'AWS::EFS::AccessPoint': {
-          const accessPoint = getAtt(r, 'Arn');
-          add(['elasticfilesystem'], accessPoint, `access point ${r.logicalId}`);
-          const fileSystem = resolver.resolveString(r.stack, r.properties.FileSystemId);
-          const address = parseToken(fileSystem);
-          const fsEntry = address && this.inventory.entry(address.stack, address.logicalId);
-          const fsArn = fsEntry
-            ? getAtt(fsEntry, 'Arn')
-            : fileSystem && this.arn(r.stack, 'elasticfilesystem', `file-system/${fileSystem}`);
-          if (accessPoint) {
-            add(['elasticfilesystem'], fsArn, `uploads file system through access point ${r.logicalId}`, {
-              throughAccessPoint: accessPoint,
-            });
-          }
-          break;
-        }
-        case 'AWS::S3::Bucket': {
-          const bucket = getAtt(r, 'Arn');
-          add(['s3'], bucket, `bucket ${r.logicalId}`);
-          add(['s3'], bucket && `${bucket}/*`, `objects of bucket ${r.logicalId}`);
-          break;
-        }
-        case 'AWS::IAM::Role':
-          add(['sts', 'iam'], getAtt(r, 'Arn'), `role ${r.logicalId} (${r.tags['bulkhead:component'] ?? 'role'})`);
-          break;
-        case 'AWS::SSM::Parameter': {
-          const name = ref(r);
-          if (name)
-            add(
-              ['ssm'],
-              this.arn(r.stack, 'ssm', `parameter${name.startsWith('/') ? '' : '/'}${name}`),
-              `parameter ${displayValue(name)}`,
-            );
-          break;
-        }
-        default:
-          break;
-      }
+    if (statement.NotAction !== undefined) {
+      const patterns = strings(statement.NotAction);
+      return services.filter((svc) => !patterns.some((p) => p === '*' || patternMatchesIgnoringCase(p, `${svc}:*`)));
     }
-    return subjects;
+    return [];
   }
 
-  taskRolesOf(site: SiteInventory): ResourceEntry[] {
-    const { resolver } = this.inventory;
-    const tagged = siteComponent(site, Component.taskRole).filter((r) => r.type === 'AWS::IAM::Role');
-    const referenced = site.resources
-      .filter((r) => r.type === 'AWS::ECS::TaskDefinition')
-      .flatMap((t) => {
-        const arn = resolver.resolveString(t.stack, t.properties.TaskRoleArn) ?? '';
-        return site.resources.filter(
-          (r) =>
-            r.type === 'AWS::IAM::Role' &&
-            resolver.resolveString(r.stack, { 'Fn::GetAtt': [r.logicalId, 'Arn'] }) === arn,
-        );
-      });
-    return [...new Set([...tagged, ...referenced])];
-  }
-
-  /** Statements of every policy attached to a role, and managed policies not in the assembly. */
-  statementsOf(role: ResourceEntry): { statements: PolicyStatement[]; external: string[] } {
-    const { resolver } = this.inventory;
-    const statements: PolicyStatement[] = [];
-    const push = (holder: ResourceEntry, policyName: string, document: Resolved) => {
-      const doc = document as { Statement?: Resolved } | undefined;
-      list(doc?.Statement ?? []).forEach((statement, index) => {
-        if (statement && typeof statement === 'object' && !Array.isArray(statement)) {
-          statements.push({ holder, policyName, index, statement });
-        }
-      });
+  /** Everything the role may use, with the statement that grants it. */
+  reach(role: RoleInfo): Hit[] {
+    const memo = this.reachMemo.get(role);
+    if (memo) return memo;
+    const hits: Hit[] = [];
+    this.statements += role.identity.length;
+    const record = (subject: Subject, statement: HeldStatement, actions: string[], resources: string[]) => {
+      if (actions.length > 0) hits.push({ subject, statement, actions, resources });
     };
-    for (const inline of list(resolver.resolve(role.stack, role.properties.Policies))) {
-      const p = inline as { PolicyName?: Resolved; PolicyDocument?: Resolved } | null;
-      push(role, typeof p?.PolicyName === 'string' ? p.PolicyName : 'inline', p?.PolicyDocument);
-    }
-    const roleName = resolver.resolveString(role.stack, { Ref: role.logicalId }) ?? '';
-    const seen = new Set<ResourceEntry>();
-    for (const { entry } of this.attached.get(roleName) ?? []) {
-      seen.add(entry);
-      const name = resolver.resolveString(
-        entry.stack,
-        entry.properties.PolicyName ?? entry.properties.ManagedPolicyName,
-      );
-      push(entry, name ?? entry.logicalId, resolver.resolve(entry.stack, entry.properties.PolicyDocument));
-    }
-    const external: string[] = [];
-    for (const arn of resolver.resolveStrings(role.stack, role.properties.ManagedPolicyArns)) {
-      const managed = this.managedByArn.get(arn);
-      if (managed) {
-        if (!seen.has(managed)) {
-          seen.add(managed);
-          push(managed, managed.logicalId, resolver.resolve(managed.stack, managed.properties.PolicyDocument));
+    for (const held of role.identity) {
+      const s = held.statement;
+      if (s.Effect !== 'Allow') continue;
+      for (const service of this.servicesOf(s)) {
+        for (const subject of this.candidates(s, service)) {
+          const actions = this.actionsOn(s, subject);
+          if (actions.length === 0 || !this.couldHold(s, role, subject)) continue;
+          const allowed = actions.filter((a) => this.allows(role, a, subject)?.includes(s));
+          const resources =
+            s.Resource === undefined
+              ? [`NotResource ${strings(s.NotResource).map(displayValue).join(', ')}`]
+              : strings(s.Resource);
+          record(subject, held, allowed, resources);
         }
-      } else {
-        external.push(arn);
       }
     }
-    this.statementCount += statements.length;
-    return { statements, external };
+    // Grants made by the resource's own policy to this role or its sessions.
+    for (const { subject, held } of this.resourceGrants()) {
+      const s = held.statement;
+      const how = principalMatch(s, { account: role.account, roleArn: role.arn, sessionArn: role.sessionArn });
+      if (how !== 'session' && how !== 'role') continue;
+      const actions = this.actionsOn(s, subject).filter((a) => this.allows(role, a, subject)?.includes(s));
+      record(subject, held, actions, [`${JSON.stringify(s.Principal)}`]);
+    }
+    this.reachMemo.set(role, hits);
+    return hits;
   }
 
-  /** Subjects of other sites that an Allow statement reaches. */
-  reached(s: PolicyStatement, from: string): { subject: AccessSubject; actions: string[]; resources: string[] }[] {
-    const st = s.statement;
-    if (String(st.Effect ?? '') !== 'Allow') return [];
-    const actions = list(st.Action).map(asPattern);
-    const notActions = list(st.NotAction).map(asPattern);
-    const resources = list(st.Resource).map(asPattern);
-    const notResources = list(st.NotResource).map(asPattern);
-    const siteTag = conditionValues(st, `aws:resourcetag/${TAG_SITE}`);
-    const accessPointCondition = conditionValues(st, 'elasticfilesystem:accesspointarn');
-    const out: { subject: AccessSubject; actions: string[]; resources: string[] }[] = [];
-    for (const [service, index] of this.subjectsByService) {
-      const matchingActions =
-        st.NotAction !== undefined
-          ? notActions.some((a) => a === '*' || patternMatchesIgnoringCase(a, `${service}:*`))
-            ? []
-            : [`NotAction ${notActions.join(', ')}`]
-          : actions.filter((a) => a === '*' || patternMatchesIgnoringCase(a.split(':')[0] ?? '', service));
-      if (matchingActions.length === 0) continue;
-      // Each subject with the resource patterns that reach it.
-      const hits = new Map<AccessSubject, string[]>();
-      if (st.NotResource !== undefined) {
-        for (const subject of index.query('*')) {
-          if (!notResources.some((r) => patternMatches(r, subject.arn))) {
-            hits.set(subject, [`NotResource ${notResources.map(displayValue).join(', ')}`]);
-          }
-        }
-      } else {
-        for (const resource of resources) {
-          for (const subject of index.query(resource)) hits.set(subject, [...(hits.get(subject) ?? []), resource]);
-        }
-      }
-      for (const [subject, matchingResources] of hits) {
-        if (subject.site === from || out.some((o) => o.subject === subject)) continue;
-        if (siteTag && !siteTag.some((v) => patternMatches(v, subject.site))) continue;
-        if (
-          subject.throughAccessPoint &&
-          accessPointCondition &&
-          !accessPointCondition.some((v) => patternsIntersect(v, subject.throughAccessPoint as string))
-        ) {
-          continue;
-        }
-        out.push({ subject, actions: matchingActions, resources: matchingResources });
+  /** The task definitions the site's services run (wherever they are defined). */
+  taskDefinitionsRunBy(site: SiteInventory): ResourceEntry[] {
+    const { resolver } = this.inventory;
+    return site.resources
+      .filter((r) => r.type === 'AWS::ECS::Service')
+      .flatMap((service) => {
+        const ref = resolver.resolveString(service.stack, service.properties.TaskDefinition);
+        return this.inventory.ofType('AWS::ECS::TaskDefinition').filter((t) => t.token === ref);
+      });
+  }
+
+  /** The task roles of the task definitions the site runs or holds; and task roles the assembly does not hold. */
+  taskRolesOf(site: SiteInventory): { roles: RoleInfo[]; outside: { arn: string; rule: RuleReference }[] } {
+    const { resolver } = this.inventory;
+    const definitions = new Set([
+      ...site.resources.filter((r) => r.type === 'AWS::ECS::TaskDefinition'),
+      ...this.taskDefinitionsRunBy(site),
+    ]);
+    const roles = new Set<RoleInfo>();
+    const outside: { arn: string; rule: RuleReference }[] = [];
+    for (const td of definitions) {
+      const arn = resolver.resolveString(td.stack, td.properties.TaskRoleArn);
+      if (arn === undefined) continue;
+      const role = this.principals.roleNamed(arn);
+      if (role) roles.add(role);
+      else
+        outside.push({
+          arn,
+          rule: { stack: td.stack.name, logicalId: td.logicalId, rule: `TaskRoleArn: ${displayValue(arn)}` },
+        });
+    }
+    return { roles: [...roles], outside };
+  }
+
+  /** Roles a role can become, one step: assumed, passed to a service, or the role of a function it may invoke or change. */
+  private next(role: RoleInfo): { role: RoleInfo; description: string; rule: RuleReference; function: boolean }[] {
+    const out: { role: RoleInfo; description: string; rule: RuleReference; function: boolean }[] = [];
+    const first = (statements: readonly Statement[] | undefined, pool: readonly HeldStatement[]) =>
+      pool.find((h) => statements?.includes(h.statement));
+    for (const other of this.principals.roles) {
+      if (other === role || other.owner) continue;
+      const subject = this.iamSubject(other.entry);
+      if (!subject) continue;
+      const assumeSubject: Subject = {
+        ...subject,
+        service: 'sts',
+        except: [],
+        resourcePolicy: { statements: other.trust, mustAllow: true },
+      };
+      const assumed = this.allows(role, 'sts:assumerole', assumeSubject);
+      const via = assumed && first(assumed, [...role.identity, ...other.trust]);
+      if (via)
+        out.push({
+          role: other,
+          description: `may assume role ${other.entry.logicalId}`,
+          rule: ruleOf(via, `Allow sts:AssumeRole`),
+          function: false,
+        });
+      const trustsService = other.trust.some((h) =>
+        JSON.stringify(h.statement.Principal ?? '').includes('amazonaws.com'),
+      );
+      const passed = trustsService ? this.allows(role, 'iam:passrole', { ...subject, except: [] }) : undefined;
+      const passVia = passed && first(passed, role.identity);
+      if (passVia)
+        out.push({
+          role: other,
+          description: `may pass role ${other.entry.logicalId} to a service`,
+          rule: ruleOf(passVia, 'Allow iam:PassRole'),
+          function: false,
+        });
+    }
+    for (const fn of this.principals.functions) {
+      if (!fn.role || fn.role === role || fn.owner) continue;
+      const subject: Subject = {
+        order: -1,
+        service: 'lambda',
+        resourceType: 'function',
+        arn: fn.arn,
+        aliases: [`${fn.arn}:*`, ...fn.aliases],
+        tags: fn.entry.tags,
+        holds: new Set(),
+        platform: true,
+        label: `function ${fn.entry.logicalId}`,
+        entry: fn.entry,
+        resourcePolicy: { statements: fn.policy, mustAllow: false },
+      };
+      for (const action of ['lambda:invokefunction', 'lambda:updatefunctioncode']) {
+        const allowed = this.allows(role, action, subject);
+        const via = allowed && first(allowed, [...role.identity, ...fn.policy]);
+        if (!via) continue;
+        const verb = action === 'lambda:invokefunction' ? 'may invoke' : 'may change the code of';
+        out.push({
+          role: fn.role,
+          description: `${verb} function ${fn.entry.logicalId} (role ${fn.role.entry.logicalId})`,
+          rule: ruleOf(
+            via,
+            `Allow ${action === 'lambda:invokefunction' ? 'lambda:InvokeFunction' : 'lambda:UpdateFunctionCode'}`,
+          ),
+          function: true,
+        });
+        break;
       }
     }
     return out;
   }
 
-  /** Subjects a plain value (a task definition's secret reference) names. */
-  named(value: string, services: readonly string[]): AccessSubject[] {
-    return services.flatMap((service) => this.subjectsByService.get(service)?.query(asPattern(value)) ?? []);
+  /** Every role the site's code can act as, breadth first from its task roles. */
+  chainsOf(starts: readonly RoleInfo[]): Chain[] {
+    const chains = new Map<RoleInfo, Chain>();
+    const queue: Chain[] = [];
+    for (const start of starts) {
+      const chain = { role: start, start, steps: [] };
+      chains.set(start, chain);
+      queue.push(chain);
+    }
+    while (queue.length > 0) {
+      const chain = queue.shift() as Chain;
+      for (const step of this.next(chain.role)) {
+        if (chains.has(step.role)) continue;
+        const next = {
+          role: step.role,
+          start: chain.start,
+          throughFunction: chain.throughFunction === true || step.function,
+          steps: [...chain.steps, { description: step.description, rule: step.rule }],
+        };
+        chains.set(step.role, next);
+        queue.push(next);
+      }
+    }
+    return [...chains.values()];
   }
+}
+
+/** Whether a statement's Principal (or NotPrincipal) names an AWS principal: a role could be one. */
+function names(statement: Statement): boolean {
+  const principal = statement.Principal ?? statement.NotPrincipal;
+  if (principal === '*') return true;
+  return !!principal && typeof principal === 'object' && 'AWS' in principal;
 }
 
 export interface IamAnalysis {
   readonly findings: Finding[];
+  readonly reviews: Review[];
   readonly statements: number;
-}
-
-export function findIamPaths(inventory: Inventory): IamAnalysis {
-  const model = new IamModel(inventory);
-  const findings: Finding[] = [];
-  const others = (site: SiteInventory) => inventory.sites.filter((s) => s.id !== site.id);
-  for (const site of inventory.sites) {
-    for (const role of model.taskRolesOf(site)) {
-      const { statements, external } = model.statementsOf(role);
-      for (const arn of external) {
-        for (const other of others(site)) {
-          findings.push({
-            kind: 'iam',
-            from: site.id,
-            to: other.id,
-            summary: `${site.id}'s task role ${role.logicalId} has managed policy ${displayValue(arn)}, whose statements are not in the assembly (it may reach ${other.id})`,
-            rules: [
-              { stack: role.stack.name, logicalId: role.logicalId, rule: `ManagedPolicyArns: ${displayValue(arn)}` },
-            ],
-          });
-        }
-      }
-      for (const statement of statements) {
-        const byTarget = new Map<string, ReturnType<IamModel['reached']>>();
-        for (const hit of model.reached(statement, site.id)) {
-          byTarget.set(hit.subject.site, [...(byTarget.get(hit.subject.site) ?? []), hit]);
-        }
-        for (const [target, hits] of byTarget) {
-          const actions = [...new Set(hits.flatMap((h) => h.actions))];
-          const resources = [...new Set(hits.flatMap((h) => h.resources))].map(displayValue);
-          const rule: RuleReference = {
-            stack: statement.holder.stack.name,
-            logicalId: statement.holder.logicalId,
-            rule: `${statementLabel(statement)}: Allow ${actions.join(', ')} on ${resources.join(', ')}`,
-          };
-          findings.push({
-            kind: 'iam',
-            from: site.id,
-            to: target,
-            summary: `${site.id}'s task role ${role.logicalId} may use ${target}'s ${labels(hits.map((h) => h.subject.label))}`,
-            rules: [rule],
-          });
-        }
-      }
-    }
-    // Secrets handed to A's containers that belong to B.
-    for (const taskDefinition of site.resources.filter((r) => r.type === 'AWS::ECS::TaskDefinition')) {
-      const containers = list(
-        inventory.resolver.resolve(taskDefinition.stack, taskDefinition.properties.ContainerDefinitions),
-      );
-      for (const container of containers) {
-        const c = container as { Name?: Resolved; Secrets?: Resolved } | null;
-        for (const secret of list(c?.Secrets ?? [])) {
-          const s = secret as { Name?: Resolved; ValueFrom?: Resolved } | null;
-          if (typeof s?.ValueFrom !== 'string') continue;
-          // `arn:…:secret:name-AbCdEf:json-key:version-stage:version-id` names the secret before `:json-key`.
-          const secretArn = s.ValueFrom.replace(/^(arn:[^:]*:secretsmanager:[^:]*:[^:]*:secret:[^:]+):.*$/, '$1');
-          for (const subject of model.named(secretArn, ['secretsmanager', 'ssm'])) {
-            if (subject.site === site.id) continue;
-            findings.push({
-              kind: 'iam',
-              from: site.id,
-              to: subject.site,
-              summary: `${site.id}'s container ${String(c?.Name ?? '?')} is handed ${subject.site}'s ${subject.label} as ${String(s.Name ?? '?')}`,
-              rules: [
-                {
-                  stack: taskDefinition.stack.name,
-                  logicalId: taskDefinition.logicalId,
-                  rule: `container ${String(c?.Name ?? '?')} secret ${String(s.Name ?? '?')} from ${displayValue(s.ValueFrom)}`,
-                },
-              ],
-            });
-          }
-        }
-      }
-    }
-  }
-  return { findings: dedupe(findings), statements: model.statementCount };
 }
 
 function labels(all: readonly string[]): string {
@@ -398,12 +391,92 @@ function labels(all: readonly string[]): string {
   return `${unique.slice(0, 3).join(', ')}${unique.length > 3 ? ` and ${unique.length - 3} more` : ''}`;
 }
 
-function dedupe(findings: Finding[]): Finding[] {
-  const seen = new Set<string>();
-  return findings.filter((f) => {
-    const key = `${f.from}\u0000${f.to}\u0000${f.summary}\u0000${f.rules.map((r) => r.rule).join('\u0000')}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+function describeActions(statement: Statement, service: string): string[] {
+  if (statement.Action === undefined) return [`NotAction ${strings(statement.NotAction).join(', ')}`];
+  return strings(statement.Action).filter(
+    (a) => a === '*' || patternMatchesIgnoringCase(a.split(':')[0] ?? '', service),
+  );
 }
+
+/**
+ * What the Lambda service does with a function's role for the function itself: "Lambda
+ * automatically monitors Lambda functions on your behalf and sends logs to Amazon CloudWatch …
+ * your function's execution role needs permission to upload logs" (Lambda Developer Guide,
+ * "Working with Lambda function logs"). A caller that invokes the function chooses its input,
+ * not where the service writes its logs.
+ */
+const FUNCTION_LOGGING = new Set(['logs:createloggroup', 'logs:createlogstream', 'logs:putlogevents']);
+
+function findingsOf(site: SiteInventory, chain: Chain, all: readonly Hit[]): Finding[] {
+  const groups = new Map<string, Hit[]>();
+  const hits = chain.throughFunction ? all.filter((h) => h.actions.some((a) => !FUNCTION_LOGGING.has(a))) : all;
+  for (const hit of hits) {
+    for (const target of hit.subject.holds) {
+      if (target === site.id) continue;
+      const key = `${target}\u0000${hit.statement.stack}\u0000${hit.statement.logicalId}\u0000${hit.statement.policyName}\u0000${hit.statement.index}`;
+      groups.set(key, [...(groups.get(key) ?? []), hit]);
+    }
+  }
+  const findings: Finding[] = [];
+  for (const [key, group] of groups) {
+    const target = key.split('\u0000')[0] as string;
+    group.sort((x, y) => Number(x.subject.platform) - Number(y.subject.platform) || x.subject.order - y.subject.order);
+    const own = group.filter((h) => !h.subject.platform).map((h) => h.subject.label);
+    const shared = group.filter((h) => h.subject.platform).map((h) => h.subject.label);
+    const what = [
+      own.length > 0 ? `${target}'s ${labels(own)}` : '',
+      shared.length > 0 ? `${labels(shared)} (holding ${target}'s data or controlling ${target})` : '',
+    ]
+      .filter(Boolean)
+      .join(' and ');
+    const first = group[0] as Hit;
+    const actions = [...new Set(group.flatMap((h) => describeActions(h.statement.statement, h.subject.service)))];
+    const resources = [...new Set(group.flatMap((h) => h.resources))].map(displayValue);
+    const who =
+      chain.steps.length === 0
+        ? `${site.id}'s task role ${chain.role.entry.logicalId}`
+        : `${site.id}'s task role ${chain.start.entry.logicalId}, which ${chain.steps.map((s) => s.description).join(', then ')},`;
+    findings.push({
+      kind: 'iam',
+      from: site.id,
+      to: target,
+      summary: `${who} may use ${what}`,
+      rules: [
+        ...chain.steps.map((s) => s.rule),
+        ruleOf(first.statement, `Allow ${actions.join(', ')} on ${resources.join(', ')}`),
+      ],
+    });
+  }
+  return findings;
+}
+
+export function findIamPaths(
+  inventory: Inventory,
+  evaluator: AccessEvaluator = new AccessEvaluator(inventory),
+): IamAnalysis {
+  const findings: Finding[] = [];
+  const reviews: Review[] = [];
+  for (const site of inventory.sites) {
+    const { roles, outside } = evaluator.taskRolesOf(site);
+    for (const o of outside) {
+      reviews.push({
+        site: site.id,
+        summary: `${site.id}'s task role ${displayValue(o.arn)} is not in the assembly: its policies cannot be read`,
+        rules: [o.rule],
+      });
+    }
+    for (const chain of evaluator.chainsOf(roles)) {
+      for (const what of chain.role.unreadable) {
+        reviews.push({
+          site: site.id,
+          summary: `${site.id}'s ${chain.steps.length === 0 ? 'task role' : 'reachable role'} ${chain.role.entry.logicalId} has ${what}, which the audit cannot read`,
+          rules: [{ stack: chain.role.entry.stack.name, logicalId: chain.role.entry.logicalId, rule: what }],
+        });
+      }
+      findings.push(...findingsOf(site, chain, evaluator.reach(chain.role)));
+    }
+  }
+  return { findings, reviews, statements: evaluator.statements };
+}
+
+export { ACTING_AS };

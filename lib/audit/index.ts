@@ -24,6 +24,7 @@ export {
   PATH_KINDS,
   type PairVerdict,
   type PathKind,
+  type Review,
   type RuleReference,
   type SelfAssessmentAnswer,
 } from './types';

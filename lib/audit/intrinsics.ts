@@ -269,6 +269,19 @@ export class AssemblyResolver {
         return named('Name');
       case 'AWS::IAM::ManagedPolicy':
         return `arn:aws:iam::${stack.account ?? '*'}:policy/${named('ManagedPolicyName')}`;
+      case 'AWS::Lambda::Function':
+        return named('FunctionName');
+      case 'AWS::DynamoDB::Table':
+        return named('TableName');
+      case 'AWS::ECS::Cluster':
+        return named('ClusterName');
+      case 'AWS::CloudWatch::Alarm':
+        return named('AlarmName');
+      case 'AWS::SecretsManager::SecretTargetAttachment': {
+        // "Ref returns the ARN of the secret" the attachment was given.
+        const secret = this.resolve(stack, resource.Properties?.SecretId);
+        return typeof secret === 'string' ? secret : token;
+      }
       default:
         return token;
     }
@@ -297,6 +310,14 @@ export class AssemblyResolver {
         return this.arn(stack, 'elasticfilesystem', `file-system/${ref()}`);
       case 'AWS::EFS::AccessPoint.Arn':
         return this.arn(stack, 'elasticfilesystem', `access-point/${ref()}`);
+      case 'AWS::Lambda::Function.Arn':
+        return this.arn(stack, 'lambda', `function:${ref()}`);
+      case 'AWS::KMS::Key.Arn':
+        return this.arn(stack, 'kms', `key/${ref()}`);
+      case 'AWS::DynamoDB::Table.Arn':
+        return this.arn(stack, 'dynamodb', `table/${ref()}`);
+      case 'AWS::ECS::Cluster.Arn':
+        return this.arn(stack, 'ecs', `cluster/${ref()}`);
       case 'AWS::EC2::Subnet.CidrBlock': {
         const cidr = this.literalProperty(stack, resource, 'CidrBlock');
         return cidr ?? tokenFor(stack.name, id, attribute);

@@ -14,7 +14,17 @@
  * behind a shared internet-facing load balancer is each site's public front door.
  */
 import { Component, TAG_COMPONENT } from '../shared/tag-names';
-import { type AddressRange, isDefaultRoute, parseIpv4Cidr, rangeContains, rangesOverlap } from './cidr';
+import {
+  type AddressRange,
+  type AnyRange,
+  anyRangeContains,
+  anyRangesOverlap,
+  isDefaultRoute,
+  parseCidr,
+  parseIpv4Cidr,
+  rangeContains,
+  rangesOverlap,
+} from './cidr';
 import type { AssemblyStack } from './cloud-assembly';
 import { displayValue, parseToken, UNRESOLVED } from './intrinsics';
 import type { Inventory, ResourceEntry, SiteInventory } from './inventory';
@@ -29,7 +39,7 @@ interface Traffic {
 type Peer =
   | { readonly kind: 'group'; readonly key: string }
   | { readonly kind: 'cidr'; readonly text: string; readonly range?: AddressRange }
-  | { readonly kind: 'cidr6'; readonly text: string }
+  | { readonly kind: 'cidr6'; readonly text: string; readonly range?: AnyRange }
   | { readonly kind: 'prefix-list'; readonly key: string; readonly ranges?: readonly AddressRange[] }
   | { readonly kind: 'none' };
 
@@ -65,6 +75,11 @@ interface Endpoint {
   /** Per subnet: its ACL entries, or undefined for a subnet on the VPC's default ACL. */
   readonly acls: readonly (readonly AclEntry[] | undefined)[];
   readonly relay: boolean;
+  /**
+   * Whether its tasks have IPv6 addresses (a subnet with an IPv6 CIDR block), and the ranges
+   * when the template tells them (an Amazon-provided block is only known at deploy time).
+   */
+  readonly ipv6?: { readonly ranges?: readonly AnyRange[] };
 }
 
 interface Leg {
@@ -73,6 +88,13 @@ interface Leg {
 }
 
 const ALL: Traffic = { protocol: 'all', from: 0, to: 65535 };
+const PRIVATE_RANGES: readonly AnyRange[] = [
+  '10.0.0.0/8',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  '100.64.0.0/10',
+  'fc00::/7',
+].map((c) => parseCidr(c) as AnyRange);
 const PROTOCOL_NAMES: Record<string, string> = {
   '-1': 'all',
   all: 'all',
@@ -189,6 +211,25 @@ class NetworkModel {
     }
   }
 
+  private vpcRanges: AnyRange[] | undefined;
+
+  /**
+   * Whether a range lies in private address space (RFC 1918, 100.64.0.0/10, IPv6 unique-local
+   * fc00::/7, or a VPC's own CIDR blocks) and overlaps a VPC of the assembly (when it has one).
+   */
+  private internal(range: AddressRange | AnyRange | undefined): boolean {
+    if (!range) return true;
+    const r: AnyRange =
+      'family' in range ? range : { family: 4, start: BigInt(range.start), end: BigInt(range.end), cidr: range.cidr };
+    this.vpcRanges ??= [...this.inventory.ofType('AWS::EC2::VPC'), ...this.inventory.ofType('AWS::EC2::VPCCidrBlock')]
+      .map((v) => parseCidr(this.inventory.resolver.resolveString(v.stack, v.properties.CidrBlock)))
+      .filter((x): x is AnyRange => x !== undefined);
+    const privateSpace = [...PRIVATE_RANGES, ...this.vpcRanges];
+    if (!privateSpace.some((p) => anyRangeContains(p, r))) return false;
+    const vpcs = this.vpcRanges.filter((v) => v.family === r.family);
+    return vpcs.length === 0 || vpcs.some((v) => anyRangesOverlap(v, r));
+  }
+
   private push(map: Map<string, SecurityGroupRule[]>, key: string, rule: SecurityGroupRule) {
     const list = map.get(key);
     if (list) list.push(rule);
@@ -236,7 +277,9 @@ class NetworkModel {
       return range ? { kind: 'cidr', text, range } : { kind: 'cidr', text };
     }
     if (props.CidrIpv6 !== undefined) {
-      return { kind: 'cidr6', text: resolver.resolveString(stack, props.CidrIpv6) ?? UNRESOLVED };
+      const text = resolver.resolveString(stack, props.CidrIpv6) ?? UNRESOLVED;
+      const range = parseCidr(text);
+      return range?.family === 6 ? { kind: 'cidr6', text, range } : { kind: 'cidr6', text };
     }
     const list = direction === 'ingress' ? props.SourcePrefixListId : props.DestinationPrefixListId;
     if (list !== undefined) {
@@ -278,21 +321,43 @@ class NetworkModel {
     const ranges: AddressRange[] = [];
     let unknown = subnets.length === 0;
     const acls: (AclEntry[] | undefined)[] = [];
+    const v6: AnyRange[] = [];
+    let v6Capable = false;
+    let v6Unknown = false;
     for (const subnet of subnets) {
       const address = parseToken(subnet);
       const entry = address && this.inventory.entry(address.stack, address.logicalId);
-      const range =
-        entry && entry.type === 'AWS::EC2::Subnet'
-          ? parseIpv4Cidr(resolver.resolveString(entry.stack, entry.properties.CidrBlock))
-          : undefined;
+      const isSubnet = entry && entry.type === 'AWS::EC2::Subnet';
+      const range = isSubnet
+        ? parseIpv4Cidr(resolver.resolveString(entry.stack, entry.properties.CidrBlock))
+        : undefined;
       if (range) ranges.push(range);
       else unknown = true;
+      if (isSubnet) {
+        // "Ipv6CidrBlock: The IPv6 CIDR block"; a task in awsvpc mode gets an IPv6 address in a dual-stack subnet.
+        const p = entry.properties;
+        if (
+          p.Ipv6CidrBlock !== undefined ||
+          p.Ipv6Native !== undefined ||
+          p.AssignIpv6AddressOnCreation !== undefined
+        ) {
+          const flag = (v: unknown) =>
+            resolver.resolve(entry.stack, v) === true || resolver.resolve(entry.stack, v) === 'true';
+          if (p.Ipv6CidrBlock !== undefined || flag(p.Ipv6Native) || flag(p.AssignIpv6AddressOnCreation)) {
+            v6Capable = true;
+            const block = parseCidr(resolver.resolveString(entry.stack, p.Ipv6CidrBlock));
+            if (block?.family === 6) v6.push(block);
+            else v6Unknown = true;
+          }
+        }
+      }
       acls.push(this.aclOfSubnet(subnet));
     }
     return {
       label: site.id,
       configurations,
       ...(unknown ? {} : { ranges }),
+      ...(v6Capable ? { ipv6: v6Unknown ? {} : { ranges: v6 } } : {}),
       acls,
       relay: false,
     };
@@ -344,8 +409,18 @@ class NetworkModel {
         return groups.has(peer.key) || peer.key.includes(UNRESOLVED);
       case 'cidr':
         if (!peer.range) return true;
-        if (endpoint.relay) return !(rule.direction === 'egress' && isDefaultRoute(peer.range));
+        // Into a shared group, a range counts only when it is aimed inside the VPC: 0.0.0.0/0 or
+        // any range with public addresses reaches a shared load balancer's public front door,
+        // as any visitor does (docs/audit.md).
+        if (endpoint.relay) return rule.direction === 'egress' ? this.internal(peer.range) : true;
         return !endpoint.ranges || endpoint.ranges.some((r) => rangesOverlap(r, peer.range as AddressRange));
+      case 'cidr6':
+        // IPv6 reaches only tasks that have IPv6 addresses; into a shared group, only a
+        // unique-local range (fc00::/7) is aimed inside the VPC.
+        if (endpoint.relay) return rule.direction === 'egress' ? this.internal(peer.range) : true;
+        if (!endpoint.ipv6) return false;
+        if (!peer.range || !endpoint.ipv6.ranges) return true;
+        return endpoint.ipv6.ranges.some((r) => anyRangesOverlap(r, peer.range as AnyRange));
       case 'prefix-list':
         // A prefix list that names no AWS::EC2::PrefixList of the assembly (a lookup of the
         // region's S3 list, a literal pl- id) is taken for an AWS-managed one: public service
@@ -364,11 +439,13 @@ class NetworkModel {
     egress: boolean,
     peer: readonly AddressRange[] | undefined,
     traffic: Traffic,
+    family: 4 | 6 = 4,
   ): RuleReference | null | false {
     if (acls.length === 0 || acls.some((a) => a === undefined)) return null;
     for (const entries of acls) {
       for (const entry of entries ?? []) {
-        if (entry.egress !== egress || entry.ipv6) continue;
+        // An IPv6 packet is matched by the IPv6 entries only, an IPv4 one by the IPv4 entries.
+        if (entry.egress !== egress || entry.ipv6 !== (family === 6)) continue;
         if (!overlap(entry.traffic, traffic)) continue;
         const range = entry.range;
         if (range && peer && !peer.some((p) => rangesOverlap(p, range))) continue;
@@ -396,9 +473,19 @@ class NetworkModel {
               for (const inbound of this.ingress.get(dstGroup) ?? []) {
                 const traffic = overlap(out.traffic, inbound.traffic);
                 if (!traffic || !this.peerCovers(inbound, src, from)) continue;
-                const leaving = this.aclVerdict(src.acls, true, dst.ranges, traffic);
+                const kinds = [out.peer.kind, inbound.peer.kind];
+                // One packet is of one family: an IPv6 rule and an IPv4 range never pass the same one.
+                if (kinds.includes('cidr6') && (kinds.includes('cidr') || kinds.includes('prefix-list'))) continue;
+                const family = kinds.includes('cidr6') ? 6 : 4;
+                const leaving = this.aclVerdict(src.acls, true, family === 4 ? dst.ranges : undefined, traffic, family);
                 if (leaving === false) continue;
-                const arriving = this.aclVerdict(dst.acls, false, src.ranges, traffic);
+                const arriving = this.aclVerdict(
+                  dst.acls,
+                  false,
+                  family === 4 ? src.ranges : undefined,
+                  traffic,
+                  family,
+                );
                 if (arriving === false) continue;
                 const rules = [out.ref, inbound.ref];
                 if (leaving) rules.push(leaving);

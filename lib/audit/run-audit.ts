@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { auditAssembly } from './audit';
 import { loadCloudAssembly } from './cloud-assembly';
+import { readProvenance } from '../shared/provenance';
 import { renderAuditHtml } from './html-report';
 import type { AuditResult } from './types';
 
@@ -14,7 +15,9 @@ export interface RunAuditOptions {
 }
 
 export function runAudit(options: RunAuditOptions): AuditResult {
-  const result = auditAssembly(loadCloudAssembly(options.cdkOut));
+  const audited = auditAssembly(loadCloudAssembly(options.cdkOut));
+  const provenance = readProvenance(options.cdkOut);
+  const result: AuditResult = provenance ? { ...audited, provenance } : audited;
   if (options.htmlOut) {
     mkdirSync(path.dirname(path.resolve(options.htmlOut)), { recursive: true });
     writeFileSync(options.htmlOut, renderAuditHtml(result));

@@ -368,7 +368,8 @@ function eventRules(inventory: Inventory, stackName: string): EventRule[] {
         .map(record)
         .flatMap((t) => {
           const arn = text(t.Arn);
-          const address = parseToken(arn);
+          // A function's ARN holds the token of the function (its name is known only at deploy time).
+          const address = parseToken(arn) ?? parseToken(/⟦[^⟧]+⟧/.exec(arn)?.[0]);
           const target = address && inventory.entry(address.stack, address.logicalId);
           if (target?.type === 'AWS::Lambda::Function') return [target.logicalId];
           return /^arn:aws[a-z-]*:lambda:/.test(arn) ? [displayValue(arn)] : [];

@@ -26,32 +26,66 @@ export interface AccessPoint {
 }
 
 export function accessPointsOf(inventory: Inventory, site: SiteInventory): AccessPoint[] {
-  const { resolver } = inventory;
   const entries = [
     ...new Set([
       ...site.resources.filter((r) => r.type === 'AWS::EFS::AccessPoint'),
       ...siteComponent(site, Component.uploads).filter((r) => r.type === 'AWS::EFS::AccessPoint'),
     ]),
   ];
-  return entries.map((entry) => {
-    const p = resolver.resolve(entry.stack, entry.properties) as Record<string, Resolved>;
-    const posix = (p.PosixUser ?? {}) as Record<string, Resolved>;
-    const root = (p.RootDirectory ?? {}) as Record<string, Resolved>;
-    const text = (v: Resolved) => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
-    const fileSystem = text(p.FileSystemId);
-    const uid = text(posix.Uid);
-    const gid = text(posix.Gid);
-    return {
-      site: site.id,
-      entry,
-      ...(fileSystem !== undefined ? { fileSystem } : {}),
-      id: resolver.resolveString(entry.stack, { Ref: entry.logicalId }) ?? entry.token,
-      ...(uid !== undefined ? { uid } : {}),
-      ...(gid !== undefined ? { gid } : {}),
-      secondaryGids: (Array.isArray(posix.SecondaryGids) ? posix.SecondaryGids : []).flatMap((g) => text(g) ?? []),
-      root: normalizeDirectory(text(root.Path) ?? '/'),
-    };
-  });
+  return entries.map((entry) => accessPointOf(inventory, entry, site.id));
+}
+
+/** The access points no site owns (the platform's), with `site` empty. */
+export function platformAccessPoints(inventory: Inventory): AccessPoint[] {
+  return inventory
+    .ofType('AWS::EFS::AccessPoint')
+    .filter((entry) => inventory.siteOf(entry.token) === undefined)
+    .map((entry) => accessPointOf(inventory, entry, ''));
+}
+
+export function accessPointOf(inventory: Inventory, entry: ResourceEntry, site: string): AccessPoint {
+  const { resolver } = inventory;
+  const p = resolver.resolve(entry.stack, entry.properties) as Record<string, Resolved>;
+  const posix = (p.PosixUser ?? {}) as Record<string, Resolved>;
+  const root = (p.RootDirectory ?? {}) as Record<string, Resolved>;
+  const text = (v: Resolved) => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
+  const fileSystem = text(p.FileSystemId);
+  const uid = posixId(posix.Uid);
+  const gid = posixId(posix.Gid);
+  return {
+    site,
+    entry,
+    ...(fileSystem !== undefined ? { fileSystem } : {}),
+    id: resolver.resolveString(entry.stack, { Ref: entry.logicalId }) ?? entry.token,
+    ...(uid !== undefined ? { uid } : {}),
+    ...(gid !== undefined ? { gid } : {}),
+    secondaryGids: (Array.isArray(posix.SecondaryGids) ? posix.SecondaryGids : []).flatMap((g) => posixId(g) ?? []),
+    root: normalizeDirectory(text(root.Path) ?? '/'),
+  };
+}
+
+/**
+ * A POSIX id as the number it is: EFS takes `Uid`/`Gid` as numbers ("The POSIX user ID used for
+ * all file system operations using this access point", a Long), so `0042` and `42` are one user.
+ * A value that is not a decimal integer is kept as written.
+ */
+export function posixId(value: Resolved): string | undefined {
+  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : undefined;
+  if (typeof value !== 'string') return undefined;
+  const trimmed = value.trim();
+  return /^\d+$/.test(trimmed) ? BigInt(trimmed).toString() : trimmed;
+}
+
+/** The sites whose uploads an access point can see (its root holds theirs, or is inside it) or writes as (same uid). */
+export function sitesSeenBy(point: AccessPoint, all: readonly AccessPoint[]): Set<string> {
+  const seen = new Set<string>();
+  for (const ap of all) {
+    if (ap === point || ap.site === point.site) continue;
+    const sameFs = !point.fileSystem || !ap.fileSystem || point.fileSystem === ap.fileSystem;
+    const sameUser = point.uid !== undefined && point.uid === ap.uid;
+    if (sameFs && (directoriesOverlap(point.root, ap.root) || sameUser)) seen.add(ap.site);
+  }
+  return seen;
 }
 
 export function describeAccessPoint(ap: AccessPoint): string {
@@ -126,7 +160,8 @@ export function findStoragePaths(inventory: Inventory): StorageAnalysis {
   }
 
   // Task definitions mounting another site's access point, or the file system with none.
-  const accessPointOwner = new Map(all.map((ap) => [ap.id, ap]));
+  const platform = platformAccessPoints(inventory);
+  const accessPointOwner = new Map([...all, ...platform].map((ap) => [ap.id, ap]));
   for (const site of inventory.sites) {
     for (const td of site.resources.filter((r) => r.type === 'AWS::ECS::TaskDefinition')) {
       const volumes = resolver.resolve(td.stack, td.properties.Volumes);
@@ -142,7 +177,18 @@ export function findStoragePaths(inventory: Inventory): StorageAnalysis {
           rule: `volume ${String(v?.Name ?? '?')}: EFS ${displayValue(efs.FilesystemId ?? null)} access point ${accessPoint ? displayValue(accessPoint) : '(none)'} root ${String(efs.RootDirectory ?? '/')}`,
         };
         const owner = accessPoint ? accessPointOwner.get(accessPoint) : undefined;
-        if (owner && owner.site !== site.id) {
+        if (owner && owner.site === '') {
+          for (const other of sitesSeenBy(owner, all)) {
+            if (other === site.id) continue;
+            findings.push({
+              kind: 'storage',
+              from: site.id,
+              to: other,
+              summary: `${site.id}'s task definition mounts the platform's access point ${owner.entry.logicalId}, which sees ${other}'s uploads (${describeAccessPoint(owner)})`,
+              rules: [rule, ref(owner)],
+            });
+          }
+        } else if (owner && owner.site !== site.id) {
           findings.push({
             kind: 'storage',
             from: site.id,

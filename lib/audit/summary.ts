@@ -1,4 +1,5 @@
 /** The audit in a few lines for a terminal. */
+import { describeProvenance } from '../shared/provenance';
 import type { AuditResult } from './types';
 import { PATH_KINDS } from './types';
 
@@ -17,12 +18,20 @@ export function formatAuditSummary(result: AuditResult): string {
         ? 'no path between sites: PASSED'
         : `${result.findings.length} path${result.findings.length === 1 ? '' : 's'} found (${counts.map(([k, c]) => `${c} ${k}`).join(', ')}): FAILED`),
   );
+  lines.push(
+    `  audited: ${result.provenance ? describeProvenance(result.provenance) : 'an assembly that does not say what it was synthesized from'}; assembly ${result.assembly}`,
+  );
   for (const finding of result.findings.slice(0, LISTED_PATHS)) {
     lines.push(`  ✗ ${finding.kind} ${finding.from} → ${finding.to}: ${finding.summary}`);
     for (const rule of finding.rules) lines.push(`      ${rule.stack}/${rule.logicalId}: ${rule.rule}`);
   }
   if (result.findings.length > LISTED_PATHS) {
     lines.push(`  … and ${result.findings.length - LISTED_PATHS} more paths (see the HTML report)`);
+  }
+  const reviews = result.reviews ?? [];
+  if (reviews.length > 0) {
+    lines.push(`Needs review (${reviews.length}; not paths: the audit cannot read these):`);
+    for (const review of reviews.slice(0, LISTED_PATHS)) lines.push(`  ? ${review.summary}`);
   }
   lines.push(`Self-assessment: ${result.score}/${result.questions.length}`);
   for (const q of result.questions) {

@@ -1,4 +1,5 @@
 /** What the isolation audit reports. Plain data: it serializes to JSON as it is. */
+import type { AssemblyProvenance } from '../shared/provenance';
 
 export type PathKind = 'network' | 'iam' | 'database' | 'storage';
 
@@ -20,6 +21,17 @@ export interface Finding {
   /** One line that says what the path is. */
   readonly summary: string;
   /** Every rule the path goes through, in order. */
+  readonly rules: readonly RuleReference[];
+}
+
+/**
+ * Something the audit cannot decide from the templates (a policy it cannot read): shown as
+ * "needs review", never counted as a path or as isolation.
+ */
+export interface Review {
+  /** The site whose principal or wiring it concerns. */
+  readonly site: string;
+  readonly summary: string;
   readonly rules: readonly RuleReference[];
 }
 
@@ -64,6 +76,8 @@ export interface AuditStatistics {
 export interface AuditResult {
   /** The cloud assembly directory audited. */
   readonly assembly: string;
+  /** The fleet file, environment and commit the assembly was synthesized from (absent when it does not say). */
+  readonly provenance?: AssemblyProvenance;
   readonly environment?: string;
   readonly generatedAt: string;
   readonly sites: readonly AuditedSite[];
@@ -71,6 +85,8 @@ export interface AuditResult {
   readonly pairs: readonly PairVerdict[];
   readonly pairsChecked: number;
   readonly findings: readonly Finding[];
+  /** What the audit cannot decide from the templates: to be looked at by a person (not a path). */
+  readonly reviews?: readonly Review[];
   /** True when no pair has a path: the isolation audit passed. */
   readonly passed: boolean;
   readonly questions: readonly SelfAssessmentAnswer[];

@@ -185,6 +185,8 @@ function literalPrefix(pattern: string): string {
 export class PatternIndex<T> {
   private readonly byPrefix = new Map<string, { pattern: string; value: T }[]>();
   private sorted: string[] | undefined;
+  /** Answers already given (a fleet asks the same pattern once per site). */
+  private readonly answers = new Map<string, T[]>();
 
   add(pattern: string, value: T): void {
     const prefix = literalPrefix(pattern);
@@ -192,10 +194,19 @@ export class PatternIndex<T> {
     if (list) list.push({ pattern, value });
     else this.byPrefix.set(prefix, [{ pattern, value }]);
     this.sorted = undefined;
+    this.answers.clear();
   }
 
   /** Every value whose pattern intersects `pattern`. */
   query(pattern: string): T[] {
+    const known = this.answers.get(pattern);
+    if (known) return known;
+    const found = this.search(pattern);
+    this.answers.set(pattern, found);
+    return found;
+  }
+
+  private search(pattern: string): T[] {
     const prefix = literalPrefix(pattern);
     const sorted = (this.sorted ??= [...this.byPrefix.keys()].sort());
     const candidates: string[] = [];

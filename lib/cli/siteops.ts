@@ -33,6 +33,7 @@ import {
   lambdaInvoker,
 } from './invoker';
 import { parseWhen } from './when';
+import { provenanceMismatch, readProvenance, sourceState } from '../shared/provenance';
 
 /**
  * `siteops`: the operators' command line for the ops console (docs/siteops.md). Each
@@ -62,18 +63,72 @@ export interface SiteopsOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   readonly now?: () => Date;
   readonly loadAudit?: () => Promise<AuditModule>;
-  /** Synthesizes the fleet into `cdkOut` when it holds no cloud assembly yet (the default runs the pinned CDK CLI). */
-  readonly synthesize?: (environment: string, cdkOut: string) => void;
+  /**
+   * Synthesizes the fleet into `cdkOut` when it holds no cloud assembly of the environment asked
+   * about, or a stale one (the default runs the pinned CDK CLI).
+   */
+  readonly synthesize?: (environment: string, cdkOut: string, fleetFile?: string) => void;
 }
 
-/** `npx cdk synth` of one environment into `cdkOut`, with the project's pinned CLI, quietly. */
-function synthesizeWithCdk(environment: string, cdkOut: string): void {
+/** `npx cdk synth` of one environment (or fleet file) into `cdkOut`, with the project's pinned CLI, quietly. */
+function synthesizeWithCdk(environment: string, cdkOut: string, fleetFile?: string): void {
+  const context = fleetFile ? ['-c', `fleet=${fleetFile}`] : ['-c', `env=${environment}`];
   const result = spawnSync(
     process.execPath,
-    [require.resolve('aws-cdk/bin/cdk'), 'synth', '--quiet', '-c', `env=${environment}`, '--output', cdkOut],
+    [require.resolve('aws-cdk/bin/cdk'), 'synth', '--quiet', ...context, '--output', cdkOut],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
-  if (result.status !== 0) throw new Error(`cdk synth -c env=${environment} failed (exit ${result.status})`);
+  if (result.status !== 0) throw new Error(`cdk synth ${context.join(' ')} failed (exit ${result.status})`);
+}
+
+interface AuditCommandOptions {
+  cdkOut: string;
+  fleet?: string;
+  synth: boolean;
+  html?: string;
+}
+
+/**
+ * Makes sure `opts.cdkOut` holds the assembly asked about, or says why not. With the default
+ * directory, a missing, foreign (another environment or fleet file) or stale (older fleet file
+ * or source) assembly is synthesized again; a directory given with `--cdk-out`, or `--no-synth`,
+ * is never overwritten: it is audited as it is when it is what was asked for, else refused.
+ */
+function prepareAssembly(
+  opts: AuditCommandOptions,
+  command: Command,
+  synthesize: NonNullable<SiteopsOptions['synthesize']>,
+  err: (text: string) => void,
+): void {
+  const global = command.optsWithGlobals<GlobalOptions>();
+  const envAsked = command.parent?.getOptionValueSource('env') === 'cli' || opts.fleet !== undefined;
+  const dirGiven = command.getOptionValueSource('cdkOut') === 'cli';
+  const fleetFile = opts.fleet ?? path.join('config', `${global.env}.yaml`);
+  const source = sourceState();
+  const asked = {
+    ...(envAsked || !dirGiven ? { fleetFile } : {}),
+    ...(envAsked && !opts.fleet ? { environment: global.env } : {}),
+    source,
+  };
+  const synthesizeInto = (why: string) => {
+    if (!opts.synth) throw new Error(`refusing ${opts.cdkOut}: ${why} (--no-synth)`);
+    err(`siteops audit: ${why}; synthesizing ${global.env} first (${fleetFile} into ${opts.cdkOut}) ...`);
+    synthesize(global.env, opts.cdkOut, opts.fleet);
+    const still = provenanceMismatch(readProvenance(opts.cdkOut), asked);
+    if (still) throw new Error(`refusing ${opts.cdkOut} after synthesizing: ${still}`);
+  };
+  if (!existsSync(path.join(opts.cdkOut, 'manifest.json'))) {
+    synthesizeInto(`no cloud assembly in ${opts.cdkOut}`);
+    return;
+  }
+  const mismatch = provenanceMismatch(readProvenance(opts.cdkOut), asked);
+  if (!mismatch) return;
+  if (dirGiven) {
+    throw new Error(
+      `refusing ${opts.cdkOut}: ${mismatch}. Synthesize it again (npx cdk synth -c env=<env> --output ${opts.cdkOut}) or leave out --cdk-out to let siteops synthesize ${fleetFile}`,
+    );
+  }
+  synthesizeInto(`${opts.cdkOut} is not the current assembly of ${fleetFile}: ${mismatch}`);
 }
 
 interface GlobalOptions {
@@ -443,10 +498,14 @@ Exit codes: 0 ok, 1 failed or refused, 2 usage. Details: docs/siteops.md`,
 
   program
     .command('audit')
-    .description('isolation audit of a synthesized fleet (offline: reads cdk.out, needs no AWS access)')
-    .option('--cdk-out <dir>', 'the cloud assembly (run `npm start` or `npx cdk synth` first)', 'cdk.out')
+    .description(
+      'isolation audit of the environment (offline: synthesizes config/<env>.yaml into cdk.out unless it is already there, needs no AWS access)',
+    )
+    .option('--cdk-out <dir>', 'the cloud assembly to audit (given: it is audited as it is, or refused)', 'cdk.out')
+    .option('--fleet <file>', 'the fleet file (default config/<env>.yaml)')
+    .option('--no-synth', 'refuse a missing, stale or foreign assembly instead of synthesizing the environment')
     .option('--html <file>', 'also write the HTML report here')
-    .action(async (opts: { cdkOut: string; html?: string }, command: Command) => {
+    .action(async (opts: AuditCommandOptions, command: Command) => {
       let audit: AuditModule;
       try {
         audit = await (options.loadAudit ?? (() => import('../audit/index') as Promise<AuditModule>))();
@@ -459,13 +518,8 @@ Exit codes: 0 ok, 1 failed or refused, 2 usage. Details: docs/siteops.md`,
         return;
       }
       let result: { passed: boolean };
-      const global = command.optsWithGlobals<GlobalOptions>();
       try {
-        if (!existsSync(path.join(opts.cdkOut, 'manifest.json'))) {
-          // Nothing synthesized yet: synthesize the environment first (offline, no AWS access).
-          err(`siteops audit: no cloud assembly in ${opts.cdkOut}; synthesizing ${global.env} first ...`);
-          (options.synthesize ?? synthesizeWithCdk)(global.env, opts.cdkOut);
-        }
+        prepareAssembly(opts, command, options.synthesize ?? synthesizeWithCdk, err);
         result = audit.runAudit({ cdkOut: opts.cdkOut, ...(opts.html ? { htmlOut: opts.html } : {}) });
       } catch (error) {
         exitCode = EXIT_FAILED;

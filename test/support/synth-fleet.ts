@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -6,6 +7,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { type FleetConfig, loadFleetFile, parseFleet } from '../../lib/config/load-fleet';
 import { addFleet, type FleetAppOptions, type FleetStacks } from '../../lib/fleet-app';
 import { StackName } from '../../lib/shared/contract';
+import { writeProvenance } from '../../lib/shared/provenance';
 import { generateFleetYaml } from './fleet-generator';
 
 export interface SynthesizedFleet {
@@ -35,7 +37,13 @@ export interface CfnTemplate {
 /** Synthesizes a fleet into a temporary cloud assembly, as `cdk synth` would. */
 export function synthFleet(
   fleet: FleetConfig,
-  options: FleetAppOptions & { cloudFormationValidation?: boolean } = {},
+  options: FleetAppOptions & {
+    cloudFormationValidation?: boolean;
+    /** The fleet file it was read from (recorded in the assembly's provenance, as bin/bulkhead.ts does). */
+    fleetFile?: string;
+    /** The fleet file's text, when it was generated in memory. */
+    fleetText?: string;
+  } = {},
 ): SynthesizedFleet {
   const outdir = mkdtempSync(path.join(tmpdir(), 'bulkhead-synth-'));
   const app = new App({
@@ -45,6 +53,13 @@ export function synthFleet(
   });
   const stacks = addFleet(app, fleet, options);
   const assembly = app.synth();
+  const text = options.fleetText ?? (options.fleetFile ? undefined : JSON.stringify(fleet));
+  writeProvenance(outdir, {
+    fleetFile: options.fleetFile ?? `${fleet.environment}.yaml`,
+    environment: fleet.environment,
+    ...(options.site !== undefined ? { site: options.site } : {}),
+    ...(text !== undefined ? { fleetSha256: createHash('sha256').update(text).digest('hex') } : {}),
+  });
   const json = new Map<string, CfnTemplate>(
     assembly.stacks.map((stack) => [stack.stackName, stack.template as CfnTemplate]),
   );
@@ -77,12 +92,14 @@ let example: SynthesizedFleet | undefined;
 
 /** The shipped example fleet, synthesized once per test worker. */
 export function synthExample(): SynthesizedFleet {
-  example ??= synthFleet(loadFleetFile('config/example.yaml'));
+  example ??= synthFleet(loadFleetFile('config/example.yaml'), { fleetFile: 'config/example.yaml' });
   return example;
 }
 
 /** A generated fleet of `sites` sites, synthesized without cdk-nag (it has its own tests). */
 export function synthGenerated(sites: number, options: FleetAppOptions = {}): SynthesizedFleet {
-  const fleet = parseFleet(generateFleetYaml({ sites }), `generated-${sites}.yaml`);
-  return synthFleet(fleet, { nag: false, cloudFormationValidation: false, ...options });
+  const text = generateFleetYaml({ sites });
+  const fleetFile = `generated-${sites}.yaml`;
+  const fleet = parseFleet(text, fleetFile);
+  return synthFleet(fleet, { nag: false, cloudFormationValidation: false, fleetFile, fleetText: text, ...options });
 }
