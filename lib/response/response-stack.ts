@@ -31,6 +31,7 @@ import { acknowledge, LAMBDA_BASIC_EXECUTION, nagArn, nagResource } from '../sha
 import { siteRecordParameterPrefix } from '../shared/site-record';
 import { Component, TAG_COMPONENT, TAG_ENV, tagComponent } from '../shared/tags';
 import { IncidentWorkflow } from './incident-workflow';
+import { allowAlarmsToEncrypt, allowAlarmsToPublish, responseAlarmName } from './ops-topic-publishers';
 
 /** Rules of the given listeners (`.../listener-rule/app/<lb>/<id>/<listener>/*`): listener rules cannot be tagged through CloudFormation. */
 function listenerRuleArns(listenerArns: readonly string[]): string[] {
@@ -98,7 +99,11 @@ export class ResponseStack extends Stack {
     }));
     tagComponent(key, Component.evidence);
     key.grantEncryptDecrypt(new iam.ServicePrincipal('events.amazonaws.com'));
-    key.grantEncryptDecrypt(new iam.ServicePrincipal('cloudwatch.amazonaws.com'));
+    // The plane's own alarms publish to the encrypted ops topic as cloudwatch.amazonaws.com, which
+    // needs the key ("Enable compatibility between event sources from AWS services and encrypted
+    // topics": https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services),
+    // held to this account and these alarms (lib/response/ops-topic-publishers.ts).
+    allowAlarmsToEncrypt(key, this, env);
 
     this.incidents = new dynamodb.Table(this, 'Incidents', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
@@ -139,6 +144,7 @@ export class ResponseStack extends Stack {
     });
     if (fleet.operators.email)
       this.opsTopic.addSubscription(new subscriptions.EmailSubscription(fleet.operators.email));
+    allowAlarmsToPublish(this.opsTopic, this, env);
     // One topic for every client contact; each site's stack subscribes its contact with a
     // filter on the `site` message attribute, so the topic does not grow with the fleet.
     this.clientTopic = new sns.Topic(this, 'ClientTopic', {
@@ -355,7 +361,7 @@ export class ResponseStack extends Stack {
     const alarmTopic = new cwActions.SnsAction(this.opsTopic);
     const alarms = [
       new cloudwatch.Alarm(this, 'TriggersDeadLettered', {
-        alarmName: `bulkhead-response-${env}-dead-letters`,
+        alarmName: responseAlarmName(env, 'dead-letters'),
         alarmDescription:
           'Response events that containment could not take (after retries) are waiting in the dead-letter queue',
         metric: this.deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
@@ -365,7 +371,7 @@ export class ResponseStack extends Stack {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
       new cloudwatch.Alarm(this, 'ContainmentFailed', {
-        alarmName: `bulkhead-response-${env}-containment-failed`,
+        alarmName: responseAlarmName(env, 'containment-failed'),
         alarmDescription: 'A site could not be fully contained; see the incident for what was and was not done',
         metric: new cloudwatch.Metric({
           namespace: 'Bulkhead',
@@ -380,7 +386,7 @@ export class ResponseStack extends Stack {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
       new cloudwatch.Alarm(this, 'WorkflowFailed', {
-        alarmName: `bulkhead-response-${env}-workflow-failed`,
+        alarmName: responseAlarmName(env, 'workflow-failed'),
         alarmDescription: 'An incident workflow failed; its incident is marked FAILED with the reason',
         metric: this.workflow.stateMachine.metricFailed({ period: Duration.minutes(1), statistic: 'Sum' }),
         threshold: 0,
