@@ -25,11 +25,13 @@ import {
   importCell,
   siteLogGroupName,
   siteSecretNamePrefix,
+  siteTaskFamilyPrefix,
 } from '../shared/contract';
 import { lambdaBundling } from '../shared/lambda-defaults';
 import { acknowledge, LAMBDA_BASIC_EXECUTION, nagArn, nagResource } from '../shared/nag';
+import { listTasksInClusters, siteGroupRuleStatements, strictSiteAclStatements } from '../shared/iam-statements';
 import { siteRecordParameterPrefix } from '../shared/site-record';
-import { Component, TAG_COMPONENT, TAG_ENV, tagComponent } from '../shared/tags';
+import { Component, TAG_COMPONENT, TAG_ENV, TAG_SECURITY_GROUP, tagComponent } from '../shared/tags';
 import { IncidentWorkflow } from './incident-workflow';
 import { allowAlarmsToEncrypt, allowAlarmsToPublish, responseAlarmName } from './ops-topic-publishers';
 
@@ -519,6 +521,8 @@ export class ResponseStack extends Stack {
       '*': 'ec2:DescribeSecurityGroups, ec2:DescribeSecurityGroupRules, ec2:DescribeNetworkAcls and elasticloadbalancing:DescribeRules support no resource-level permissions; they are read-only.',
       [nagArn(this, 'ec2', 'security-group/*')]:
         'Any security group, but only with the tags bulkhead:env of this environment and bulkhead:component=site-sg (condition).',
+      [nagArn(this, 'ec2', 'security-group-rule/*')]:
+        'ModifySecurityGroupRules also authorizes against each rule (untagged); every request names its group, which must be a site group of this environment (tag condition).',
       [nagArn(this, 'ec2', 'network-acl/*')]:
         "Any network ACL, but only tagged bulkhead:env of this environment (condition): the quarantine ACL and the strict sites' own.",
       [nagArn(this, 'ec2', 'subnet/*')]: 'Any subnet, but only tagged bulkhead:env of this environment (condition).',
@@ -646,12 +650,26 @@ export class ResponseStack extends Stack {
         resources: [this.arn('lambda', 'function', databaseUserFunctionName(env), ArnFormat.COLON_RESOURCE_NAME)],
       }),
     );
+    const siteServices = clusterNames.map((name) => this.arn('ecs', 'service', `${name}/*`));
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'DeployKnownGoodRevisions',
-        actions: ['ecs:UpdateService', 'ecs:DescribeServices', 'ecs:TagResource'],
-        resources: clusterNames.map((name) => this.arn('ecs', 'service', `${name}/*`)),
+        actions: ['ecs:UpdateService', 'ecs:DescribeServices'],
+        resources: siteServices,
         conditions: { StringEquals: taggedForEnv },
+      }),
+    );
+    // A restore moves the service between its own and its standby group, and says so in the
+    // one tag containment reads (bulkhead:security-group); this role may set no other tag.
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'RetagServiceSecurityGroup',
+        actions: ['ecs:TagResource'],
+        resources: siteServices,
+        conditions: {
+          StringEquals: taggedForEnv,
+          'ForAllValues:StringEquals': { 'aws:TagKeys': [TAG_SECURITY_GROUP] },
+        },
       }),
     );
     fn.addToRolePolicy(
@@ -662,16 +680,35 @@ export class ResponseStack extends Stack {
       }),
     );
     fn.addToRolePolicy(
+      listTasksInClusters(
+        'ListSiteTasks',
+        clusterNames.map((name) => this.arn('ecs', 'cluster', name)),
+      ),
+    );
+    // Revisions of this environment's site families only, carrying the environment's tag; the
+    // tags go on at registration (ecs:CreateAction, Service Authorization Reference, Amazon ECS),
+    // so TagResource cannot touch any task definition that already exists.
+    const siteRevisions = this.arn('ecs', 'task-definition', `${siteTaskFamilyPrefix(env)}*:*`);
+    fn.addToRolePolicy(
       new iam.PolicyStatement({
-        sid: 'ListSiteTasks',
-        actions: ['ecs:ListTasks'],
-        resources: clusterNames.map((name) => this.arn('ecs', 'container-instance', `${name}/*`)),
+        sid: 'RegisterRevisions',
+        actions: ['ecs:RegisterTaskDefinition'],
+        resources: [siteRevisions],
+        conditions: { StringEquals: { [`aws:RequestTag/${TAG_ENV}`]: env } },
       }),
     );
     fn.addToRolePolicy(
       new iam.PolicyStatement({
-        sid: 'RegisterRevisions',
-        actions: ['ecs:RegisterTaskDefinition', 'ecs:DescribeTaskDefinition', 'ecs:TagResource'],
+        sid: 'TagRevisionsOnRegister',
+        actions: ['ecs:TagResource'],
+        resources: [siteRevisions],
+        conditions: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadTaskDefinitions',
+        actions: ['ecs:DescribeTaskDefinition'],
         resources: ['*'],
       }),
     );
@@ -700,7 +737,7 @@ export class ResponseStack extends Stack {
     this.grantSiteRecords(fn, env);
     this.grantIncidentTable(fn);
     this.acknowledgeWildcards(fn, {
-      '*': "Describe calls (EC2 groups and ACLs, ELB rules and target health), secretsmanager:GetRandomPassword and ecs:RegisterTaskDefinition/DescribeTaskDefinition support no resource-level permissions; registering a revision runs nothing by itself, and only this environment's services may be updated (tag condition).",
+      '*': "Describe calls (EC2 groups and ACLs, ELB rules and target health), secretsmanager:GetRandomPassword and ecs:DescribeTaskDefinition support no resource-level permissions; ecs:ListTasks is held to Bulkhead's clusters by the ecs:cluster condition (docs/iam.md).",
       [nagArn(this, 'ec2', 'security-group/*')]:
         'Any security group, but only tagged bulkhead:env of this environment and bulkhead:component=site-sg (condition).',
       [nagArn(this, 'ec2', 'network-acl/*')]: 'Any network ACL, but only tagged bulkhead:env of this environment.',
@@ -721,9 +758,10 @@ export class ResponseStack extends Stack {
             nagArn(this, 'ecs', `service/${name}/*`),
             "Services of Bulkhead's own clusters, tagged for this environment.",
           ],
-          [nagArn(this, 'ecs', `container-instance/${name}/*`), "ListTasks within Bulkhead's own clusters only."],
         ]),
       ),
+      [nagArn(this, 'ecs', `task-definition/${siteTaskFamilyPrefix(env)}*:*`)]:
+        "Revisions of this environment's site families only, registered with the bulkhead:env tag (condition) and tagged only at registration (ecs:CreateAction).",
     });
     for (const arn of ruleArns) {
       acknowledge(
@@ -743,25 +781,11 @@ export class ResponseStack extends Stack {
     env: string,
     options: { groupSid: string; groupActions: string[]; aclSid: string },
   ) {
-    const taggedForEnv = { [`aws:ResourceTag/${TAG_ENV}`]: env };
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: options.groupSid,
-        actions: options.groupActions,
-        resources: [this.arn('ec2', 'security-group', '*')],
-        conditions: {
-          StringEquals: { ...taggedForEnv, [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.siteSecurityGroup },
-        },
-      }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: options.aclSid,
-        actions: ['ec2:ReplaceNetworkAclAssociation'],
-        resources: [this.arn('ec2', 'network-acl', '*'), this.arn('ec2', 'subnet', '*')],
-        conditions: { StringEquals: taggedForEnv },
-      }),
-    );
+    for (const statement of [
+      ...siteGroupRuleStatements(this, env, options.groupSid, options.groupActions),
+      ...strictSiteAclStatements(this, env, options.aclSid),
+    ])
+      fn.addToRolePolicy(statement);
   }
 
   private grantIncidentSteps(
@@ -798,19 +822,22 @@ export class ResponseStack extends Stack {
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'DescribeAndStopContainedTasks',
-        actions: ['ecs:ListTasks', 'ecs:DescribeTasks', 'ecs:DescribeServices', 'ecs:StopTask'],
-        resources: clusterNames.flatMap((name) => [
-          this.arn('ecs', 'task', `${name}/*`),
-          this.arn('ecs', 'service', `${name}/*`),
-        ]),
+        actions: ['ecs:DescribeTasks', 'ecs:StopTask'],
+        resources: clusterNames.map((name) => this.arn('ecs', 'task', `${name}/*`)),
       }),
     );
     fn.addToRolePolicy(
       new iam.PolicyStatement({
-        sid: 'ListTasksOfClusters',
-        actions: ['ecs:ListTasks'],
-        resources: clusterNames.map((name) => this.arn('ecs', 'cluster', name)),
+        sid: 'ReadSiteServices',
+        actions: ['ecs:DescribeServices'],
+        resources: clusterNames.map((name) => this.arn('ecs', 'service', `${name}/*`)),
       }),
+    );
+    fn.addToRolePolicy(
+      listTasksInClusters(
+        'ListTasksOfClusters',
+        clusterNames.map((name) => this.arn('ecs', 'cluster', name)),
+      ),
     );
     fn.addToRolePolicy(
       new iam.PolicyStatement({
@@ -843,7 +870,7 @@ export class ResponseStack extends Stack {
       }),
     );
     this.acknowledgeWildcards(fn, {
-      '*': 'ecs:DescribeTaskDefinition and ec2:DescribeNetworkInterfaces support no resource-level permissions (read-only); cloudwatch:PutMetricData is limited to the Bulkhead namespace (condition).',
+      '*': "ecs:DescribeTaskDefinition and ec2:DescribeNetworkInterfaces support no resource-level permissions (read-only); cloudwatch:PutMetricData is limited to the Bulkhead namespace and ecs:ListTasks to Bulkhead's clusters (conditions; docs/iam.md).",
       [nagArn(this, 'ssm', `parameter${siteRecordParameterPrefix(env)}*`)]:
         "This environment's site records only (read-only).",
       [`<${this.incidentsLogicalId()}.Arn>/index/*`]: "The incident table's own indexes.",

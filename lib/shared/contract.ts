@@ -90,6 +90,15 @@ export function siteSecretName(environment: string, siteId: string): string {
   return `${siteSecretNamePrefix(environment)}${siteId}/database`;
 }
 
+/** Task definition families are `bulkhead-<env>-<site>`, so IAM can name a site's revisions. */
+export function siteTaskFamilyPrefix(environment: string): string {
+  return `bulkhead-${environment}-`;
+}
+
+export function siteTaskFamily(environment: string, siteId: string): string {
+  return `${siteTaskFamilyPrefix(environment)}${siteId}`;
+}
+
 /** ECS cluster names are fixed (`bulkhead-<env>-<cell>`), so IAM can name their tasks. */
 export function cellClusterName(environment: string, cell: string): string {
   return `bulkhead-${environment}-${cell}`;

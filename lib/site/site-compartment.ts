@@ -12,7 +12,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import type { SiteConfig } from '../config/load-fleet';
-import { siteAlarmName, siteLogGroupName, siteSecretName } from '../shared/contract';
+import { siteAlarmName, siteLogGroupName, siteSecretName, siteTaskFamily } from '../shared/contract';
 import { type SiteRecord, siteRecordParameterName } from '../shared/site-record';
 import {
   Component,
@@ -196,7 +196,7 @@ export class SiteCompartment extends Construct {
 
     // --- Task definition: image by digest, read-only root, secrets injected at runtime.
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
-      family: `bulkhead-${environment}-${site.id}`,
+      family: siteTaskFamily(environment, site.id),
       cpu: site.cpu,
       memoryLimitMiB: site.memory,
       taskRole: this.taskRole,
