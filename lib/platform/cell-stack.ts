@@ -6,6 +6,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { CellConfig, FleetConfig } from '../config/load-fleet';
 import { type CellExportKey, cellClusterName, exportCellValues } from '../shared/contract';
+import { GUARDDUTY_MANAGED_TAG } from '../shared/guardduty';
 import { Component, TAG_CELL, tagComponent } from '../shared/tags';
 
 export interface CellStackProps extends StackProps {
@@ -41,6 +42,9 @@ export class CellStack extends Stack {
       containerInsightsV2: ecs.ContainerInsights.ENHANCED,
     });
     tagComponent(this.cluster, Component.cluster);
+    // Covered by GuardDuty's automated agent whether the account manages it for all clusters
+    // or per cluster (lib/shared/guardduty.ts).
+    Tags.of(this.cluster).add(GUARDDUTY_MANAGED_TAG, 'true');
 
     this.loadBalancerSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
       vpc,

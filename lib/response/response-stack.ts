@@ -33,6 +33,7 @@ import { listTasksInClusters, siteGroupRuleStatements, strictSiteAclStatements }
 import { siteRecordParameterPrefix } from '../shared/site-record';
 import { Component, TAG_COMPONENT, TAG_ENV, TAG_SECURITY_GROUP, tagComponent } from '../shared/tags';
 import { IncidentWorkflow } from './incident-workflow';
+import { RuntimeCoverageAlerts } from './runtime-coverage';
 import { allowAlarmsToEncrypt, allowAlarmsToPublish, responseAlarmName } from './ops-topic-publishers';
 
 /** Rules of the given listeners (`.../listener-rule/app/<lb>/<id>/<listener>/*`): listener rules cannot be tagged through CloudFormation. */
@@ -88,6 +89,8 @@ export class ResponseStack extends Stack {
   readonly ledgerFunction: nodejs.NodejsFunction;
   readonly deploymentRule: events.Rule;
   readonly alarmRule: events.Rule;
+  readonly coverageFunction: nodejs.NodejsFunction;
+  readonly coverageRule: events.Rule;
 
   constructor(scope: Construct, id: string, props: ResponseStackProps) {
     super(scope, id, props);
@@ -358,6 +361,23 @@ export class ResponseStack extends Stack {
     });
     for (const rule of [this.findingRule, this.alarmRule, this.deploymentRule])
       tagComponent(rule, Component.responseTriggers);
+
+    // --- GuardDuty runtime coverage changes, to the operators naming the sites.
+    this.coverageFunction = this.responseFunction(
+      'CoverageFunction',
+      'coverage',
+      'Bulkhead runtime coverage: tells the operators which sites GuardDuty no longer (or again) watches',
+      functionLogs,
+      { BULKHEAD_ENV: env },
+    );
+    this.coverageRule = new RuntimeCoverageAlerts(this, 'RuntimeCoverage', {
+      environment: env,
+      coverageFunction: this.coverageFunction,
+      clusters: fleet.cells.map((c) => ({ name: cellClusterName(env, c.id), cell: c.id })),
+      opsTopic: this.opsTopic,
+      key: this.key,
+      deadLetters: this.deadLetters,
+    }).rule;
 
     // --- Alarms on the response plane itself
     const alarmTopic = new cwActions.SnsAction(this.opsTopic);

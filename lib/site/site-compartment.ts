@@ -1,4 +1,4 @@
-import { CustomResource, Duration, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
+import { CfnMapping, CustomResource, Duration, RemovalPolicy, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
@@ -12,6 +12,12 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import type { SiteConfig } from '../config/load-fleet';
+import {
+  ECR_PULL_ACTIONS,
+  GUARDDUTY_AGENT_ACCOUNTS,
+  GUARDDUTY_AGENT_REPOSITORY,
+  guardDutyAgentRepositoryArn,
+} from '../shared/guardduty';
 import { siteAlarmName, siteLogGroupName, siteSecretName, siteTaskFamily } from '../shared/contract';
 import { type SiteRecord, siteRecordParameterName } from '../shared/site-record';
 import {
@@ -246,6 +252,15 @@ export class SiteCompartment extends Construct {
       this.taskDefinition.addVolume({ name });
       container.addMountPoints({ sourceVolume: name, containerPath, readOnly: false });
     });
+    // GuardDuty Runtime Monitoring adds its agent as a sidecar to every new task; the execution
+    // role pulls it from GuardDuty's repository in the region (lib/shared/guardduty.ts).
+    this.executionRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'PullGuardDutyAgent',
+        actions: [...ECR_PULL_ACTIONS],
+        resources: [this.guardDutyAgentRepository()],
+      }),
+    );
     Validations.of(this.executionRole).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
@@ -351,6 +366,22 @@ export class SiteCompartment extends Construct {
     });
   }
 
+  /**
+   * GuardDuty's agent repository in the stack's region: from the table when the fleet pins its
+   * region, else a mapping CloudFormation resolves at deployment (a region missing from it
+   * fails the deployment, as the table refuses it at synthesis).
+   */
+  private guardDutyAgentRepository(): string {
+    const stack = Stack.of(this);
+    if (!Token.isUnresolved(stack.region)) return guardDutyAgentRepositoryArn(stack.region, stack.partition);
+    const accounts =
+      (stack.node.tryFindChild('GuardDutyAgentAccounts') as CfnMapping | undefined) ??
+      new CfnMapping(stack, 'GuardDutyAgentAccounts', {
+        mapping: Object.fromEntries(Object.entries(GUARDDUTY_AGENT_ACCOUNTS).map(([r, a]) => [r, { account: a }])),
+      });
+    return `arn:${stack.partition}:ecr:${stack.region}:${accounts.findInMap(stack.region, 'account')}:repository/${GUARDDUTY_AGENT_REPOSITORY}`;
+  }
+
   private strictSubnets(site: SiteConfig, platform: CompartmentPlatform) {
     const cidrs = site.strictSubnetCidrs ?? [];
     const networkAcl = new ec2.CfnNetworkAcl(this, 'NetworkAcl', { vpcId: platform.vpc.vpcId });
@@ -416,7 +447,7 @@ export class SiteCompartment extends Construct {
       [platform.databaseSecurityGroup, ec2.Port.tcp(3306), 'MySQL (own user and schema)'],
       [platform.uploadsSecurityGroup, ec2.Port.tcp(2049), 'NFS (own access point)'],
       [platform.endpointSecurityGroup, ec2.Port.tcp(443), 'ECR and Secrets Manager endpoints'],
-      [platform.logsEndpointSecurityGroup, ec2.Port.tcp(443), 'CloudWatch Logs endpoint'],
+      [platform.logsEndpointSecurityGroup, ec2.Port.tcp(443), 'CloudWatch Logs and GuardDuty data endpoints'],
       [ec2.Peer.prefixList(platform.s3PrefixListId), ec2.Port.tcp(443), 'S3 gateway endpoint (ECR image layers)'],
     ];
     if (site.internetEgress)

@@ -192,11 +192,15 @@ describe('the platform', () => {
     expect(count(offline)).toBe(0);
   });
 
-  it('has a deny-all quarantine ACL (no entries at all)', () => {
+  it('has a quarantine ACL that denies everything but HTTPS to the endpoint subnets and its answers', () => {
     const network = example.json.get(StackName.network('example'));
     const acls = resourcesOfType(network as never, 'AWS::EC2::NetworkAcl');
     expect(acls.map(([, r]) => tagsOf(r)[TAG_COMPONENT])).toEqual(['quarantine-acl']);
-    expect(resourcesOfType(network as never, 'AWS::EC2::NetworkAclEntry')).toEqual([]);
+    // The entries themselves: test/infra/runtime-monitoring.test.ts (a contained site stays watched).
+    const entries = resourcesOfType(network as never, 'AWS::EC2::NetworkAclEntry').map(([, e]) => e.Properties ?? {});
+    expect(entries.every((e) => e.RuleAction === 'allow' && e.Protocol === 6 && e.CidrBlock !== '0.0.0.0/0')).toBe(
+      true,
+    );
   });
 
   it('has one database-user function for the whole fleet, inside the VPC', () => {

@@ -169,7 +169,8 @@ describe('triggers', () => {
 
   it('each target retries, has a dead-letter queue, and the queue has an alarm', () => {
     const rules = resourcesOfType(synth.json.get(StackName.response('example')) as never, 'AWS::Events::Rule');
-    expect(rules).toHaveLength(3);
+    // Findings, alarms, deployments (the ledger) and GuardDuty coverage changes.
+    expect(rules).toHaveLength(4);
     for (const [, rule] of rules) {
       expect(rule.Properties?.Targets).toEqual([
         expect.objectContaining({
