@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isMap, LineCounter, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
+import { connectionBudget, connectionBudgetProblem } from './database-budget';
 import { describeFargateMemory, isFargateSize } from './fargate';
 import {
   ECR_REPOSITORY_PATTERN,
@@ -482,6 +483,13 @@ function resolveFleet(file: FleetFile, source: string, report: Report): FleetCon
 
   if (sites.length !== file.sites.length) return undefined;
   const db = { ...DEFAULTS.database, ...file.database };
+  const overbooked = connectionBudgetProblem(
+    connectionBudget(db.instanceClass, sites.length, db.maxConnectionsPerSite),
+  );
+  if (overbooked) {
+    report(file.database ? ['database'] : [], overbooked);
+    return undefined;
+  }
   return {
     source,
     environment: file.environment,
