@@ -24,6 +24,7 @@ import {
   exportPlatformValues,
   importCell,
   siteLogGroupName,
+  siteNoticeTopicPrefix,
   siteSecretNamePrefix,
   siteTaskFamilyPrefix,
 } from '../shared/contract';
@@ -79,7 +80,6 @@ export class ResponseStack extends Stack {
   readonly incidents: dynamodb.Table;
   readonly evidence: s3.Bucket;
   readonly opsTopic: sns.Topic;
-  readonly clientTopic: sns.Topic;
   readonly containFunction: nodejs.NodejsFunction;
   readonly incidentFunction: nodejs.NodejsFunction;
   readonly recoveryFunction: nodejs.NodejsFunction;
@@ -150,14 +150,8 @@ export class ResponseStack extends Stack {
     if (fleet.operators.email)
       this.opsTopic.addSubscription(new subscriptions.EmailSubscription(fleet.operators.email));
     allowAlarmsToPublish(this.opsTopic, this, env);
-    // One topic for every client contact; each site's stack subscribes its contact with a
-    // filter on the `site` message attribute, so the topic does not grow with the fleet.
-    this.clientTopic = new sns.Topic(this, 'ClientTopic', {
-      displayName: `Bulkhead ${env} site notices`,
-      masterKey: key,
-      enforceSSL: true,
-    });
-    for (const topic of [this.opsTopic, this.clientTopic]) tagComponent(topic, Component.notifications);
+    // Client notices go to each site's own topic, made by its stack (lib/site/site-compartment.ts).
+    tagComponent(this.opsTopic, Component.notifications);
 
     const vault = new backup.BackupVault(this, 'IncidentBackups', {
       encryptionKey: key,
@@ -202,7 +196,6 @@ export class ResponseStack extends Stack {
         BACKUP_VAULT: vault.backupVaultName,
         BACKUP_ROLE_ARN: backupRole.roleArn,
         OPS_TOPIC_ARN: this.opsTopic.topicArn,
-        CLIENT_TOPIC_ARN: this.clientTopic.topicArn,
       },
     );
     this.grantIncidentSteps(this.incidentFunction, fleet, clusterNames, vault, backupRole);
@@ -422,7 +415,8 @@ export class ResponseStack extends Stack {
       tagComponent(alarm, Component.responseTriggers);
     }
 
-    exportPlatformValues(this, env, { clientTopicArn: this.clientTopic.topicArn });
+    // Site stacks encrypt their notice topics with the plane's key (by export name).
+    exportPlatformValues(this, env, { responseKeyArn: this.key.keyArn });
     new CfnOutput(this, 'IncidentTableName', { value: this.incidents.tableName });
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
   }
@@ -829,7 +823,10 @@ export class ResponseStack extends Stack {
       new iam.PolicyStatement({
         sid: 'PublishNotices',
         actions: ['sns:Publish'],
-        resources: [this.opsTopic.topicArn, this.clientTopic.topicArn],
+        resources: [
+          this.opsTopic.topicArn,
+          this.arn('sns', `${siteNoticeTopicPrefix(env)}*`, undefined, ArnFormat.NO_RESOURCE_NAME),
+        ],
       }),
     );
     fn.addToRolePolicy(
@@ -896,6 +893,8 @@ export class ResponseStack extends Stack {
       [`<${this.incidentsLogicalId()}.Arn>/index/*`]: "The incident table's own indexes.",
       [`<${this.getLogicalId(this.evidence.node.defaultChild as s3.CfnBucket)}.Arn>/incidents/*`]:
         'Evidence objects under incidents/ only (Object Lock keeps them).',
+      [nagArn(this, 'sns', `${siteNoticeTopicPrefix(env)}*`)]:
+        "Publish only, to this environment's site notice topics (bulkhead-<env>-notices-<site>): each incident's notice to the site's contact.",
       [nagArn(this, 'logs', `log-group:${siteLogGroupName(env, '*')}:*`)]:
         "This environment's site log groups, read-only (FilterLogEvents) for evidence.",
       ...Object.fromEntries(

@@ -26,7 +26,7 @@ export const PlatformExport = {
   uploadsFileSystemId: 'uploads-fs-id',
   uploadsFileSystemArn: 'uploads-fs-arn',
   uploadsSecurityGroupId: 'uploads-sg-id',
-  clientTopicArn: 'client-topic-arn',
+  responseKeyArn: 'response-key-arn',
 } as const;
 
 export const CellExport = {
@@ -97,6 +97,15 @@ export function siteTaskFamilyPrefix(environment: string): string {
 
 export function siteTaskFamily(environment: string, siteId: string): string {
   return `${siteTaskFamilyPrefix(environment)}${siteId}`;
+}
+
+/** Each site's notice topic (its contact subscribes): `bulkhead-<env>-notices-<site>`, so IAM can name them all. */
+export function siteNoticeTopicPrefix(environment: string): string {
+  return `bulkhead-${environment}-notices-`;
+}
+
+export function siteNoticeTopicName(environment: string, siteId: string): string {
+  return `${siteNoticeTopicPrefix(environment)}${siteId}`;
 }
 
 /** ECS cluster names are fixed (`bulkhead-<env>-<cell>`), so IAM can name their tasks. */

@@ -8,7 +8,9 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import type { SiteConfig } from '../config/load-fleet';
@@ -18,7 +20,13 @@ import {
   GUARDDUTY_AGENT_REPOSITORY,
   guardDutyAgentRepositoryArn,
 } from '../shared/guardduty';
-import { siteAlarmName, siteLogGroupName, siteSecretName, siteTaskFamily } from '../shared/contract';
+import {
+  siteAlarmName,
+  siteLogGroupName,
+  siteNoticeTopicName,
+  siteSecretName,
+  siteTaskFamily,
+} from '../shared/contract';
 import { type SiteRecord, siteRecordParameterName } from '../shared/site-record';
 import {
   Component,
@@ -80,6 +88,8 @@ export class SiteCompartment extends Construct {
   readonly listenerRule: elbv2.ApplicationListenerRule;
   readonly databaseUser: CustomResource;
   readonly alarms: cloudwatch.Alarm[];
+  /** The site's notice topic; its contact is subscribed. */
+  readonly noticeTopic: sns.Topic;
   /** The SSM parameter holding the site record (`lib/shared/site-record.ts`). */
   readonly record: ssm.StringParameter;
   /** Strict sites only: their own subnets. */
@@ -320,6 +330,9 @@ export class SiteCompartment extends Construct {
     // --- Alarms (the response plane listens for their ALARM state changes).
     this.alarms = this.createAlarms(environment, site, platform);
 
+    // --- The site's own notice topic (its contact), named in its record.
+    this.noticeTopic = this.createNoticeTopic(environment, site, platform);
+
     // --- The site record the response plane reads (one call) to contain this site.
     const record: SiteRecord = {
       version: 1,
@@ -347,6 +360,7 @@ export class SiteCompartment extends Construct {
         : {}),
       image: { repository: site.image.repository, digest: site.image.digest },
       contact: site.contact,
+      noticeTopicArn: this.noticeTopic.topicArn,
       response: site.response,
     };
     this.record = new ssm.StringParameter(this, 'SiteRecord', {
@@ -356,14 +370,26 @@ export class SiteCompartment extends Construct {
       tier: ssm.ParameterTier.STANDARD,
     });
     tagComponent(this.record, Component.siteRecord);
+  }
 
-    // --- The client's contact hears about this site's incidents only (filter on `site`).
-    new sns.Subscription(this, 'ContactNotices', {
-      topic: sns.Topic.fromTopicArn(this, 'ClientTopic', platform.clientTopicArn),
-      protocol: sns.SubscriptionProtocol.EMAIL,
-      endpoint: site.contact,
-      filterPolicy: { site: sns.SubscriptionFilter.stringFilter({ allowlist: [site.id] }) },
+  /**
+   * The site's own notice topic, its contact subscribed by email (AWS sends a confirmation on
+   * the first deploy). One topic per site needs no subscription filter policy, whose default
+   * quota (200 per topic; "Amazon SNS endpoints and quotas",
+   * https://docs.aws.amazon.com/general/latest/gr/sns.html, as issue 12's review read it) a
+   * shared topic hit at the 201st site. Topics: "One account can create a maximum of 100,000
+   * standard topics" (CloudFormation reference, AWS::SNS::Topic).
+   */
+  private createNoticeTopic(environment: string, site: SiteConfig, platform: CompartmentPlatform): sns.Topic {
+    const topic = new sns.Topic(this, 'Notices', {
+      topicName: siteNoticeTopicName(environment, site.id),
+      displayName: `Bulkhead ${environment} ${site.id}`.slice(0, 100),
+      masterKey: kms.Key.fromKeyArn(this, 'NoticeKey', platform.responseKeyArn),
+      enforceSSL: true,
     });
+    topic.addSubscription(new subscriptions.EmailSubscription(site.contact));
+    tagComponent(topic, Component.notifications);
+    return topic;
   }
 
   /**
