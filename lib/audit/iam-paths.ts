@@ -9,7 +9,7 @@
  * from the assembly and is reported as a path to every other site. A container of A that
  * is handed one of B's secrets through its task definition is a path too.
  */
-import { siteLogGroupName, siteSecretNamePrefix } from '../shared/contract';
+import { siteSecretNamePrefix } from '../shared/contract';
 import { Component, TAG_SITE } from '../shared/tag-names';
 import type { AssemblyStack } from './cloud-assembly';
 import { displayValue, parseToken, type Resolved, UNRESOLVED } from './intrinsics';
@@ -140,7 +140,8 @@ class IamModel {
         this.arn(stack, 'secretsmanager', `secret:${siteSecretNamePrefix(env)}${site.id}/${SEGMENT}`),
         `secrets under ${siteSecretNamePrefix(env)}${site.id}/`,
       );
-      addLogGroup(stack, siteLogGroupName(env, site.id));
+      // A site's log group is named `/bulkhead/<env>/sites/<id>/<stack instance>` (its own
+      // resource, below, names the exact one; issue 12 item 5).
     }
     for (const r of site.resources) {
       switch (r.type) {

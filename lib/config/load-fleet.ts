@@ -73,6 +73,8 @@ export interface SiteConfig {
   readonly healthCheckPath: string;
   readonly listenerPriority: number;
   readonly uploadsPosixId: number;
+  /** An ACM certificate for its domains; without one the site's stack requests one (DNS validation). */
+  readonly certificateArn?: string;
   /** Strict sites only: the CIDR blocks of its own subnets, one per AZ. */
   readonly strictSubnetCidrs?: readonly string[];
   readonly database: {
@@ -432,6 +434,14 @@ function resolveFleet(file: FleetFile, source: string, report: Report): FleetCon
     certificateArn: file.cells?.find((c) => c.id === id)?.certificateArn,
     siteIds: file.sites.filter((s) => s.cell === id).map((s) => s.id),
   }));
+  cells.forEach((cell, i) => {
+    if (cell.certificateArn) return;
+    const declared = file.cells?.findIndex((c) => c.id === cell.id) ?? -1;
+    report(
+      declared >= 0 ? ['cells', declared] : ['cells'],
+      `cell "${cell.id}" needs certificateArn: every cell serves HTTPS, and its listener's default certificate (for clients without SNI or asking for a host no site serves) must be an ACM certificate in ${file.region ?? "the fleet's region"} for a name you control, such as ${cell.id}.sites.example.com${declared >= 0 ? '' : `; declare the cell under cells (it is only named by sites, as cells[${i}] would be)`}`,
+    );
+  });
   for (const cell of cells) {
     if (cell.siteIds.length > cellSize) {
       const overflowAt = file.sites.map((s, i) => ({ s, i })).filter(({ s }) => s.cell === cell.id)[cellSize];
@@ -572,6 +582,7 @@ function resolveSite(
     healthCheckPath: entry.healthCheckPath ?? defaults.healthCheckPath ?? d.healthCheckPath,
     listenerPriority: entry.listenerPriority ?? stableSlot(entry.id, 'listener', 1, LIMITS.maxListenerPriority),
     uploadsPosixId: entry.uploadsPosixId ?? stableSlot(entry.id, 'posix', LIMITS.minPosixId, LIMITS.maxPosixId),
+    ...(entry.certificateArn ? { certificateArn: entry.certificateArn } : {}),
     strictSubnetCidrs: cidrs,
     database: databaseNames(entry.id),
   };

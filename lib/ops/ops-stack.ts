@@ -12,7 +12,13 @@ import { consoleFunctionName } from '../../lambdas/console/contract';
 import { DRILL_DETAIL_TYPE, DRILL_SOURCE } from '../../lambdas/contain/events';
 import type { FleetConfig } from '../config/load-fleet';
 import type { ResponseStack } from '../response/response-stack';
-import { cellClusterName, databaseUserFunctionName, importCell, siteSecretNamePrefix } from '../shared/contract';
+import {
+  cellClusterName,
+  databaseUserFunctionName,
+  importCell,
+  operatorRoleName,
+  siteSecretNamePrefix,
+} from '../shared/contract';
 import { listTasksInClusters, siteGroupRuleStatements, strictSiteAclStatements } from '../shared/iam-statements';
 import { lambdaBundling } from '../shared/lambda-defaults';
 import { acknowledge, LAMBDA_BASIC_EXECUTION, nagArn, nagResource } from '../shared/nag';
@@ -146,7 +152,8 @@ export class OpsStack extends Stack {
       NumericLessThan: { 'aws:MultiFactorAuthAge': String(OPERATOR_SESSION.toSeconds()) },
     };
     this.operatorRole = new iam.Role(this, 'OperatorRole', {
-      roleName: `bulkhead-${env}-operator`,
+      // IAM names are account-wide: the region keeps two regions of one environment apart.
+      roleName: operatorRoleName(env, this.region),
       description: `Bulkhead ${env} operators (siteops): may invoke the ops console only; assumed with MFA`,
       maxSessionDuration: OPERATOR_SESSION,
       assumedBy: new OperatorsWithMfa(fleet.operators.principals, mfa),

@@ -51,8 +51,7 @@ export class CellStack extends Stack {
       allowAllOutbound: false,
       description: `Bulkhead cell ${cell.id} load balancer: web in, container port out to app subnets only`,
     });
-    const web = cell.certificateArn ? [80, 443] : [80];
-    for (const port of web) {
+    for (const port of [80, 443]) {
       this.loadBalancerSecurityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(port), `Web traffic on ${port}`);
     }
     this.loadBalancerSecurityGroup.addEgressRule(
@@ -82,24 +81,21 @@ export class CellStack extends Stack {
       contentType: 'text/plain',
       messageBody: 'No site is configured for this host name.',
     });
-    if (cell.certificateArn) {
-      this.listener = this.loadBalancer.addListener('Https', {
-        port: 443,
-        protocol: elbv2.ApplicationProtocol.HTTPS,
-        certificates: [elbv2.ListenerCertificate.fromArn(cell.certificateArn)],
-        sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
-        defaultAction: notFound,
-        open: false,
-      });
-      this.loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443 });
-    } else {
-      this.listener = this.loadBalancer.addListener('Http', {
-        port: 80,
-        protocol: elbv2.ApplicationProtocol.HTTP,
-        defaultAction: notFound,
-        open: false,
-      });
+    // HTTPS from the first deploy. The listener never changes as sites come and go: each site
+    // adds its own certificate to it by SNI from its own stack (lib/site/site-compartment.ts);
+    // the cell's certificate is only the default, for clients without SNI or unknown hosts.
+    if (!cell.certificateArn) {
+      throw new Error(`cell ${cell.id} has no certificateArn (the fleet check requires one)`);
     }
+    this.listener = this.loadBalancer.addListener('Https', {
+      port: 443,
+      protocol: elbv2.ApplicationProtocol.HTTPS,
+      certificates: [elbv2.ListenerCertificate.fromArn(cell.certificateArn)],
+      sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+      defaultAction: notFound,
+      open: false,
+    });
+    this.loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443 });
     tagComponent(this.listener, Component.listener);
 
     const exports: Record<CellExportKey, string> = {

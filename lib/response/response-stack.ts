@@ -27,6 +27,7 @@ import {
   siteNoticeTopicPrefix,
   siteSecretNamePrefix,
   siteTaskFamilyPrefix,
+  stackInstanceSuffix,
 } from '../shared/contract';
 import { lambdaBundling } from '../shared/lambda-defaults';
 import { acknowledge, LAMBDA_BASIC_EXECUTION, nagArn, nagResource } from '../shared/nag';
@@ -154,6 +155,8 @@ export class ResponseStack extends Stack {
     tagComponent(this.opsTopic, Component.notifications);
 
     const vault = new backup.BackupVault(this, 'IncidentBackups', {
+      // Retained (and locked): a re-created stack gets a vault of its own.
+      backupVaultName: `bulkhead-${env}-incidents-${stackInstanceSuffix(this)}`,
       encryptionKey: key,
       removalPolicy: RemovalPolicy.RETAIN,
       lockConfiguration: { minRetention: Duration.days(7) },

@@ -1,4 +1,4 @@
-import { CfnOutput, Fn } from 'aws-cdk-lib';
+import { CfnOutput, Fn, Stack } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 
 /**
@@ -59,6 +59,16 @@ export function importCell(environment: string, cell: string, key: CellExportKey
 /** Imports a comma-joined list export as `count` tokens. */
 export function importPlatformList(environment: string, key: PlatformExportKey, count: number): string[] {
   return Fn.split(',', importPlatform(environment, key), count);
+}
+
+/**
+ * The last group of the stack's id (12 hex digits), new each time a stack of that name is
+ * created: "AWS::StackId: Returns the ID of the stack" (CloudFormation pseudo parameters), an
+ * ARN ending in `stack/<name>/<uuid>`. Names of retained resources carry it, so deleting a
+ * stack and deploying it again never meets its own leftovers ("already exists").
+ */
+export function stackInstanceSuffix(scope: Construct): string {
+  return Fn.select(4, Fn.split('-', Fn.select(2, Fn.split('/', Stack.of(scope).stackId))));
 }
 
 /** Stack names, so operators and the response plane can find them. */
@@ -134,6 +144,11 @@ export function exportCellValues(
   for (const [key, value] of Object.entries(values) as [CellExportKey, string][]) {
     new CfnOutput(scope, `Export-${CellExport[key]}`, { value, exportName: cellExportName(environment, cell, key) });
   }
+}
+
+/** The operator role (IAM names are account-wide, so it names its region). */
+export function operatorRoleName(environment: string, region: string): string {
+  return `bulkhead-${environment}-operator-${region}`;
 }
 
 /** The database-user provider's function (the one function that reaches the database). */

@@ -94,7 +94,8 @@ describe('the operator role', () => {
       expect(list(statement.Action).sort()).toEqual(['sts:AssumeRole', 'sts:SetSourceIdentity']);
     }
     expect(role.Properties?.MaxSessionDuration).toBe(3600);
-    expect(role.Properties?.RoleName).toBe('bulkhead-example-operator');
+    // IAM names are account-wide: the region keeps two regions of one environment apart.
+    expect(role.Properties?.RoleName).toBe('bulkhead-example-operator-eu-west-1');
   });
 
   it('may do one thing only: invoke the console function', () => {

@@ -47,7 +47,10 @@ export function generateFleetYaml(options: GeneratedFleetOptions): string {
       instanceClass: 'db.r5.24xlarge',
       maxConnectionsPerSite: Math.max(1, Math.min(40, Math.floor((7000 - RESERVED_CONNECTIONS) / options.sites))),
     },
-    cells: Array.from({ length: cellCount }, (_, i) => ({ id: `c${i + 1}` })),
+    cells: Array.from({ length: cellCount }, (_, i) => ({
+      id: `c${i + 1}`,
+      certificateArn: `arn:aws:acm:eu-west-1:111122223333:certificate/00000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}`,
+    })),
     operators: { principals: ['arn:aws:iam::111122223333:role/PlatformOperators'] },
     sites,
   });
