@@ -437,6 +437,8 @@ function resolveFleet(file: FleetFile, source: string, report: Report): FleetCon
   cells.forEach((cell, i) => {
     if (cell.certificateArn) return;
     const declared = file.cells?.findIndex((c) => c.id === cell.id) ?? -1;
+    // A site naming an undeclared cell is reported as such (above); one problem is enough.
+    if (declared < 0 && file.cells) return;
     report(
       declared >= 0 ? ['cells', declared] : ['cells'],
       `cell "${cell.id}" needs certificateArn: every cell serves HTTPS, and its listener's default certificate (for clients without SNI or asking for a host no site serves) must be an ACM certificate in ${file.region ?? "the fleet's region"} for a name you control, such as ${cell.id}.sites.example.com${declared >= 0 ? '' : `; declare the cell under cells (it is only named by sites, as cells[${i}] would be)`}`,
