@@ -19,6 +19,8 @@ function fleetYaml(sites: number, database: string): string {
 region: eu-west-1
 operators:
   principals: [arn:aws:iam::111122223333:role/Ops]
+cells:
+  - { id: c1, certificateArn: 'arn:aws:acm:eu-west-1:111122223333:certificate/00000000-0000-4000-8000-000000000001' }
 ${database}
 sites:${Array.from({ length: sites }, (_, i) => site(i)).join('')}
 `;
