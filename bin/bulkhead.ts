@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { FleetConfigError, loadFleetFile } from '../lib/config/load-fleet';
 import { writeProvenance } from '../lib/shared/provenance';
+import { fleetQuotaWarnings } from '../lib/config/quotas';
 import { UnknownSiteError } from '../lib/site/site-app';
 
 /**
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
   const site = context('site');
   const nag = String(context('nag') ?? 'true') !== 'false';
   const fleet = loadFleetFile(file);
+  for (const warning of fleetQuotaWarnings(fleet)) console.error(`warning: ${warning}`);
   if (site !== undefined) {
     const { addSingleSite } = await import('../lib/site/site-app');
     addSingleSite(app, fleet, site, { nag });

@@ -47,7 +47,6 @@ export function workflowDeps(): WorkflowDeps {
     backupVaultName: requiredEnv('BACKUP_VAULT'),
     backupRoleArn: requiredEnv('BACKUP_ROLE_ARN'),
     opsTopicArn: requiredEnv('OPS_TOPIC_ARN'),
-    clientTopicArn: requiredEnv('CLIENT_TOPIC_ARN'),
     now: () => new Date(),
   };
   return deps;

@@ -5,8 +5,6 @@ import type { IncidentRecord, TriggerRecord } from '../shared/incident-store';
 export interface NotifyDeps {
   readonly sns: SNSClient;
   readonly opsTopicArn: string;
-  /** One topic for all clients; each site's contact subscribes with a filter on `site`. */
-  readonly clientTopicArn: string;
 }
 
 const NEXT_STEPS: Record<string, string> = {
@@ -71,23 +69,14 @@ export async function notifyIncident(
     status: { DataType: 'String', StringValue: incident.status },
     drill: { DataType: 'String', StringValue: String(incident.drill) },
   };
-  const results = await Promise.all([
-    deps.sns.send(
-      new PublishCommand({
-        TopicArn: deps.opsTopicArn,
-        Subject: subject,
-        Message: message,
-        MessageAttributes: attributes,
-      }),
+  // The client hears on the site's own topic (its contact subscribed; lib/site/site-compartment.ts).
+  const topics = [deps.opsTopicArn, ...(site.noticeTopicArn ? [site.noticeTopicArn] : [])];
+  const results = await Promise.all(
+    topics.map((topicArn) =>
+      deps.sns.send(
+        new PublishCommand({ TopicArn: topicArn, Subject: subject, Message: message, MessageAttributes: attributes }),
+      ),
     ),
-    deps.sns.send(
-      new PublishCommand({
-        TopicArn: deps.clientTopicArn,
-        Subject: subject,
-        Message: message,
-        MessageAttributes: attributes,
-      }),
-    ),
-  ]);
+  );
   return results.map((r) => r.MessageId ?? '');
 }

@@ -39,7 +39,6 @@ export interface WorkflowDeps {
   readonly backupVaultName: string;
   readonly backupRoleArn: string;
   readonly opsTopicArn: string;
-  readonly clientTopicArn: string;
   readonly now: () => Date;
 }
 

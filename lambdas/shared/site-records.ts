@@ -32,6 +32,10 @@ const siteRecordSchema = z
     subnetIds: z.array(z.string()).optional(),
     image: z.object({ repository: z.string(), digest: z.string() }),
     contact: z.string(),
+    noticeTopicArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/)
+      .optional(),
     response: z.object({
       policy: z.enum(['contain', 'shed', 'notify']),
       severityThreshold: z.coerce.number(),

@@ -1,4 +1,4 @@
-/** The isolation audit: every ordered pair of sites, four kinds of path, ten questions. */
+/** The isolation audit: every ordered pair of sites, four kinds of path, eleven questions. */
 import type { CloudAssembly } from './cloud-assembly';
 import { findDatabasePaths } from './database-paths';
 import { AccessEvaluator, findIamPaths } from './iam-paths';

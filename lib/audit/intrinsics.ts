@@ -223,6 +223,9 @@ export class AssemblyResolver {
     if (name === 'AWS::Region') return stack.region ?? '*';
     if (name === 'AWS::AccountId') return stack.account ?? '*';
     if (name === 'AWS::StackName') return stack.name;
+    // One stand-in stack instance: names of retained resources carry its last group (issue 12 item 5).
+    if (name === 'AWS::StackId')
+      return `arn:aws:cloudformation:${stack.region ?? '*'}:${stack.account ?? '*'}:stack/${stack.name}/00000000-0000-0000-0000-000000000000`;
     return PSEUDO_DEFAULTS[name];
   }
 

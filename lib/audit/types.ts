@@ -90,7 +90,7 @@ export interface AuditResult {
   /** True when no pair has a path: the isolation audit passed. */
   readonly passed: boolean;
   readonly questions: readonly SelfAssessmentAnswer[];
-  /** Number of "yes" answers, out of {@link AuditResult.questions}' length (10). */
+  /** Number of "yes" answers, out of {@link AuditResult.questions}' length (11). */
   readonly score: number;
   readonly statistics: AuditStatistics;
 }

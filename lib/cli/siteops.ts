@@ -32,6 +32,7 @@ import {
   type InvokerOptions,
   lambdaInvoker,
 } from './invoker';
+import { type DoctorRunner, defaultDoctor } from './doctor-command';
 import { parseWhen } from './when';
 import { provenanceMismatch, readProvenance, sourceState } from '../shared/provenance';
 
@@ -68,6 +69,8 @@ export interface SiteopsOptions {
    * about, or a stale one (the default runs the pinned CDK CLI).
    */
   readonly synthesize?: (environment: string, cdkOut: string, fleetFile?: string) => void;
+  /** Runs `siteops doctor` (the default reads the account with the AWS SDK; lib/cli/doctor-command.ts). */
+  readonly doctor?: DoctorRunner;
 }
 
 /** `npx cdk synth` of one environment (or fleet file) into `cdkOut`, with the project's pinned CLI, quietly. */
@@ -494,6 +497,24 @@ Exit codes: 0 ok, 1 failed or refused, 2 usage. Details: docs/siteops.md`,
       } finally {
         clearInterval(ticker);
       }
+    });
+
+  program
+    .command('doctor')
+    .description(
+      'before (and after) a deploy: GuardDuty, coverage per site, quotas and database connections against the account',
+    )
+    .option('--fleet <file>', 'the fleet file (default config/<env>.yaml)')
+    .action(async (opts: { fleet?: string }, command: Command) => {
+      const o = command.optsWithGlobals<GlobalOptions>();
+      const doctor = await (options.doctor ?? defaultDoctor)({
+        env: o.env,
+        profile: o.profile,
+        region: o.region ?? env.AWS_REGION,
+        fleet: opts.fleet,
+      });
+      out(o.json ? JSON.stringify(doctor.items, null, 2) : doctor.text);
+      if (doctor.blocked) exitCode = EXIT_FAILED;
     });
 
   program

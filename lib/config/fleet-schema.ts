@@ -34,6 +34,12 @@ export const LIMITS = {
   maxPosixId: 2147483647,
 } as const;
 
+const acmCertificateArn = z
+  .string()
+  .regex(/^arn:aws(?:-cn|-us-gov)?:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/, {
+    error: 'must be an ACM certificate ARN',
+  });
+
 const email = z.email({ error: 'must be an email address (for example ops@example.com)' });
 
 const digest = z.string().superRefine((value, ctx) => {
@@ -152,6 +158,8 @@ export const siteSchema = z.strictObject({
         : 'must be an email address (for example webmaster@client.example)',
   }),
   ...siteSettings,
+  /** An ACM certificate covering every domain; without one the site's stack requests one (DNS validation). */
+  certificateArn: acmCertificateArn.optional(),
   /** ALB listener rule priority; derived from the id when absent. */
   listenerPriority: z.int().min(1).max(LIMITS.maxListenerPriority).optional(),
   /** POSIX uid/gid of the uploads access point; derived from the id when absent. Never change it. */
@@ -164,13 +172,11 @@ const cellSchema = z.strictObject({
   id: z.string().regex(CELL_ID_PATTERN, {
     error: 'must be 1 to 10 lowercase letters or digits, starting with a letter',
   }),
-  /** ACM certificate for the cell's HTTPS listener; without one the cell listens on HTTP only. */
-  certificateArn: z
-    .string()
-    .regex(/^arn:aws(?:-cn|-us-gov)?:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/, {
-      error: 'must be an ACM certificate ARN',
-    })
-    .optional(),
+  /**
+   * The default certificate of the cell's HTTPS listener (clients without SNI, or asking for a
+   * host no site serves, get it and a 404). Required: every cell serves HTTPS.
+   */
+  certificateArn: acmCertificateArn.optional(),
 });
 
 const cidr = z.string().superRefine((value, ctx) => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isMap, LineCounter, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
+import { connectionBudget, connectionBudgetProblem } from './database-budget';
 import { describeFargateMemory, isFargateSize } from './fargate';
 import {
   ECR_REPOSITORY_PATTERN,
@@ -72,6 +73,8 @@ export interface SiteConfig {
   readonly healthCheckPath: string;
   readonly listenerPriority: number;
   readonly uploadsPosixId: number;
+  /** An ACM certificate for its domains; without one the site's stack requests one (DNS validation). */
+  readonly certificateArn?: string;
   /** Strict sites only: the CIDR blocks of its own subnets, one per AZ. */
   readonly strictSubnetCidrs?: readonly string[];
   readonly database: {
@@ -431,6 +434,16 @@ function resolveFleet(file: FleetFile, source: string, report: Report): FleetCon
     certificateArn: file.cells?.find((c) => c.id === id)?.certificateArn,
     siteIds: file.sites.filter((s) => s.cell === id).map((s) => s.id),
   }));
+  cells.forEach((cell, i) => {
+    if (cell.certificateArn) return;
+    const declared = file.cells?.findIndex((c) => c.id === cell.id) ?? -1;
+    // A site naming an undeclared cell is reported as such (above); one problem is enough.
+    if (declared < 0 && file.cells) return;
+    report(
+      declared >= 0 ? ['cells', declared] : ['cells'],
+      `cell "${cell.id}" needs certificateArn: every cell serves HTTPS, and its listener's default certificate (for clients without SNI or asking for a host no site serves) must be an ACM certificate in ${file.region ?? "the fleet's region"} for a name you control, such as ${cell.id}.sites.example.com${declared >= 0 ? '' : `; declare the cell under cells (it is only named by sites, as cells[${i}] would be)`}`,
+    );
+  });
   for (const cell of cells) {
     if (cell.siteIds.length > cellSize) {
       const overflowAt = file.sites.map((s, i) => ({ s, i })).filter(({ s }) => s.cell === cell.id)[cellSize];
@@ -482,6 +495,13 @@ function resolveFleet(file: FleetFile, source: string, report: Report): FleetCon
 
   if (sites.length !== file.sites.length) return undefined;
   const db = { ...DEFAULTS.database, ...file.database };
+  const overbooked = connectionBudgetProblem(
+    connectionBudget(db.instanceClass, sites.length, db.maxConnectionsPerSite),
+  );
+  if (overbooked) {
+    report(file.database ? ['database'] : [], overbooked);
+    return undefined;
+  }
   return {
     source,
     environment: file.environment,
@@ -564,6 +584,7 @@ function resolveSite(
     healthCheckPath: entry.healthCheckPath ?? defaults.healthCheckPath ?? d.healthCheckPath,
     listenerPriority: entry.listenerPriority ?? stableSlot(entry.id, 'listener', 1, LIMITS.maxListenerPriority),
     uploadsPosixId: entry.uploadsPosixId ?? stableSlot(entry.id, 'posix', LIMITS.minPosixId, LIMITS.maxPosixId),
+    ...(entry.certificateArn ? { certificateArn: entry.certificateArn } : {}),
     strictSubnetCidrs: cidrs,
     database: databaseNames(entry.id),
   };

@@ -12,7 +12,14 @@ import { consoleFunctionName } from '../../lambdas/console/contract';
 import { DRILL_DETAIL_TYPE, DRILL_SOURCE } from '../../lambdas/contain/events';
 import type { FleetConfig } from '../config/load-fleet';
 import type { ResponseStack } from '../response/response-stack';
-import { cellClusterName, databaseUserFunctionName, importCell, siteSecretNamePrefix } from '../shared/contract';
+import {
+  cellClusterName,
+  databaseUserFunctionName,
+  importCell,
+  operatorRoleName,
+  siteSecretNamePrefix,
+} from '../shared/contract';
+import { listTasksInClusters, siteGroupRuleStatements, strictSiteAclStatements } from '../shared/iam-statements';
 import { lambdaBundling } from '../shared/lambda-defaults';
 import { acknowledge, LAMBDA_BASIC_EXECUTION, nagArn, nagResource } from '../shared/nag';
 import { siteRecordParameterPrefix } from '../shared/site-record';
@@ -145,7 +152,8 @@ export class OpsStack extends Stack {
       NumericLessThan: { 'aws:MultiFactorAuthAge': String(OPERATOR_SESSION.toSeconds()) },
     };
     this.operatorRole = new iam.Role(this, 'OperatorRole', {
-      roleName: `bulkhead-${env}-operator`,
+      // IAM names are account-wide: the region keeps two regions of one environment apart.
+      roleName: operatorRoleName(env, this.region),
       description: `Bulkhead ${env} operators (siteops): may invoke the ops console only; assumed with MFA`,
       maxSessionDuration: OPERATOR_SESSION,
       assumedBy: new OperatorsWithMfa(fleet.operators.principals, mfa),
@@ -218,30 +226,17 @@ export class OpsStack extends Stack {
     const taggedForEnv = { [`aws:ResourceTag/${TAG_ENV}`]: env };
     const add = (statement: iam.PolicyStatement) => fn.addToRolePolicy(statement);
 
-    add(
-      new iam.PolicyStatement({
-        sid: 'QuarantineAndRestoreSiteGroupRules',
-        actions: [
-          'ec2:AuthorizeSecurityGroupIngress',
-          'ec2:AuthorizeSecurityGroupEgress',
-          'ec2:RevokeSecurityGroupIngress',
-          'ec2:RevokeSecurityGroupEgress',
-          'ec2:ModifySecurityGroupRules',
-        ],
-        resources: [this.arn('ec2', 'security-group', '*')],
-        conditions: {
-          StringEquals: { ...taggedForEnv, [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.siteSecurityGroup },
-        },
-      }),
-    );
-    add(
-      new iam.PolicyStatement({
-        sid: 'SwapStrictSiteAcls',
-        actions: ['ec2:ReplaceNetworkAclAssociation'],
-        resources: [this.arn('ec2', 'network-acl', '*'), this.arn('ec2', 'subnet', '*')],
-        conditions: { StringEquals: taggedForEnv },
-      }),
-    );
+    for (const statement of [
+      ...siteGroupRuleStatements(this, env, 'QuarantineAndRestoreSiteGroupRules', [
+        'ec2:AuthorizeSecurityGroupIngress',
+        'ec2:AuthorizeSecurityGroupEgress',
+        'ec2:RevokeSecurityGroupIngress',
+        'ec2:RevokeSecurityGroupEgress',
+        'ec2:ModifySecurityGroupRules',
+      ]),
+      ...strictSiteAclStatements(this, env, 'SwapStrictSiteAcls'),
+    ])
+      add(statement);
     // Listener rules cannot be tagged through CloudFormation: rules of the cells' own listeners.
     const ruleArns = listenerArns.map((arn) =>
       Fn.join('', [
@@ -280,15 +275,23 @@ export class OpsStack extends Stack {
     );
     add(
       new iam.PolicyStatement({
-        sid: 'ReadSiteServicesAndTasks',
-        actions: ['ecs:DescribeServices', 'ecs:DescribeTasks', 'ecs:ListTasks'],
-        resources: clusterNames.flatMap((name) => [
-          this.arn('ecs', 'cluster', name),
-          this.arn('ecs', 'service', `${name}/*`),
-          this.arn('ecs', 'task', `${name}/*`),
-          this.arn('ecs', 'container-instance', `${name}/*`),
-        ]),
+        sid: 'ReadSiteServices',
+        actions: ['ecs:DescribeServices'],
+        resources: clusterNames.map((name) => this.arn('ecs', 'service', `${name}/*`)),
       }),
+    );
+    add(
+      new iam.PolicyStatement({
+        sid: 'ReadSiteTasks',
+        actions: ['ecs:DescribeTasks'],
+        resources: clusterNames.map((name) => this.arn('ecs', 'task', `${name}/*`)),
+      }),
+    );
+    add(
+      listTasksInClusters(
+        'ListSiteTasks',
+        clusterNames.map((name) => this.arn('ecs', 'cluster', name)),
+      ),
     );
     add(
       new iam.PolicyStatement({
@@ -323,11 +326,14 @@ export class OpsStack extends Stack {
       }),
     );
     response.workflow.stateMachine.grantStartExecution(fn);
+    // states:SendTaskSuccess supports no resource-level permissions (Service Authorization
+    // Reference, AWS Step Functions: no resource type): naming the state machine would match no
+    // request and `siteops approve` would be refused. Only a holder of a task token can answer.
     add(
       new iam.PolicyStatement({
         sid: 'AnswerApprovalWaits',
         actions: ['states:SendTaskSuccess'],
-        resources: [response.workflow.stateMachine.stateMachineArn],
+        resources: ['*'],
       }),
     );
     add(
@@ -377,7 +383,9 @@ export class OpsStack extends Stack {
     );
 
     const reasons: Record<string, string> = {
-      '*': 'Describe calls (EC2 groups, group rules and ACLs; ELB rules) and secretsmanager:GetRandomPassword support no resource-level permissions; they change nothing.',
+      '*': "Describe calls (EC2 groups, group rules and ACLs; ELB rules), secretsmanager:GetRandomPassword and states:SendTaskSuccess support no resource-level permissions (only a task token's holder can answer a wait); ecs:ListTasks is held to Bulkhead's clusters by the ecs:cluster condition (docs/iam.md).",
+      [nagArn(this, 'ec2', 'security-group-rule/*')]:
+        'ModifySecurityGroupRules also authorizes against each rule (untagged); every request names its group, which must be a site group of this environment (tag condition).',
       [nagArn(this, 'ec2', 'security-group/*')]:
         'Any security group, but only tagged bulkhead:env of this environment and bulkhead:component=site-sg (condition).',
       [nagArn(this, 'ec2', 'network-acl/*')]:
@@ -396,7 +404,6 @@ export class OpsStack extends Stack {
             nagArn(this, 'ecs', `service/${name}/*`),
             "Services of Bulkhead's own clusters (read; UpdateService only when tagged for this environment).",
           ],
-          [nagArn(this, 'ecs', `container-instance/${name}/*`), "ListTasks within Bulkhead's own clusters only."],
         ]),
       ),
     };

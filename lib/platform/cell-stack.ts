@@ -6,6 +6,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { CellConfig, FleetConfig } from '../config/load-fleet';
 import { type CellExportKey, cellClusterName, exportCellValues } from '../shared/contract';
+import { GUARDDUTY_MANAGED_TAG } from '../shared/guardduty';
 import { Component, TAG_CELL, tagComponent } from '../shared/tags';
 
 export interface CellStackProps extends StackProps {
@@ -41,14 +42,16 @@ export class CellStack extends Stack {
       containerInsightsV2: ecs.ContainerInsights.ENHANCED,
     });
     tagComponent(this.cluster, Component.cluster);
+    // Covered by GuardDuty's automated agent whether the account manages it for all clusters
+    // or per cluster (lib/shared/guardduty.ts).
+    Tags.of(this.cluster).add(GUARDDUTY_MANAGED_TAG, 'true');
 
     this.loadBalancerSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
       vpc,
       allowAllOutbound: false,
       description: `Bulkhead cell ${cell.id} load balancer: web in, container port out to app subnets only`,
     });
-    const web = cell.certificateArn ? [80, 443] : [80];
-    for (const port of web) {
+    for (const port of [80, 443]) {
       this.loadBalancerSecurityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(port), `Web traffic on ${port}`);
     }
     this.loadBalancerSecurityGroup.addEgressRule(
@@ -78,24 +81,21 @@ export class CellStack extends Stack {
       contentType: 'text/plain',
       messageBody: 'No site is configured for this host name.',
     });
-    if (cell.certificateArn) {
-      this.listener = this.loadBalancer.addListener('Https', {
-        port: 443,
-        protocol: elbv2.ApplicationProtocol.HTTPS,
-        certificates: [elbv2.ListenerCertificate.fromArn(cell.certificateArn)],
-        sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
-        defaultAction: notFound,
-        open: false,
-      });
-      this.loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443 });
-    } else {
-      this.listener = this.loadBalancer.addListener('Http', {
-        port: 80,
-        protocol: elbv2.ApplicationProtocol.HTTP,
-        defaultAction: notFound,
-        open: false,
-      });
+    // HTTPS from the first deploy. The listener never changes as sites come and go: each site
+    // adds its own certificate to it by SNI from its own stack (lib/site/site-compartment.ts);
+    // the cell's certificate is only the default, for clients without SNI or unknown hosts.
+    if (!cell.certificateArn) {
+      throw new Error(`cell ${cell.id} has no certificateArn (the fleet check requires one)`);
     }
+    this.listener = this.loadBalancer.addListener('Https', {
+      port: 443,
+      protocol: elbv2.ApplicationProtocol.HTTPS,
+      certificates: [elbv2.ListenerCertificate.fromArn(cell.certificateArn)],
+      sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+      defaultAction: notFound,
+      open: false,
+    });
+    this.loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443 });
     tagComponent(this.listener, Component.listener);
 
     const exports: Record<CellExportKey, string> = {

@@ -7,6 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import type { FleetConfig } from '../config/load-fleet';
@@ -15,6 +16,7 @@ import {
   exportPlatformValues,
   type PlatformExportKey,
   siteSecretNamePrefix,
+  stackInstanceSuffix,
 } from '../shared/contract';
 import { lambdaBundling } from '../shared/lambda-defaults';
 import { acknowledge, LAMBDA_BASIC_EXECUTION, LAMBDA_VPC_EXECUTION, nagArn } from '../shared/nag';
@@ -67,11 +69,19 @@ export class DataStack extends Stack {
     });
     tagComponent(parameterGroup, Component.database);
     const instanceType = new ec2.InstanceType(fleet.database.instanceClass.replace(/^db\./, ''));
+    // Names of what outlives the stack (the admin secret and the database's log groups, named
+    // after the cluster) carry the stack instance, so the Data stack can be deleted and deployed
+    // again (lib/shared/contract.ts stackInstanceSuffix).
+    const clusterIdentifier = `bulkhead-${fleet.environment}-${stackInstanceSuffix(this)}`;
+    const adminSecret = new rds.DatabaseSecret(this, 'AdminSecret', {
+      username: 'bulkhead_admin',
+      secretName: `bulkhead/${fleet.environment}/database/admin-${stackInstanceSuffix(this)}`,
+    });
+    adminSecret.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    tagComponent(adminSecret, Component.database);
     this.cluster = new rds.DatabaseCluster(this, 'Database', {
       engine,
-      credentials: rds.Credentials.fromGeneratedSecret('bulkhead_admin', {
-        secretName: `bulkhead/${fleet.environment}/database/admin`,
-      }),
+      credentials: rds.Credentials.fromSecret(adminSecret),
       writer: rds.ClusterInstance.provisioned('Writer', {
         instanceType,
         publiclyAccessible: false,
@@ -93,14 +103,14 @@ export class DataStack extends Stack {
       backup: { retention: Duration.days(fleet.database.backupRetentionDays) },
       backtrackWindow: Duration.hours(24),
       iamAuthentication: true,
-      clusterIdentifier: `bulkhead-${fleet.environment}`,
+      clusterIdentifier,
       cloudwatchLogsExports: [...DATABASE_LOG_EXPORTS],
     });
     // The log groups RDS would create, made here with a retention (and kept), so no
     // log-retention Lambda is needed.
     for (const kind of DATABASE_LOG_EXPORTS) {
       const group = new logs.LogGroup(this, `DatabaseLogs-${kind}`, {
-        logGroupName: `/aws/rds/cluster/bulkhead-${fleet.environment}/${kind}`,
+        logGroupName: `/aws/rds/cluster/${clusterIdentifier}/${kind}`,
         retention: logs.RetentionDays.ONE_YEAR,
         removalPolicy: RemovalPolicy.RETAIN,
       });
@@ -117,6 +127,14 @@ export class DataStack extends Stack {
       automaticallyAfter: Duration.days(30),
       vpcSubnets: isolated,
     });
+    // With RemovalPolicy.SNAPSHOT, CDK gives the cluster's secret a resource policy denying
+    // secretsmanager:DeleteSecret to the whole account, which keeps the Data stack from ever
+    // being deleted. The secret is retained by CloudFormation instead (DeletionPolicy Retain),
+    // so deleting the stack keeps it beside the final snapshot, and the deny is not needed.
+    for (const policy of this.node.findAll().filter((c) => c instanceof secretsmanager.CfnResourcePolicy)) {
+      const owner = policy.node.scope;
+      owner?.node.scope?.node.tryRemoveChild(owner.node.id);
+    }
 
     this.uploadsSecurityGroup = new ec2.SecurityGroup(this, 'UploadsSecurityGroup', {
       vpc,

@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cr from 'aws-cdk-lib/custom-resources';
@@ -100,9 +101,11 @@ export class NetworkStack extends Stack {
       'Bulkhead VPC endpoints (ECR, Secrets Manager): HTTPS from app subnets only',
       Component.endpointSecurityGroup,
     );
+    // The Logs and GuardDuty data endpoints share one group: the quarantine set keeps HTTPS
+    // to it, so a contained site still writes its logs and stays watched by GuardDuty.
     this.logsEndpointSecurityGroup = this.endpointGroup(
       'LogsEndpointSecurityGroup',
-      'Bulkhead CloudWatch Logs endpoint: the only destination a quarantined site keeps',
+      'Bulkhead CloudWatch Logs and GuardDuty data endpoints: the only destinations a quarantined site keeps',
       Component.logsEndpointSecurityGroup,
     );
     const isolated = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
@@ -111,7 +114,9 @@ export class NetworkStack extends Stack {
       ['EcrDocker', ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER, this.endpointSecurityGroup],
       ['SecretsManager', ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER, this.endpointSecurityGroup],
       ['Logs', ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS, this.logsEndpointSecurityGroup],
+      ['GuardDutyData', ec2.InterfaceVpcEndpointAwsService.GUARDDUTY_DATA, this.logsEndpointSecurityGroup],
     ];
+    const created = new Map<string, ec2.InterfaceVpcEndpoint>();
     for (const [name, service, securityGroup] of endpoints) {
       const endpoint = this.vpc.addInterfaceEndpoint(`${name}Endpoint`, {
         service,
@@ -121,17 +126,11 @@ export class NetworkStack extends Stack {
         privateDnsEnabled: true,
       });
       tagComponent(endpoint, Component.vpcEndpoint);
+      created.set(name, endpoint);
     }
+    this.restrictGuardDutyEndpoint(created.get('GuardDutyData'));
 
-    // Quarantine swaps a strict site's subnets to this ACL. It has no entries, so the
-    // default deny rules drop everything, including connections already established.
-    this.quarantineAcl = new ec2.NetworkAcl(this, 'QuarantineAcl', { vpc: this.vpc });
-    tagComponent(this.quarantineAcl, Component.quarantineAcl);
-    acknowledge(
-      this.quarantineAcl,
-      'AwsSolutions-VPC3',
-      'The deny-all quarantine ACL is the point: swapping a strict site onto it cuts even established connections.',
-    );
+    this.quarantineAcl = this.quarantineAclFor(this.vpc.isolatedSubnets.map((s) => s.ipv4CidrBlock));
 
     this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -167,6 +166,63 @@ export class NetworkStack extends Stack {
       exports.egressRouteTableIds = this.vpc.privateSubnets.map((s) => s.routeTable.routeTableId).join(',');
     }
     exportPlatformValues(this, fleet.environment, exports);
+  }
+
+  /**
+   * Quarantine swaps a strict site's subnets to this ACL. Its default deny drops everything,
+   * including connections already established, except HTTPS to the endpoint (isolated)
+   * subnets and the answers: the contained site's group allows only HTTPS to the Logs and
+   * GuardDuty endpoints' group, so the task keeps its logs and stays watched. ACLs are
+   * stateless, so the answers need their own inbound entry ("Network ACLs are stateless,
+   * which means that responses to allowed inbound traffic are subject to the rules for
+   * outbound traffic (and vice versa)": https://docs.aws.amazon.com/vpc/latest/userguide/vpc-network-acls.html).
+   */
+  private quarantineAclFor(endpointSubnetCidrs: readonly string[]): ec2.NetworkAcl {
+    const acl = new ec2.NetworkAcl(this, 'QuarantineAcl', { vpc: this.vpc });
+    tagComponent(acl, Component.quarantineAcl);
+    endpointSubnetCidrs.forEach((cidr, i) => {
+      acl.addEntry(`HttpsToEndpoints${i}`, {
+        ruleNumber: 100 + i,
+        cidr: ec2.AclCidr.ipv4(cidr),
+        traffic: ec2.AclTraffic.tcpPort(443),
+        direction: ec2.TrafficDirection.EGRESS,
+        ruleAction: ec2.Action.ALLOW,
+      });
+      acl.addEntry(`AnswersFromEndpoints${i}`, {
+        ruleNumber: 100 + i,
+        cidr: ec2.AclCidr.ipv4(cidr),
+        traffic: ec2.AclTraffic.tcpPortRange(1024, 65535),
+        direction: ec2.TrafficDirection.INGRESS,
+        ruleAction: ec2.Action.ALLOW,
+      });
+    });
+    acknowledge(
+      acl,
+      'AwsSolutions-VPC3',
+      'The quarantine ACL is the point: swapping a strict site onto it cuts even established connections, all but HTTPS to the endpoint subnets.',
+    );
+    return acl;
+  }
+
+  /**
+   * Only this account may use the GuardDuty data endpoint: the endpoint policy GuardDuty's
+   * guide gives for it ("Add the following policy to restrict VPC endpoint usage to specified
+   * account only": https://docs.aws.amazon.com/guardduty/latest/ug/eksrunmon-prereq-deploy-security-agent.html).
+   */
+  private restrictGuardDutyEndpoint(endpoint: ec2.InterfaceVpcEndpoint | undefined): void {
+    if (!endpoint) return;
+    endpoint.addToPolicy(
+      new iam.PolicyStatement({ principals: [new iam.AnyPrincipal()], actions: ['*'], resources: ['*'] }),
+    );
+    endpoint.addToPolicy(
+      new iam.PolicyStatement({
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['*'],
+        resources: ['*'],
+        conditions: { StringNotEquals: { 'aws:PrincipalAccount': this.account } },
+      }),
+    );
   }
 
   /** The fleet's AZs, decided from its config: no account lookup at synth time. */

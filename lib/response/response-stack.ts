@@ -24,13 +24,19 @@ import {
   exportPlatformValues,
   importCell,
   siteLogGroupName,
+  siteNoticeTopicPrefix,
   siteSecretNamePrefix,
+  siteTaskFamilyPrefix,
+  stackInstanceSuffix,
 } from '../shared/contract';
 import { lambdaBundling } from '../shared/lambda-defaults';
 import { acknowledge, LAMBDA_BASIC_EXECUTION, nagArn, nagResource } from '../shared/nag';
+import { listTasksInClusters, siteGroupRuleStatements, strictSiteAclStatements } from '../shared/iam-statements';
 import { siteRecordParameterPrefix } from '../shared/site-record';
-import { Component, TAG_COMPONENT, TAG_ENV, tagComponent } from '../shared/tags';
+import { Component, TAG_COMPONENT, TAG_ENV, TAG_SECURITY_GROUP, tagComponent } from '../shared/tags';
 import { IncidentWorkflow } from './incident-workflow';
+import { RuntimeCoverageAlerts } from './runtime-coverage';
+import { allowAlarmsToEncrypt, allowAlarmsToPublish, responseAlarmName } from './ops-topic-publishers';
 
 /** Rules of the given listeners (`.../listener-rule/app/<lb>/<id>/<listener>/*`): listener rules cannot be tagged through CloudFormation. */
 function listenerRuleArns(listenerArns: readonly string[]): string[] {
@@ -75,7 +81,6 @@ export class ResponseStack extends Stack {
   readonly incidents: dynamodb.Table;
   readonly evidence: s3.Bucket;
   readonly opsTopic: sns.Topic;
-  readonly clientTopic: sns.Topic;
   readonly containFunction: nodejs.NodejsFunction;
   readonly incidentFunction: nodejs.NodejsFunction;
   readonly recoveryFunction: nodejs.NodejsFunction;
@@ -85,6 +90,8 @@ export class ResponseStack extends Stack {
   readonly ledgerFunction: nodejs.NodejsFunction;
   readonly deploymentRule: events.Rule;
   readonly alarmRule: events.Rule;
+  readonly coverageFunction: nodejs.NodejsFunction;
+  readonly coverageRule: events.Rule;
 
   constructor(scope: Construct, id: string, props: ResponseStackProps) {
     super(scope, id, props);
@@ -98,7 +105,11 @@ export class ResponseStack extends Stack {
     }));
     tagComponent(key, Component.evidence);
     key.grantEncryptDecrypt(new iam.ServicePrincipal('events.amazonaws.com'));
-    key.grantEncryptDecrypt(new iam.ServicePrincipal('cloudwatch.amazonaws.com'));
+    // The plane's own alarms publish to the encrypted ops topic as cloudwatch.amazonaws.com, which
+    // needs the key ("Enable compatibility between event sources from AWS services and encrypted
+    // topics": https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services),
+    // held to this account and these alarms (lib/response/ops-topic-publishers.ts).
+    allowAlarmsToEncrypt(key, this, env);
 
     this.incidents = new dynamodb.Table(this, 'Incidents', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
@@ -139,16 +150,13 @@ export class ResponseStack extends Stack {
     });
     if (fleet.operators.email)
       this.opsTopic.addSubscription(new subscriptions.EmailSubscription(fleet.operators.email));
-    // One topic for every client contact; each site's stack subscribes its contact with a
-    // filter on the `site` message attribute, so the topic does not grow with the fleet.
-    this.clientTopic = new sns.Topic(this, 'ClientTopic', {
-      displayName: `Bulkhead ${env} site notices`,
-      masterKey: key,
-      enforceSSL: true,
-    });
-    for (const topic of [this.opsTopic, this.clientTopic]) tagComponent(topic, Component.notifications);
+    allowAlarmsToPublish(this.opsTopic, this, env);
+    // Client notices go to each site's own topic, made by its stack (lib/site/site-compartment.ts).
+    tagComponent(this.opsTopic, Component.notifications);
 
     const vault = new backup.BackupVault(this, 'IncidentBackups', {
+      // Retained (and locked): a re-created stack gets a vault of its own.
+      backupVaultName: `bulkhead-${env}-incidents-${stackInstanceSuffix(this)}`,
       encryptionKey: key,
       removalPolicy: RemovalPolicy.RETAIN,
       lockConfiguration: { minRetention: Duration.days(7) },
@@ -191,7 +199,6 @@ export class ResponseStack extends Stack {
         BACKUP_VAULT: vault.backupVaultName,
         BACKUP_ROLE_ARN: backupRole.roleArn,
         OPS_TOPIC_ARN: this.opsTopic.topicArn,
-        CLIENT_TOPIC_ARN: this.clientTopic.topicArn,
       },
     );
     this.grantIncidentSteps(this.incidentFunction, fleet, clusterNames, vault, backupRole);
@@ -351,11 +358,28 @@ export class ResponseStack extends Stack {
     for (const rule of [this.findingRule, this.alarmRule, this.deploymentRule])
       tagComponent(rule, Component.responseTriggers);
 
+    // --- GuardDuty runtime coverage changes, to the operators naming the sites.
+    this.coverageFunction = this.responseFunction(
+      'CoverageFunction',
+      'coverage',
+      'Bulkhead runtime coverage: tells the operators which sites GuardDuty no longer (or again) watches',
+      functionLogs,
+      { BULKHEAD_ENV: env },
+    );
+    this.coverageRule = new RuntimeCoverageAlerts(this, 'RuntimeCoverage', {
+      environment: env,
+      coverageFunction: this.coverageFunction,
+      clusters: fleet.cells.map((c) => ({ name: cellClusterName(env, c.id), cell: c.id })),
+      opsTopic: this.opsTopic,
+      key: this.key,
+      deadLetters: this.deadLetters,
+    }).rule;
+
     // --- Alarms on the response plane itself
     const alarmTopic = new cwActions.SnsAction(this.opsTopic);
     const alarms = [
       new cloudwatch.Alarm(this, 'TriggersDeadLettered', {
-        alarmName: `bulkhead-response-${env}-dead-letters`,
+        alarmName: responseAlarmName(env, 'dead-letters'),
         alarmDescription:
           'Response events that containment could not take (after retries) are waiting in the dead-letter queue',
         metric: this.deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
@@ -365,7 +389,7 @@ export class ResponseStack extends Stack {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
       new cloudwatch.Alarm(this, 'ContainmentFailed', {
-        alarmName: `bulkhead-response-${env}-containment-failed`,
+        alarmName: responseAlarmName(env, 'containment-failed'),
         alarmDescription: 'A site could not be fully contained; see the incident for what was and was not done',
         metric: new cloudwatch.Metric({
           namespace: 'Bulkhead',
@@ -380,7 +404,7 @@ export class ResponseStack extends Stack {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
       new cloudwatch.Alarm(this, 'WorkflowFailed', {
-        alarmName: `bulkhead-response-${env}-workflow-failed`,
+        alarmName: responseAlarmName(env, 'workflow-failed'),
         alarmDescription: 'An incident workflow failed; its incident is marked FAILED with the reason',
         metric: this.workflow.stateMachine.metricFailed({ period: Duration.minutes(1), statistic: 'Sum' }),
         threshold: 0,
@@ -394,7 +418,8 @@ export class ResponseStack extends Stack {
       tagComponent(alarm, Component.responseTriggers);
     }
 
-    exportPlatformValues(this, env, { clientTopicArn: this.clientTopic.topicArn });
+    // Site stacks encrypt their notice topics with the plane's key (by export name).
+    exportPlatformValues(this, env, { responseKeyArn: this.key.keyArn });
     new CfnOutput(this, 'IncidentTableName', { value: this.incidents.tableName });
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
   }
@@ -513,6 +538,8 @@ export class ResponseStack extends Stack {
       '*': 'ec2:DescribeSecurityGroups, ec2:DescribeSecurityGroupRules, ec2:DescribeNetworkAcls and elasticloadbalancing:DescribeRules support no resource-level permissions; they are read-only.',
       [nagArn(this, 'ec2', 'security-group/*')]:
         'Any security group, but only with the tags bulkhead:env of this environment and bulkhead:component=site-sg (condition).',
+      [nagArn(this, 'ec2', 'security-group-rule/*')]:
+        'ModifySecurityGroupRules also authorizes against each rule (untagged); every request names its group, which must be a site group of this environment (tag condition).',
       [nagArn(this, 'ec2', 'network-acl/*')]:
         "Any network ACL, but only tagged bulkhead:env of this environment (condition): the quarantine ACL and the strict sites' own.",
       [nagArn(this, 'ec2', 'subnet/*')]: 'Any subnet, but only tagged bulkhead:env of this environment (condition).',
@@ -640,12 +667,26 @@ export class ResponseStack extends Stack {
         resources: [this.arn('lambda', 'function', databaseUserFunctionName(env), ArnFormat.COLON_RESOURCE_NAME)],
       }),
     );
+    const siteServices = clusterNames.map((name) => this.arn('ecs', 'service', `${name}/*`));
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'DeployKnownGoodRevisions',
-        actions: ['ecs:UpdateService', 'ecs:DescribeServices', 'ecs:TagResource'],
-        resources: clusterNames.map((name) => this.arn('ecs', 'service', `${name}/*`)),
+        actions: ['ecs:UpdateService', 'ecs:DescribeServices'],
+        resources: siteServices,
         conditions: { StringEquals: taggedForEnv },
+      }),
+    );
+    // A restore moves the service between its own and its standby group, and says so in the
+    // one tag containment reads (bulkhead:security-group); this role may set no other tag.
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'RetagServiceSecurityGroup',
+        actions: ['ecs:TagResource'],
+        resources: siteServices,
+        conditions: {
+          StringEquals: taggedForEnv,
+          'ForAllValues:StringEquals': { 'aws:TagKeys': [TAG_SECURITY_GROUP] },
+        },
       }),
     );
     fn.addToRolePolicy(
@@ -656,16 +697,35 @@ export class ResponseStack extends Stack {
       }),
     );
     fn.addToRolePolicy(
+      listTasksInClusters(
+        'ListSiteTasks',
+        clusterNames.map((name) => this.arn('ecs', 'cluster', name)),
+      ),
+    );
+    // Revisions of this environment's site families only, carrying the environment's tag; the
+    // tags go on at registration (ecs:CreateAction, Service Authorization Reference, Amazon ECS),
+    // so TagResource cannot touch any task definition that already exists.
+    const siteRevisions = this.arn('ecs', 'task-definition', `${siteTaskFamilyPrefix(env)}*:*`);
+    fn.addToRolePolicy(
       new iam.PolicyStatement({
-        sid: 'ListSiteTasks',
-        actions: ['ecs:ListTasks'],
-        resources: clusterNames.map((name) => this.arn('ecs', 'container-instance', `${name}/*`)),
+        sid: 'RegisterRevisions',
+        actions: ['ecs:RegisterTaskDefinition'],
+        resources: [siteRevisions],
+        conditions: { StringEquals: { [`aws:RequestTag/${TAG_ENV}`]: env } },
       }),
     );
     fn.addToRolePolicy(
       new iam.PolicyStatement({
-        sid: 'RegisterRevisions',
-        actions: ['ecs:RegisterTaskDefinition', 'ecs:DescribeTaskDefinition', 'ecs:TagResource'],
+        sid: 'TagRevisionsOnRegister',
+        actions: ['ecs:TagResource'],
+        resources: [siteRevisions],
+        conditions: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadTaskDefinitions',
+        actions: ['ecs:DescribeTaskDefinition'],
         resources: ['*'],
       }),
     );
@@ -695,7 +755,7 @@ export class ResponseStack extends Stack {
     this.grantSiteRecords(fn, env);
     this.grantIncidentTable(fn);
     this.acknowledgeWildcards(fn, {
-      '*': "Describe calls (EC2 groups and ACLs, ELB rules, their tags and target health), secretsmanager:GetRandomPassword and ecs:RegisterTaskDefinition/DescribeTaskDefinition support no resource-level permissions; registering a revision runs nothing by itself, and only this environment's services may be updated (tag condition).",
+      '*': "Describe calls (EC2 groups and ACLs, ELB rules, their tags and target health), secretsmanager:GetRandomPassword and ecs:DescribeTaskDefinition support no resource-level permissions; ecs:ListTasks is held to Bulkhead's clusters by the ecs:cluster condition (docs/iam.md), and only this environment's services may be updated (tag condition).",
       [nagArn(this, 'ec2', 'security-group/*')]:
         'Any security group, but only tagged bulkhead:env of this environment and bulkhead:component=site-sg (condition).',
       [nagArn(this, 'ec2', 'network-acl/*')]: 'Any network ACL, but only tagged bulkhead:env of this environment.',
@@ -716,9 +776,10 @@ export class ResponseStack extends Stack {
             nagArn(this, 'ecs', `service/${name}/*`),
             "Services of Bulkhead's own clusters, tagged for this environment.",
           ],
-          [nagArn(this, 'ecs', `container-instance/${name}/*`), "ListTasks within Bulkhead's own clusters only."],
         ]),
       ),
+      [nagArn(this, 'ecs', `task-definition/${siteTaskFamilyPrefix(env)}*:*`)]:
+        "Revisions of this environment's site families only, registered with the bulkhead:env tag (condition) and tagged only at registration (ecs:CreateAction).",
     });
     for (const arn of ruleArns) {
       acknowledge(
@@ -738,25 +799,11 @@ export class ResponseStack extends Stack {
     env: string,
     options: { groupSid: string; groupActions: string[]; aclSid: string },
   ) {
-    const taggedForEnv = { [`aws:ResourceTag/${TAG_ENV}`]: env };
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: options.groupSid,
-        actions: options.groupActions,
-        resources: [this.arn('ec2', 'security-group', '*')],
-        conditions: {
-          StringEquals: { ...taggedForEnv, [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.siteSecurityGroup },
-        },
-      }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: options.aclSid,
-        actions: ['ec2:ReplaceNetworkAclAssociation'],
-        resources: [this.arn('ec2', 'network-acl', '*'), this.arn('ec2', 'subnet', '*')],
-        conditions: { StringEquals: taggedForEnv },
-      }),
-    );
+    for (const statement of [
+      ...siteGroupRuleStatements(this, env, options.groupSid, options.groupActions),
+      ...strictSiteAclStatements(this, env, options.aclSid),
+    ])
+      fn.addToRolePolicy(statement);
   }
 
   private grantIncidentSteps(
@@ -780,7 +827,10 @@ export class ResponseStack extends Stack {
       new iam.PolicyStatement({
         sid: 'PublishNotices',
         actions: ['sns:Publish'],
-        resources: [this.opsTopic.topicArn, this.clientTopic.topicArn],
+        resources: [
+          this.opsTopic.topicArn,
+          this.arn('sns', `${siteNoticeTopicPrefix(env)}*`, undefined, ArnFormat.NO_RESOURCE_NAME),
+        ],
       }),
     );
     fn.addToRolePolicy(
@@ -793,11 +843,8 @@ export class ResponseStack extends Stack {
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'DescribeAndStopContainedTasks',
-        actions: ['ecs:ListTasks', 'ecs:DescribeTasks', 'ecs:DescribeServices', 'ecs:StopTask'],
-        resources: clusterNames.flatMap((name) => [
-          this.arn('ecs', 'task', `${name}/*`),
-          this.arn('ecs', 'service', `${name}/*`),
-        ]),
+        actions: ['ecs:DescribeTasks', 'ecs:StopTask'],
+        resources: clusterNames.map((name) => this.arn('ecs', 'task', `${name}/*`)),
       }),
     );
     fn.addToRolePolicy(
@@ -811,10 +858,16 @@ export class ResponseStack extends Stack {
     );
     fn.addToRolePolicy(
       new iam.PolicyStatement({
-        sid: 'ListTasksOfClusters',
-        actions: ['ecs:ListTasks'],
-        resources: clusterNames.map((name) => this.arn('ecs', 'cluster', name)),
+        sid: 'ReadSiteServices',
+        actions: ['ecs:DescribeServices'],
+        resources: clusterNames.map((name) => this.arn('ecs', 'service', `${name}/*`)),
       }),
+    );
+    fn.addToRolePolicy(
+      listTasksInClusters(
+        'ListTasksOfClusters',
+        clusterNames.map((name) => this.arn('ecs', 'cluster', name)),
+      ),
     );
     fn.addToRolePolicy(
       new iam.PolicyStatement({
@@ -847,12 +900,14 @@ export class ResponseStack extends Stack {
       }),
     );
     this.acknowledgeWildcards(fn, {
-      '*': 'ecs:DescribeTaskDefinition and ec2:DescribeNetworkInterfaces support no resource-level permissions (read-only); cloudwatch:PutMetricData is limited to the Bulkhead namespace (condition).',
+      '*': "ecs:DescribeTaskDefinition and ec2:DescribeNetworkInterfaces support no resource-level permissions (read-only); cloudwatch:PutMetricData is limited to the Bulkhead namespace and ecs:ListTasks to Bulkhead's clusters (conditions; docs/iam.md).",
       [nagArn(this, 'ssm', `parameter${siteRecordParameterPrefix(env)}*`)]:
         "This environment's site records only (read-only).",
       [`<${this.incidentsLogicalId()}.Arn>/index/*`]: "The incident table's own indexes.",
       [`<${this.getLogicalId(this.evidence.node.defaultChild as s3.CfnBucket)}.Arn>/incidents/*`]:
         'Evidence objects under incidents/ only (Object Lock keeps them).',
+      [nagArn(this, 'sns', `${siteNoticeTopicPrefix(env)}*`)]:
+        "Publish only, to this environment's site notice topics (bulkhead-<env>-notices-<site>): each incident's notice to the site's contact.",
       [nagArn(this, 'logs', `log-group:${siteLogGroupName(env, '*')}:*`)]:
         "This environment's site log groups, read-only (FilterLogEvents) for evidence.",
       ...Object.fromEntries(

@@ -1,4 +1,4 @@
-import { CfnOutput, Fn } from 'aws-cdk-lib';
+import { CfnOutput, Fn, Stack } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 
 /**
@@ -26,7 +26,7 @@ export const PlatformExport = {
   uploadsFileSystemId: 'uploads-fs-id',
   uploadsFileSystemArn: 'uploads-fs-arn',
   uploadsSecurityGroupId: 'uploads-sg-id',
-  clientTopicArn: 'client-topic-arn',
+  responseKeyArn: 'response-key-arn',
 } as const;
 
 export const CellExport = {
@@ -61,6 +61,16 @@ export function importPlatformList(environment: string, key: PlatformExportKey, 
   return Fn.split(',', importPlatform(environment, key), count);
 }
 
+/**
+ * The last group of the stack's id (12 hex digits), new each time a stack of that name is
+ * created: "AWS::StackId: Returns the ID of the stack" (CloudFormation pseudo parameters), an
+ * ARN ending in `stack/<name>/<uuid>`. Names of retained resources carry it, so deleting a
+ * stack and deploying it again never meets its own leftovers ("already exists").
+ */
+export function stackInstanceSuffix(scope: Construct): string {
+  return Fn.select(4, Fn.split('-', Fn.select(2, Fn.split('/', Stack.of(scope).stackId))));
+}
+
 /** Stack names, so operators and the response plane can find them. */
 export const StackName = {
   network: (env: string) => `Bulkhead-${env}-Network`,
@@ -90,6 +100,24 @@ export function siteSecretName(environment: string, siteId: string): string {
   return `${siteSecretNamePrefix(environment)}${siteId}/database`;
 }
 
+/** Task definition families are `bulkhead-<env>-<site>`, so IAM can name a site's revisions. */
+export function siteTaskFamilyPrefix(environment: string): string {
+  return `bulkhead-${environment}-`;
+}
+
+export function siteTaskFamily(environment: string, siteId: string): string {
+  return `${siteTaskFamilyPrefix(environment)}${siteId}`;
+}
+
+/** Each site's notice topic (its contact subscribes): `bulkhead-<env>-notices-<site>`, so IAM can name them all. */
+export function siteNoticeTopicPrefix(environment: string): string {
+  return `bulkhead-${environment}-notices-`;
+}
+
+export function siteNoticeTopicName(environment: string, siteId: string): string {
+  return `${siteNoticeTopicPrefix(environment)}${siteId}`;
+}
+
 /** ECS cluster names are fixed (`bulkhead-<env>-<cell>`), so IAM can name their tasks. */
 export function cellClusterName(environment: string, cell: string): string {
   return `bulkhead-${environment}-${cell}`;
@@ -116,6 +144,11 @@ export function exportCellValues(
   for (const [key, value] of Object.entries(values) as [CellExportKey, string][]) {
     new CfnOutput(scope, `Export-${CellExport[key]}`, { value, exportName: cellExportName(environment, cell, key) });
   }
+}
+
+/** The operator role (IAM names are account-wide, so it names its region). */
+export function operatorRoleName(environment: string, region: string): string {
+  return `bulkhead-${environment}-operator-${region}`;
 }
 
 /** The database-user provider's function (the one function that reaches the database). */

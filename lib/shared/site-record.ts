@@ -30,6 +30,8 @@ export interface SiteRecord {
   readonly subnetIds?: readonly string[];
   readonly image: { readonly repository: string; readonly digest: string };
   readonly contact: string;
+  /** The site's own notice topic, its contact subscribed (absent in records written before per-site topics). */
+  readonly noticeTopicArn?: string;
   readonly response: {
     readonly policy: 'contain' | 'shed' | 'notify';
     readonly severityThreshold: number;

@@ -36,6 +36,8 @@ export const Component = {
   routeTable: 'route-table',
   networkAcl: 'network-acl',
   siteRecord: 'site-record',
+  /** A site's ACM certificate (its domains), attached to its cell's HTTPS listener. */
+  certificate: 'certificate',
   // Platform
   network: 'network',
   vpcEndpoint: 'vpc-endpoint',

@@ -32,8 +32,8 @@ export interface CompartmentPlatform {
   readonly databaseEndpoint: string;
   readonly databasePort: string;
   readonly databaseUserServiceToken: string;
-  /** The response plane's client-notice topic (each site subscribes its contact). */
-  readonly clientTopicArn: string;
+  /** The response plane's key: each site's notice topic is encrypted with it. */
+  readonly responseKeyArn: string;
 }
 
 /** Imports the platform for one site from the exports named in lib/shared/contract.ts. */
@@ -103,6 +103,6 @@ export function compartmentPlatformFromExports(
     databaseEndpoint: importPlatform(env, 'databaseEndpoint'),
     databasePort: importPlatform(env, 'databasePort'),
     databaseUserServiceToken: importPlatform(env, 'databaseUserServiceToken'),
-    clientTopicArn: importPlatform(env, 'clientTopicArn'),
+    responseKeyArn: importPlatform(env, 'responseKeyArn'),
   };
 }

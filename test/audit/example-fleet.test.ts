@@ -57,14 +57,15 @@ describe('audit of the example fleet', () => {
     expect(result.statistics.databaseUsers).toBe(siteIds.length);
   });
 
-  it('scores 10 out of 10 on the isolation self-assessment', () => {
+  it('scores full marks on the isolation self-assessment (all eleven questions)', () => {
     // Act
     const no = result.questions.filter((q) => q.answer === 'no').map((q) => `${q.number}: ${q.evidence.join(' | ')}`);
 
     // Assess
     expect(result.questions.map((q) => q.question)).toEqual([...QUESTIONS]);
     expect(no).toEqual([]);
-    expect(result.score).toBe(10);
+    expect(result.questions).toHaveLength(11);
+    expect(result.score).toBe(11);
   });
 
   it('answers each question with evidence read from the templates', () => {
@@ -100,8 +101,8 @@ describe('audit of the example fleet', () => {
     expect(lines[0]).toBe(
       `Isolation audit: ${siteIds.length} sites, ${result.pairsChecked} ordered pairs checked, no path between sites: PASSED`,
     );
-    expect(summary).toContain(`Self-assessment: ${result.score}/10`);
-    expect(lines.filter((l) => /^ +\d{1,2}\. (yes|NO ) /.test(l))).toHaveLength(10);
+    expect(summary).toContain(`Self-assessment: ${result.score}/11`);
+    expect(lines.filter((l) => /^ +\d{1,2}\. (yes|NO ) /.test(l))).toHaveLength(11);
   });
 
   it('renders a self-contained HTML report with the whole matrix', () => {

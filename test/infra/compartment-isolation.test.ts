@@ -243,7 +243,8 @@ describe('runtime of each site', () => {
       expect(secret.Properties?.GenerateSecretString).toMatchObject({
         GenerateStringKey: 'password',
       });
-      expect(secret.Properties?.Name).toBe(siteSecretName(synth.fleet.environment, site.id));
+      // The contract name, then the stack instance (a re-created stack never meets its retained secret).
+      expect(joinedString(secret.Properties?.Name)).toBe(`${siteSecretName(synth.fleet.environment, site.id)}-<ref>`);
     }
   });
 
@@ -349,9 +350,13 @@ describe('runtime of each site', () => {
         Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: [...site.domains] } }],
       });
       template.resourceCountIs('AWS::ElasticLoadBalancingV2::TargetGroup', 1);
-      template.hasResourceProperties('AWS::Logs::LogGroup', {
-        LogGroupName: `/bulkhead/${synth.fleet.environment}/sites/${site.id}`,
-      });
+      // The contract name, then the stack instance (a re-created stack never meets its retained log group).
+      const [[, logGroup]] = resourcesOfType(synth.siteJson(site.id), 'AWS::Logs::LogGroup') as unknown as [
+        [string, { Properties: Record<string, unknown> }],
+      ];
+      expect(joinedString(logGroup.Properties.LogGroupName)).toBe(
+        `/bulkhead/${synth.fleet.environment}/sites/${site.id}/<ref>`,
+      );
       template.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Retain' });
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         AlarmName: `bulkhead-${synth.fleet.environment}-${site.id}-error-rate`,

@@ -94,7 +94,8 @@ describe('the operator role', () => {
       expect(list(statement.Action).sort()).toEqual(['sts:AssumeRole', 'sts:SetSourceIdentity']);
     }
     expect(role.Properties?.MaxSessionDuration).toBe(3600);
-    expect(role.Properties?.RoleName).toBe('bulkhead-example-operator');
+    // IAM names are account-wide: the region keeps two regions of one environment apart.
+    expect(role.Properties?.RoleName).toBe('bulkhead-example-operator-eu-west-1');
   });
 
   it('may do one thing only: invoke the console function', () => {
@@ -209,6 +210,18 @@ describe("least privilege of the console's own role", () => {
         ),
       );
       if (writes.length === 0) continue;
+      if (statement.Resource === 'arn:aws:ec2:eu-west-1:111122223333:security-group-rule/*') {
+        // Rules carry no tags; ModifySecurityGroupRules also names the rule's group, which
+        // another statement of the same action holds by tag (test/infra/service-authorization.test.ts).
+        expect(actions(statement), statement.Sid).toEqual(['ec2:ModifySecurityGroupRules']);
+        const group = consoleStatements().find(
+          (s) =>
+            s.Resource === 'arn:aws:ec2:eu-west-1:111122223333:security-group/*' &&
+            actions(s).includes('ec2:ModifySecurityGroupRules'),
+        );
+        expect(JSON.stringify(group?.Condition)).toContain('"aws:ResourceTag/bulkhead:component":"site-sg"');
+        continue;
+      }
       expect(JSON.stringify(statement.Condition), statement.Sid).toContain('"aws:ResourceTag/bulkhead:env":"example"');
     }
     const modifyRule = consoleStatements().find((s) => actions(s).includes('elasticloadbalancing:ModifyRule'));

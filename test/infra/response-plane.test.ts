@@ -37,10 +37,20 @@ describe('least privilege of the containment function', () => {
     });
   });
 
-  it('swaps network ACL associations only on ACLs and subnets tagged as this environment’s', () => {
-    const acl = ofRole('ContainFunction').find((s) => s.Sid === 'SwapStrictSiteAcls');
-    expect(actions(acl as PolicyStatementJson)).toEqual(['ec2:ReplaceNetworkAclAssociation']);
-    expect(acl?.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/bulkhead:env': 'example' } });
+  it('swaps network ACL associations only on ACLs and subnets tagged as this environment’s (subnets: strict sites’ own)', () => {
+    const subnets = ofRole('ContainFunction').find((s) => s.Sid === 'SwapStrictSiteAclsSubnets');
+    const acls = ofRole('ContainFunction').find((s) => s.Sid === 'SwapStrictSiteAclsAcls');
+    expect(actions(subnets as PolicyStatementJson)).toEqual(['ec2:ReplaceNetworkAclAssociation']);
+    expect(actions(acls as PolicyStatementJson)).toEqual(['ec2:ReplaceNetworkAclAssociation']);
+    expect(subnets?.Condition).toEqual({
+      StringEquals: { 'aws:ResourceTag/bulkhead:env': 'example', 'aws:ResourceTag/bulkhead:component': 'subnet' },
+    });
+    expect(acls?.Condition).toEqual({
+      StringEquals: {
+        'aws:ResourceTag/bulkhead:env': 'example',
+        'aws:ResourceTag/bulkhead:component': ['quarantine-acl', 'network-acl'],
+      },
+    });
   });
 
   it('modifies listener rules only on the cells’ own listeners', () => {
@@ -118,11 +128,16 @@ describe('least privilege of the containment function', () => {
       'LiftSessionDeny',
       'PassSiteRolesToEcs',
       'PutSiteRulesBack',
-      'PutStrictSiteAclsBack',
+      'PutStrictSiteAclsBackAcls',
+      'PutStrictSiteAclsBackSubnets',
       'RemoveOwnProbeRules',
+      'RetagServiceSecurityGroup',
       'RotateSitePasswords',
       'TakeContainedTargetsOut',
     ]);
+    // Revisions: only of this environment's site families, carrying its tag, tagged only at registration.
+    const register = recovery.find((s) => s.Sid === 'RegisterRevisions');
+    expect(register?.Condition).toEqual({ StringEquals: { 'aws:RequestTag/bulkhead:env': 'example' } });
     const invoke = recovery.find((s) => s.Sid === 'ChangeDatabasePasswords');
     expect(invoke?.Resource).toBe('arn:aws:lambda:eu-west-1:111122223333:function:bulkhead-example-db-user');
     const pass = recovery.find((s) => s.Sid === 'PassSiteRolesToEcs');
@@ -154,7 +169,8 @@ describe('triggers', () => {
 
   it('each target retries, has a dead-letter queue, and the queue has an alarm', () => {
     const rules = resourcesOfType(synth.json.get(StackName.response('example')) as never, 'AWS::Events::Rule');
-    expect(rules).toHaveLength(3);
+    // Findings, alarms, deployments (the ledger) and GuardDuty coverage changes.
+    expect(rules).toHaveLength(4);
     for (const [, rule] of rules) {
       expect(rule.Properties?.Targets).toEqual([
         expect.objectContaining({

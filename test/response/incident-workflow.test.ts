@@ -165,7 +165,8 @@ describe('an incident, run by the real step handlers against the AWS model', () 
 
     // Assess: notices to operators and to the client, in plain words
     const ops = world.aws.sns.published(world.fleet.opsTopicArn);
-    const client = world.aws.sns.published(world.clientTopicArn);
+    // The client hears on the site's own notice topic (its contact subscribed), named in its record.
+    const client = world.aws.sns.published(world.fleet.sites.acme?.contactTopicArn ?? 'no-topic');
     expect(ops).toHaveLength(1);
     expect(client).toHaveLength(1);
     expect(client[0]?.MessageAttributes?.site?.StringValue).toBe('acme');

@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import { RESERVED_CONNECTIONS } from '../../lib/config/database-budget';
 import { LIMITS } from '../../lib/config/fleet-schema';
 
 export interface GeneratedFleetOptions {
@@ -41,7 +42,15 @@ export function generateFleetYaml(options: GeneratedFleetOptions): string {
     account: '111122223333',
     region: 'eu-west-1',
     network: { cidr: '10.0.0.0/16', maxAzs: 2, strictSubnetPrefix: 27 },
-    cells: Array.from({ length: cellCount }, (_, i) => ({ id: `c${i + 1}` })),
+    // The largest class Aurora MySQL lists (7,000 connections), shared out so the fleet fits.
+    database: {
+      instanceClass: 'db.r5.24xlarge',
+      maxConnectionsPerSite: Math.max(1, Math.min(40, Math.floor((7000 - RESERVED_CONNECTIONS) / options.sites))),
+    },
+    cells: Array.from({ length: cellCount }, (_, i) => ({
+      id: `c${i + 1}`,
+      certificateArn: `arn:aws:acm:eu-west-1:111122223333:certificate/00000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}`,
+    })),
     operators: { principals: ['arn:aws:iam::111122223333:role/PlatformOperators'] },
     sites,
   });

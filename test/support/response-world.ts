@@ -26,7 +26,6 @@ export interface ResponseWorld {
   readonly aws: AwsModel;
   readonly fleet: FleetHandles;
   readonly tableName: string;
-  readonly clientTopicArn: string;
   site(id: string): SiteHandles;
 }
 
@@ -88,7 +87,6 @@ export function setUpResponseWorld(
     ],
     BillingMode: 'PAY_PER_REQUEST',
   });
-  const clientTopicArn = aws.sns.createTopic('bulkhead-test-clients');
   Object.assign(process.env, {
     AWS_REGION: aws.region,
     BULKHEAD_ENV: environment,
@@ -104,7 +102,6 @@ export function setUpResponseWorld(
     BACKUP_VAULT: fleet.backupVaultName,
     BACKUP_ROLE_ARN: `arn:aws:iam::${aws.accountId}:role/bulkhead-backup`,
     OPS_TOPIC_ARN: fleet.opsTopicArn,
-    CLIENT_TOPIC_ARN: clientTopicArn,
     DB_USER_FUNCTION: `bulkhead-${environment}-db-user`,
     POWERTOOLS_DEV: 'false',
     // Tests want the canonical quarantine set when the handler returns.
@@ -119,7 +116,6 @@ export function setUpResponseWorld(
     aws,
     fleet,
     tableName,
-    clientTopicArn,
     site(id) {
       const handles = fleet.sites[id];
       if (!handles) throw new Error(`no site ${id}`);

@@ -512,7 +512,9 @@ export class SubjectModel {
       );
       return;
     }
-    const group = arn('logs', `log-group:${siteLogGroupName(env, site)}`);
+    // A site's log group is `/bulkhead/<env>/sites/<id>/<stack instance>` (lib/shared/contract.ts):
+    // the instance part is unknown until deploy, so it is one unknown segment here.
+    const group = arn('logs', `log-group:${siteLogGroupName(env, site)}/${SEGMENT}`);
     if (!this.subjects.some((s) => s.arn === group)) {
       this.add(
         undefined,
@@ -521,7 +523,7 @@ export class SubjectModel {
           resourceType: 'log-group',
           arn: group,
           aliases: [`${group}:*`],
-          label: `log group ${siteLogGroupName(env, site)}`,
+          label: `log group ${siteLogGroupName(env, site)}/…`,
         },
         holds,
       );
@@ -531,7 +533,7 @@ export class SubjectModel {
           service: 'logs',
           resourceType: 'log-stream',
           arn: `${group}:log-stream:${SEGMENT}`,
-          label: `log group ${siteLogGroupName(env, site)} (its streams)`,
+          label: `log group ${siteLogGroupName(env, site)}/… (its streams)`,
         },
         holds,
       );

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Tag as EcsTag } from '@aws-sdk/client-ecs';
+import { siteNoticeTopicName } from '../../../../lib/shared/contract';
 import { type SiteRecord, siteRecordParameterName } from '../../../../lib/shared/site-record';
 import {
   Component,
@@ -289,7 +290,8 @@ export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles 
     });
     const logGroupName = `/bulkhead/${env}/sites/${id}`;
     model.logs.createLogGroup(logGroupName);
-    const contactTopicArn = model.sns.createTopic(`bulkhead-${env}-${id}-contact`);
+    // The site's own notice topic, as its stack makes it (lib/shared/contract.ts siteNoticeTopicName).
+    const contactTopicArn = model.sns.createTopic(siteNoticeTopicName(env, id));
     const alarmArns = (['error-rate', 'egress'] as const).map((kind) =>
       model.cloudwatch.createAlarm(`bulkhead-${env}-${id}-${kind}`, { tags: siteTags(id, Component.alarm) }),
     );
@@ -382,6 +384,7 @@ export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles 
       ...(siteAclId ? { networkAclId: siteAclId, subnetIds } : {}),
       image: { repository, digest: digestRef },
       contact,
+      noticeTopicArn: contactTopicArn,
       response,
     };
     const siteRecordParameter = siteRecordParameterName(env, id);

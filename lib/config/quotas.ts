@@ -1,0 +1,114 @@
+import type { FleetConfig } from './load-fleet';
+
+/**
+ * The AWS quotas a fleet uses, what it needs of each with today's templates, and the
+ * default. docs/scaling.md gives each quota's source page, maximum and what Bulkhead does
+ * about it. `fleetQuotaWarnings` is the fleet check's warning (the deploy would hit a default
+ * quota); `siteops doctor` compares the same needs with the account's actual values.
+ */
+export interface QuotaNeed {
+  /** Stable key (docs/scaling.md, siteops doctor). */
+  readonly key: string;
+  readonly name: string;
+  readonly need: number;
+  readonly defaultValue: number;
+  readonly adjustable: boolean;
+  /** Where it is read in the account: Service Quotas (service code, quota name) or an API. */
+  readonly serviceQuota?: { readonly serviceCode: string; readonly quotaName: string };
+  readonly advice: string;
+}
+
+/** Roles of the platform stacks (functions, custom resources, flow logs, backup, operator, state machine). */
+const PLATFORM_ROLES = 16;
+/** Groups of the platform: endpoints (2), database, uploads, db-user provider, one per cell's load balancer. */
+const PLATFORM_GROUPS = 5;
+
+export function fleetQuotaNeeds(fleet: FleetConfig): QuotaNeed[] {
+  const sites = fleet.sites.length;
+  const strict = fleet.sites.filter((s) => s.isolation === 'strict').length;
+  const azs = fleet.network.maxAzs;
+  const largestCell = Math.max(0, ...fleet.cells.map((c) => c.siteIds.length));
+  const tasks = fleet.sites.reduce((n, s) => n + s.desiredCount, 0);
+  return [
+    {
+      key: 'iam-roles',
+      name: 'IAM roles per account',
+      need: 2 * sites + PLATFORM_ROLES,
+      defaultValue: 1000,
+      adjustable: true,
+      advice: 'request an increase (at most 5,000), or split the fleet into accounts (docs/scaling.md)',
+    },
+    {
+      key: 'security-groups',
+      name: 'VPC security groups per Region',
+      need: 2 * sites + PLATFORM_GROUPS + fleet.cells.length,
+      defaultValue: 2500,
+      adjustable: true,
+      serviceQuota: { serviceCode: 'vpc', quotaName: 'VPC security groups per Region' },
+      advice: 'request an increase, or split the fleet into regions or accounts',
+    },
+    {
+      key: 'subnets',
+      name: 'Subnets per VPC',
+      need: (fleet.needsInternet ? 3 : 2) * azs + strict * azs,
+      defaultValue: 200,
+      adjustable: true,
+      serviceQuota: { serviceCode: 'vpc', quotaName: 'Subnets per VPC' },
+      advice: 'request an increase, or make fewer sites strict',
+    },
+    {
+      key: 'network-acls',
+      name: 'Network ACLs per VPC',
+      need: 2 + strict,
+      defaultValue: 200,
+      adjustable: true,
+      serviceQuota: { serviceCode: 'vpc', quotaName: 'Network ACLs per VPC' },
+      advice: 'request an increase, or make fewer sites strict',
+    },
+    {
+      key: 'alb-certificates',
+      name: 'Certificates per Application Load Balancer',
+      need: largestCell,
+      defaultValue: 25,
+      adjustable: true,
+      serviceQuota: { serviceCode: 'elasticloadbalancing', quotaName: 'Certificates per Application Load Balancer' },
+      advice: 'request an increase, or lower cellSize so no cell holds more sites than certificates',
+    },
+    {
+      key: 'sns-topics',
+      name: 'SNS standard topics per account',
+      need: sites + 1,
+      defaultValue: 100000,
+      adjustable: true,
+      serviceQuota: { serviceCode: 'sns', quotaName: 'Topics per Account' },
+      advice: 'request an increase',
+    },
+    {
+      key: 'lambda-concurrency',
+      name: 'Lambda concurrent executions',
+      // A storm across the largest cell: one containment per site, plus the plane's other functions.
+      need: largestCell + 10,
+      defaultValue: 1000,
+      adjustable: true,
+      advice: 'request an increase (new accounts may start far below the default)',
+    },
+    {
+      key: 'fargate-tasks',
+      name: 'Fargate tasks at once (two per site task during a deployment)',
+      need: 2 * tasks,
+      defaultValue: Number.POSITIVE_INFINITY,
+      adjustable: true,
+      advice: 'check the Fargate On-Demand vCPU quota of the account (siteops doctor)',
+    },
+  ];
+}
+
+/** The fleet check's warnings: each need above its default quota, with what to do. */
+export function fleetQuotaWarnings(fleet: FleetConfig): string[] {
+  return fleetQuotaNeeds(fleet)
+    .filter((q) => q.need > q.defaultValue)
+    .map(
+      (q) =>
+        `${fleet.source}: the fleet needs ${q.need} ${q.name} but the default quota is ${q.defaultValue}; ${q.advice}. Check the account with \`siteops doctor\` before deploying.`,
+    );
+}

@@ -1,0 +1,103 @@
+import { Arn, type Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Component, TAG_COMPONENT, TAG_ENV } from './tag-names';
+
+/**
+ * IAM statements the response plane's functions and the ops console share, written the way
+ * the Service Authorization Reference says AWS evaluates them (docs/iam.md;
+ * test/infra/service-authorization.test.ts checks every statement against it).
+ */
+
+function ec2Arn(stack: Stack, resource: string): string {
+  return Arn.format({ service: 'ec2', resource, resourceName: '*' }, stack);
+}
+
+/**
+ * `ecs:ListTasks` authorizes against the `container-instance` resource type and takes the
+ * `ecs:cluster` condition key (Service Authorization Reference, Amazon ECS). A list of a
+ * service's tasks names no container instance, so the statement is written as the CDK team
+ * does for its own ListTasks grants (aws/aws-cdk#3199: "remove the cluster as the resource
+ * restriction, add the cluster as a resource condition"): any resource, only in these clusters.
+ */
+export function listTasksInClusters(sid: string, clusterArns: readonly string[]): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid,
+    actions: ['ecs:ListTasks'],
+    resources: ['*'],
+    conditions: { ArnEquals: { 'ecs:cluster': [...clusterArns] } },
+  });
+}
+
+/**
+ * Security-group rule changes on this environment's site groups only (tag-held). Since
+ * `ec2:ModifySecurityGroupRules` also authorizes against each `security-group-rule`
+ * (required by the reference), and rules carry no tags of their own, the rules get their own
+ * statement without a tag condition: every request also names its group (`GroupId`, required:
+ * "The ID of the security group", EC2 API Reference, ModifySecurityGroupRules), and the group
+ * must be a site group of this environment (held by tag), so both must be allowed.
+ */
+export function siteGroupRuleStatements(
+  stack: Stack,
+  environment: string,
+  sid: string,
+  actions: readonly string[],
+): iam.PolicyStatement[] {
+  const statements = [
+    new iam.PolicyStatement({
+      sid,
+      actions: [...actions],
+      resources: [ec2Arn(stack, 'security-group')],
+      conditions: {
+        StringEquals: {
+          [`aws:ResourceTag/${TAG_ENV}`]: environment,
+          [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.siteSecurityGroup,
+        },
+      },
+    }),
+  ];
+  if (actions.includes('ec2:ModifySecurityGroupRules')) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: `${sid}ById`,
+        actions: ['ec2:ModifySecurityGroupRules'],
+        resources: [ec2Arn(stack, 'security-group-rule')],
+      }),
+    );
+  }
+  return statements;
+}
+
+/**
+ * `ec2:ReplaceNetworkAclAssociation` authorizes against both the `network-acl` and the
+ * `subnet` (both required, Service Authorization Reference, Amazon EC2), so each is held on
+ * its own: only strict sites' own subnets (`bulkhead:component=subnet`, never a shared
+ * subnet, whose move onto the quarantine ACL would cut off every site in it), and only the
+ * quarantine ACL or a strict site's own ACL of this environment.
+ */
+export function strictSiteAclStatements(stack: Stack, environment: string, sid: string): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({
+      sid: `${sid}Subnets`,
+      actions: ['ec2:ReplaceNetworkAclAssociation'],
+      resources: [ec2Arn(stack, 'subnet')],
+      conditions: {
+        StringEquals: {
+          [`aws:ResourceTag/${TAG_ENV}`]: environment,
+          [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.subnet,
+        },
+      },
+    }),
+    new iam.PolicyStatement({
+      sid: `${sid}Acls`,
+      actions: ['ec2:ReplaceNetworkAclAssociation'],
+      resources: [ec2Arn(stack, 'network-acl')],
+      conditions: {
+        // Several values of one key are ORed; keys are ANDed (IAM JSON policy reference, Condition).
+        StringEquals: {
+          [`aws:ResourceTag/${TAG_ENV}`]: environment,
+          [`aws:ResourceTag/${TAG_COMPONENT}`]: [Component.quarantineAcl, Component.networkAcl],
+        },
+      },
+    }),
+  ];
+}
