@@ -605,7 +605,7 @@ function isolateNetwork(
           return outcome;
         },
         (o) =>
-          `ingress ${o.ingress}, egress ${o.egress}${o.interimRuleIds.length ? ` (${o.interimRuleIds.length} rules now point only at the logs endpoint group or at no peer; revoked later)` : ''}${o.logsRuleAdded ? ', logs endpoint rule added' : ''}${o.fastPathFailure ? ` (the one-call rewrite was refused: ${o.fastPathFailure})` : ''}`,
+          `ingress ${o.ingress}, egress ${o.egress}${o.interimRuleIds.length ? ` (${o.interimRuleIds.length} rules rewritten in place to reach nothing but the logs endpoint; revoked later)` : ''}${o.logsRuleAdded ? ', logs endpoint rule added' : ''}${o.fastPathFailure ? ` (the one-call rewrite was refused: ${o.fastPathFailure})` : ''}`,
       ),
     );
   }
