@@ -13,6 +13,17 @@ export function consoleFunctionName(environment: string): string {
   return `bulkhead-${environment}-ops-console`;
 }
 
+/**
+ * The drill event bus (`bulkhead-<env>-drills`, in the Ops stack): `siteops drill` findings travel
+ * on it, never on the account's default bus, and only the console's role may put events on it.
+ */
+export function drillEventBusName(environment: string): string {
+  return `bulkhead-${environment}-drills`;
+}
+
+/** The console's environment variable naming the drill event bus. */
+export const DRILL_EVENT_BUS_ENV = 'DRILL_EVENT_BUS';
+
 export const INCIDENT_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 export const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;
 

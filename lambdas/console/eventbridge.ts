@@ -1,8 +1,14 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { DrillEvent } from './drill';
 
-/** PutEvents for drills: the synthetic finding goes through the same EventBridge rule path. */
-export function eventBridgePutEvents(): (event: DrillEvent) => Promise<void> {
+/**
+ * PutEvents for drills, on the drill event bus only: "The name or ARN of the event bus to receive
+ * the event. Only the rules that are associated with this event bus are used to match the event. If
+ * you omit this, the default event bus is used" (EventBridge API reference, PutEventsRequestEntry
+ * `EventBusName`). The drill rule lives on that bus, so the finding reaches containment through it
+ * and through nothing on the default bus.
+ */
+export function eventBridgePutEvents(eventBusName: string): (event: DrillEvent) => Promise<void> {
   let client: EventBridgeClient | undefined;
   return async (event) => {
     client ??= new EventBridgeClient({ maxAttempts: 6 });
@@ -10,6 +16,7 @@ export function eventBridgePutEvents(): (event: DrillEvent) => Promise<void> {
       new PutEventsCommand({
         Entries: [
           {
+            EventBusName: eventBusName,
             Source: event.source,
             DetailType: event.detailType,
             Detail: JSON.stringify(event.detail),

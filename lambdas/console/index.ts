@@ -19,7 +19,7 @@ import { requiredEnv } from '../shared/env';
 import { IncidentStore } from '../shared/incident-store';
 import type { Caller } from './audit-log';
 import { type ConsoleDeps, runConsole } from './console';
-import { type ClaimedIdentity, claimedIdentitySchema, type ConsoleResponse } from './contract';
+import { type ClaimedIdentity, claimedIdentitySchema, type ConsoleResponse, DRILL_EVENT_BUS_ENV } from './contract';
 import { eventBridgePutEvents } from './eventbridge';
 
 /**
@@ -91,7 +91,7 @@ export function consoleDeps(): ConsoleDeps {
         metricsAdded = true;
         metrics.addMetric(name, unit === 'Milliseconds' ? MetricUnit.Milliseconds : MetricUnit.Count, value);
       },
-      putEvents: eventBridgePutEvents(),
+      putEvents: eventBridgePutEvents(requiredEnv(DRILL_EVENT_BUS_ENV)),
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       drillTimeoutMs: (Number.isFinite(drillTimeout) && drillTimeout > 0 ? drillTimeout : 120) * 1000,
       drillPollMs: 1_000,

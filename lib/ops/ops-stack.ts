@@ -8,7 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { consoleFunctionName } from '../../lambdas/console/contract';
+import { consoleFunctionName, DRILL_EVENT_BUS_ENV, drillEventBusName } from '../../lambdas/console/contract';
 import { DRILL_DETAIL_TYPE, DRILL_SOURCE } from '../../lambdas/contain/events';
 import type { FleetConfig } from '../config/load-fleet';
 import type { ResponseStack } from '../response/response-stack';
@@ -85,14 +85,16 @@ export interface OpsStackProps extends StackProps {
 /**
  * The ops console (`Bulkhead-<env>-Ops`): the console function (`bulkhead-<env>-ops-console`),
  * the operator role (the only principal that may invoke it; assumable only by the fleet's
- * `operators.principals`, with MFA) and the EventBridge rule that hands drill findings to
- * containment. The console runs containment's and recovery's own code, so its role holds
+ * `operators.principals`, with MFA), the drill event bus (only the console's role may put events on
+ * it) and its rule that hands drill findings to containment. The console runs containment's and recovery's own code, so its role holds
  * the same tag-scoped grants they do, and nothing that deletes a site's data.
  */
 export class OpsStack extends Stack {
   readonly consoleFunction: nodejs.NodejsFunction;
   readonly operatorRole: iam.Role;
   readonly drillRule: events.Rule;
+  /** `bulkhead-<env>-drills`: the only bus a drill finding can travel on. */
+  readonly drillBus: events.EventBus;
 
   constructor(scope: Construct, id: string, props: OpsStackProps) {
     super(scope, id, props);
@@ -100,6 +102,12 @@ export class OpsStack extends Stack {
     const env = fleet.environment;
     const clusterNames = fleet.cells.map((c) => cellClusterName(env, c.id));
     const listenerArns = fleet.cells.map((c) => importCell(env, c.id, 'listenerArn'));
+
+    this.drillBus = new events.EventBus(this, 'DrillBus', {
+      eventBusName: drillEventBusName(env),
+      description: `Bulkhead ${env}: drill findings from siteops drill; only the ops console's role may put events`,
+    });
+    tagComponent(this.drillBus, Component.opsConsole);
 
     const logGroup = new logs.LogGroup(this, 'ConsoleLogs', {
       retention: logs.RetentionDays.ONE_YEAR,
@@ -126,6 +134,7 @@ export class OpsStack extends Stack {
         QUARANTINE_ACL_ID: props.quarantineAcl.networkAclId,
         CLUSTER_ARNS: clusterNames.map((name) => this.arn('ecs', 'cluster', name)).join(','),
         DB_USER_FUNCTION: databaseUserFunctionName(env),
+        [DRILL_EVENT_BUS_ENV]: this.drillBus.eventBusName,
         DRILL_TIMEOUT_SECONDS: '120',
         POWERTOOLS_METRICS_NAMESPACE: 'Bulkhead',
         NODE_OPTIONS: '--enable-source-maps',
@@ -175,7 +184,13 @@ export class OpsStack extends Stack {
     });
 
     // --- Drills: `siteops drill` sends a synthetic finding; containment handles it like a real one.
+    // It travels on the drill bus, never on the default bus: any principal of the account allowed
+    // events:PutEvents could put a drill-shaped event there. "Only the rules that are associated with
+    // this event bus are used to match the event" (EventBridge API reference, PutEventsRequestEntry
+    // EventBusName), and no rule of the default bus matches a drill (test/infra/drill-bus.test.ts).
+    this.restrictDrillBus(env, fn);
     this.drillRule = new events.Rule(this, 'Drills', {
+      eventBus: this.drillBus,
       description: `Bulkhead ${env}: drill findings from siteops drill, to the containment function`,
       eventPattern: { source: [DRILL_SOURCE], detailType: [DRILL_DETAIL_TYPE] },
       targets: [
@@ -193,6 +208,42 @@ export class OpsStack extends Stack {
       description: "role_arn of the operators' AWS profile (with mfa_serial); see docs/siteops.md",
     });
     new CfnOutput(this, 'ConsoleFunctionName', { value: fn.functionName });
+  }
+
+  /**
+   * The drill bus admits the console's role and no one else. Same-account principals need no grant
+   * from a bus policy (the identity policy suffices, as for the account's own default bus, which
+   * "only allows events from one account": EventBridge User Guide, "Permissions for event buses"),
+   * so the policy denies: "An explicit deny in any policy overrides any allows" (IAM User Guide,
+   * "Policy evaluation logic"). `aws:PrincipalArn` of a role session is the role's ARN ("For IAM
+   * roles, the request context returns the ARN of the role, not the ARN of the user that assumed
+   * the role": IAM User Guide, "AWS global condition context keys").
+   */
+  private restrictDrillBus(env: string, fn: lambda.Function): void {
+    const consoleRole = fn.role;
+    if (!consoleRole) throw new Error('the console function has no role');
+    // The bus's ARN by its fixed name: the bus's own GetAtt would make its policy depend on itself.
+    const busArn = this.arn('events', 'event-bus', drillEventBusName(env));
+    const policy = new iam.PolicyDocument({
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'ConsoleRolePutsDrills',
+          principals: [new iam.ArnPrincipal(consoleRole.roleArn)],
+          actions: ['events:PutEvents'],
+          resources: [busArn],
+        }),
+        new iam.PolicyStatement({
+          sid: 'NoOneElsePutsDrills',
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions: ['events:PutEvents'],
+          resources: [busArn],
+          conditions: { ArnNotEquals: { 'aws:PrincipalArn': consoleRole.roleArn } },
+        }),
+      ],
+    });
+    // The bus's own Policy property (AWS::Events::EventBus): one document, no separate EventBusPolicy resources.
+    (this.drillBus.node.defaultChild as events.CfnEventBus).policy = policy;
   }
 
   private arn(
@@ -377,7 +428,7 @@ export class OpsStack extends Stack {
       new iam.PolicyStatement({
         sid: 'SendDrillFindings',
         actions: ['events:PutEvents'],
-        resources: [this.arn('events', 'event-bus', 'default')],
+        resources: [this.arn('events', 'event-bus', drillEventBusName(env))],
         conditions: { StringEquals: { 'events:source': DRILL_SOURCE, 'events:detail-type': DRILL_DETAIL_TYPE } },
       }),
     );

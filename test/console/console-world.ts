@@ -4,7 +4,13 @@ import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { containHandler } from '../../lambdas/contain/index';
 import type { AuditItem } from '../../lambdas/console/audit-log';
-import type { ClaimedIdentity, ConsoleResponse, ResultMap } from '../../lambdas/console/contract';
+import {
+  type ClaimedIdentity,
+  type ConsoleResponse,
+  DRILL_EVENT_BUS_ENV,
+  drillEventBusName,
+  type ResultMap,
+} from '../../lambdas/console/contract';
 import { type DrillEvent, deliveredEvent } from '../../lambdas/console/drill';
 import { consoleHandler, overrideConsoleDeps, resetConsoleDeps } from '../../lambdas/console/index';
 import { type IncidentRecord, IncidentStore } from '../../lambdas/shared/incident-store';
@@ -33,6 +39,7 @@ export function setUpConsoleWorld(
 ): ConsoleWorld {
   const world = setUpResponseWorld(sites);
   process.env.DB_USER_FUNCTION = 'bulkhead-test-db-user';
+  process.env[DRILL_EVENT_BUS_ENV] = drillEventBusName(world.fleet.environment);
   const dbUserCalls: unknown[] = [];
   world.aws.lambda.register('bulkhead-test-db-user', (event: unknown) => {
     dbUserCalls.push(event);

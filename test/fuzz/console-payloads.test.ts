@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containHandler } from '../../lambdas/contain/index';
-import { consoleRequestSchema } from '../../lambdas/console/contract';
+import { consoleRequestSchema, DRILL_EVENT_BUS_ENV, drillEventBusName } from '../../lambdas/console/contract';
 import { type DrillEvent, deliveredEvent } from '../../lambdas/console/drill';
 import { consoleHandler, overrideConsoleDeps, resetConsoleDeps } from '../../lambdas/console/index';
 import type { ResponseWorld } from '../support/response-world';
@@ -166,6 +166,7 @@ function freshConsoleWorld(): ResponseWorld {
   world?.aws.restore();
   const next = fuzzWorld();
   process.env.DB_USER_FUNCTION = 'bulkhead-test-db-user';
+  process.env[DRILL_EVENT_BUS_ENV] = drillEventBusName(next.fleet.environment);
   next.aws.lambda.register('bulkhead-test-db-user', () => ({ loginVerified: true }));
   let clock = Date.now();
   resetConsoleDeps();

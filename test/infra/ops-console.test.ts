@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { consoleFunctionName } from '../../lambdas/console/contract';
+import { consoleFunctionName, DRILL_EVENT_BUS_ENV, drillEventBusName } from '../../lambdas/console/contract';
 import { TAKEOVER_AFTER_MS } from '../../lambdas/contain/contain';
 import { DRILL_DETAIL_TYPE, DRILL_SOURCE } from '../../lambdas/contain/events';
 import { loadFleetFile } from '../../lib/config/load-fleet';
@@ -55,6 +55,7 @@ describe('the ops stack', () => {
   it("gives the console the settings its code reads, and a timeout under containment's lock takeover", () => {
     const variables = (ops.Resources[functionId]?.Properties?.Environment as { Variables: Record<string, unknown> })
       .Variables;
+    expect(variables[DRILL_EVENT_BUS_ENV]).toEqual({ Ref: onlyResource(ops, 'AWS::Events::EventBus')[0] });
     expect(Object.keys(variables)).toEqual(
       expect.arrayContaining([
         'BULKHEAD_ENV',
@@ -134,11 +135,15 @@ describe('the drill rule', () => {
   it('matches exactly the drill findings siteops sends, and delivers them to the containment function', () => {
     // Prepare
     const [ruleId, rule] = onlyResource<{
+      EventBusName: unknown;
       EventPattern: unknown;
       Targets: { Arn: unknown; RetryPolicy?: unknown }[];
     }>(ops, 'AWS::Events::Rule');
+    const [busId, bus] = onlyResource<{ Name: string }>(ops, 'AWS::Events::EventBus');
 
-    // Assess: the pattern
+    // Assess: the pattern, on the drill bus (never the default bus: test/infra/drill-bus.test.ts)
+    expect(bus.Properties.Name).toBe(drillEventBusName('example'));
+    expect(rule.Properties.EventBusName).toEqual({ Ref: busId });
     expect(rule.Properties.EventPattern).toEqual({ source: [DRILL_SOURCE], 'detail-type': [DRILL_DETAIL_TYPE] });
     expect(DRILL_SOURCE).toBe('bulkhead.drill');
     expect(DRILL_DETAIL_TYPE).toBe('Bulkhead Drill Finding');
@@ -229,10 +234,10 @@ describe("least privilege of the console's own role", () => {
     expect(JSON.stringify(modifyRule?.Resource)).not.toContain('"*"');
   });
 
-  it('may put drill events only, and invoke only the database-user function', () => {
+  it('may put drill events only, on the drill bus, and invoke only the database-user function', () => {
     const put = consoleStatements().find((s) => actions(s).includes('events:PutEvents'));
     expect(put).toMatchObject({
-      Resource: 'arn:aws:events:eu-west-1:111122223333:event-bus/default',
+      Resource: 'arn:aws:events:eu-west-1:111122223333:event-bus/bulkhead-example-drills',
       Condition: { StringEquals: { 'events:source': DRILL_SOURCE, 'events:detail-type': DRILL_DETAIL_TYPE } },
     });
     const invoke = consoleStatements().find((s) => actions(s).includes('lambda:InvokeFunction'));
