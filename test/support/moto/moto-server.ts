@@ -50,12 +50,26 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Whether a moto server answers at `endpoint` (its own API, `/moto-api/data.json`). */
-export async function motoAnswers(endpoint: string, timeoutMs = 2_000): Promise<boolean> {
+/**
+ * Whether a moto server answers at `endpoint`: an STS GetCallerIdentity (moto checks no
+ * signature), which costs moto nothing however much state it holds (`/moto-api/data.json`
+ * dumps every account's resources).
+ */
+export async function motoAnswers(endpoint: string, timeoutMs = 5_000): Promise<boolean> {
   try {
-    const response = await fetch(new URL('/moto-api/data.json', endpoint), { signal: AbortSignal.timeout(timeoutMs) });
-    await response.arrayBuffer();
-    return response.ok;
+    const response = await fetch(endpoint, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        // moto routes a request by the service in its credential scope (S3 without one).
+        authorization:
+          'AWS4-HMAC-SHA256 Credential=AKIAMOTOHEALTHCHECK0/20250101/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=0',
+      },
+      body: 'Action=GetCallerIdentity&Version=2011-06-15',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await response.text();
+    return response.ok && text.includes('GetCallerIdentityResponse');
   } catch {
     return false;
   }
