@@ -53,7 +53,18 @@ export function freePort(): Promise<number> {
 /** Whether a moto server answers at `endpoint` (its own API, `/moto-api/data.json`). */
 export async function motoAnswers(endpoint: string, timeoutMs = 2_000): Promise<boolean> {
   try {
-    const response = await fetch(new URL('/moto-api/data.json', endpoint), { signal: AbortSignal.timeout(timeoutMs) });
+    // A cheap call (STS GetCallerIdentity), not /moto-api/data.json: that dumps every world the
+    // emulator tests have deployed and can take seconds on a loaded machine.
+    const response = await fetch(new URL('/', endpoint), {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization:
+          'AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260101/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=0',
+      },
+      body: 'Action=GetCallerIdentity&Version=2011-06-15',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     await response.arrayBuffer();
     return response.ok;
   } catch {
