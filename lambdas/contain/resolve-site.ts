@@ -78,7 +78,9 @@ async function resolveFinding(
       `finding ${trigger.findingId} is about cluster ${trigger.clusterArn}, which is not one of Bulkhead's`,
     );
   }
-  if (trigger.taskTags?.[TAG_SITE] !== undefined) {
+  // The finding's own copy of the task's tags, when it has both of ours with values (a tag
+  // GuardDuty gives without its value says nothing: look the task up instead).
+  if (trigger.taskTags?.[TAG_SITE] && trigger.taskTags[TAG_ENV]) {
     const site = siteFromTaskTags(trigger.taskTags, scope, trigger);
     if (typeof site !== 'string') return site;
     return { siteId: site, hints: hintsFrom(trigger.taskTags), via: 'finding-tags' };
