@@ -200,7 +200,7 @@ describe('parseResponseEvent (pure, 10,000 cases per property)', () => {
         if (isIgnored(trigger)) return;
         // The longest incident id and Bulkhead alarm name there can be (16-char env, 24-char site).
         const incidentId = `20260101T000000Z-${'s'.repeat(24)}-abcdef`;
-        const longestAlarm = `bulkhead-${'e'.repeat(16)}-${'s'.repeat(24)}-error-rate`;
+        const longestAlarm = `bulkhead.${'e'.repeat(16)}.${'s'.repeat(24)}.error-rate`;
         const key = triggerKey(trigger.kind === 'alarm' ? { ...trigger, alarmName: longestAlarm } : trigger);
         expect(Number.isFinite(Date.parse(trigger.detectedAt)), `detectedAt ${preview(trigger.detectedAt)}`).toBe(true);
         expect(Buffer.byteLength(`${trigger.detectedAt}#${incidentId}`)).toBeLessThanOrEqual(1_024);
