@@ -14,7 +14,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import { requiredEnv } from '../shared/env';
 import { IncidentStore } from '../shared/incident-store';
-import { type ContainDeps, type ContainOutcome, respondToEvent } from './contain';
+import { type ContainDeps, type ContainOutcome, JOIN_WAIT_MS, respondToEvent } from './contain';
 
 /**
  * Containment: EventBridge delivers GuardDuty findings and site alarm state changes here.
@@ -69,6 +69,7 @@ export function containDeps(): ContainDeps {
       const high = Number.isFinite(max) ? (max as number) : low;
       return low + Math.random() * Math.max(0, high - low);
     },
+    joinWaitMs: Number(process.env.JOIN_WAIT_MS ?? JOIN_WAIT_MS) || JOIN_WAIT_MS,
     metric: (name, value, unit = 'Count') =>
       metrics.addMetric(name, unit === 'Milliseconds' ? MetricUnit.Milliseconds : MetricUnit.Count, value),
   };

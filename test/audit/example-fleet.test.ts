@@ -83,7 +83,7 @@ describe('audit of the example fleet', () => {
         new RegExp(`${id}: container site takes .*WORDPRESS_DB_PASSWORD.* from Secrets Manager`),
       );
       expect(evidence(8)).toMatch(new RegExp(`${id}: container site image .*@sha256:[0-9a-f]{12}…`));
-      expect(evidence(10)).toContain(`bulkhead-example-${id}-error-rate`);
+      expect(evidence(10)).toContain(`bulkhead.example.${id}.error-rate`);
     }
     expect(evidence(5)).toContain(`${result.pairsChecked} ordered pairs of ${siteIds.length} sites checked`);
     expect(evidence(7)).toMatch(/Bulkhead-example-Response\/GuardDutyEcsFindings\w+: aws\.guardduty/);

@@ -4,6 +4,7 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it, type MockInstance, vi } from 'vitest';
 import { isIgnored, parseResponseEvent } from '../../lambdas/contain/events';
+import { siteAlarmPrefix } from '../../lib/shared/contract';
 import { containHandler } from '../../lambdas/contain/index';
 import type { SiteSnapshot } from '../support/aws-model';
 import { ecsFindingEvent, type ResponseWorld } from '../support/response-world';
@@ -91,7 +92,7 @@ function eventNames(event: unknown, site: string, w: ResponseWorld): boolean {
   const text = JSON.stringify(event) ?? '';
   return (
     w.site(site).taskArns.some((arn) => text.includes(arn)) ||
-    text.includes(`"bulkhead-${w.fleet.environment}-${site}-`) ||
+    text.includes(`"${siteAlarmPrefix(w.fleet.environment)}${site}.`) ||
     text.includes(`"${site}"`)
   );
 }
