@@ -77,6 +77,14 @@ async function resolveFinding(
       `finding ${trigger.findingId} is about cluster ${trigger.clusterArn}, which is not one of Bulkhead's`,
     );
   }
+  // A task ARN names its cluster (`task/<cluster>/<id>`, ECS API reference, Task.taskArn); one in
+  // another cluster, account or region is not this finding's task, and describing it is not
+  // what the function may do (its policy names its own clusters' tasks only): ignore it.
+  const [clusterPrefix, clusterName] = trigger.clusterArn.split(':cluster/');
+  const taskPrefix = `${clusterPrefix}:task/${clusterName}/`;
+  if (!trigger.taskArn.startsWith(taskPrefix)) {
+    return ignored('unknown-task', `task ${trigger.taskArn} is not a task of cluster ${trigger.clusterArn}`);
+  }
   // The finding's own copy of the task's tags, when it has both of ours (a tag GuardDuty
   // gives without its value is left out by the parser and says nothing: look the task up).
   if (trigger.taskTags?.[TAG_SITE] !== undefined && trigger.taskTags[TAG_ENV] !== undefined) {

@@ -84,7 +84,9 @@ export async function runWorkflowStep(request: unknown) {
   }
   const { step, input } = parsed.data;
   logger.info('workflow step', { step, incidentId: input.incidentId, site: input.site });
-  return WORKFLOW_STEPS[step](workflowDeps(), input);
+  // Awaited here (not returned as is) so the step's stack keeps this entry (logs, and the tests'
+  // IAM check, which finds the calling function by its entry).
+  return await WORKFLOW_STEPS[step](workflowDeps(), input);
 }
 
 export const handler = middy(runWorkflowStep).use(injectLambdaContext(logger, { clearState: true }));

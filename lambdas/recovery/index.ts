@@ -148,7 +148,9 @@ export async function runRecoveryStep(request: unknown): Promise<unknown> {
   const { step, taskToken } = parsed.data;
   const input = parsed.data.input as RestoreInput;
   logger.info('recovery step', { step, incidentId: input.incidentId, site: input.site });
-  return (STEP_RUNS[step] as StepRun)(recoveryDeps(), input, taskToken);
+  // Awaited here (not returned as is) so the step's stack keeps this entry (logs, and the tests'
+  // IAM check, which finds the calling function by its entry).
+  return await (STEP_RUNS[step] as StepRun)(recoveryDeps(), input, taskToken);
 }
 
 export const handler = middy(runRecoveryStep).use(injectLambdaContext(logger, { clearState: true }));

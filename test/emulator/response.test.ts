@@ -152,7 +152,7 @@ describe('containment (the bundled contain function) against moto', () => {
     expectQuarantined(after, exported(world, 'logs-endpoint-sg-id'));
     expect(after.record.subnetIds).toHaveLength(2);
     expect(after.aclAssociations.map((a) => [a.subnetId, a.networkAclId])).toEqual(
-      (after.record.subnetIds ?? []).map((s) => [s, quarantineAcl]),
+      [...(after.record.subnetIds ?? [])].sort().map((s) => [s, quarantineAcl]),
     );
     expect(before.get('clinic')?.aclAssociations.map((a) => a.networkAclId)).toEqual([
       after.record.networkAclId,

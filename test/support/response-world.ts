@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { type AuthorizationHandle, authorizeHandlerCalls } from './iam-authorization/authorizer';
 import * as path from 'node:path';
 import { resetContainDeps } from '../../lambdas/contain/index';
 import { siteAlarmName } from '../../lib/shared/contract';
@@ -27,6 +28,8 @@ export interface ResponseWorld {
   readonly aws: AwsModel;
   readonly fleet: FleetHandles;
   readonly tableName: string;
+  /** Checks every handler call against its function's IAM policy (under vitest, unless `authorize: false`). */
+  readonly iam?: AuthorizationHandle;
   site(id: string): SiteHandles;
 }
 
@@ -48,7 +51,11 @@ export function sampleEvent(relative: string): unknown {
  */
 export function setUpResponseWorld(
   sites: readonly WorldSite[],
-  options: InstallOptions & { environment?: string } = {},
+  options: InstallOptions & {
+    environment?: string;
+    /** Check each handler call against its function's IAM policy (default: under vitest). */
+    authorize?: boolean;
+  } = {},
 ): ResponseWorld {
   const aws = installAwsModel({ retries: 'sdk-no-delay', ...options });
   const environment = options.environment ?? 'test';
@@ -113,7 +120,11 @@ export function setUpResponseWorld(
   resetContainDeps();
   resetWorkflowDeps();
   resetRecoveryDeps();
+  // Under vitest, every call a handler makes is checked against its function's IAM policy.
+  const iam =
+    process.env.VITEST && options.authorize !== false ? authorizeHandlerCalls({ aws, fleet, tableName }) : undefined;
   return {
+    iam,
     aws,
     fleet,
     tableName,

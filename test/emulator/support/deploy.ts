@@ -43,7 +43,7 @@ import { CreateTopicCommand } from '@aws-sdk/client-sns';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import type { Assembly, AssemblyStack, EmulatedResource } from './assembly';
 import type { MotoClients } from './clients';
-import { type IntrinsicContext, resolveValue } from './intrinsics';
+import { type IntrinsicContext, resolveValue } from '../../support/cfn-intrinsics';
 
 /**
  * Deploys a synthesized assembly into moto resource by resource, the way CloudFormation

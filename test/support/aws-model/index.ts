@@ -11,7 +11,7 @@ export { seedFleet } from './fleet/seed';
 export { type RuleShape, type SiteSnapshot, snapshotSite } from './fleet/snapshot';
 export type { CellHandles, FleetHandles, SeedFleetInput, SeedSite, SiteHandles } from './fleet/types';
 export { type InstallOptions, installAwsModel } from './install';
-export { AwsModel, type AwsModelOptions, type InvokeContext, type RetryMode } from './model';
+export { type ArrivingCall, AwsModel, type AwsModelOptions, type InvokeContext, type RetryMode } from './model';
 export { type BucketPolicy, type BucketSpec, perCommandBuckets, TokenBucketLimiter } from './rate-limit';
 export { isMutating, SERVICE_NAMES, type ServiceName } from './service-names';
 export type { MetricRecord } from './cloudwatch';

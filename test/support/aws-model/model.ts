@@ -52,6 +52,15 @@ export interface AwsModelOptions {
   ec2RequestThrottling?: boolean;
 }
 
+/** A call as it arrives at the model, before it is answered. */
+export interface ArrivingCall {
+  readonly service: ServiceName;
+  readonly command: string;
+  /** The request as sent (read only: the model answers from its own copy). */
+  readonly input: unknown;
+  readonly attempt: number;
+}
+
 /** Per-call information the transport passes to {@link AwsModel.invoke}. */
 export interface InvokeContext {
   abortSignal?: AbortSignal;
@@ -97,6 +106,7 @@ export class AwsModel {
   private readonly previousStates = new Map<ServiceName, object>();
   private readonly hanging = new Set<(e: Error) => void>();
   private restoreHooks: Array<() => void> = [];
+  private callHooks: Array<(call: ArrivingCall) => void> = [];
 
   constructor(options: AwsModelOptions = {}) {
     this.options = { retries: 'sdk', ...options };
@@ -169,6 +179,7 @@ export class AwsModel {
       at: this.clock.now(),
       wallTime: Date.now(),
     });
+    for (const hook of this.callHooks) hook({ service, command, input: rawInput ?? {}, attempt: context.attempt ?? 1 });
     try {
       const latency = this.latencyFor(service);
       if (latency > 0) await sleep(latency, context.abortSignal);
@@ -297,6 +308,19 @@ export class AwsModel {
     this.reset();
     for (const hook of this.restoreHooks) hook();
     this.restoreHooks = [];
+    this.callHooks = [];
+  }
+
+  /**
+   * Runs `hook` on every call as it arrives, before the model answers it, with the state as
+   * the call finds it (test/support/iam-authorization checks each against its caller's IAM
+   * policy). Returns a function that removes it; `restore` removes them all.
+   */
+  onCall(hook: (call: ArrivingCall) => void): () => void {
+    this.callHooks.push(hook);
+    return () => {
+      this.callHooks = this.callHooks.filter((h) => h !== hook);
+    };
   }
 
   /** Registers cleanup for {@link AwsModel.restore} (used by the installer). */
