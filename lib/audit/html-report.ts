@@ -2,6 +2,7 @@
  * The audit as one self-contained HTML page: inline CSS, no script, no external asset.
  * Every string that comes from a template (site ids, rule descriptions, names) is escaped.
  */
+import { escapeHtml } from '../shared/display';
 import { describeProvenance } from '../shared/provenance';
 import type { AuditResult, Finding, PairVerdict, PathKind, SelfAssessmentAnswer } from './types';
 import { PATH_KINDS } from './types';
@@ -9,14 +10,11 @@ import { PATH_KINDS } from './types';
 /** How many findings the page lists in full (the matrix still shows every pair). */
 const LISTED_FINDINGS = 400;
 
-export function escapeHtml(value: unknown): string {
-  return String(value)
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
-}
+/**
+ * Template strings are escaped for HTML and also made inert as text (lib/shared/display.ts): line
+ * breaks, terminal and bidirectional controls shown as escapes, very long values cut.
+ */
+export { escapeHtml };
 
 const KIND_LABEL: Record<PathKind, string> = {
   network: 'Network',
@@ -108,12 +106,13 @@ function pairAnchor(i: number, j: number): string {
   return `pair-${i}-${j}`;
 }
 
+/** A cell's tooltip, already escaped: one line per path (`&#10;` is a line break inside an attribute). */
 function cellTitle(from: string, to: string, findings: readonly Finding[]): string {
-  if (findings.length === 0) return `${from} → ${to}: no path`;
+  if (findings.length === 0) return escapeHtml(`${from} → ${to}: no path`);
   return [
-    `${from} → ${to}: ${findings.length} path${findings.length === 1 ? '' : 's'}`,
-    ...findings.map((f) => `• ${KIND_LABEL[f.kind]}: ${f.summary}`),
-  ].join('\n');
+    escapeHtml(`${from} → ${to}: ${findings.length} path${findings.length === 1 ? '' : 's'}`),
+    ...findings.map((f) => escapeHtml(`• ${KIND_LABEL[f.kind]}: ${f.summary}`)),
+  ].join('&#10;');
 }
 
 function renderMatrix(result: AuditResult): string {
@@ -142,10 +141,10 @@ function renderMatrix(result: AuditResult): string {
           const findings = verdict?.findings ?? [];
           if (findings.length === 0) {
             return titleAll
-              ? `<td class="ok" title="${escapeHtml(cellTitle(a.id, b.id, findings))}"></td>`
+              ? `<td class="ok" title="${cellTitle(a.id, b.id, findings)}"></td>`
               : '<td class="ok"></td>';
           }
-          return `<td class="bad" title="${escapeHtml(cellTitle(a.id, b.id, findings))}"><a href="#${pairAnchor(i, j)}">${showCounts ? findings.length : ''}</a></td>`;
+          return `<td class="bad" title="${cellTitle(a.id, b.id, findings)}"><a href="#${pairAnchor(i, j)}">${showCounts ? findings.length : ''}</a></td>`;
         })
         .join('');
       return `<tr><th${from.has(a.id) ? ' class="hot"' : ''} title="${escapeHtml(a.id)}">${escapeHtml(a.id)}</th>${cells}</tr>`;

@@ -1,4 +1,5 @@
 /** The audit in a few lines for a terminal. */
+import { printable } from '../shared/display';
 import { describeProvenance } from '../shared/provenance';
 import type { AuditResult } from './types';
 import { PATH_KINDS } from './types';
@@ -41,5 +42,6 @@ export function formatAuditSummary(result: AuditResult): string {
         : '';
     lines.push(`  ${String(q.number).padStart(2)}. ${q.answer === 'yes' ? 'yes' : 'NO '} ${q.question}${reason}`);
   }
-  return lines.join('\n');
+  // Every line holds template strings (site ids, names, rule descriptions): one inert line each.
+  return lines.map((line) => printable(line, 2_000)).join('\n');
 }
