@@ -18,6 +18,7 @@ import type { SiteRecord } from '../../lib/shared/site-record';
 import { Component } from '../../lib/shared/tag-names';
 import type { IncidentRecord, IncidentStore, StepRecord, TriggerRecord } from '../shared/incident-store';
 import { loadSiteRecord, SiteRecordError, siteForwardActions } from '../shared/site-records';
+import { ContainmentIncompleteError } from './errors';
 import { type Ignored, ignored, isIgnored, parseResponseEvent, type Trigger, triggerKey } from './events';
 import {
   finishQuarantine,
@@ -235,34 +236,39 @@ export async function respondForSite(
   ]);
   if (lockResult.status === 'rejected') throw lockResult.reason; // nothing changed yet: safe to retry
   let resumed: IncidentRecord | undefined;
+  let attempt = 1;
   if (!lockResult.value.opened) {
     const joined = lockResult.value.incidentId;
-    const held = await takeOverIfAbandoned(deps, siteId, joined, lockResult.value.lockedAt, triggerItem.receivedAt);
-    if (!held.takenOver) {
-      const [outcome, incident] = await Promise.all([
-        store.recordTrigger(joined, triggerItem),
-        store.getIncident(joined),
-      ]);
+    const lockedAt = lockResult.value.lockedAt;
+    const [incident, outcome] = await Promise.all([
+      store.getIncident(joined),
+      store.recordTrigger(joined, triggerItem),
+    ]);
+    const why = takeOverReason(incident, lockedAt, triggerItem.receivedAt);
+    const won =
+      why !== undefined &&
+      lockedAt !== undefined &&
+      (await store.takeOver(siteId, joined, lockedAt, now().toISOString()));
+    if (!won) {
       deps.metric('TriggersJoined', 1);
       // A delivery whose handler failed to start the workflow (and threw, so EventBridge
       // retried): start it now. StartExecution is idempotent by name and input.
-      if (
-        incident &&
-        !incident.workflowStartedAt &&
-        WORKFLOW_READY.has(incident.status) &&
-        recordResult.status === 'fulfilled'
-      ) {
+      if (incident && workflowPending(incident) && recordResult.status === 'fulfilled') {
         await startWorkflow(deps, recordResult.value, incident);
-        await store.updateIncident(joined, { workflowStartedAt: now().toISOString() }, [
-          { step: 'start-workflow', outcome: 'done', at: now().toISOString(), detail: 'on a later delivery' },
-        ]);
+        await store.updateIncident(
+          joined,
+          { workflowStartedAt: now().toISOString(), workflowAttempt: incident.containAttempt ?? 1 },
+          [{ step: 'start-workflow', outcome: 'done', at: now().toISOString(), detail: 'on a later delivery' }],
+        );
       }
       return { outcome: 'joined', incidentId: joined, site: siteId, trigger: outcome };
     }
-    // The earlier attempt died before finishing: carry on with its incident and saved state.
+    // The earlier attempt died before finishing, or failed: carry on with its incident and
+    // saved state (what was there before quarantine).
     incidentId = joined;
-    resumed = held.incident;
-    deps.metric('ContainmentResumed', 1);
+    resumed = incident;
+    attempt = why === 'failed' ? (incident?.containAttempt ?? 1) + 1 : (incident?.containAttempt ?? 1);
+    deps.metric(why === 'failed' ? 'ContainmentRetried' : 'ContainmentResumed', 1);
   }
   if (recordResult.status === 'rejected') {
     await store.releaseLock(siteId, incidentId);
@@ -349,7 +355,11 @@ export async function respondForSite(
     }),
     describeRule,
     resumed
-      ? store.updateIncident(incidentId, { saved: { ...saved, ...resumed.saved } as Record<string, unknown> })
+      ? store.updateIncident(incidentId, {
+          status: 'OPENING',
+          containAttempt: attempt,
+          saved: { ...saved, ...resumed.saved } as Record<string, unknown>,
+        })
       : store.putIncident({ ...base, saved: { ...saved } as Record<string, unknown> }),
     store.recordTrigger(incidentId, triggerItem),
   ]);
@@ -433,6 +443,8 @@ export async function respondForSite(
       shedAt,
       // What an earlier, abandoned attempt saved is what was there before quarantine: keep it.
       saved: { ...saved, ...resumed?.saved } as Record<string, unknown>,
+      // A later trigger (or this event, delivered again) runs containment again.
+      containmentFailed: failed,
       ...(failed
         ? {
             failedAt: now().toISOString(),
@@ -449,7 +461,7 @@ export async function respondForSite(
   // (20-40 s) must not start it again.
   const workflow = await startWorkflow(deps, record, final).then(
     async () => {
-      await store.updateIncident(incidentId, { workflowStartedAt: now().toISOString() });
+      await store.updateIncident(incidentId, { workflowStartedAt: now().toISOString(), workflowAttempt: attempt });
       return { ok: true as const };
     },
     (error: unknown) => ({ ok: false as const, error: error as Error }),
@@ -484,6 +496,16 @@ export async function respondForSite(
     await (workflow.ok ? recorded : recorded.catch(() => undefined));
   }
   if (!workflow.ok) throw workflow.error;
+  if (policy === 'contain' && !isolatedAt) {
+    // Not isolated: the incident is FAILED and says why. Throw, so that Lambda runs this event
+    // again (asynchronous invocation retries a function error twice) and that run, joining
+    // the FAILED incident, isolates again.
+    throw new ContainmentIncompleteError(
+      siteId,
+      incidentId,
+      steps.filter((s) => s.outcome === 'failed' && ISOLATION_STEPS.has(s.step)),
+    );
+  }
   if (isolatedAt) {
     deps.metric('TimeToIsolate', Date.parse(isolatedAt) - Date.parse(base.receivedAt), 'Milliseconds');
     deps.metric('DetectionToIsolation', Date.parse(isolatedAt) - Date.parse(base.detectedAt), 'Milliseconds');
@@ -497,6 +519,9 @@ export async function respondForSite(
   };
 }
 
+/** The steps that isolate the site's network (the ones a containment must not end without). */
+const ISOLATION_STEPS = new Set(['quarantine-security-group', 'swap-network-acl']);
+
 /** Incident states whose workflow should be running (containment has finished its part). */
 const WORKFLOW_READY = new Set(['CONTAINED', 'FAILED', 'SHED', 'NOTIFIED']);
 
@@ -506,18 +531,37 @@ const WORKFLOW_READY = new Set(['CONTAINED', 'FAILED', 'SHED', 'NOTIFIED']);
  */
 export const TAKEOVER_AFTER_MS = 6 * 60_000;
 
-async function takeOverIfAbandoned(
-  deps: ContainDeps,
-  siteId: string,
-  incidentId: string,
+/**
+ * Why a trigger that found the site's lock held should take the incident over, if it should:
+ * - `abandoned`: the lock is older than any containment can run and its incident never got
+ *   past OPENING (the Lambda died);
+ * - `failed`: containment failed (the incident is FAILED by containment, not by its workflow
+ *   or a restore) and nobody has taken it over since (the failure is newer than the lock).
+ * The takeover itself is conditional on the lock as seen, so one trigger wins.
+ */
+function takeOverReason(
+  incident: IncidentRecord | undefined,
   lockedAt: string | undefined,
   now: string,
-): Promise<{ takenOver: false } | { takenOver: true; incident?: IncidentRecord }> {
-  if (!lockedAt || Date.parse(now) - Date.parse(lockedAt) < TAKEOVER_AFTER_MS) return { takenOver: false };
-  const incident = await deps.store.getIncident(incidentId);
-  if (incident && incident.status !== 'OPENING') return { takenOver: false };
-  const won = await deps.store.takeOver(siteId, incidentId, lockedAt, now);
-  return won ? { takenOver: true, incident } : { takenOver: false };
+): 'abandoned' | 'failed' | undefined {
+  if (!lockedAt) return undefined;
+  if (
+    incident?.status === 'FAILED' &&
+    incident.containmentFailed === true &&
+    !incident.restoreStartedAt &&
+    Date.parse(incident.failedAt ?? '') >= Date.parse(lockedAt)
+  ) {
+    return 'failed';
+  }
+  if (Date.parse(now) - Date.parse(lockedAt) < TAKEOVER_AFTER_MS) return undefined;
+  return !incident || incident.status === 'OPENING' ? 'abandoned' : undefined;
+}
+
+/** The incident's workflow should run for its latest containment attempt and was not started. */
+function workflowPending(incident: IncidentRecord): boolean {
+  if (!WORKFLOW_READY.has(incident.status)) return false;
+  if (!incident.workflowStartedAt) return true;
+  return (incident.workflowAttempt ?? 1) < (incident.containAttempt ?? 1);
 }
 
 function isolateNetwork(
@@ -562,7 +606,7 @@ function isolateNetwork(
           return outcome;
         },
         (o) =>
-          `ingress ${o.ingress}, egress ${o.egress}${o.interimRuleIds.length ? ` (${o.interimRuleIds.length} rules now point only at the logs endpoint group; revoked later)` : ''}${o.logsRuleAdded ? ', logs endpoint rule added' : ''}`,
+          `ingress ${o.ingress}, egress ${o.egress}${o.interimRuleIds.length ? ` (${o.interimRuleIds.length} rules rewritten in place to reach nothing but the logs endpoint; revoked later)` : ''}${o.logsRuleAdded ? ', logs endpoint rule added' : ''}${o.fastPathFailure ? ` (the one-call rewrite was refused: ${o.fastPathFailure})` : ''}`,
       ),
     );
   }
@@ -577,7 +621,34 @@ function isolateNetwork(
           associationId: a.NetworkAclAssociationId as string,
         })),
     );
-    if (aclResult.status === 'rejected' || associations.length === 0) {
+    if (aclResult.status === 'fulfilled' && associations.length === 0 && record.subnetIds?.length) {
+      // Nothing on the site's own ACL: a containment run again (after a failure) finds its
+      // subnets on the deny-all ACL already. Say so only if every one of them is.
+      const subnetIds = [...record.subnetIds];
+      steps.push(
+        step(
+          'swap-network-acl',
+          now,
+          async () => {
+            const found = await deps.ec2.send(
+              new DescribeNetworkAclsCommand({ Filters: [{ Name: 'association.subnet-id', Values: subnetIds }] }),
+            );
+            const onQuarantine = new Set(
+              (found.NetworkAcls ?? [])
+                .filter((acl) => acl.NetworkAclId === config.quarantineAclId)
+                .flatMap((acl) => (acl.Associations ?? []).map((a) => a.SubnetId)),
+            );
+            const open = subnetIds.filter((id) => !onQuarantine.has(id));
+            if (open.length > 0) {
+              throw new Error(
+                `no subnet is associated with ${record.site}'s network ACL, and ${open.join(', ')} not with the deny-all ACL`,
+              );
+            }
+          },
+          () => `${subnetIds.join(', ')} already on the deny-all ACL`,
+        ),
+      );
+    } else if (aclResult.status === 'rejected' || associations.length === 0) {
       const why =
         aclResult.status === 'rejected'
           ? String((aclResult.reason as Error).message)
@@ -617,11 +688,22 @@ function isolateNetwork(
   return steps;
 }
 
+/**
+ * The workflow execution of a containment attempt: the incident id for the first, with the
+ * attempt number after (a FAILED containment run again is a new execution; the first one
+ * ran the FAILED incident's evidence and notice). Execution names are at most 80 characters;
+ * an incident id is at most 48.
+ */
+export function workflowExecutionName(incident: Pick<IncidentRecord, 'incidentId' | 'containAttempt'>): string {
+  const attempt = incident.containAttempt ?? 1;
+  return attempt > 1 ? `${incident.incidentId}-attempt-${attempt}` : incident.incidentId;
+}
+
 async function startWorkflow(deps: ContainDeps, record: SiteRecord, incident: IncidentRecord): Promise<void> {
   await deps.sfn.send(
     new StartExecutionCommand({
       stateMachineArn: deps.config.stateMachineArn,
-      name: incident.incidentId,
+      name: workflowExecutionName(incident),
       input: JSON.stringify({
         incidentId: incident.incidentId,
         site: incident.site,

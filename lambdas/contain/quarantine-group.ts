@@ -8,6 +8,7 @@ import {
   RevokeSecurityGroupEgressCommand,
   RevokeSecurityGroupIngressCommand,
   type SecurityGroupRule,
+  type SecurityGroupRuleRequest,
 } from '@aws-sdk/client-ec2';
 import { Component, TAG_COMPONENT, TAG_ENV, TAG_SITE } from '../../lib/shared/tag-names';
 import {
@@ -89,6 +90,8 @@ export interface GroupQuarantineOutcome {
   readonly logsRuleAdded: boolean;
   /** Rules rewritten to the interim form, to be revoked once EC2's buckets allow. */
   readonly interimRuleIds: readonly string[];
+  /** Why the one-call rewrite was refused (other than throttling), when the revokes did the job instead. */
+  readonly fastPathFailure?: string;
 }
 
 function isThrottle(error: unknown): boolean {
@@ -100,10 +103,10 @@ function isThrottle(error: unknown): boolean {
  * EC2's per-API token buckets allow (50 requests each, refilling 5 a second).
  *
  * With the rule ids known, one ModifySecurityGroupRules call rewrites every rule to remove,
- * ingress and egress at once, to point only at the CloudWatch Logs endpoint's group on an
- * unused port (the interim form: nothing can reach the task and it can reach nothing but
- * the logs endpoint, which listens on 443 only). If that bucket is empty, both revokes go at
- * once without waiting; only if one of those is empty too does the patient client wait for
+ * ingress and egress at once, to its interim form (`interimRule`: same type of peer, a peer
+ * that is nobody or the Logs endpoint's group, an unused port): nothing can reach the task
+ * and it can reach nothing but the logs endpoint, which listens on 443 only. If that call
+ * fails for any reason, both revokes go at once without waiting; only if one of those is empty too does the patient client wait for
  * the bucket to refill. In a burst, 50 sites take the first path and 50 the second, so 100
  * sites are isolated without anybody waiting. The interim rules are revoked afterwards
  * (`finishQuarantine`), off the critical path.
@@ -122,24 +125,16 @@ export async function quarantineGroup(
     : Promise.resolve(undefined);
   const logsKey = permissionKey(atomicPermissions([quarantineEgress(logsEndpointGroupId)])[0] as IpPermission);
   const toRewrite = (group.rules ?? []).filter((r) => !r.IsEgress || permissionKey(ruleToPermission(r)) !== logsKey);
+  let fastPathFailure: string | undefined;
   if (group.rules && toRewrite.length > 0) {
-    let port = 0;
+    const ports = interimPorts();
     const rewrite = fast.send(
       new ModifySecurityGroupRulesCommand({
         GroupId,
-        SecurityGroupRules: toRewrite.map((rule) => {
-          port += port === 442 ? 2 : 1;
-          return {
-            SecurityGroupRuleId: rule.SecurityGroupRuleId,
-            SecurityGroupRule: {
-              IpProtocol: 'tcp',
-              FromPort: port,
-              ToPort: port,
-              ReferencedGroupId: logsEndpointGroupId,
-              Description: INTERIM_DESCRIPTION,
-            },
-          };
-        }),
+        SecurityGroupRules: toRewrite.map((rule) => ({
+          SecurityGroupRuleId: rule.SecurityGroupRuleId,
+          SecurityGroupRule: interimRule(rule, ports.next().value as number, logsEndpointGroupId),
+        })),
       }),
     );
     const [rewritten, logs] = await Promise.allSettled([rewrite, addLogs]);
@@ -152,36 +147,76 @@ export async function quarantineGroup(
         interimRuleIds: toRewrite.map((r) => r.SecurityGroupRuleId as string),
       };
     }
-    if (!isThrottle(rewritten.reason)) throw rewritten.reason;
+    // Any failure of the rewrite (throttled, refused, or a response lost after the change was
+    // made) falls back to revoking, in this same invocation. By rule id when the ids are
+    // known: that revokes the rules whatever the rewrite did to them.
+    if (!isThrottle(rewritten.reason)) {
+      const e = rewritten.reason as Error;
+      fastPathFailure = `${e.name}: ${e.message}`;
+    }
   } else {
     await addLogs;
   }
+  const byIds = group.rules !== undefined;
+  const ingressIds = toRewrite.filter((r) => !r.IsEgress).map((r) => r.SecurityGroupRuleId as string);
+  const egressIds = toRewrite.filter((r) => r.IsEgress).map((r) => r.SecurityGroupRuleId as string);
+  const revokeIngress = () =>
+    new RevokeSecurityGroupIngressCommand(
+      byIds ? { GroupId, SecurityGroupRuleIds: ingressIds } : { GroupId, IpPermissions: plan.revokeIngress },
+    );
+  const revokeEgress = () =>
+    new RevokeSecurityGroupEgressCommand(
+      byIds ? { GroupId, SecurityGroupRuleIds: egressIds } : { GroupId, IpPermissions: plan.revokeEgress },
+    );
+  const haveIngress = byIds ? ingressIds.length > 0 : plan.revokeIngress.length > 0;
+  const haveEgress = byIds ? egressIds.length > 0 : plan.revokeEgress.length > 0;
   const [ingress, egress] = await Promise.allSettled([
-    plan.revokeIngress.length
-      ? fast.send(new RevokeSecurityGroupIngressCommand({ GroupId, IpPermissions: plan.revokeIngress }))
-      : undefined,
-    plan.revokeEgress.length
-      ? fast.send(new RevokeSecurityGroupEgressCommand({ GroupId, IpPermissions: plan.revokeEgress }))
-      : undefined,
+    haveIngress ? fast.send(revokeIngress()) : undefined,
+    haveEgress ? fast.send(revokeEgress()) : undefined,
   ]);
   for (const result of [ingress, egress]) {
     if (result.status === 'rejected' && !isThrottle(result.reason)) throw result.reason;
   }
   // A bucket was empty: wait for it with the patient client.
   await Promise.all([
-    ingress.status === 'rejected'
-      ? patient.send(new RevokeSecurityGroupIngressCommand({ GroupId, IpPermissions: plan.revokeIngress }))
-      : undefined,
-    egress.status === 'rejected'
-      ? patient.send(new RevokeSecurityGroupEgressCommand({ GroupId, IpPermissions: plan.revokeEgress }))
-      : undefined,
+    ingress.status === 'rejected' ? patient.send(revokeIngress()) : undefined,
+    egress.status === 'rejected' ? patient.send(revokeEgress()) : undefined,
   ]);
   return {
     ingress: count(plan.revokeIngress.length, 'revoked'),
     egress: count(plan.revokeEgress.length, 'revoked'),
     logsRuleAdded: plan.authorizeEgress.length > 0,
     interimRuleIds: [],
+    fastPathFailure,
   };
+}
+
+/**
+ * Peers for the interim form of a rule that keep its type. EC2 API Reference,
+ * SecurityGroupRuleRequest (ModifySecurityGroupRules): "When you modify a rule, you cannot
+ * change the rule type. For example, if the rule uses an IPv4 address range, you must use
+ * CidrIpv4 to specify a new IPv4 address range." So each rule keeps its kind of peer:
+ * - a group reference points at the Logs endpoint's group (it listens on 443 only);
+ * - an IPv4 range becomes 192.0.2.0/32, in TEST-NET-1 (RFC 5737: for documentation, never
+ *   routed), an IPv6 range 100::/128, in the discard-only block (RFC 6666): no peer has them;
+ * - a prefix list stays the same prefix list (a rule may only name another prefix list, and
+ *   the site has no prefix list of its own), on an unused port (the prefix lists a site names
+ *   are AWS services' gateway endpoints, which listen on 80 and 443 only).
+ * Every rule gets its own port (never 80 or 443), so no two interim rules are the same rule.
+ */
+export const INTERIM_IPV4_PEER = '192.0.2.0/32';
+export const INTERIM_IPV6_PEER = '100::/128';
+
+function* interimPorts(): Generator<number> {
+  for (let port = 1; port < 65_536; port++) if (port !== 80 && port !== 443) yield port;
+}
+
+function interimRule(rule: SecurityGroupRule, port: number, logsEndpointGroupId: string): SecurityGroupRuleRequest {
+  const base = { IpProtocol: 'tcp', FromPort: port, ToPort: port, Description: INTERIM_DESCRIPTION };
+  if (rule.CidrIpv4 !== undefined) return { ...base, CidrIpv4: INTERIM_IPV4_PEER };
+  if (rule.CidrIpv6 !== undefined) return { ...base, CidrIpv6: INTERIM_IPV6_PEER };
+  if (rule.PrefixListId !== undefined) return { ...base, PrefixListId: rule.PrefixListId };
+  return { ...base, ReferencedGroupId: logsEndpointGroupId };
 }
 
 /** Revokes the interim rules (after isolation, off the critical path), leaving the canonical quarantine set. */

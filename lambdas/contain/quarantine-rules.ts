@@ -9,13 +9,20 @@ import type { IpPermission, SecurityGroup } from '@aws-sdk/client-ec2';
 export const QUARANTINE_LOGS_DESCRIPTION = 'Bulkhead quarantine: CloudWatch Logs endpoint only';
 
 /**
- * Rules containment rewrote instead of revoking (see quarantine-group.ts): they point only at
- * the Logs endpoint's group, so they belong to the quarantine, until the tidy-up revokes them.
+ * Rules containment rewrote instead of revoking (see quarantine-group.ts): each points at a
+ * peer that is nobody, or at the Logs endpoint's group, on an unused port, so they belong to
+ * the quarantine, until the tidy-up revokes them.
  */
 export const INTERIM_DESCRIPTION = 'Bulkhead quarantine (interim): CloudWatch Logs endpoint group only';
 
 export function isInterimRule(p: IpPermission): boolean {
-  return (p.UserIdGroupPairs ?? []).some((pair) => pair.Description === INTERIM_DESCRIPTION);
+  const peers = [
+    ...(p.UserIdGroupPairs ?? []),
+    ...(p.IpRanges ?? []),
+    ...(p.Ipv6Ranges ?? []),
+    ...(p.PrefixListIds ?? []),
+  ];
+  return peers.some((peer) => peer.Description === INTERIM_DESCRIPTION);
 }
 
 export function quarantineEgress(logsEndpointGroupId: string): IpPermission {

@@ -91,6 +91,15 @@ export interface IncidentRecord {
   readonly scaledDown?: { readonly desiredCount: number; readonly at: string };
   /** The incident workflow was started (containment's last step). */
   readonly workflowStartedAt?: string;
+  /** The containment attempt whose workflow was started (absent: the first). */
+  readonly workflowAttempt?: number;
+  /**
+   * How many times containment ran for this incident (absent: once). A FAILED containment
+   * is run again by the next trigger for the site (or the same event, delivered again).
+   */
+  readonly containAttempt?: number;
+  /** The last containment attempt failed (some step of it), so the next trigger runs it again. */
+  readonly containmentFailed?: boolean;
   readonly releasedAt?: string;
   readonly releasedBy?: string;
   readonly releaseReason?: string;

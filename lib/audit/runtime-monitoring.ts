@@ -100,7 +100,12 @@ function clusterExcluded(inventory: Inventory, site: SiteInventory): string | un
   for (const service of ofSite(site, 'AWS::ECS::Service')) {
     const cluster = inventory.resolver.resolve(service.stack, service.properties.Cluster);
     const address = parseToken(typeof cluster === 'string' ? cluster : undefined);
-    const entry = address && inventory.entry(address.stack, address.logicalId);
+    // A named cluster's Ref is its name ("Ref returns the resource name"), so look it up by name too.
+    const entry =
+      (address && inventory.entry(address.stack, address.logicalId)) ??
+      inventory
+        .ofType('AWS::ECS::Cluster')
+        .find((c) => cluster !== undefined && inventory.resolver.resolve(c.stack, { Ref: c.logicalId }) === cluster);
     const tag = entry?.tags[GUARDDUTY_MANAGED_TAG];
     if (tag !== undefined && tag.toLowerCase() === 'false') return `${entry?.stack.name}/${entry?.logicalId}`;
   }

@@ -17,7 +17,7 @@
  */
 import { Component, TAG_COMPONENT } from '../shared/tag-names';
 import { displayValue, type Resolved } from './intrinsics';
-import type { Inventory, ResourceEntry } from './inventory';
+import type { Inventory, ResourceEntry, SiteInventory } from './inventory';
 import type { Finding, RuleReference } from './types';
 import { patternMatchesIgnoringCase, patternsIntersect } from './wildcards';
 
@@ -101,6 +101,26 @@ function receivers(inventory: Inventory): Map<string, { site: string; service: R
   return out;
 }
 
+/**
+ * The logical id of the listener rule a site's record names as its own (`listenerRuleArn`, a
+ * `Ref` in the record's `Fn::Join`). Listener rules carry no tags in the templates
+ * (CloudFormation's schema has none), so the record is where the site says which rule is its own.
+ */
+function recordedListenerRule(site: SiteInventory): string | undefined {
+  const record = site.resources.find(
+    (r) => r.type === 'AWS::SSM::Parameter' && r.tags[TAG_COMPONENT] === Component.siteRecord,
+  );
+  const join = (record?.properties.Value as { 'Fn::Join'?: [unknown, unknown[]] } | undefined)?.['Fn::Join'];
+  const parts = Array.isArray(join?.[1]) ? join[1] : [];
+  for (let i = 0; i + 1 < parts.length; i += 1) {
+    const part = parts[i];
+    const next = parts[i + 1] as { Ref?: unknown } | undefined;
+    if (typeof part === 'string' && part.endsWith('"listenerRuleArn":"') && typeof next?.Ref === 'string')
+      return next.Ref;
+  }
+  return undefined;
+}
+
 function routingPaths(inventory: Inventory): Finding[] {
   const findings: Finding[] = [];
   const rules = rulesOf(inventory);
@@ -129,14 +149,20 @@ function routingPaths(inventory: Inventory): Finding[] {
       });
     }
   }
-  // The hosts each site serves: those of its own listener rule (the rule its stack tags
-  // bulkhead:component=listener-rule), else of every rule of its stack that sends to its own target groups.
+  // The hosts each site serves: those of its own listener rule (the rule its site record names
+  // as listenerRuleArn, or that its stack tags bulkhead:component=listener-rule), else of every
+  // rule of its stack that sends to its own target groups.
   const own = (rule: Rule, site: string) => rule.targetGroups.some((tg) => groupOwner(tg) === site);
   const canonical = new Map<string, Rule[]>();
   for (const site of inventory.sites) {
     const mine = rules.filter((r) => r.owner === site.id && own(r, site.id));
-    const tagged = mine.filter((r) => r.entry.tags[TAG_COMPONENT] === Component.listenerRule);
-    canonical.set(site.id, tagged.length > 0 ? tagged : mine);
+    const recorded = recordedListenerRule(site);
+    const named = mine.filter(
+      (r) =>
+        (r.entry.stack === site.stackEntry && r.entry.logicalId === recorded) ||
+        r.entry.tags[TAG_COMPONENT] === Component.listenerRule,
+    );
+    canonical.set(site.id, named.length > 0 ? named : mine);
   }
   for (const rule of rules) {
     const receiving = new Set(rule.targetGroups.flatMap((tg) => (into.get(tg) ?? []).map((r) => r.site)));

@@ -282,6 +282,36 @@ export class ResponseStack extends Stack {
       'This queue is itself the dead-letter queue of the response rules.',
     );
     tagComponent(this.deadLetters, Component.responseTriggers);
+    // A containment that could not isolate throws, so the event runs again. Lambda user guide,
+    // "How Lambda handles errors and retries with asynchronous invocation": "If the function
+    // returns an error, by default Lambda attempts to run it two more times, with a one-minute
+    // wait between the first two attempts, and two minutes between the second and third
+    // attempts." Said here, with what is left over going to the dead-letter queue.
+    this.containFunction.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(2),
+      onFailure: {
+        // What SqsDestination grants, without its wildcards: SQS developer guide, "Key
+        // management": producers to a queue with SSE-KMS need kms:GenerateDataKey and kms:Decrypt.
+        bind: (_scope, fn) => {
+          fn.addToRolePolicy(
+            new iam.PolicyStatement({
+              sid: 'DeadLetterFailedEvents',
+              actions: ['sqs:SendMessage'],
+              resources: [this.deadLetters.queueArn],
+            }),
+          );
+          fn.addToRolePolicy(
+            new iam.PolicyStatement({
+              sid: 'EncryptDeadLetters',
+              actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+              resources: [key.keyArn],
+            }),
+          );
+          return { destination: this.deadLetters.queueArn };
+        },
+      },
+    });
     const minimumThreshold = Math.min(...fleet.sites.map((s) => s.response.severityThreshold));
     const target = new targets.LambdaFunction(this.containFunction, {
       retryAttempts: 8,

@@ -310,7 +310,8 @@ describe('IAM paths: Deny and permissions boundaries are honoured (no false alar
     // site), and any untagged secret a site may have under its contract prefix.
     expect(pairs(result.findings)).toEqual(allFrom(A));
     for (const f of result.findings) {
-      expect(f.summary).toMatch(/platform secret bulkhead\/example\/database\/admin \(holding/);
+      // The admin secret is named with its stack instance (`admin-<12 hex>`, lib/platform/data-stack.ts).
+      expect(f.summary).toMatch(/platform secret bulkhead\/example\/database\/admin-[0-9a-f]{12} \(holding/);
       expect(f.summary).not.toMatch(/secret bulkhead\/example\/sites\/[a-z-]+\/database/);
     }
   });

@@ -15,6 +15,14 @@ beforeAll(() => {
 const A = 'acme-shop';
 const B = 'bakery';
 const SITES = ['acme-shop', 'bakery', 'clinic', 'dentist'];
+/**
+ * Retained secrets are named with their stack instance (lib/shared/contract.ts
+ * stackInstanceSuffix); the audit reads every stack as one stand-in instance whose id ends in
+ * twelve zeros (lib/audit/intrinsics.ts, AWS::StackId).
+ */
+const INSTANCE = '000000000000';
+const bakerySecret = `bulkhead/example/sites/bakery/database-${INSTANCE}`;
+const adminSecret = `bulkhead/example/database/admin-${INSTANCE}`;
 
 interface Container {
   Secrets: { Name: string; ValueFrom: unknown }[];
@@ -53,8 +61,7 @@ describe('secret routes', () => {
         kind: 'iam',
         from: A,
         to: B,
-        summary:
-          "acme-shop's container site is handed bakery's secret bulkhead/example/sites/bakery/database as OTHER_DB (ValueFrom)",
+        summary: `acme-shop's container site is handed bakery's secret ${bakerySecret} as OTHER_DB (ValueFrom)`,
       }),
     ]);
   });
@@ -65,8 +72,7 @@ describe('secret routes', () => {
       [siteStackName(A)]: (t) => {
         container(t).Secrets.push({
           Name: 'OTHER_DB',
-          ValueFrom:
-            'arn:aws:ssm:eu-west-1:111122223333:parameter/aws/reference/secretsmanager/bulkhead/example/sites/bakery/database',
+          ValueFrom: `arn:aws:ssm:eu-west-1:111122223333:parameter/aws/reference/secretsmanager/${bakerySecret}`,
         });
       },
     });
@@ -76,7 +82,7 @@ describe('secret routes', () => {
 
     // Assess
     expect(result.findings.map((f) => `${f.from}→${f.to}: ${f.summary}`)).toEqual([
-      `${A}→${B}: ${A}'s container site is handed ${B}'s secret bulkhead/example/sites/${B}/database as OTHER_DB (ValueFrom (Parameter Store reference to Secrets Manager))`,
+      `${A}→${B}: ${A}'s container site is handed ${B}'s secret ${bakerySecret} as OTHER_DB (ValueFrom (Parameter Store reference to Secrets Manager))`,
     ]);
   });
 
@@ -87,7 +93,7 @@ describe('secret routes', () => {
         container(t).Environment = [
           {
             Name: 'ADMIN_PASSWORD',
-            Value: '{{resolve:secretsmanager:bulkhead/example/database/admin:SecretString:password}}',
+            Value: `{{resolve:secretsmanager:${adminSecret}:SecretString:password}}`,
           },
         ];
       },
@@ -101,7 +107,9 @@ describe('secret routes', () => {
       SITES.filter((s) => s !== A).map((s) => `${A}→${s}`),
     );
     expect(result.findings[0]?.summary).toMatch(
-      /^acme-shop's AWS::ECS::TaskDefinition CompartmentTaskDefinition\w+ is given platform secret bulkhead\/example\/database\/admin, which holds \S+'s data by CloudFormation \(dynamic reference \{\{resolve:secretsmanager:bulkhead\/example\/database\/admin:SecretString:password\}\}\)$/,
+      new RegExp(
+        `^acme-shop's AWS::ECS::TaskDefinition CompartmentTaskDefinition\\w+ is given platform secret ${adminSecret}, which holds \\S+'s data by CloudFormation \\(dynamic reference \\{\\{resolve:secretsmanager:${adminSecret}:SecretString:password\\}\\}\\)$`,
+      ),
     );
   });
 
@@ -112,12 +120,12 @@ describe('secret routes', () => {
         container(t).Environment = [
           {
             Name: 'OWN',
-            Value: '{{resolve:secretsmanager:bulkhead/example/sites/acme-shop/database:SecretString:username}}',
+            Value: `{{resolve:secretsmanager:bulkhead/example/sites/acme-shop/database-${INSTANCE}:SecretString:username}}`,
           },
         ];
         container(t).Secrets.push({
           Name: 'OWN_AGAIN',
-          ValueFrom: '/aws/reference/secretsmanager/bulkhead/example/sites/acme-shop/database',
+          ValueFrom: `/aws/reference/secretsmanager/bulkhead/example/sites/acme-shop/database-${INSTANCE}`,
         });
       },
     });

@@ -1,6 +1,7 @@
 import { DescribeSecurityGroupRulesCommand, EC2Client, ModifySecurityGroupRulesCommand } from '@aws-sdk/client-ec2';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type AwsModel, type FleetHandles, installAwsModel, seedFleet } from '../support/aws-model';
+import { addRules } from '../support/aws-model/ec2/security-groups';
 
 describe('EC2 ModifySecurityGroupRules', () => {
   let aws: AwsModel;
@@ -98,5 +99,93 @@ describe('EC2 ModifySecurityGroupRules', () => {
       ),
     ).rejects.toMatchObject({ name: 'InvalidSecurityGroupRuleId.NotFound' });
     expect(await rules()).toEqual(before);
+  });
+
+  // EC2 API Reference, SecurityGroupRuleRequest: "When you modify a rule, you cannot change the
+  // rule type. For example, if the rule uses an IPv4 address range, you must use CidrIpv4 to
+  // specify a new IPv4 address range."
+  const peers = {
+    ipv4: { CidrIpv4: '198.51.100.0/24' },
+    ipv6: { CidrIpv6: '2001:db8::/64' },
+    prefixList: () => ({ PrefixListId: fleet.s3PrefixListId }),
+    group: () => ({ ReferencedGroupId: fleet.logsEndpointSecurityGroupId }),
+  };
+  const ruleOf = async (type: 'ipv4' | 'ipv6' | 'prefixList' | 'group') => {
+    const groupId = fleet.sites.acme?.securityGroupId ?? '';
+    const peer =
+      type === 'ipv4'
+        ? { CidrIpv4: '203.0.113.0/24' }
+        : type === 'ipv6'
+          ? { CidrIpv6: '2001:db8:1::/64' }
+          : type === 'prefixList'
+            ? peers.prefixList()
+            : { ReferencedGroupId: fleet.dbSecurityGroupId };
+    const [id] = addRules(aws.ec2, groupId, true, [{ IpProtocol: 'tcp', FromPort: 8443, ToPort: 8443, ...peer }]);
+    return id ?? '';
+  };
+  const types = ['ipv4', 'ipv6', 'prefixList', 'group'] as const;
+  const request = (type: (typeof types)[number]) =>
+    type === 'ipv4'
+      ? peers.ipv4
+      : type === 'ipv6'
+        ? peers.ipv6
+        : type === 'prefixList'
+          ? peers.prefixList()
+          : peers.group();
+
+  it.each(types.flatMap((from) => types.filter((to) => to !== from).map((to) => [from, to] as const)))(
+    'refuses to turn a %s rule into a %s rule, and changes nothing',
+    async (from, to) => {
+      // Prepare
+      const id = await ruleOf(from);
+      const before = await rules();
+
+      // Act
+      const modify = ec2().send(
+        new ModifySecurityGroupRulesCommand({
+          GroupId: fleet.sites.acme?.securityGroupId,
+          SecurityGroupRules: [
+            {
+              SecurityGroupRuleId: id,
+              SecurityGroupRule: { IpProtocol: 'tcp', FromPort: 7, ToPort: 7, ...request(to) },
+            },
+          ],
+        }),
+      );
+
+      // Assess
+      await expect(modify).rejects.toMatchObject({
+        name: 'InvalidParameterValue',
+        message: expect.stringMatching(/^You may not specify .* for an existing .* rule/),
+      });
+      expect(await rules()).toEqual(before);
+    },
+  );
+
+  it.each(types)('rewrites a %s rule to another peer of the same type', async (type) => {
+    // Prepare
+    const id = await ruleOf(type);
+
+    // Act
+    await ec2().send(
+      new ModifySecurityGroupRulesCommand({
+        GroupId: fleet.sites.acme?.securityGroupId,
+        SecurityGroupRules: [
+          {
+            SecurityGroupRuleId: id,
+            SecurityGroupRule: { IpProtocol: 'tcp', FromPort: 7, ToPort: 7, ...request(type) },
+          },
+        ],
+      }),
+    );
+
+    // Assess
+    const rule = (await rules()).find((r) => r.SecurityGroupRuleId === id);
+    expect(rule).toMatchObject({ FromPort: 7, ToPort: 7 });
+    const peer = request(type);
+    if ('CidrIpv4' in peer) expect(rule?.CidrIpv4).toBe(peer.CidrIpv4);
+    if ('CidrIpv6' in peer) expect(rule?.CidrIpv6).toBe(peer.CidrIpv6);
+    if ('PrefixListId' in peer) expect(rule?.PrefixListId).toBe(peer.PrefixListId);
+    if ('ReferencedGroupId' in peer) expect(rule?.ReferencedGroupInfo?.GroupId).toBe(peer.ReferencedGroupId);
   });
 });

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TAKEOVER_AFTER_MS } from '../../lambdas/contain/contain';
 import { containHandler } from '../../lambdas/contain/index';
+import { INTERIM_DESCRIPTION } from '../../lambdas/contain/quarantine-rules';
+import type { RuleShape } from '../support/aws-model/fleet/snapshot';
 import { ecsFindingEvent, type ResponseWorld, setUpResponseWorld } from '../support/response-world';
 import { callsSince, incidentsOf, matrix } from './fault-matrix';
 
@@ -72,10 +74,18 @@ for (const site of ['acme', 'vault']) {
         const [incident] = incidents;
         const now = world.aws.snapshot(site);
         if (incident?.status === 'CONTAINED') {
-          // The quarantine set, or its interim form (every rule rewritten to the Logs endpoint's group).
+          // The quarantine set, or its interim form: every other rule rewritten, keeping its type
+          // (EC2 refuses a change of type), to the Logs endpoint's group or a peer that is nobody,
+          // on a port that is neither 80 nor 443 (see quarantine-group.ts).
           const logs = world.fleet.logsEndpointSecurityGroupId;
-          expect(now.securityGroup.ingress.filter((r) => r.peer !== logs)).toEqual([]);
-          expect(new Set(now.securityGroup.egress.map((r) => r.peer))).toEqual(new Set([logs]));
+          const quarantine = (r: RuleShape) => r.peer === logs && r.fromPort === 443 && r.toPort === 443;
+          for (const rule of [...now.securityGroup.ingress, ...now.securityGroup.egress].filter(
+            (r) => !quarantine(r),
+          )) {
+            expect(rule).toMatchObject({ description: INTERIM_DESCRIPTION });
+            expect([80, 443]).not.toContain(rule.fromPort);
+          }
+          expect(now.securityGroup.egress.filter(quarantine)).toHaveLength(1);
           // Its workflow runs (evidence, notices), started by the first delivery or the retry.
           expect(world.aws.callsTo('SFN', 'StartExecution').some((c) => c.outcome === 'ok')).toBe(true);
           if (site === 'vault') {

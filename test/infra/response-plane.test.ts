@@ -80,6 +80,10 @@ describe('least privilege of the containment function', () => {
       'elasticloadbalancing:ModifyRule',
       'iam:PutRolePolicy',
       'states:StartExecution',
+      // Events it could not act on go to the dead-letter queue (encrypted with the response key).
+      'sqs:SendMessage',
+      'kms:GenerateDataKey',
+      'kms:Decrypt',
     ]);
     const mutating = ofRole('ContainFunction')
       .flatMap(actions)
@@ -91,6 +95,14 @@ describe('least privilege of the containment function', () => {
     expect(ofRole('ContainFunction').find((s) => actions(s).includes('states:StartExecution'))?.Resource).toEqual({
       Ref: expect.stringMatching(/StateMachine/),
     });
+    expect(ofRole('ContainFunction').filter((s) => actions(s).includes('sqs:SendMessage'))).toEqual([
+      expect.objectContaining({ Resource: { 'Fn::GetAtt': [expect.stringMatching(/TriggerDeadLetters/), 'Arn'] } }),
+    ]);
+    expect(
+      ofRole('ContainFunction')
+        .filter((s) => actions(s).some((a) => a.startsWith('kms:')))
+        .map((s) => [[...actions(s)].sort(), s.Resource]),
+    ).toEqual([[['kms:Decrypt', 'kms:GenerateDataKey'], { 'Fn::GetAtt': [expect.stringMatching(/Key/), 'Arn'] }]]);
   });
 
   it('no response role may delete data: no Delete*, no Terminate*, no s3:DeleteObject*', () => {
@@ -183,6 +195,17 @@ describe('triggers', () => {
       AlarmName: 'bulkhead-response-example-dead-letters',
       Dimensions: [{ Name: 'QueueName', Value: Match.anyValue() }],
       AlarmActions: [{ Ref: Match.stringLikeRegexp('OpsTopic') }],
+    });
+  });
+
+  it('a containment that could not isolate runs again: Lambda retries its error twice, then dead-letters the event', () => {
+    response.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: Match.stringLikeRegexp('^ContainFunction') },
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 7200,
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('TriggerDeadLetters'), 'Arn'] } },
+      },
     });
   });
 

@@ -565,9 +565,33 @@ export function describeSecurityGroupRules(
   return { SecurityGroupRules: page.items, NextToken: page.nextToken };
 }
 
+type RuleType = 'cidr-ipv4' | 'cidr-ipv6' | 'prefix-list' | 'referenced-group';
+
+/** Which of the four peer kinds a rule (or a rule request) names. */
+function ruleType(rule: {
+  CidrIpv4?: string;
+  CidrIpv6?: string;
+  PrefixListId?: string;
+  ReferencedGroupId?: string;
+}): RuleType {
+  if (rule.CidrIpv4 !== undefined) return 'cidr-ipv4';
+  if (rule.CidrIpv6 !== undefined) return 'cidr-ipv6';
+  if (rule.PrefixListId !== undefined) return 'prefix-list';
+  return 'referenced-group';
+}
+
+const RULE_TYPE_TEXT: Record<RuleType, { specify: string; existing: string }> = {
+  'cidr-ipv4': { specify: 'an IPv4 CIDR', existing: 'IPv4 CIDR' },
+  'cidr-ipv6': { specify: 'an IPv6 CIDR', existing: 'IPv6 CIDR' },
+  'prefix-list': { specify: 'a prefix list id', existing: 'prefix list' },
+  'referenced-group': { specify: 'a referenced group id', existing: 'referenced group' },
+};
+
 /**
  * ModifySecurityGroupRules: rewrites existing rules in place (same rule ids), ingress and
- * egress in one call. Atomic: an unknown rule id (`InvalidSecurityGroupRuleId.NotFound`) or a
+ * egress in one call. Atomic: an unknown rule id (`InvalidSecurityGroupRuleId.NotFound`), a
+ * change of the rule's type (`InvalidParameterValue`: a CIDR rule stays a CIDR rule of its
+ * family, a prefix-list rule a prefix-list rule, a group reference a group reference) or a
  * result that duplicates another rule of the group (`InvalidPermission.Duplicate`) changes
  * nothing.
  */
@@ -592,6 +616,19 @@ export function modifySecurityGroupRules(
         'InvalidParameterValue',
         'Exactly one of CidrIpv4, CidrIpv6, PrefixListId or ReferencedGroupId is required',
       );
+    // EC2 API Reference, SecurityGroupRuleRequest: "When you modify a rule, you cannot change
+    // the rule type. For example, if the rule uses an IPv4 address range, you must use
+    // CidrIpv4 to specify a new IPv4 address range." The error code is not documented; the
+    // message is the one AWS answers with (a public report: "You may not specify a referenced
+    // group id for an existing IPv4 CIDR rule").
+    const was = ruleType(rule);
+    const becomes = ruleType(r);
+    if (was !== becomes) {
+      ec2.fail(
+        'InvalidParameterValue',
+        `You may not specify ${RULE_TYPE_TEXT[becomes].specify} for an existing ${RULE_TYPE_TEXT[was].existing} rule (${id})`,
+      );
+    }
     const protocol = r.IpProtocol ?? rule.IpProtocol;
     next.set(id, {
       ...rule,

@@ -1,0 +1,21 @@
+import type { StepRecord } from '../shared/incident-store';
+
+/**
+ * Containment could not isolate the site: the incident is FAILED with the reason. Thrown so
+ * the event is delivered again (Lambda retries a function error of an asynchronous
+ * invocation) and the next run, joining the FAILED incident, isolates again.
+ */
+export class ContainmentIncompleteError extends Error {
+  override readonly name = 'ContainmentIncompleteError';
+  constructor(
+    readonly site: string,
+    readonly incidentId: string,
+    readonly failedSteps: readonly StepRecord[],
+  ) {
+    super(
+      `${site} is not isolated (incident ${incidentId} is FAILED): ${
+        failedSteps.map((s) => `${s.step}: ${s.detail ?? 'failed'}`).join('; ') || 'isolation did not finish'
+      }`,
+    );
+  }
+}
