@@ -5,7 +5,7 @@
 import { escapeHtml } from '../shared/display';
 import { describeProvenance } from '../shared/provenance';
 import type { AuditResult, Finding, PairVerdict, PathKind, SelfAssessmentAnswer } from './types';
-import { PATH_KINDS } from './types';
+import { answeredWell, PATH_KINDS } from './types';
 
 /** How many findings the page lists in full (the matrix still shows every pair). */
 const LISTED_FINDINGS = 400;
@@ -185,7 +185,7 @@ function renderQuestion(q: SelfAssessmentAnswer): string {
   const items = q.evidence
     .map((e) => (e.startsWith('✗ ') ? `<li class="miss">${escapeHtml(e.slice(2))}</li>` : `<li>${escapeHtml(e)}</li>`))
     .join('');
-  return `<div class="q ${q.answer}"><div class="num">${q.number}</div><div class="body"><h3><span>${escapeHtml(q.question)}</span><span class="badge">${q.answer.toUpperCase()}</span></h3><details open><summary>Evidence (${q.evidence.length})</summary><ul>${items}</ul></details></div></div>`;
+  return `<div class="q ${answeredWell(q) ? 'yes' : 'no'}"><div class="num">${q.number}</div><div class="body"><h3><span>${escapeHtml(q.question)}</span><span class="badge">${q.answer.toUpperCase()}</span></h3><details open><summary>Evidence (${q.evidence.length})</summary><ul>${items}</ul></details></div></div>`;
 }
 
 const count = (n: number) => n.toLocaleString('en-US');
@@ -242,7 +242,7 @@ ${verdict}
 <div class="card"><div class="label">Sites</div><div class="value">${n}</div><div class="sub">${cells} cell${cells === 1 ? '' : 's'} · ${strict} strict</div></div>
 <div class="card"><div class="label">Ordered pairs checked</div><div class="value">${count(result.pairsChecked)}</div><div class="sub">${n} × ${Math.max(0, n - 1)}, every way in</div></div>
 <div class="card"><div class="label">Paths found</div><div class="value ${result.passed ? 'good' : 'bad'}">${count(result.findings.length)}</div><div class="sub">${counts.map(([k, c]) => `${c} ${KIND_LABEL[k].toLowerCase()}`).join(' · ')}</div></div>
-<div class="card score"><div class="ring" style="--p:${percent};--ring:${ringColor}"><span>${result.score}/${result.questions.length}</span></div><div><div class="label">Self-assessment</div><div class="sub">${result.questions.filter((q) => q.answer === 'yes').length} yes · ${result.questions.filter((q) => q.answer === 'no').length} no, from the templates</div></div></div>
+<div class="card score"><div class="ring" style="--p:${percent};--ring:${ringColor}"><span>${result.score}/${result.questions.length}</span></div><div><div class="label">Self-assessment</div><div class="sub">${result.questions.filter(answeredWell).length} as a sealed fleet answers · ${result.questions.filter((q) => !answeredWell(q)).length} not, from the templates</div></div></div>
 </div>
 <section>
 <h2>Who can reach whom</h2>
