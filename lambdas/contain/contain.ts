@@ -168,6 +168,7 @@ function triggerRecord(trigger: Trigger, receivedAt: string): TriggerRecord {
         severity: trigger.severity,
         count: trigger.count,
         drill: trigger.drill,
+        ...(trigger.observed.length > 0 ? { observed: trigger.observed } : {}),
       }
     : {
         key: triggerKey(trigger),

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { ObservedValue } from '../shared/incident-store';
+import { observedOf } from './observed';
 
 /**
  * The events containment accepts, validated against their documented shapes (EventBridge
@@ -122,6 +124,8 @@ export interface FindingTrigger {
   readonly region: string;
   /** A drill: a synthetic finding sent by `siteops drill` through the same path. */
   readonly drill: boolean;
+  /** What the finding saw (process, paths, command line, domain): attacker-controlled, bounded. */
+  readonly observed: readonly ObservedValue[];
 }
 
 export interface AlarmTrigger {
@@ -224,6 +228,7 @@ export function parseResponseEvent(event: unknown): Trigger | Ignored {
       account: e.account,
       region: e.region,
       drill,
+      observed: observedOf(e.detail),
     };
   }
   if (e.source === 'aws.cloudwatch' && type === 'CloudWatch Alarm State Change') {

@@ -15,6 +15,7 @@ import middy from '@middy/core';
 import { requiredEnv } from '../shared/env';
 import { IncidentStore } from '../shared/incident-store';
 import { type ContainDeps, type ContainOutcome, JOIN_WAIT_MS, respondToEvent } from './contain';
+import { printable } from '../../lib/shared/display';
 
 /**
  * Containment: EventBridge delivers GuardDuty findings and site alarm state changes here.
@@ -81,10 +82,19 @@ export function resetContainDeps(): void {
   deps = undefined;
 }
 
+/**
+ * An ignored event's reason as logged. It quotes the event (a finding's type, its resource type, a
+ * source): one bounded, inert value in the JSON line, whatever the event carried
+ * (lib/shared/display.ts).
+ */
+export function loggedReason(reason: string): string {
+  return printable(reason, 2_000);
+}
+
 export async function containHandler(event: unknown): Promise<ContainOutcome> {
   const outcome = await respondToEvent(event, containDeps());
   if (outcome.outcome === 'ignored') {
-    logger.warn('event ignored, nothing changed', { code: outcome.code, reason: outcome.reason });
+    logger.warn('event ignored, nothing changed', { code: outcome.code, reason: loggedReason(outcome.reason) });
   } else {
     logger.info('response', { ...outcome });
   }
