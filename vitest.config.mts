@@ -6,9 +6,16 @@ const EMULATOR_TESTS = ['test/emulator/**/*.test.ts'];
 export default defineConfig({
   test: {
     // No `include` here: projects extend this config and arrays would be merged.
-    setupFiles: ['test/support/node20-polyfills.ts'],
+    setupFiles: ['test/support/node20-polyfills.ts', 'test/support/quiet-output.ts'],
     // Lambda code logs through Powertools; tests that read logs set their own level.
-    env: { POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'false' },
+    // The SDK warns once per process that its 2027 releases need Node 22: Lambda runs
+    // nodejs22.x, the tests run on this machine's Node 20 (README, "Node versions").
+    env: {
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
+      POWERTOOLS_METRICS_DISABLED: 'false',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    },
+    // Quiet output: test/support/quiet-output.ts (BULKHEAD_TEST_LOGS=1 shows handler logs).
     // CDK synthesis and esbuild bundling are CPU-bound; these machines have 2 cores.
     testTimeout: 120_000,
     hookTimeout: 120_000,

@@ -273,7 +273,7 @@ async function incidents(
   const until = request.until ? new Date(request.until).toISOString() : undefined;
   if (request.incidentId) {
     const incident = await incidentOf(deps, request.incidentId);
-    return { incidents: [incidentView(incident)], truncated: false };
+    return { incidents: [incidentView(incident, await deps.store.triggersOf(incident.incidentId))], truncated: false };
   }
   const query: IncidentsQuery = { site: request.site, state: request.state, since, until };
   const before = request.nextToken ? pageStart(request.nextToken, query) : undefined;

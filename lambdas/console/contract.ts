@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SITE_ID_PATTERN } from '../../lib/config/fleet-schema';
-import type { IncidentStatus, StepRecord } from '../shared/incident-store';
+import type { IncidentStatus, ObservedValue, StepRecord } from '../shared/incident-store';
 
 /**
  * The ops console's public contract: what `siteops` (or `aws lambda invoke`) sends, and what
@@ -208,6 +208,31 @@ export interface IncidentView {
   readonly times: IncidentTimes;
   /** The incident's steps, oldest first. */
   readonly timeline: readonly StepRecord[];
+  /**
+   * What triggered it (only when one incident is asked for by id), oldest first, at most
+   * {@link TRIGGERS_SHOWN}. Findings carry what GuardDuty observed: text an attacker chose,
+   * which siteops shows escaped (lib/shared/display.ts).
+   */
+  readonly triggers?: readonly TriggerView[];
+  /** How many triggers were left out of `triggers`. */
+  readonly triggersOmitted?: number;
+}
+
+/** The most triggers one incident's view carries. */
+export const TRIGGERS_SHOWN = 50;
+
+export interface TriggerView {
+  readonly kind: 'guardduty' | 'alarm' | 'operator';
+  readonly receivedAt: string;
+  readonly detectedAt: string;
+  readonly findingId?: string;
+  readonly findingType?: string;
+  readonly severity?: number;
+  readonly count?: number;
+  readonly alarmName?: string;
+  readonly reason?: string;
+  readonly drill?: boolean;
+  readonly observed?: readonly ObservedValue[];
 }
 
 export interface IncidentsResult {

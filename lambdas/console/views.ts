@@ -1,5 +1,5 @@
-import type { IncidentRecord } from '../shared/incident-store';
-import type { IncidentTimes, IncidentView } from './contract';
+import type { IncidentRecord, TriggerRecord } from '../shared/incident-store';
+import { type IncidentTimes, type IncidentView, TRIGGERS_SHOWN, type TriggerView } from './contract';
 
 /** The workflow waits for an operator's decision (and the wait has not timed out or been answered). */
 export function waitingForApproval(incident: IncidentRecord): boolean {
@@ -24,11 +24,30 @@ export function incidentTimes(incident: IncidentRecord): IncidentTimes {
   };
 }
 
+/** A trigger as the console returns it: named fields only. */
+export function triggerView(t: TriggerRecord): TriggerView {
+  return {
+    kind: t.kind,
+    receivedAt: t.receivedAt,
+    detectedAt: t.detectedAt,
+    findingId: t.findingId,
+    findingType: t.findingType,
+    severity: t.severity,
+    count: t.count,
+    alarmName: t.alarmName,
+    reason: t.reason,
+    drill: t.drill,
+    observed: t.observed,
+  };
+}
+
 /**
  * What the console returns about an incident: named fields only, so the approval task token
- * and the saved rules never leave the table through the console.
+ * and the saved rules never leave the table through the console. With `triggers` (one incident
+ * asked for by id), the first {@link TRIGGERS_SHOWN} of them, oldest first.
  */
-export function incidentView(incident: IncidentRecord): IncidentView {
+export function incidentView(incident: IncidentRecord, triggers?: readonly TriggerRecord[]): IncidentView {
+  const ordered = triggers ? [...triggers].sort((a, b) => (a.receivedAt < b.receivedAt ? -1 : 1)) : undefined;
   const restore =
     incident.restoreDigest || incident.restoreStartedAt || incident.restoredAt || incident.credentialsRotatedAt
       ? {
@@ -80,5 +99,11 @@ export function incidentView(incident: IncidentRecord): IncidentView {
     closedAt: incident.closedAt,
     times: incidentTimes(incident),
     timeline,
+    ...(ordered
+      ? {
+          triggers: ordered.slice(0, TRIGGERS_SHOWN).map(triggerView),
+          ...(ordered.length > TRIGGERS_SHOWN ? { triggersOmitted: ordered.length - TRIGGERS_SHOWN } : {}),
+        }
+      : {}),
   };
 }

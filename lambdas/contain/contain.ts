@@ -18,7 +18,7 @@ import type { SiteRecord } from '../../lib/shared/site-record';
 import { Component } from '../../lib/shared/tag-names';
 import type { IncidentRecord, IncidentStore, StepRecord, TriggerRecord } from '../shared/incident-store';
 import { loadSiteRecord, SiteRecordError, siteForwardActions } from '../shared/site-records';
-import { ContainmentIncompleteError } from './errors';
+import { ContainmentIncompleteError, LockUnsettledError } from './errors';
 import { type Ignored, ignored, isIgnored, parseResponseEvent, type Trigger, triggerKey } from './events';
 import {
   finishQuarantine,
@@ -67,6 +67,8 @@ export interface ContainDeps {
    * belong to sites still being isolated; tidying can wait.
    */
   readonly finishQuarantineDelayMs: () => number;
+  /** How long a trigger waits on a lock with no incident under it (JOIN_WAIT_MS). */
+  readonly joinWaitMs?: number;
 }
 
 export type ContainOutcome =
@@ -166,6 +168,7 @@ function triggerRecord(trigger: Trigger, receivedAt: string): TriggerRecord {
         severity: trigger.severity,
         count: trigger.count,
         drill: trigger.drill,
+        ...(trigger.observed.length > 0 ? { observed: trigger.observed } : {}),
       }
     : {
         key: triggerKey(trigger),
@@ -198,6 +201,7 @@ export async function respondToEvent(event: unknown, deps: ContainDeps): Promise
     describeAcl: hints.isolation !== 'standard',
     drill: trigger.kind === 'guardduty' && trigger.drill,
     severity: trigger.kind === 'guardduty' ? trigger.severity : undefined,
+    severityThresholdHint: hints.severityThreshold,
   });
 }
 
@@ -209,6 +213,11 @@ interface RespondOptions {
   readonly drill: boolean;
   /** GuardDuty severity; alarms and operator requests have none and always qualify. */
   readonly severity?: number;
+  /**
+   * The threshold the task's tags carry: a finding at or above it takes the lock in the
+   * first round; the record decides, and a stale tag costs a lock given back.
+   */
+  readonly severityThresholdHint?: number;
   /** An operator's request overrides the site's policy with contain. */
   readonly forcePolicy?: 'contain';
 }
@@ -224,69 +233,37 @@ export async function respondForSite(
   const env = config.scope.environment;
   let incidentId = deps.newIncidentId(siteId, now());
 
-  // Round 1: the site record, the site's group and ACL, and the lock, all at once.
-  const [recordResult, groupResult, aclResult, lockResult] = await Promise.allSettled([
+  // Round 1: the site record and the site's group and ACL, at once; and the lock, when what
+  // is known before any read says the trigger qualifies (an alarm or an operator's request
+  // always does; a finding does when its severity reaches the threshold its task's tags
+  // carry). Otherwise the lock waits for the record: every reason to ignore a trigger is
+  // decided before its lock is taken.
+  const early =
+    options.severity === undefined ||
+    (options.severityThresholdHint !== undefined && options.severity >= options.severityThresholdHint);
+  const [recordResult, groupResult, aclResult, earlyLock] = await Promise.allSettled([
     loadSiteRecord(deps.ssm, env, siteId),
     options.describeGroup ? readSiteGroup(deps.ec2, env, siteId, options.securityGroupId) : Promise.resolve(undefined),
     options.describeAcl
       ? deps.ec2.send(new DescribeNetworkAclsCommand({ Filters: siteTagFilters(env, siteId, Component.networkAcl) }))
       : Promise.resolve(undefined),
-    store.openOrJoin(siteId, incidentId, triggerItem.receivedAt),
+    early ? store.openOrJoin(siteId, incidentId, triggerItem.receivedAt) : Promise.resolve(undefined),
   ]);
-  if (lockResult.status === 'rejected') throw lockResult.reason; // nothing changed yet: safe to retry
-  let resumed: IncidentRecord | undefined;
-  let attempt = 1;
-  if (!lockResult.value.opened) {
-    const joined = lockResult.value.incidentId;
-    const lockedAt = lockResult.value.lockedAt;
-    const [incident, outcome] = await Promise.all([
-      store.getIncident(joined),
-      store.recordTrigger(joined, triggerItem),
-    ]);
-    const why = takeOverReason(incident, lockedAt, triggerItem.receivedAt);
-    const won =
-      why !== undefined &&
-      lockedAt !== undefined &&
-      (await store.takeOver(siteId, joined, lockedAt, now().toISOString()));
-    if (!won) {
-      deps.metric('TriggersJoined', 1);
-      // A delivery whose handler failed to start the workflow (and threw, so EventBridge
-      // retried): start it now. StartExecution is idempotent by name and input.
-      if (incident && workflowPending(incident) && recordResult.status === 'fulfilled') {
-        await startWorkflow(deps, recordResult.value, incident);
-        await store.updateIncident(
-          joined,
-          { workflowStartedAt: now().toISOString(), workflowAttempt: incident.containAttempt ?? 1 },
-          [{ step: 'start-workflow', outcome: 'done', at: now().toISOString(), detail: 'on a later delivery' }],
-        );
-      }
-      return { outcome: 'joined', incidentId: joined, site: siteId, trigger: outcome };
-    }
-    // The earlier attempt died before finishing, or failed: carry on with its incident and
-    // saved state (what was there before quarantine).
-    incidentId = joined;
-    resumed = incident;
-    attempt = why === 'failed' ? (incident?.containAttempt ?? 1) + 1 : (incident?.containAttempt ?? 1);
-    deps.metric(why === 'failed' ? 'ContainmentRetried' : 'ContainmentResumed', 1);
+  const why = ignoreReason(recordResult, options, siteId);
+  if (why || recordResult.status === 'rejected') {
+    // The record contradicts what the tags said (stale tags), is missing, or could not be
+    // read: give back a lock taken early. A trigger that found it meanwhile finds no
+    // incident under it, and takes the lock itself (holdLock).
+    if (earlyLock.status === 'fulfilled' && earlyLock.value?.opened) await store.releaseLock(siteId, incidentId);
+    if (why) return ignoredOutcome(why, deps);
+    throw (recordResult as PromiseRejectedResult).reason;
   }
-  if (recordResult.status === 'rejected') {
-    await store.releaseLock(siteId, incidentId);
-    if (recordResult.reason instanceof SiteRecordError) {
-      return ignoredOutcome(ignored('unknown-site', recordResult.reason.message), deps);
-    }
-    throw recordResult.reason;
-  }
+  if (earlyLock.status === 'rejected') throw earlyLock.reason; // nothing changed yet: safe to retry
   const record = recordResult.value;
-  if (options.severity !== undefined && options.severity < record.response.severityThreshold) {
-    await store.releaseLock(siteId, incidentId);
-    return ignoredOutcome(
-      ignored(
-        'below-threshold',
-        `severity ${options.severity} is below ${siteId}'s threshold ${record.response.severityThreshold}`,
-      ),
-      deps,
-    );
-  }
+  const held = await holdLock(deps, siteId, incidentId, triggerItem, record, earlyLock.value);
+  if ('outcome' in held) return held;
+  incidentId = held.incidentId;
+  const { resumed, attempt } = held;
   const policy = options.forcePolicy ?? record.response.policy;
   const base: IncidentRecord = {
     incidentId,
@@ -529,6 +506,101 @@ const WORKFLOW_READY = new Set(['CONTAINED', 'FAILED', 'SHED', 'NOTIFIED']);
  * than the containment function's timeout (lib/response/response-stack.ts CONTAIN_TIMEOUT).
  */
 export const TAKEOVER_AFTER_MS = 6 * 60_000;
+
+/** Every reason to ignore a trigger that the site record decides (none: act on it). */
+function ignoreReason(
+  recordResult: PromiseSettledResult<SiteRecord>,
+  options: RespondOptions,
+  siteId: string,
+): Ignored | undefined {
+  if (recordResult.status === 'rejected') {
+    return recordResult.reason instanceof SiteRecordError
+      ? ignored('unknown-site', recordResult.reason.message)
+      : undefined;
+  }
+  const threshold = recordResult.value.response.severityThreshold;
+  if (options.severity !== undefined && options.severity < threshold) {
+    return ignored('below-threshold', `severity ${options.severity} is below ${siteId}'s threshold ${threshold}`);
+  }
+  return undefined;
+}
+
+/**
+ * How long a trigger that found the site's lock held with no incident under it waits for
+ * the holder to write its incident or give the lock back, before it throws (so that its
+ * event runs again). The holder writes the incident in its second round of calls.
+ */
+export const JOIN_WAIT_MS = 60_000;
+
+type Held =
+  { readonly incidentId: string; readonly resumed?: IncidentRecord; readonly attempt: number } | ContainOutcome;
+
+/**
+ * Takes the site's lock for this trigger (it qualifies: the record said so), or joins the
+ * incident that holds it, or takes that incident over (abandoned, or its containment
+ * failed). A lock with no incident under it belongs to a trigger that has not written its
+ * incident yet, or that is giving the lock back (its record said to ignore it): wait, and
+ * try the lock again, rather than join an incident that may never exist.
+ */
+async function holdLock(
+  deps: ContainDeps,
+  siteId: string,
+  incidentId: string,
+  triggerItem: TriggerRecord,
+  record: SiteRecord,
+  first: Awaited<ReturnType<IncidentStore['openOrJoin']>> | undefined,
+): Promise<Held> {
+  const { store, now } = deps;
+  const waitMs = deps.joinWaitMs ?? JOIN_WAIT_MS;
+  const deadline = Date.now() + waitMs;
+  let pause = 100;
+  let lock = first ?? (await store.openOrJoin(siteId, incidentId, triggerItem.receivedAt));
+  for (;;) {
+    if (lock.opened) return { incidentId, attempt: 1 };
+    const joined = lock.incidentId;
+    const lockedAt = lock.lockedAt;
+    const incident = await store.getIncident(joined);
+    const why = takeOverReason(incident, lockedAt, now().toISOString());
+    if (why && lockedAt && (await store.takeOver(siteId, joined, lockedAt, now().toISOString()))) {
+      // The earlier attempt died before finishing, or failed: carry on with its incident and
+      // saved state (what was there before quarantine).
+      deps.metric(why === 'failed' ? 'ContainmentRetried' : 'ContainmentResumed', 1);
+      const attempt = (incident?.containAttempt ?? 1) + (why === 'failed' ? 1 : 0);
+      return { incidentId: joined, resumed: incident, attempt };
+    }
+    if (incident) return joinIncident(deps, siteId, incident, triggerItem, record);
+    if (Date.now() >= deadline) {
+      throw new LockUnsettledError(siteId, joined, waitMs);
+    }
+    await new Promise((resolve) => setTimeout(resolve, pause / 2 + Math.random() * pause));
+    pause = Math.min(pause * 2, 2_000);
+    lock = await store.openOrJoin(siteId, incidentId, now().toISOString());
+  }
+}
+
+/** Records the trigger on the site's open incident (and starts its workflow if a failed delivery did not). */
+async function joinIncident(
+  deps: ContainDeps,
+  siteId: string,
+  incident: IncidentRecord,
+  triggerItem: TriggerRecord,
+  record: SiteRecord,
+): Promise<ContainOutcome> {
+  const { store, now } = deps;
+  const outcome = await store.recordTrigger(incident.incidentId, triggerItem);
+  deps.metric('TriggersJoined', 1);
+  // A delivery whose handler failed to start the workflow (and threw, so the event ran
+  // again): start it now.
+  if (workflowPending(incident)) {
+    await startWorkflow(deps, record, incident);
+    await store.updateIncident(
+      incident.incidentId,
+      { workflowStartedAt: now().toISOString(), workflowAttempt: incident.containAttempt ?? 1 },
+      [{ step: 'start-workflow', outcome: 'done', at: now().toISOString(), detail: 'on a later delivery' }],
+    );
+  }
+  return { outcome: 'joined', incidentId: incident.incidentId, site: siteId, trigger: outcome };
+}
 
 /**
  * Why a trigger that found the site's lock held should take the incident over, if it should:

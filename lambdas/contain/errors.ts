@@ -19,3 +19,19 @@ export class ContainmentIncompleteError extends Error {
     );
   }
 }
+
+/**
+ * The site's lock is held with no incident under it for longer than any holder takes to
+ * write one. Thrown, so that the event runs again rather than join an incident that may
+ * never exist.
+ */
+export class LockUnsettledError extends Error {
+  override readonly name = 'LockUnsettledError';
+  constructor(
+    readonly site: string,
+    readonly lockIncidentId: string,
+    waitedMs: number,
+  ) {
+    super(`${site}'s lock names incident ${lockIncidentId}, which was not written within ${waitedMs / 1000} s`);
+  }
+}

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { ObservedValue } from '../shared/incident-store';
+import { observedOf } from './observed';
 
 /**
  * The events containment accepts, validated against their documented shapes (EventBridge
@@ -10,21 +12,44 @@ import { z } from 'zod';
 export const DRILL_SOURCE = 'bulkhead.drill';
 export const DRILL_DETAIL_TYPE = 'Bulkhead Drill Finding';
 
-const tagList = z.array(z.object({ key: z.string(), value: z.string() }).loose());
+/**
+ * What GuardDuty may leave out. Its API reference (the `Finding` shape in
+ * `@aws-sdk/client-guardduty`) requires only AccountId, Arn, CreatedAt, Id, Region,
+ * Resource, SchemaVersion, Severity, Type and UpdatedAt; no member of `Resource`,
+ * `EcsClusterDetails`, `EcsTaskDetails`, `Tag` or `Service` is required, and real findings
+ * carry `null` for absent optional fields. So only what decides the response is validated
+ * (the finding's id, type, account, region and severity; the cluster and task ARNs; the
+ * count and times when present); everything else may be `null` or absent.
+ */
+const optional = <T extends z.ZodType>(schema: T) => schema.nullish();
+/** A field nothing decides on: kept if it has its documented type, else treated as absent. */
+const informational = <T extends z.ZodType>(schema: T) => schema.nullish().catch(undefined);
+
+const tagList = informational(z.array(z.unknown())).transform((tags) =>
+  (tags ?? []).flatMap((tag) => {
+    const t = tag as { key?: unknown; value?: unknown } | null;
+    // Tag marks neither member required: a tag without both says nothing and is left out.
+    return t && typeof t.key === 'string' && typeof t.value === 'string' ? [{ key: t.key, value: t.value }] : [];
+  }),
+);
 
 const envelopeSchema = z
   .object({
-    version: z.string(),
     id: z.string().min(1),
     'detail-type': z.string().min(1),
     source: z.string().min(1),
     account: z.string().regex(/^\d{12}$/),
     time: z.iso.datetime({ offset: true }),
     region: z.string().min(1),
-    resources: z.array(z.string()),
+    resources: informational(z.array(z.unknown())),
     detail: z.unknown(),
   })
   .loose();
+
+const CLUSTER_ARN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/[A-Za-z0-9_-]{1,255}$/;
+const TASK_ARN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task\/[A-Za-z0-9_-]{1,255}\/(?:[a-f0-9]{32}|[a-f0-9-]{36})$/;
+/** A time GuardDuty gives as a string; anything else counts as absent (the envelope's time stands in). */
+const time = informational(z.string().max(64));
 
 const guardDutyDetailSchema = z
   .object({
@@ -33,51 +58,50 @@ const guardDutyDetailSchema = z
     severity: z.number().min(0).max(10),
     accountId: z.string().regex(/^\d{12}$/),
     region: z.string().min(1),
-    createdAt: z.string().optional(),
-    updatedAt: z.string().optional(),
-    title: z.string().optional(),
+    createdAt: time,
+    updatedAt: time,
     resource: z
       .object({
-        resourceType: z.string(),
-        ecsClusterDetails: z
-          .object({
-            arn: z.string().regex(/^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/[A-Za-z0-9_-]{1,255}$/),
-            name: z.string().optional(),
-            tags: tagList.optional(),
-            taskDetails: z
-              .object({
-                arn: z
-                  .string()
-                  .regex(
-                    /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task\/[A-Za-z0-9_-]{1,255}\/(?:[a-f0-9]{32}|[a-f0-9-]{36})$/,
-                  ),
-                definitionArn: z.string().optional(),
-                group: z.string().optional(),
-                tags: tagList.optional(),
-              })
-              .loose()
-              .optional(),
-          })
-          .loose()
-          .optional(),
+        resourceType: informational(z.string()),
+        ecsClusterDetails: optional(
+          z
+            .object({
+              arn: z.string().regex(CLUSTER_ARN),
+              name: informational(z.string()),
+              tags: tagList,
+              taskDetails: optional(
+                z
+                  .object({
+                    arn: z.string().regex(TASK_ARN),
+                    definitionArn: informational(z.string()),
+                    group: optional(z.string()),
+                    tags: tagList,
+                  })
+                  .loose(),
+              ),
+            })
+            .loose(),
+        ),
       })
       .loose(),
-    service: z
-      .object({
-        count: z.number().int().min(1),
-        eventFirstSeen: z.string().optional(),
-        eventLastSeen: z.string().optional(),
-        featureName: z.string().optional(),
-      })
-      .loose(),
+    service: optional(
+      z
+        .object({
+          count: optional(z.number().int().min(1)),
+          eventFirstSeen: time,
+          eventLastSeen: time,
+          featureName: informational(z.string()),
+        })
+        .loose(),
+    ),
   })
   .loose();
 
 const alarmDetailSchema = z
   .object({
     alarmName: z.string().min(1).max(255),
-    state: z.object({ value: z.string(), reason: z.string().optional(), timestamp: z.string() }).loose(),
-    previousState: z.object({ value: z.string() }).loose().optional(),
+    state: z.object({ value: z.string(), reason: informational(z.string()), timestamp: time }).loose(),
+    previousState: informational(z.object({ value: z.string() }).loose()),
   })
   .loose();
 
@@ -100,6 +124,8 @@ export interface FindingTrigger {
   readonly region: string;
   /** A drill: a synthetic finding sent by `siteops drill` through the same path. */
   readonly drill: boolean;
+  /** What the finding saw (process, paths, command line, domain): attacker-controlled, bounded. */
+  readonly observed: readonly ObservedValue[];
 }
 
 export interface AlarmTrigger {
@@ -174,10 +200,13 @@ export function parseResponseEvent(event: unknown): Trigger | Ignored {
     }
     const d = detail.data;
     const ecs = d.resource.ecsClusterDetails;
-    if (d.resource.resourceType !== 'ECSCluster' || !ecs?.taskDetails) {
+    const resourceType = d.resource.resourceType;
+    // GuardDuty's Resource marks no member required: the ECS details decide; a resource type,
+    // when given, must agree.
+    if ((resourceType && resourceType !== 'ECSCluster') || !ecs?.taskDetails) {
       return ignored(
         'not-ecs-finding',
-        `finding ${d.id} (${d.type}) is about a ${d.resource.resourceType}, not an ECS task`,
+        `finding ${d.id} (${d.type}) is about ${resourceType ? `a ${resourceType}` : 'no ECS task'}, not an ECS task`,
       );
     }
     if (d.accountId !== e.account) {
@@ -189,15 +218,17 @@ export function parseResponseEvent(event: unknown): Trigger | Ignored {
       findingId: d.id,
       findingType: d.type,
       severity: d.severity,
-      count: d.service.count,
-      detectedAt: detectionTime([d.service.eventFirstSeen, d.createdAt], e.time),
+      // Service.Count is optional: a finding is about at least one occurrence.
+      count: d.service?.count ?? 1,
+      detectedAt: detectionTime([d.service?.eventFirstSeen ?? undefined, d.createdAt ?? undefined], e.time),
       clusterArn: ecs.arn,
       taskArn: ecs.taskDetails.arn,
-      taskGroup: ecs.taskDetails.group,
+      taskGroup: ecs.taskDetails.group ?? undefined,
       taskTags: tagsToRecord(ecs.taskDetails.tags),
       account: e.account,
       region: e.region,
       drill,
+      observed: observedOf(e.detail),
     };
   }
   if (e.source === 'aws.cloudwatch' && type === 'CloudWatch Alarm State Change') {
@@ -214,8 +245,8 @@ export function parseResponseEvent(event: unknown): Trigger | Ignored {
         `alarm ${detail.data.alarmName} moved to ${detail.data.state.value}, not ALARM`,
       );
     }
-    const alarmArn = e.resources[0];
-    if (!alarmArn || !/^arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:\d{12}:alarm:.+$/.test(alarmArn)) {
+    const alarmArn = e.resources?.[0];
+    if (typeof alarmArn !== 'string' || !/^arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:\d{12}:alarm:.+$/.test(alarmArn)) {
       return ignored('malformed-event', `alarm event ${e.id} has no alarm ARN in resources[0]`);
     }
     return {
@@ -223,8 +254,8 @@ export function parseResponseEvent(event: unknown): Trigger | Ignored {
       eventId: e.id,
       alarmName: detail.data.alarmName,
       alarmArn,
-      detectedAt: detectionTime([detail.data.state.timestamp], e.time),
-      reason: detail.data.state.reason,
+      detectedAt: detectionTime([detail.data.state.timestamp ?? undefined], e.time),
+      reason: detail.data.state.reason ?? undefined,
       account: e.account,
       region: e.region,
     };

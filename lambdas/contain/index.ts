@@ -14,7 +14,8 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import { requiredEnv } from '../shared/env';
 import { IncidentStore } from '../shared/incident-store';
-import { type ContainDeps, type ContainOutcome, respondToEvent } from './contain';
+import { type ContainDeps, type ContainOutcome, JOIN_WAIT_MS, respondToEvent } from './contain';
+import { printable } from '../../lib/shared/display';
 
 /**
  * Containment: EventBridge delivers GuardDuty findings and site alarm state changes here.
@@ -69,6 +70,7 @@ export function containDeps(): ContainDeps {
       const high = Number.isFinite(max) ? (max as number) : low;
       return low + Math.random() * Math.max(0, high - low);
     },
+    joinWaitMs: Number(process.env.JOIN_WAIT_MS ?? JOIN_WAIT_MS) || JOIN_WAIT_MS,
     metric: (name, value, unit = 'Count') =>
       metrics.addMetric(name, unit === 'Milliseconds' ? MetricUnit.Milliseconds : MetricUnit.Count, value),
   };
@@ -80,10 +82,19 @@ export function resetContainDeps(): void {
   deps = undefined;
 }
 
+/**
+ * An ignored event's reason as logged. It quotes the event (a finding's type, its resource type, a
+ * source): one bounded, inert value in the JSON line, whatever the event carried
+ * (lib/shared/display.ts).
+ */
+export function loggedReason(reason: string): string {
+  return printable(reason, 2_000);
+}
+
 export async function containHandler(event: unknown): Promise<ContainOutcome> {
   const outcome = await respondToEvent(event, containDeps());
   if (outcome.outcome === 'ignored') {
-    logger.warn('event ignored, nothing changed', { code: outcome.code, reason: outcome.reason });
+    logger.warn('event ignored, nothing changed', { code: outcome.code, reason: loggedReason(outcome.reason) });
   } else {
     logger.info('response', { ...outcome });
   }

@@ -1,5 +1,6 @@
 import { DescribeTasksCommand, type ECSClient } from '@aws-sdk/client-ecs';
 import { SITE_ID_PATTERN } from '../../lib/config/fleet-schema';
+import { parseSiteAlarmName, siteAlarmName } from '../../lib/shared/contract';
 import {
   TAG_ENV,
   TAG_ISOLATION,
@@ -34,8 +35,6 @@ export interface ResolvedSite {
   /** How the site was found: from the finding's own task tags, from ecs:DescribeTasks, or from the alarm. */
   readonly via: 'finding-tags' | 'describe-tasks' | 'alarm-name';
 }
-
-const ALARM_KINDS = ['error-rate', 'egress'] as const;
 
 function hintsFrom(tags: Tags): SiteHints {
   const policy = tags[TAG_RESPONSE_POLICY];
@@ -86,7 +85,9 @@ async function resolveFinding(
   if (!trigger.taskArn.startsWith(taskPrefix)) {
     return ignored('unknown-task', `task ${trigger.taskArn} is not a task of cluster ${trigger.clusterArn}`);
   }
-  if (trigger.taskTags?.[TAG_SITE] !== undefined) {
+  // The finding's own copy of the task's tags, when it has both of ours (a tag GuardDuty
+  // gives without its value is left out by the parser and says nothing: look the task up).
+  if (trigger.taskTags?.[TAG_SITE] !== undefined && trigger.taskTags[TAG_ENV] !== undefined) {
     const site = siteFromTaskTags(trigger.taskTags, scope, trigger);
     if (typeof site !== 'string') return site;
     return { siteId: site, hints: hintsFrom(trigger.taskTags), via: 'finding-tags' };
@@ -112,15 +113,14 @@ function resolveAlarm(trigger: AlarmTrigger, scope: ResponseScope): ResolvedSite
   if (arn[3] !== scope.region || arn[4] !== scope.account) {
     return ignored('foreign-alarm', `alarm ${trigger.alarmName} belongs to ${arn[4]}/${arn[3]}, not this environment`);
   }
-  const prefix = `bulkhead-${scope.environment}-`;
-  const kind = ALARM_KINDS.find((k) => trigger.alarmName.endsWith(`-${k}`));
-  if (!trigger.alarmName.startsWith(prefix) || !kind) {
+  const parsed = parseSiteAlarmName(scope.environment, trigger.alarmName);
+  if (!parsed) {
     return ignored(
       'foreign-alarm',
-      `alarm ${trigger.alarmName} is not one of Bulkhead's site alarms (bulkhead-${scope.environment}-<site>-error-rate|egress)`,
+      `alarm ${trigger.alarmName} is not one of Bulkhead's site alarms (${siteAlarmName(scope.environment, '<site>', 'error-rate')} or .egress)`,
     );
   }
-  const site = trigger.alarmName.slice(prefix.length, -(kind.length + 1));
+  const { site } = parsed;
   if (!SITE_ID_PATTERN.test(site))
     return ignored('foreign-alarm', `alarm ${trigger.alarmName} does not name a valid site`);
   return { siteId: site, hints: {}, via: 'alarm-name' };

@@ -28,6 +28,15 @@ export interface StepRecord {
   readonly detail?: string;
 }
 
+/** A value a finding observed (a process, path, command line, domain): attacker-controlled text. */
+export interface ObservedValue {
+  readonly what: string;
+  /** At most 1,024 characters of it (lambdas/contain/observed.ts). */
+  readonly value: string;
+  /** Its full length, when the value was cut. */
+  readonly length?: number;
+}
+
 export interface TriggerRecord {
   readonly key: string;
   readonly kind: 'guardduty' | 'alarm' | 'operator';
@@ -41,6 +50,8 @@ export interface TriggerRecord {
   readonly alarmName?: string;
   readonly drill?: boolean;
   readonly reason?: string;
+  /** What a runtime finding saw (never interpreted; escaped wherever shown). */
+  readonly observed?: readonly ObservedValue[];
 }
 
 export interface IncidentRecord {

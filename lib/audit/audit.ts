@@ -1,4 +1,4 @@
-/** The isolation audit: every ordered pair of sites, four kinds of path, eleven questions. */
+/** The isolation audit: every ordered pair of sites, four kinds of path, the self-assessment's questions. */
 import type { CloudAssembly } from './cloud-assembly';
 import { findDatabasePaths } from './database-paths';
 import { AccessEvaluator, findIamPaths } from './iam-paths';
@@ -10,7 +10,7 @@ import { findStoragePaths } from './storage-paths';
 import { dedupe, findTaskIdentityPaths } from './task-identity-paths';
 import { findTrafficPaths } from './traffic-paths';
 import type { AuditResult, Finding, PairVerdict } from './types';
-import { PATH_KINDS } from './types';
+import { answeredWell, PATH_KINDS } from './types';
 
 export interface AuditOptions {
   /** Clock for `generatedAt` (tests pin it). */
@@ -77,7 +77,7 @@ export function auditAssembly(assembly: CloudAssembly, options: AuditOptions = {
     reviews: iam.reviews,
     passed: findings.length === 0,
     questions,
-    score: questions.filter((q) => q.answer === 'yes').length,
+    score: questions.filter(answeredWell).length,
     statistics: {
       stacks: assembly.stacks.length,
       resources: inventory.resources.length,

@@ -2,21 +2,19 @@
  * The audit as one self-contained HTML page: inline CSS, no script, no external asset.
  * Every string that comes from a template (site ids, rule descriptions, names) is escaped.
  */
+import { escapeHtml } from '../shared/display';
 import { describeProvenance } from '../shared/provenance';
 import type { AuditResult, Finding, PairVerdict, PathKind, SelfAssessmentAnswer } from './types';
-import { PATH_KINDS } from './types';
+import { answeredWell, PATH_KINDS } from './types';
 
 /** How many findings the page lists in full (the matrix still shows every pair). */
 const LISTED_FINDINGS = 400;
 
-export function escapeHtml(value: unknown): string {
-  return String(value)
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
-}
+/**
+ * Template strings are escaped for HTML and also made inert as text (lib/shared/display.ts): line
+ * breaks, terminal and bidirectional controls shown as escapes, very long values cut.
+ */
+export { escapeHtml };
 
 const KIND_LABEL: Record<PathKind, string> = {
   network: 'Network',
@@ -108,12 +106,13 @@ function pairAnchor(i: number, j: number): string {
   return `pair-${i}-${j}`;
 }
 
+/** A cell's tooltip, already escaped: one line per path (`&#10;` is a line break inside an attribute). */
 function cellTitle(from: string, to: string, findings: readonly Finding[]): string {
-  if (findings.length === 0) return `${from} → ${to}: no path`;
+  if (findings.length === 0) return escapeHtml(`${from} → ${to}: no path`);
   return [
-    `${from} → ${to}: ${findings.length} path${findings.length === 1 ? '' : 's'}`,
-    ...findings.map((f) => `• ${KIND_LABEL[f.kind]}: ${f.summary}`),
-  ].join('\n');
+    escapeHtml(`${from} → ${to}: ${findings.length} path${findings.length === 1 ? '' : 's'}`),
+    ...findings.map((f) => escapeHtml(`• ${KIND_LABEL[f.kind]}: ${f.summary}`)),
+  ].join('&#10;');
 }
 
 function renderMatrix(result: AuditResult): string {
@@ -142,10 +141,10 @@ function renderMatrix(result: AuditResult): string {
           const findings = verdict?.findings ?? [];
           if (findings.length === 0) {
             return titleAll
-              ? `<td class="ok" title="${escapeHtml(cellTitle(a.id, b.id, findings))}"></td>`
+              ? `<td class="ok" title="${cellTitle(a.id, b.id, findings)}"></td>`
               : '<td class="ok"></td>';
           }
-          return `<td class="bad" title="${escapeHtml(cellTitle(a.id, b.id, findings))}"><a href="#${pairAnchor(i, j)}">${showCounts ? findings.length : ''}</a></td>`;
+          return `<td class="bad" title="${cellTitle(a.id, b.id, findings)}"><a href="#${pairAnchor(i, j)}">${showCounts ? findings.length : ''}</a></td>`;
         })
         .join('');
       return `<tr><th${from.has(a.id) ? ' class="hot"' : ''} title="${escapeHtml(a.id)}">${escapeHtml(a.id)}</th>${cells}</tr>`;
@@ -186,7 +185,7 @@ function renderQuestion(q: SelfAssessmentAnswer): string {
   const items = q.evidence
     .map((e) => (e.startsWith('✗ ') ? `<li class="miss">${escapeHtml(e.slice(2))}</li>` : `<li>${escapeHtml(e)}</li>`))
     .join('');
-  return `<div class="q ${q.answer}"><div class="num">${q.number}</div><div class="body"><h3><span>${escapeHtml(q.question)}</span><span class="badge">${q.answer.toUpperCase()}</span></h3><details open><summary>Evidence (${q.evidence.length})</summary><ul>${items}</ul></details></div></div>`;
+  return `<div class="q ${answeredWell(q) ? 'yes' : 'no'}"><div class="num">${q.number}</div><div class="body"><h3><span>${escapeHtml(q.question)}</span><span class="badge">${q.answer.toUpperCase()}</span></h3><details open><summary>Evidence (${q.evidence.length})</summary><ul>${items}</ul></details></div></div>`;
 }
 
 const count = (n: number) => n.toLocaleString('en-US');
@@ -243,7 +242,7 @@ ${verdict}
 <div class="card"><div class="label">Sites</div><div class="value">${n}</div><div class="sub">${cells} cell${cells === 1 ? '' : 's'} · ${strict} strict</div></div>
 <div class="card"><div class="label">Ordered pairs checked</div><div class="value">${count(result.pairsChecked)}</div><div class="sub">${n} × ${Math.max(0, n - 1)}, every way in</div></div>
 <div class="card"><div class="label">Paths found</div><div class="value ${result.passed ? 'good' : 'bad'}">${count(result.findings.length)}</div><div class="sub">${counts.map(([k, c]) => `${c} ${KIND_LABEL[k].toLowerCase()}`).join(' · ')}</div></div>
-<div class="card score"><div class="ring" style="--p:${percent};--ring:${ringColor}"><span>${result.score}/${result.questions.length}</span></div><div><div class="label">Self-assessment</div><div class="sub">${result.questions.filter((q) => q.answer === 'yes').length} yes · ${result.questions.filter((q) => q.answer === 'no').length} no, from the templates</div></div></div>
+<div class="card score"><div class="ring" style="--p:${percent};--ring:${ringColor}"><span>${result.score}/${result.questions.length}</span></div><div><div class="label">Self-assessment</div><div class="sub">${result.questions.filter(answeredWell).length} as a sealed fleet answers · ${result.questions.filter((q) => !answeredWell(q)).length} not, from the templates</div></div></div>
 </div>
 <section>
 <h2>Who can reach whom</h2>

@@ -1,6 +1,6 @@
 /**
  * `siteops audit`: an offline isolation audit of a synthesized fleet (a cloud assembly).
- * See docs/audit.md for what counts as a path and how the eleven questions are answered.
+ * See docs/audit.md for what counts as a path and how the self-assessment's questions are answered.
  */
 export { auditAssembly, type AuditOptions, pairVerdict } from './audit';
 export {

@@ -1,5 +1,5 @@
 /**
- * The eleven questions of the isolation self-assessment, each answered from what the templates
+ * The questions of the isolation self-assessment, each answered from what the templates
  * hold (never assumed): the answer is "yes" only when the evidence for it is there for every
  * site, and the evidence says what was found, or what is missing.
  */
@@ -8,6 +8,7 @@ import { Component, TAG_COMPONENT } from '../shared/tag-names';
 import { databaseUsersOf } from './database-paths';
 import { displayValue, parseToken, type Resolved } from './intrinsics';
 import type { Inventory, ResourceEntry, SiteInventory } from './inventory';
+import { answerEndpointExfiltration, ENDPOINT_EXFILTRATION_QUESTION } from './endpoint-exfiltration';
 import { answerRuntimeMonitoring, RUNTIME_MONITORING_QUESTION } from './runtime-monitoring';
 import { accessPointsOf } from './storage-paths';
 import type { Finding, PathKind, SelfAssessmentAnswer } from './types';
@@ -29,6 +30,7 @@ export const QUESTIONS = [
   'Are there an incident runbook and an audit trail?',
   'Are time to recover and blast radius tracked?',
   RUNTIME_MONITORING_QUESTION,
+  ENDPOINT_EXFILTRATION_QUESTION,
 ] as const;
 
 /** How many per-site lines evidence lists before it summarizes the rest. */
@@ -602,7 +604,7 @@ function recoveryTracked(inventory: Inventory): SelfAssessmentAnswer {
   return answer(10, ok, evidence);
 }
 
-/** Answers the eleven questions; `findings` and `pairs` are the pair matrix's. */
+/** Answers the questions; `findings` and `pairs` are the pair matrix's. */
 export function answerSelfAssessment(
   inventory: Inventory,
   findings: readonly Finding[],
@@ -620,5 +622,6 @@ export function answerSelfAssessment(
     runbookAndTrail(inventory),
     recoveryTracked(inventory),
     answerRuntimeMonitoring(inventory),
+    answerEndpointExfiltration(inventory),
   ];
 }

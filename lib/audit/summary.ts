@@ -1,7 +1,8 @@
 /** The audit in a few lines for a terminal. */
+import { printable } from '../shared/display';
 import { describeProvenance } from '../shared/provenance';
 import type { AuditResult } from './types';
-import { PATH_KINDS } from './types';
+import { answeredWell, PATH_KINDS } from './types';
 
 /** How many paths the summary names before it points to the HTML report. */
 const LISTED_PATHS = 20;
@@ -35,11 +36,13 @@ export function formatAuditSummary(result: AuditResult): string {
   }
   lines.push(`Self-assessment: ${result.score}/${result.questions.length}`);
   for (const q of result.questions) {
-    const reason =
-      q.answer === 'no'
-        ? ` (${(q.evidence.find((e) => e.startsWith('✗')) ?? q.evidence[0] ?? '').replace(/^✗ /, '')})`
-        : '';
-    lines.push(`  ${String(q.number).padStart(2)}. ${q.answer === 'yes' ? 'yes' : 'NO '} ${q.question}${reason}`);
+    const reason = !answeredWell(q)
+      ? ` (${(q.evidence.find((e) => e.startsWith('✗')) ?? q.evidence[0] ?? '').replace(/^✗ /, '')})`
+      : '';
+    lines.push(
+      `  ${String(q.number).padStart(2)}. ${answeredWell(q) ? q.answer.padEnd(3) : q.answer.toUpperCase().padEnd(3)} ${q.question}${reason}`,
+    );
   }
-  return lines.join('\n');
+  // Every line holds template strings (site ids, names, rule descriptions): one inert line each.
+  return lines.map((line) => printable(line, 2_000)).join('\n');
 }

@@ -58,8 +58,19 @@ export interface SelfAssessmentAnswer {
   readonly number: number;
   readonly question: string;
   readonly answer: Answer;
+  /**
+   * The answer of a sealed fleet: `yes` unless the question asks whether something can go wrong
+   * ("Can a site send data to another account through a Bulkhead endpoint?" wants `no`). The score
+   * counts the answers that are the wanted one.
+   */
+  readonly wanted?: Answer;
   /** What in the templates the answer rests on (and, for "no", what is missing). */
   readonly evidence: readonly string[];
+}
+
+/** Whether an answer is the one a sealed fleet gives. */
+export function answeredWell(q: Pick<SelfAssessmentAnswer, 'answer' | 'wanted'>): boolean {
+  return q.answer === (q.wanted ?? 'yes');
 }
 
 export interface AuditStatistics {

@@ -10,10 +10,20 @@ import type {
   StatusResult,
 } from '../../lambdas/console/contract';
 import type { StepRecord } from '../../lambdas/shared/incident-store';
+import { printable } from '../shared/display';
 
-/** Human output of `siteops`: plain-text tables and short reports (no colours, no wide characters). */
+/**
+ * Human output of `siteops`: plain-text tables and short reports (no colours, no wide characters).
+ * Every value from the console is shown through {@link t} (lib/shared/display.ts): a finding's
+ * command line, an AWS error message or a reason cannot start a line of its own, send the
+ * terminal an escape sequence, reorder text with bidirectional controls, or run for 100 kB.
+ */
 
-export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+/** A value from the console, as one inert line of at most `max` characters. */
+const t = (value: unknown, max = 200): string => printable(value, max);
+
+export function table(headers: readonly string[], rawRows: readonly (readonly string[])[]): string {
+  const rows = rawRows.map((r) => r.map((c) => t(c, 120)));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]) =>
     cells
@@ -48,9 +58,14 @@ export function when(iso: string | undefined): string {
   return iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
 
+/** `2025-06-01 12:00:05Z` of a value from the console (escaped: it is not always a date). */
+function at(iso: string | undefined): string {
+  return t(when(iso), 40);
+}
+
 export function formatSteps(steps: readonly StepRecord[], indent = '  '): string[] {
   return steps.map(
-    (s) => `${indent}${when(s.at)}  ${s.step}: ${s.outcome}${s.detail ? ` (${s.detail.slice(0, 300)})` : ''}`,
+    (s) => `${indent}${at(s.at)}  ${t(s.step, 80)}: ${t(s.outcome, 20)}${s.detail ? ` (${t(s.detail, 300)})` : ''}`,
   );
 }
 
@@ -72,8 +87,8 @@ export function formatStatus(result: StatusResult): string {
     lines.push('* runs a different digest from the one its stack deployed (a restore, or a deployment in progress)');
   }
   const open = result.sites.filter((s) => s.openIncident).length;
-  lines.push(`${result.sites.length} site(s) in ${result.environment}; ${open} with an open incident`);
-  for (const problem of result.unreadable) lines.push(`unreadable site record: ${problem}`);
+  lines.push(`${result.sites.length} site(s) in ${t(result.environment, 40)}; ${open} with an open incident`);
+  for (const problem of result.unreadable) lines.push(`unreadable site record: ${t(problem, 300)}`);
   return lines.join('\n');
 }
 
@@ -96,51 +111,77 @@ export function formatIncidents(result: IncidentsResult): string {
 
 export function formatIncident(i: IncidentView): string {
   const lines = [
-    `incident ${i.incidentId}${i.drill ? ' (drill)' : ''}`,
-    `  site:      ${i.site} (${i.environment})`,
-    `  status:    ${i.status}${i.failureReason ? ` — ${i.failureReason}` : ''}`,
-    `  policy:    ${i.policy}`,
-    `  detected:  ${when(i.detectedAt)}   received ${when(i.receivedAt)}`,
-    `  isolated:  ${when(i.isolatedAt)}`,
-    `  times:     detect ${duration(i.times.toDetectSeconds)}, isolate ${duration(i.times.toIsolateSeconds)}, recover ${duration(i.times.toRecoverSeconds)}${i.times.recoveredBy ? ` (${i.times.recoveredBy})` : ''}`,
+    `incident ${t(i.incidentId, 128)}${i.drill ? ' (drill)' : ''}`,
+    `  site:      ${t(i.site, 40)} (${t(i.environment, 40)})`,
+    `  status:    ${t(i.status, 20)}${i.failureReason ? ` — ${t(i.failureReason, 500)}` : ''}`,
+    `  policy:    ${t(i.policy, 20)}`,
+    `  detected:  ${at(i.detectedAt)}   received ${at(i.receivedAt)}`,
+    `  isolated:  ${at(i.isolatedAt)}`,
+    `  times:     detect ${duration(i.times.toDetectSeconds)}, isolate ${duration(i.times.toIsolateSeconds)}, recover ${duration(i.times.toRecoverSeconds)}${i.times.recoveredBy ? ` (${t(i.times.recoveredBy, 20)})` : ''}`,
   ];
-  if (i.evidence) lines.push(`  evidence:  s3://${i.evidence.bucket}/${i.evidence.prefix} (${i.evidence.files} files)`);
+  if (i.evidence)
+    lines.push(
+      `  evidence:  s3://${t(i.evidence.bucket, 63)}/${t(i.evidence.prefix, 200)} (${t(i.evidence.files, 12)} files)`,
+    );
   if (i.approval.waiting) {
     lines.push(
-      `  approval:  waiting until ${when(i.approval.deadline)}: siteops approve ${i.incidentId} --restore | --false-positive`,
+      `  approval:  waiting until ${at(i.approval.deadline)}: siteops approve ${t(i.incidentId, 128)} --restore | --false-positive`,
     );
   } else if (i.approval.decidedAt) {
-    lines.push(`  approval:  ${i.approval.decision} by ${i.approval.decidedBy} at ${when(i.approval.decidedAt)}`);
+    lines.push(
+      `  approval:  ${t(i.approval.decision, 20)} by ${t(i.approval.decidedBy)} at ${at(i.approval.decidedAt)}`,
+    );
   } else if (i.approval.timedOutAt) {
-    lines.push(`  approval:  timed out at ${when(i.approval.timedOutAt)}`);
+    lines.push(`  approval:  timed out at ${at(i.approval.timedOutAt)}`);
   }
   if (i.restore) {
     lines.push(
-      `  restore:   ${i.restore.digest ?? '?'} requested by ${i.restore.requestedBy ?? '?'}; restored ${when(i.restore.restoredAt)}`,
+      `  restore:   ${t(i.restore.digest ?? '?', 80)} requested by ${t(i.restore.requestedBy ?? '?')}; restored ${at(i.restore.restoredAt)}`,
     );
   }
   if (i.releasedAt)
-    lines.push(`  released:  ${when(i.releasedAt)} by ${i.releasedBy}${i.releaseForced ? ' (forced)' : ''}`);
-  if (i.closedAt) lines.push(`  closed:    ${when(i.closedAt)}`);
+    lines.push(`  released:  ${at(i.releasedAt)} by ${t(i.releasedBy)}${i.releaseForced ? ' (forced)' : ''}`);
+  if (i.closedAt) lines.push(`  closed:    ${at(i.closedAt)}`);
+  if (i.triggers) {
+    lines.push('  triggers:', ...i.triggers.flatMap(formatTrigger));
+    if (i.triggersOmitted) lines.push(`    … and ${i.triggersOmitted} more`);
+  }
   lines.push('  timeline:', ...formatSteps(i.timeline, '    '));
   return lines.join('\n');
+}
+
+/** One trigger, and what its finding observed (attacker-controlled text, escaped and cut). */
+function formatTrigger(tr: NonNullable<IncidentView['triggers']>[number]): string[] {
+  const what =
+    tr.kind === 'guardduty'
+      ? `GuardDuty ${t(tr.findingType, 256)} severity ${t(tr.severity, 8)} seen ${t(tr.count, 8)}x (finding ${t(tr.findingId, 256)})${tr.drill ? ' (drill)' : ''}`
+      : tr.kind === 'alarm'
+        ? `alarm ${t(tr.alarmName, 255)}${tr.reason ? `: ${t(tr.reason, 300)}` : ''}`
+        : `operator${tr.reason ? `: ${t(tr.reason, 300)}` : ''}`;
+  return [
+    `    ${at(tr.receivedAt)}  ${what}`,
+    ...(tr.observed ?? []).map(
+      (o) =>
+        `        ${t(o.what, 40)}: ${t(o.value, 300)}${o.length !== undefined ? ` (${t(o.length, 12)} characters in the finding)` : ''}`,
+    ),
+  ];
 }
 
 export function formatQuarantine(r: QuarantineResult): string {
   if (r.outcome === 'joined') {
     return [
-      `${r.site} already has an open incident ${r.incidentId} (${r.status ?? '?'}); your request was recorded on it.`,
+      `${t(r.site)} already has an open incident ${t(r.incidentId)} (${t(r.status ?? '?')}); your request was recorded on it.`,
       ...(r.notContained
-        ? [`The site is not isolated by that incident (${r.status}). Release it, then quarantine again.`]
+        ? [`The site is not isolated by that incident (${t(r.status)}). Release it, then quarantine again.`]
         : []),
     ].join('\n');
   }
   return [
     r.outcome === 'contained'
-      ? `${r.site} contained: incident ${r.incidentId}, isolated at ${when(r.isolatedAt)} (${duration(r.timeToIsolateSeconds)} after the request)`
-      : `${r.site} NOT fully contained: incident ${r.incidentId} is FAILED; see what was and was not done:`,
+      ? `${t(r.site)} contained: incident ${t(r.incidentId)}, isolated at ${at(r.isolatedAt)} (${duration(r.timeToIsolateSeconds)} after the request)`
+      : `${t(r.site)} NOT fully contained: incident ${t(r.incidentId)} is FAILED; see what was and was not done:`,
     ...formatSteps(r.steps),
-    `next: siteops restore ${r.incidentId}  |  siteops release ${r.incidentId}`,
+    `next: siteops restore ${t(r.incidentId)}  |  siteops release ${t(r.incidentId)}`,
   ].join('\n');
 }
 
@@ -148,49 +189,51 @@ export function formatRelease(r: ReleaseOutcome): string {
   switch (r.outcome) {
     case 'released':
       return [
-        `${r.site} released: incident ${r.incidentId} is RELEASED${r.forced ? ' (forced over drift)' : ''}`,
+        `${t(r.site)} released: incident ${t(r.incidentId)} is RELEASED${r.forced ? ' (forced over drift)' : ''}`,
         ...formatSteps(r.steps),
         ...(r.workflowAnswered ? ['  (its workflow was waiting for a decision and was told: false positive)'] : []),
       ].join('\n');
     case 'already-released':
-      return `incident ${r.incidentId} was already released (by ${r.releasedBy ?? '?'} at ${when(r.releasedAt)}); nothing changed`;
+      return `incident ${t(r.incidentId)} was already released (by ${t(r.releasedBy ?? '?')} at ${at(r.releasedAt)}); nothing changed`;
     case 'refused':
       return [
-        `release of ${r.incidentId} refused: ${r.site} changed after containment; nothing was changed:`,
-        ...r.drift.map((d) => `  - ${d}`),
-        `put the saved state back anyway with: siteops release ${r.incidentId} --force`,
+        `release of ${t(r.incidentId)} refused: ${t(r.site)} changed after containment; nothing was changed:`,
+        ...r.drift.map((d) => `  - ${t(d, 300)}`),
+        `put the saved state back anyway with: siteops release ${t(r.incidentId)} --force`,
       ].join('\n');
   }
 }
 
 export function formatRestore(r: RestoreResult): string {
   return r.outcome === 'approved'
-    ? `incident ${r.incidentId}: its workflow was waiting for a decision and now restores ${r.site}${r.digest ? ` on ${r.digest}` : ''}`
-    : `incident ${r.incidentId}: restore of ${r.site} started${r.digest ? ` on ${r.digest}` : ''} (execution ${r.executionName})`;
+    ? `incident ${t(r.incidentId)}: its workflow was waiting for a decision and now restores ${t(r.site)}${r.digest ? ` on ${t(r.digest)}` : ''}`
+    : `incident ${t(r.incidentId)}: restore of ${t(r.site)} started${r.digest ? ` on ${t(r.digest)}` : ''} (execution ${t(r.executionName)})`;
 }
 
 export function formatRotate(r: RotateResult): string {
   return [
-    `${r.site}: new database password for ${r.account}; secret version ${r.currentVersionId} is AWSCURRENT (was ${r.previousVersionId})`,
+    `${t(r.site)}: new database password for ${t(r.account)}; secret version ${t(r.currentVersionId)} is AWSCURRENT (was ${t(r.previousVersionId)})`,
     r.mode === 'incident'
-      ? `  the site is contained (incident ${r.incidentId}): every earlier password stopped, ${r.sessionsKilled} open session(s) killed${r.sessionsNotKilled ? ` (${r.sessionsNotKilled} could not be)` : ''}; its tasks were left as they are; a restore starts tasks with the new password`
+      ? `  the site is contained (incident ${t(r.incidentId)}): every earlier password stopped, ${t(r.sessionsKilled)} open session(s) killed${r.sessionsNotKilled ? ` (${t(r.sessionsNotKilled)} could not be)` : ''}; its tasks were left as they are; a restore starts tasks with the new password`
       : r.redeployed
         ? '  a new deployment was started so the tasks take the new account; the running tasks keep using the previous one, which works until the next rotation'
-        : `  the site serves (incident ${r.incidentId}): its running tasks keep using the previous account, which works until the next rotation; the next deployment takes the new one`,
+        : `  the site serves (incident ${t(r.incidentId)}): its running tasks keep using the previous account, which works until the next rotation; the next deployment takes the new one`,
   ].join('\n');
 }
 
 export function formatApprove(r: ApproveResult): string {
   return r.outcome === 'approved'
-    ? `incident ${r.incidentId}: decision "${r.decision}" sent to its workflow`
-    : `incident ${r.incidentId} was already decided (${r.decision ?? '?'} by ${r.by ?? '?'} at ${when(r.at)}); nothing changed`;
+    ? `incident ${t(r.incidentId)}: decision "${t(r.decision)}" sent to its workflow`
+    : `incident ${t(r.incidentId)} was already decided (${t(r.decision ?? '?')} by ${t(r.by ?? '?')} at ${at(r.at)}); nothing changed`;
 }
 
 export function formatDrill(r: DrillResult): string {
   return [
-    `drill on ${r.site}: incident ${r.incidentId} (${r.policy}) reached ${r.status}`,
+    `drill on ${t(r.site)}: incident ${t(r.incidentId)} (${t(r.policy)}) reached ${t(r.status)}`,
     `  time to isolate: ${duration(r.timeToIsolateSeconds)} from sending the finding (${duration(r.containmentSeconds)} inside containment)`,
     ...formatSteps(r.steps),
-    r.released ? `  released: the site is back as it was` : `  NOT released: ${r.releaseProblem ?? 'unknown reason'}`,
+    r.released
+      ? `  released: the site is back as it was`
+      : `  NOT released: ${t(r.releaseProblem ?? 'unknown reason')}`,
   ].join('\n');
 }

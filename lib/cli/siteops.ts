@@ -34,6 +34,7 @@ import {
 } from './invoker';
 import { type DoctorRunner, defaultDoctor } from './doctor-command';
 import { parseWhen } from './when';
+import { terminalSafe } from '../shared/display';
 import { provenanceMismatch, readProvenance, sourceState } from '../shared/provenance';
 
 /**
@@ -163,8 +164,11 @@ function readLine(question: string): Promise<string> {
 export async function runSiteops(argv: readonly string[], options: SiteopsOptions = {}): Promise<number> {
   const stdout = options.stdout ?? ((t: string) => process.stdout.write(t));
   const stderr = options.stderr ?? ((t: string) => process.stderr.write(t));
-  const out = (t: string) => stdout(`${t}\n`);
-  const err = (t: string) => stderr(`${t}\n`);
+  // A guard on both channels: whatever a formatter missed, no control character but the line
+  // feeds siteops writes itself reaches the terminal (lib/shared/display.ts). JSON stays JSON:
+  // the escapes are JSON's own `\uXXXX`.
+  const out = (t: string) => stdout(`${terminalSafe(t)}\n`);
+  const err = (t: string) => stderr(`${terminalSafe(t)}\n`);
   const env = options.env ?? process.env;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const now = options.now ?? (() => new Date());

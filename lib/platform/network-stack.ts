@@ -11,6 +11,8 @@ import { exportPlatformValues, type PlatformExportKey } from '../shared/contract
 import { acknowledge, LAMBDA_BASIC_EXECUTION } from '../shared/nag';
 import { Component, tagComponent } from '../shared/tags';
 import { fleetAvailabilityZones } from './availability-zones';
+import { DnsFirewall } from './dns-firewall';
+import { ecrEndpointStatements, ownAccountStatements, s3EndpointStatements } from './endpoint-policies';
 
 /** Construct id CDK gives the one Lambda behind every AwsCustomResource in a stack. */
 const AWS_CUSTOM_RESOURCE_SINGLETON = 'AWS679f53fac002430cb0da5b7982bd2287';
@@ -35,6 +37,7 @@ export class NetworkStack extends Stack {
   readonly quarantineAcl: ec2.NetworkAcl;
   /** Receives the cells' load balancer access logs. */
   readonly accessLogs: s3.Bucket;
+  readonly dnsFirewall: DnsFirewall;
 
   private readonly fleetAzs: string[];
 
@@ -65,10 +68,12 @@ export class NetworkStack extends Stack {
       natGateways: fleet.needsInternet ? layout.maxAzs : 0,
       subnetConfiguration,
       restrictDefaultSecurityGroup: true,
-      gatewayEndpoints: {
-        S3: { service: ec2.GatewayVpcEndpointAwsService.S3 },
-      },
     });
+    // The S3 gateway endpoint (the same construct id CDK's `gatewayEndpoints` prop would give it),
+    // held so it can carry its policy.
+    const s3Endpoint = this.vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3 });
+    for (const statement of s3EndpointStatements(this)) s3Endpoint.addToPolicy(statement);
+    tagComponent(s3Endpoint, Component.vpcEndpoint);
     tagComponent(this.vpc, Component.network);
     Validations.of(this.vpc).acknowledge({
       id: 'AwsSolutions-VPC7',
@@ -128,7 +133,19 @@ export class NetworkStack extends Stack {
       tagComponent(endpoint, Component.vpcEndpoint);
       created.set(name, endpoint);
     }
+    // Data through an endpoint stays in this account (lib/platform/endpoint-policies.ts).
+    for (const name of ['EcrApi', 'EcrDocker'])
+      for (const statement of ecrEndpointStatements(this)) created.get(name)?.addToPolicy(statement);
+    for (const name of ['SecretsManager', 'Logs'])
+      for (const statement of ownAccountStatements(this)) created.get(name)?.addToPolicy(statement);
     this.restrictGuardDutyEndpoint(created.get('GuardDutyData'));
+
+    // Names are not a way out either (lib/platform/dns-firewall.ts).
+    this.dnsFirewall = new DnsFirewall(this, 'DnsFirewall', {
+      vpc: this.vpc,
+      environment: fleet.environment,
+      awsNamesOnly: !fleet.needsInternet,
+    });
 
     this.quarantineAcl = this.quarantineAclFor(this.vpc.isolatedSubnets.map((s) => s.ipv4CidrBlock));
 

@@ -26,6 +26,7 @@ import {
   siteLogGroupName,
   siteNoticeTopicPrefix,
   siteSecretNamePrefix,
+  siteAlarmPrefix,
   siteTaskFamilyPrefix,
   stackInstanceSuffix,
 } from '../shared/contract';
@@ -332,7 +333,8 @@ export class ResponseStack extends Stack {
       eventPattern: {
         source: ['aws.cloudwatch'],
         detailType: ['CloudWatch Alarm State Change'],
-        detail: { alarmName: [{ prefix: `bulkhead-${env}-` }], state: { value: ['ALARM'] } },
+        // Prefix of this environment's site alarms only (a dot ends the environment id).
+        detail: { alarmName: [{ prefix: siteAlarmPrefix(env) }], state: { value: ['ALARM'] } },
       },
       targets: [target],
     });
@@ -375,7 +377,11 @@ export class ResponseStack extends Stack {
         source: ['aws.ecs'],
         detailType: ['ECS Deployment State Change'],
         detail: { eventName: ['SERVICE_DEPLOYMENT_COMPLETED'] },
-        resources: [{ prefix: this.arn('ecs', 'service', `bulkhead-${env}-`) } as unknown as string],
+        // Services of this environment's own clusters, named exactly: a prefix of the cluster
+        // name (`bulkhead-prod-`) would also take another environment's (`bulkhead-prod-eu-blue`).
+        resources: clusterNames.map(
+          (name) => ({ prefix: this.arn('ecs', 'service', `${name}/`) }) as unknown as string,
+        ),
       },
       targets: [
         new targets.LambdaFunction(this.ledgerFunction, {

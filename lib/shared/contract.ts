@@ -81,9 +81,41 @@ export const StackName = {
   ops: (env: string) => `Bulkhead-${env}-Ops`,
 };
 
-/** Naming contract for per-site alarms: the response plane may also read the site from it. */
-export function siteAlarmName(environment: string, siteId: string, kind: 'error-rate' | 'egress'): string {
-  return `bulkhead-${environment}-${siteId}-${kind}`;
+/** The kinds of alarm every site has. */
+export const SITE_ALARM_KINDS = ['error-rate', 'egress'] as const;
+export type SiteAlarmKind = (typeof SITE_ALARM_KINDS)[number];
+
+/**
+ * Naming contract for per-site alarms, `bulkhead.<env>.<site>.<kind>`; the response plane
+ * reads the site from it. Environment and site ids are lowercase letters, digits and single
+ * hyphens, never a dot (lib/config/fleet-schema.ts), so a name reads one way only: with
+ * environments `prod` and `prod-eu` in one account, prod's prefix `bulkhead.prod.` is not a
+ * prefix of prod-eu's `bulkhead.prod-eu.shop.error-rate` (with hyphens, `bulkhead-prod-`
+ * was, and read it as prod's site `eu-shop`).
+ */
+export function siteAlarmPrefix(environment: string): string {
+  return `bulkhead.${environment}.`;
+}
+
+export function siteAlarmName(environment: string, siteId: string, kind: SiteAlarmKind): string {
+  return `${siteAlarmPrefix(environment)}${siteId}.${kind}`;
+}
+
+/**
+ * The site and kind a name of this environment's site alarms names, or nothing. The caller
+ * still checks the site id's form (SITE_ID_PATTERN).
+ */
+export function parseSiteAlarmName(
+  environment: string,
+  alarmName: string,
+): { readonly site: string; readonly kind: SiteAlarmKind } | undefined {
+  const prefix = siteAlarmPrefix(environment);
+  if (!alarmName.startsWith(prefix)) return undefined;
+  const rest = alarmName.slice(prefix.length).split('.');
+  if (rest.length !== 2) return undefined;
+  const [site, kind] = rest as [string, string];
+  const known = SITE_ALARM_KINDS.find((k) => k === kind);
+  return known ? { site, kind: known } : undefined;
 }
 
 /** Log group naming contract for site containers. */

@@ -55,6 +55,8 @@ export const Component = {
   uploadsSecurityGroup: 'uploads-sg',
   accessLogs: 'access-logs',
   flowLogs: 'flow-logs',
+  /** Route 53 Resolver DNS Firewall on the fleet's VPC (lib/platform/dns-firewall.ts). */
+  dnsFirewall: 'dns-firewall',
   // Response plane
   incidents: 'incidents',
   evidence: 'evidence',

@@ -11,6 +11,7 @@ import {
   renderAuditHtml,
   runAudit,
 } from '../../lib/audit';
+import { answeredWell } from '../../lib/audit/types';
 import { synthExample } from '../support/synth-fleet';
 import { exampleAssembly } from './audit-support';
 
@@ -57,15 +58,15 @@ describe('audit of the example fleet', () => {
     expect(result.statistics.databaseUsers).toBe(siteIds.length);
   });
 
-  it('scores full marks on the isolation self-assessment (all eleven questions)', () => {
+  it('scores full marks on the isolation self-assessment (all twelve questions, each answered as a sealed fleet answers it)', () => {
     // Act
-    const no = result.questions.filter((q) => q.answer === 'no').map((q) => `${q.number}: ${q.evidence.join(' | ')}`);
+    const no = result.questions.filter((q) => !answeredWell(q)).map((q) => `${q.number}: ${q.evidence.join(' | ')}`);
 
     // Assess
     expect(result.questions.map((q) => q.question)).toEqual([...QUESTIONS]);
     expect(no).toEqual([]);
-    expect(result.questions).toHaveLength(11);
-    expect(result.score).toBe(11);
+    expect(result.questions).toHaveLength(12);
+    expect(result.score).toBe(12);
   });
 
   it('answers each question with evidence read from the templates', () => {
@@ -83,7 +84,7 @@ describe('audit of the example fleet', () => {
         new RegExp(`${id}: container site takes .*WORDPRESS_DB_PASSWORD.* from Secrets Manager`),
       );
       expect(evidence(8)).toMatch(new RegExp(`${id}: container site image .*@sha256:[0-9a-f]{12}…`));
-      expect(evidence(10)).toContain(`bulkhead-example-${id}-error-rate`);
+      expect(evidence(10)).toContain(`bulkhead.example.${id}.error-rate`);
     }
     expect(evidence(5)).toContain(`${result.pairsChecked} ordered pairs of ${siteIds.length} sites checked`);
     expect(evidence(7)).toMatch(/Bulkhead-example-Response\/GuardDutyEcsFindings\w+: aws\.guardduty/);
@@ -101,8 +102,8 @@ describe('audit of the example fleet', () => {
     expect(lines[0]).toBe(
       `Isolation audit: ${siteIds.length} sites, ${result.pairsChecked} ordered pairs checked, no path between sites: PASSED`,
     );
-    expect(summary).toContain(`Self-assessment: ${result.score}/11`);
-    expect(lines.filter((l) => /^ +\d{1,2}\. (yes|NO ) /.test(l))).toHaveLength(11);
+    expect(summary).toContain(`Self-assessment: ${result.score}/12`);
+    expect(lines.filter((l) => /^ +\d{1,2}\. (yes|no |YES|NO ) /.test(l))).toHaveLength(12);
   });
 
   it('renders a self-contained HTML report with the whole matrix', () => {

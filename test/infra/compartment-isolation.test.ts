@@ -359,10 +359,10 @@ describe('runtime of each site', () => {
       );
       template.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Retain' });
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        AlarmName: `bulkhead-${synth.fleet.environment}-${site.id}-error-rate`,
+        AlarmName: `bulkhead.${synth.fleet.environment}.${site.id}.error-rate`,
       });
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        AlarmName: `bulkhead-${synth.fleet.environment}-${site.id}-egress`,
+        AlarmName: `bulkhead.${synth.fleet.environment}.${site.id}.egress`,
       });
     }
   });

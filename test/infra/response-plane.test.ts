@@ -1,7 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { STEP_PERSISTENCE_MS, TAKEOVER_AFTER_MS } from '../../lambdas/contain/contain';
-import { StackName } from '../../lib/shared/contract';
+import { cellClusterName, siteAlarmName, siteAlarmPrefix, StackName } from '../../lib/shared/contract';
 import { type SynthesizedFleet, synthExample } from '../support/synth-fleet';
 import { type PolicyStatementJson, policyStatements, resourcesOfType } from '../support/template-queries';
 
@@ -174,7 +174,7 @@ describe('triggers', () => {
       EventPattern: {
         source: ['aws.cloudwatch'],
         'detail-type': ['CloudWatch Alarm State Change'],
-        detail: { alarmName: [{ prefix: 'bulkhead-example-' }], state: { value: ['ALARM'] } },
+        detail: { alarmName: [{ prefix: 'bulkhead.example.' }], state: { value: ['ALARM'] } },
       },
     });
   });
@@ -207,6 +207,29 @@ describe('triggers', () => {
         OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('TriggerDeadLetters'), 'Arn'] } },
       },
     });
+  });
+
+  // Issue 11 item 6: with environments `example` and `example-eu` in one account, the
+  // rules must not take each other's events (a prefix `bulkhead-example-` did).
+  it('the alarm and ledger rules take this environment’s names only, never those of an environment it is a prefix of', () => {
+    const rules = resourcesOfType(synth.json.get(StackName.response('example')) as never, 'AWS::Events::Rule').map(
+      ([, r]) => r.Properties?.EventPattern as Record<string, unknown>,
+    );
+    const of = (source: string) => rules.find((p) => JSON.stringify(p.source) === JSON.stringify([source]));
+    const alarmFilter = (of('aws.cloudwatch')?.detail as { alarmName: { prefix: string }[] }).alarmName;
+    expect(alarmFilter).toEqual([{ prefix: siteAlarmPrefix('example') }]);
+    const [{ prefix }] = alarmFilter as [{ prefix: string }];
+    for (const site of synth.fleet.sites) {
+      expect(siteAlarmName('example', site.id, 'egress').startsWith(prefix)).toBe(true);
+      expect(siteAlarmName('example-eu', site.id, 'egress').startsWith(prefix)).toBe(false);
+      expect(siteAlarmName('example-eu', site.id, 'error-rate').startsWith(prefix)).toBe(false);
+    }
+    // Each cluster's exact name, then '/': not a prefix of any other cluster's services.
+    expect((of('aws.ecs')?.resources as { prefix: unknown }[]).map((r) => r.prefix)).toEqual(
+      synth.fleet.cells.map(
+        (cell) => `arn:aws:ecs:eu-west-1:111122223333:service/${cellClusterName('example', cell.id)}/`,
+      ),
+    );
   });
 
   it('the containment function is told its scope by the stack, not by the event', () => {
@@ -266,7 +289,10 @@ describe('the ledger of images', () => {
         source: ['aws.ecs'],
         'detail-type': ['ECS Deployment State Change'],
         detail: { eventName: ['SERVICE_DEPLOYMENT_COMPLETED'] },
-        resources: [{ prefix: 'arn:aws:ecs:eu-west-1:111122223333:service/bulkhead-example-' }],
+        resources: [
+          { prefix: 'arn:aws:ecs:eu-west-1:111122223333:service/bulkhead-example-blue/' },
+          { prefix: 'arn:aws:ecs:eu-west-1:111122223333:service/bulkhead-example-green/' },
+        ],
       },
     });
   });

@@ -50,11 +50,11 @@ async function expectRefused(event: unknown, fragment: string) {
 
 describe('site ids from alarm names', () => {
   it.each(FRAGMENTS.filter((f) => !VALID_SITE.test(f)))(
-    'alarm bulkhead-test-%s-error-rate: ignored, no record read, no filter built',
+    'alarm bulkhead.test.%s.error-rate: ignored, no record read, no filter built',
     async (fragment) => {
       // Prepare
       const event = siteAlarmEvent(world, 'acme');
-      const name = `bulkhead-test-${fragment}-error-rate`;
+      const name = `bulkhead.test.${fragment}.error-rate`;
       (event.detail as { alarmName: string }).alarmName = name;
       event.resources = [`arn:aws:cloudwatch:${world.aws.region}:${world.aws.accountId}:alarm:${name}`];
 
@@ -67,7 +67,7 @@ describe('site ids from alarm names', () => {
   it('a well-formed id of no deployed site reads exactly its record name and takes and gives back only its own lock', async () => {
     // Prepare: an alarm name that parses to the well-formed site id `bulkhead-test-acme`, which no site has.
     const event = siteAlarmEvent(world, 'acme');
-    const name = 'bulkhead-test-bulkhead-test-acme-error-rate';
+    const name = 'bulkhead.test.bulkhead-test-acme.error-rate';
     (event.detail as { alarmName: string }).alarmName = name;
     event.resources = [`arn:aws:cloudwatch:${world.aws.region}:${world.aws.accountId}:alarm:${name}`];
 
@@ -88,9 +88,9 @@ describe('site ids from alarm names', () => {
 
   it('an alarm ARN with extra colons or another account in resources[0] is not this environment’s', async () => {
     for (const arn of [
-      `arn:aws:cloudwatch:${world.aws.region}:999999999999:alarm:bulkhead-test-acme-error-rate`,
-      `arn:aws:cloudwatch:us-east-1:${world.aws.accountId}:alarm:bulkhead-test-acme-error-rate`,
-      `arn:aws:cloudwatch::${world.aws.region}:${world.aws.accountId}:alarm:bulkhead-test-acme-error-rate`,
+      `arn:aws:cloudwatch:${world.aws.region}:999999999999:alarm:bulkhead.test.acme.error-rate`,
+      `arn:aws:cloudwatch:us-east-1:${world.aws.accountId}:alarm:bulkhead.test.acme.error-rate`,
+      `arn:aws:cloudwatch::${world.aws.region}:${world.aws.accountId}:alarm:bulkhead.test.acme.error-rate`,
       `arn:aws:cloudwatch:${world.aws.region}:${world.aws.accountId}`,
       'arn:aws:cloudwatch:*:*:alarm:*',
     ]) {

@@ -15,7 +15,10 @@ import {
 } from '../support/response-world';
 
 let world: ResponseWorld;
-afterEach(() => world?.aws.restore());
+afterEach(() => {
+  world?.aws.restore();
+  delete process.env.JOIN_WAIT_MS;
+});
 
 const mutating = () => world.aws.mutatingCalls().filter((c) => c.service !== 'DynamoDB');
 
@@ -515,21 +518,57 @@ describe('an attempt that died half-way', () => {
     expect(atomicPermissions(saved.securityGroup.ingress).length).toBe(original.securityGroup.ingress.length);
   });
 
-  it('a recent lock, or one whose incident got past opening, is joined, not taken over', async () => {
-    world = setUpResponseWorld([
-      { id: 'acme', cell: 'c1' },
-      { id: 'bakery', cell: 'c1' },
-    ]);
-    const now = Date.now();
-    await leaveLock('acme', 'fresh-1', new Date(now - 30_000).toISOString());
-    await leaveLock('bakery', 'done-1', new Date(now - 30 * 60_000).toISOString(), { status: 'CONTAINED' });
+  it('a lock whose incident got past opening is joined, not taken over', async () => {
+    world = setUpResponseWorld([{ id: 'bakery', cell: 'c1' }]);
+    await leaveLock('bakery', 'done-1', new Date(Date.now() - 30 * 60_000).toISOString(), { status: 'CONTAINED' });
 
-    const acme = await containHandler(ecsFindingEvent(world, 'acme'));
     const bakery = await containHandler(ecsFindingEvent(world, 'bakery'));
 
-    expect(acme).toMatchObject({ outcome: 'joined', incidentId: 'fresh-1' });
     expect(bakery).toMatchObject({ outcome: 'joined', incidentId: 'done-1' });
     expect(world.aws.mutatingCalls().filter((c) => c.service === 'EC2')).toEqual([]);
+  });
+
+  // Issue 11 item 2: a recent lock with no incident under it belongs to a trigger that has not
+  // written its incident yet or is giving the lock back; joining it could lose this trigger.
+  it('a recent lock with no incident under it is waited on; if it never settles the handler throws (the event runs again), changing nothing', async () => {
+    // Prepare
+    process.env.JOIN_WAIT_MS = '300';
+    world = setUpResponseWorld([{ id: 'acme', cell: 'c1' }]);
+    await leaveLock('acme', 'fresh-1', new Date(Date.now() - 30_000).toISOString());
+
+    // Act
+    const outcome = containHandler(ecsFindingEvent(world, 'acme'));
+
+    // Assess
+    await expect(outcome).rejects.toMatchObject({
+      name: 'LockUnsettledError',
+      message: expect.stringContaining('fresh-1'),
+    });
+    expect(world.aws.mutatingCalls().filter((c) => c.service === 'EC2')).toEqual([]);
+  });
+
+  it('a recent lock with no incident under it that is given back meanwhile is taken, and the site contained', async () => {
+    // Prepare
+    world = setUpResponseWorld([{ id: 'acme', cell: 'c1' }]);
+    await leaveLock('acme', 'fresh-1', new Date(Date.now() - 1_000).toISOString());
+    const db = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+    const release = new Promise((resolve) => setTimeout(resolve, 150)).then(() =>
+      db.send(
+        new UpdateCommand({
+          TableName: world.tableName,
+          Key: { pk: 'SITE#acme', sk: 'LOCK' },
+          UpdateExpression: 'REMOVE openIncidentId',
+        }),
+      ),
+    );
+
+    // Act
+    const [outcome] = await Promise.all([containHandler(ecsFindingEvent(world, 'acme')), release]);
+
+    // Assess
+    expect(outcome).toMatchObject({ outcome: 'contained' });
+    expect((outcome as { incidentId: string }).incidentId).not.toBe('fresh-1');
+    expectQuarantined('acme');
   });
 });
 

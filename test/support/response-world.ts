@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { type AuthorizationHandle, authorizeHandlerCalls } from './iam-authorization/authorizer';
 import * as path from 'node:path';
 import { resetContainDeps } from '../../lambdas/contain/index';
+import { siteAlarmName } from '../../lib/shared/contract';
 import { resetWorkflowDeps } from '../../lambdas/incident/index';
 import { resetRecoveryDeps } from '../../lambdas/recovery/index';
 import {
@@ -231,7 +232,7 @@ export function siteAlarmEvent(
   const sample = sampleEvent('cloudwatch/single-metric-cpu-ok-to-alarm_cw-docs.json') as Record<string, unknown> & {
     detail: Record<string, unknown> & { state: Record<string, unknown> };
   };
-  const alarmName = `bulkhead-${world.fleet.environment}-${siteId}-${kind}`;
+  const alarmName = siteAlarmName(world.fleet.environment, siteId, kind);
   return {
     ...sample,
     account: world.aws.accountId,

@@ -98,6 +98,7 @@ export function eventSwaps(world: ResponseWorld): string[][] {
     ['c1', 'c2', 'c3'],
     ['error-rate', 'egress', 'cpu'],
     [`bulkhead-${world.fleet.environment}-`, 'bulkhead-prod-', 'bulkhead-test-eu-'],
+    [`bulkhead.${world.fleet.environment}.`, 'bulkhead.prod.', 'bulkhead.test-eu.'],
     [world.fleet.environment, 'prod'],
     [...taskIds, '0123456789abcdef0123456789abcdef'],
     [world.aws.accountId, '210987654321'],

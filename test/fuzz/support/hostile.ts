@@ -66,6 +66,8 @@ export const HOSTILE_STRINGS: readonly string[] = [
   'bulkhead:site',
   'bulkhead-test-',
   'bulkhead-test--error-rate',
+  'bulkhead.test..error-rate',
+  'bulkhead.test.acme.error-rate.egress',
   'sha256:' + '0'.repeat(64),
   'ALARM',
   'OK',

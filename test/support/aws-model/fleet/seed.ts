@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Tag as EcsTag } from '@aws-sdk/client-ecs';
-import { siteNoticeTopicName } from '../../../../lib/shared/contract';
+import { siteAlarmName, siteNoticeTopicName } from '../../../../lib/shared/contract';
 import { type SiteRecord, siteRecordParameterName } from '../../../../lib/shared/site-record';
 import {
   Component,
@@ -293,7 +293,7 @@ export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles 
     // The site's own notice topic, as its stack makes it (lib/shared/contract.ts siteNoticeTopicName).
     const contactTopicArn = model.sns.createTopic(siteNoticeTopicName(env, id));
     const alarmArns = (['error-rate', 'egress'] as const).map((kind) =>
-      model.cloudwatch.createAlarm(`bulkhead-${env}-${id}-${kind}`, { tags: siteTags(id, Component.alarm) }),
+      model.cloudwatch.createAlarm(siteAlarmName(env, id, kind), { tags: siteTags(id, Component.alarm) }),
     );
 
     const digest = createHash('sha256').update(`image:${id}`).digest('hex');
