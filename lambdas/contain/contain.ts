@@ -588,8 +588,8 @@ async function joinIncident(
   const { store, now } = deps;
   const outcome = await store.recordTrigger(incident.incidentId, triggerItem);
   deps.metric('TriggersJoined', 1);
-  // A delivery whose handler failed to start the workflow (and threw, so the event ran
-  // again): start it now.
+  // A delivery whose handler failed to start the workflow, or to say it had (and threw, so
+  // the event ran again): start it now; an execution of its name already there is it.
   if (workflowPending(incident)) {
     await startWorkflow(deps, record, incident);
     await store.updateIncident(
@@ -769,7 +769,23 @@ export function workflowExecutionName(incident: Pick<IncidentRecord, 'incidentId
   return attempt > 1 ? `${incident.incidentId}-attempt-${attempt}` : incident.incidentId;
 }
 
+/**
+ * Starts the incident's workflow, once. Step Functions API reference, StartExecution: "For a
+ * STANDARD workflow, if you call StartExecution with the same name and input as a running
+ * execution, the call succeeds ... If the execution is closed or if the input is different,
+ * it returns a 400 ExecutionAlreadyExists error." The name belongs to this incident and
+ * containment attempt (workflowExecutionName), so an execution of that name is the one
+ * wanted, whatever input a later delivery would give it now.
+ */
 async function startWorkflow(deps: ContainDeps, record: SiteRecord, incident: IncidentRecord): Promise<void> {
+  try {
+    await sendStartExecution(deps, record, incident);
+  } catch (error) {
+    if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;
+  }
+}
+
+async function sendStartExecution(deps: ContainDeps, record: SiteRecord, incident: IncidentRecord): Promise<void> {
   await deps.sfn.send(
     new StartExecutionCommand({
       stateMachineArn: deps.config.stateMachineArn,

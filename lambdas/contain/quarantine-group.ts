@@ -1,5 +1,4 @@
 import {
-  AuthorizeSecurityGroupEgressCommand,
   DescribeSecurityGroupRulesCommand,
   DescribeSecurityGroupsCommand,
   type EC2Client,
@@ -11,6 +10,7 @@ import {
   type SecurityGroupRuleRequest,
 } from '@aws-sdk/client-ec2';
 import { Component, TAG_COMPONENT, TAG_ENV, TAG_SITE } from '../../lib/shared/tag-names';
+import { authorizeRules, revokeRules } from '../shared/security-group-writes';
 import {
   atomicPermissions,
   INTERIM_DESCRIPTION,
@@ -94,6 +94,10 @@ export interface GroupQuarantineOutcome {
   readonly fastPathFailure?: string;
 }
 
+function toInput(what: { readonly ruleIds: string[] } | { readonly permissions: IpPermission[] }) {
+  return 'ruleIds' in what ? { SecurityGroupRuleIds: what.ruleIds } : { IpPermissions: what.permissions };
+}
+
 function isThrottle(error: unknown): boolean {
   return (error as { name?: string })?.name === 'RequestLimitExceeded';
 }
@@ -120,9 +124,7 @@ export async function quarantineGroup(
   const plan = planQuarantine({ IpPermissions: group.ingress, IpPermissionsEgress: group.egress }, logsEndpointGroupId);
   const GroupId = group.groupId;
   const count = (n: number, how: 'revoked' | 'rewritten') => (n === 0 ? 'none' : how);
-  const addLogs = plan.authorizeEgress.length
-    ? patient.send(new AuthorizeSecurityGroupEgressCommand({ GroupId, IpPermissions: plan.authorizeEgress }))
-    : Promise.resolve(undefined);
+  const addLogs = authorizeRules(patient, GroupId, 'egress', plan.authorizeEgress);
   const logsKey = permissionKey(atomicPermissions([quarantineEgress(logsEndpointGroupId)])[0] as IpPermission);
   const toRewrite = (group.rules ?? []).filter((r) => !r.IsEgress || permissionKey(ruleToPermission(r)) !== logsKey);
   let fastPathFailure: string | undefined;
@@ -160,27 +162,23 @@ export async function quarantineGroup(
   const byIds = group.rules !== undefined;
   const ingressIds = toRewrite.filter((r) => !r.IsEgress).map((r) => r.SecurityGroupRuleId as string);
   const egressIds = toRewrite.filter((r) => r.IsEgress).map((r) => r.SecurityGroupRuleId as string);
-  const revokeIngress = () =>
-    new RevokeSecurityGroupIngressCommand(
-      byIds ? { GroupId, SecurityGroupRuleIds: ingressIds } : { GroupId, IpPermissions: plan.revokeIngress },
-    );
-  const revokeEgress = () =>
-    new RevokeSecurityGroupEgressCommand(
-      byIds ? { GroupId, SecurityGroupRuleIds: egressIds } : { GroupId, IpPermissions: plan.revokeEgress },
-    );
+  const ingressRules = byIds ? { ruleIds: ingressIds } : { permissions: plan.revokeIngress };
+  const egressRules = byIds ? { ruleIds: egressIds } : { permissions: plan.revokeEgress };
   const haveIngress = byIds ? ingressIds.length > 0 : plan.revokeIngress.length > 0;
   const haveEgress = byIds ? egressIds.length > 0 : plan.revokeEgress.length > 0;
+  const revokeOnce = (direction: 'ingress' | 'egress', what: typeof ingressRules) =>
+    direction === 'ingress'
+      ? fast.send(new RevokeSecurityGroupIngressCommand({ GroupId, ...toInput(what) }))
+      : fast.send(new RevokeSecurityGroupEgressCommand({ GroupId, ...toInput(what) }));
   const [ingress, egress] = await Promise.allSettled([
-    haveIngress ? fast.send(revokeIngress()) : undefined,
-    haveEgress ? fast.send(revokeEgress()) : undefined,
+    haveIngress ? revokeOnce('ingress', ingressRules) : undefined,
+    haveEgress ? revokeOnce('egress', egressRules) : undefined,
   ]);
-  for (const result of [ingress, egress]) {
-    if (result.status === 'rejected' && !isThrottle(result.reason)) throw result.reason;
-  }
-  // A bucket was empty: wait for it with the patient client.
+  // A bucket was empty, a 5xx, or a response lost after the change: the patient client
+  // carries on, and a refusal that says the rules are gone is checked against the group.
   await Promise.all([
-    ingress.status === 'rejected' ? patient.send(revokeIngress()) : undefined,
-    egress.status === 'rejected' ? patient.send(revokeEgress()) : undefined,
+    ingress.status === 'rejected' ? revokeRules(patient, GroupId, 'ingress', ingressRules) : undefined,
+    egress.status === 'rejected' ? revokeRules(patient, GroupId, 'egress', egressRules) : undefined,
   ]);
   return {
     ingress: count(plan.revokeIngress.length, 'revoked'),
@@ -229,11 +227,7 @@ export async function finishQuarantine(
   const ingress = rules.filter((r) => !r.IsEgress).map((r) => r.SecurityGroupRuleId as string);
   const egress = rules.filter((r) => r.IsEgress).map((r) => r.SecurityGroupRuleId as string);
   await Promise.all([
-    ingress.length
-      ? patient.send(new RevokeSecurityGroupIngressCommand({ GroupId: group.groupId, SecurityGroupRuleIds: ingress }))
-      : undefined,
-    egress.length
-      ? patient.send(new RevokeSecurityGroupEgressCommand({ GroupId: group.groupId, SecurityGroupRuleIds: egress }))
-      : undefined,
+    revokeRules(patient, group.groupId, 'ingress', { ruleIds: ingress }),
+    revokeRules(patient, group.groupId, 'egress', { ruleIds: egress }),
   ]);
 }

@@ -134,10 +134,13 @@ describe('when EC2 refuses the one-call rewrite', () => {
 });
 
 describe('a FAILED containment is run again', () => {
-  /** Every way of isolating the group is refused, once each: the first attempt cannot isolate. */
+  /**
+   * Every way of isolating the group is refused during the first attempt: the one-call
+   * rewrite, then the revoke (its first try and the patient client's).
+   */
   function refuseIsolationOnce() {
-    for (const command of ['ModifySecurityGroupRules', 'RevokeSecurityGroupIngress'])
-      world.aws.faults.add({ service: 'EC2', command, kind: 'denied', times: 1 });
+    world.aws.faults.add({ service: 'EC2', command: 'ModifySecurityGroupRules', kind: 'denied', times: 1 });
+    world.aws.faults.add({ service: 'EC2', command: 'RevokeSecurityGroupIngress', kind: 'denied', times: 2 });
   }
 
   it('an invocation that could not isolate throws (so the event is delivered again); the delivery again isolates under the same incident', async () => {
