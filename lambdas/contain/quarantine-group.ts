@@ -85,7 +85,7 @@ export async function readSiteGroup(
 
 export interface GroupQuarantineOutcome {
   /** How the rules left: revoked, or rewritten to the interim form because revoking was throttled. */
-  readonly ingress: 'revoked' | 'rewritten' | 'none';
+  readonly ingress: 'revoked' | 'rewritten' | 'held' | 'none';
   readonly egress: 'revoked' | 'rewritten' | 'none';
   readonly logsRuleAdded: boolean;
   /** Rules rewritten to the interim form, to be revoked once EC2's buckets allow. */
@@ -120,13 +120,19 @@ export async function quarantineGroup(
   patient: EC2Client,
   group: SiteGroupState,
   logsEndpointGroupId: string,
+  options: { readonly holdIngress?: boolean } = {},
 ): Promise<GroupQuarantineOutcome> {
-  const plan = planQuarantine({ IpPermissions: group.ingress, IpPermissionsEgress: group.egress }, logsEndpointGroupId);
+  const full = planQuarantine({ IpPermissions: group.ingress, IpPermissionsEgress: group.egress }, logsEndpointGroupId);
+  // Ingress held back (closeIngress, once the listener no longer forwards): taking it away
+  // first would fail the load balancer's health checks, and ECS would replace the task.
+  const plan = options.holdIngress ? { ...full, revokeIngress: [] } : full;
   const GroupId = group.groupId;
   const count = (n: number, how: 'revoked' | 'rewritten') => (n === 0 ? 'none' : how);
   const addLogs = authorizeRules(patient, GroupId, 'egress', plan.authorizeEgress);
   const logsKey = permissionKey(atomicPermissions([quarantineEgress(logsEndpointGroupId)])[0] as IpPermission);
-  const toRewrite = (group.rules ?? []).filter((r) => !r.IsEgress || permissionKey(ruleToPermission(r)) !== logsKey);
+  const toRewrite = (group.rules ?? []).filter((r) =>
+    r.IsEgress ? permissionKey(ruleToPermission(r)) !== logsKey : !options.holdIngress,
+  );
   let fastPathFailure: string | undefined;
   if (group.rules && toRewrite.length > 0) {
     const ports = interimPorts();
@@ -143,7 +149,8 @@ export async function quarantineGroup(
     if (logs.status === 'rejected') throw logs.reason;
     if (rewritten.status === 'fulfilled') {
       return {
-        ingress: count(plan.revokeIngress.length, 'rewritten'),
+        ingress:
+          options.holdIngress && full.revokeIngress.length ? 'held' : count(plan.revokeIngress.length, 'rewritten'),
         egress: count(plan.revokeEgress.length, 'rewritten'),
         logsRuleAdded: plan.authorizeEgress.length > 0,
         interimRuleIds: toRewrite.map((r) => r.SecurityGroupRuleId as string),
@@ -181,12 +188,32 @@ export async function quarantineGroup(
     egress.status === 'rejected' ? revokeRules(patient, GroupId, 'egress', egressRules) : undefined,
   ]);
   return {
-    ingress: count(plan.revokeIngress.length, 'revoked'),
+    ingress: options.holdIngress && full.revokeIngress.length ? 'held' : count(plan.revokeIngress.length, 'revoked'),
     egress: count(plan.revokeEgress.length, 'revoked'),
     logsRuleAdded: plan.authorizeEgress.length > 0,
     interimRuleIds: [],
     fastPathFailure,
   };
+}
+
+/**
+ * Takes every ingress rule out of the site's group (the rules `quarantineGroup` held back):
+ * at once if EC2's bucket allows, else with the patient client; a not-found refusal is
+ * checked against the group. Returns how many rules went.
+ */
+export async function closeIngress(fast: EC2Client, patient: EC2Client, group: SiteGroupState): Promise<number> {
+  const GroupId = group.groupId;
+  const what: { readonly ruleIds: string[] } | { readonly permissions: IpPermission[] } = group.rules
+    ? { ruleIds: group.rules.filter((r) => !r.IsEgress).map((r) => r.SecurityGroupRuleId as string) }
+    : { permissions: planQuarantine({ IpPermissions: group.ingress }, '').revokeIngress };
+  const n = 'ruleIds' in what ? what.ruleIds.length : what.permissions.length;
+  if (n === 0) return 0;
+  try {
+    await fast.send(new RevokeSecurityGroupIngressCommand({ GroupId, ...toInput(what) }));
+  } catch {
+    await revokeRules(patient, GroupId, 'ingress', what);
+  }
+  return n;
 }
 
 /**

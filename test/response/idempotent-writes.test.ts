@@ -107,15 +107,14 @@ describe('release, a write made but its answer lost', () => {
   it.each([
     ['AuthorizeSecurityGroupIngress', false],
     ['AuthorizeSecurityGroupEgress', false],
-    // Interim rules left by a tidy-up that was refused: release takes them out.
-    ['RevokeSecurityGroupIngress', true],
+    // Interim (egress) rules left by a tidy-up that was refused: release takes them out.
     ['RevokeSecurityGroupEgress', true],
   ])('%s: RELEASED, and the group exactly as before', async (command, interimLeft) => {
     // Prepare
     world = setUpResponseWorld([{ id: 'acme', cell: 'c1' }]);
     const before = world.aws.snapshot('acme');
     const tidy = interimLeft
-      ? world.aws.faults.add({ service: 'EC2', command: /^RevokeSecurityGroup/, kind: 'denied' })
+      ? world.aws.faults.add({ service: 'EC2', command: 'RevokeSecurityGroupEgress', kind: 'denied' })
       : undefined;
     const contained = (await containHandler(ecsFindingEvent(world, 'acme', { withTaskTags: true }))) as {
       incidentId: string;
