@@ -21,6 +21,7 @@ import { loadSiteRecord, SiteRecordError, siteForwardActions } from '../shared/s
 import { ContainmentIncompleteError, LockUnsettledError } from './errors';
 import { type Ignored, ignored, isIgnored, parseResponseEvent, type Trigger, triggerKey } from './events';
 import {
+  closeIngress,
   finishQuarantine,
   quarantineGroup,
   readSiteGroup,
@@ -202,6 +203,7 @@ export async function respondToEvent(event: unknown, deps: ContainDeps): Promise
     drill: trigger.kind === 'guardduty' && trigger.drill,
     severity: trigger.kind === 'guardduty' ? trigger.severity : undefined,
     severityThresholdHint: hints.severityThreshold,
+    listenerRuleArn: hints.listenerRuleArn,
   });
 }
 
@@ -220,6 +222,8 @@ interface RespondOptions {
   readonly severityThresholdHint?: number;
   /** An operator's request overrides the site's policy with contain. */
   readonly forcePolicy?: 'contain';
+  /** From the task's tags: the site's listener rule, read in round 1 (the record decides). */
+  readonly listenerRuleArn?: string;
 }
 
 /** Opens (or joins) the site's incident and acts on it. Shared by events and operator quarantine. */
@@ -241,6 +245,10 @@ export async function respondForSite(
   const early =
     options.severity === undefined ||
     (options.severityThresholdHint !== undefined && options.severity >= options.severityThresholdHint);
+  // The listener rule too, when the task's tags name it: the shed can then go in round 2.
+  const earlyRule = options.listenerRuleArn
+    ? readListenerRule(deps, { listenerRuleArn: options.listenerRuleArn })
+    : undefined;
   const [recordResult, groupResult, aclResult, earlyLock] = await Promise.allSettled([
     loadSiteRecord(deps.ssm, env, siteId),
     options.describeGroup ? readSiteGroup(deps.ec2, env, siteId, options.securityGroupId) : Promise.resolve(undefined),
@@ -313,23 +321,71 @@ export async function respondForSite(
   const group = groupRead(groupSettled)
     ? (groupSettled as PromiseFulfilledResult<SiteGroupState | undefined>).value
     : undefined;
-  // Round 2: isolate (security group, and the strict site's ACL), record the incident with
-  // the saved rules, and read the listener rule: all at once.
-  const round2 =
-    policy === 'contain' ? isolateNetwork(deps, record, group, groupSettled, aclSettled, saved, interim) : [];
-  const describeRule = step('read-listener-rule', now, async () => {
-    const rules = await deps.elbv2.send(new DescribeRulesCommand({ RuleArns: [record.listenerRuleArn] }));
-    const rule = rules.Rules?.[0];
-    if (!rule?.Actions) throw new Error(`listener rule ${record.listenerRuleArn} not found`);
-    return rule.Actions;
+  // Round 2, all at once: isolate (the group's egress, the strict site's ACL), shed traffic
+  // at the load balancer (the rule read in round 1 when the task's tags name it), deny the
+  // task role's older sessions, and record the incident with the saved rules. The group's
+  // ingress goes only once the listener no longer forwards to the site (no later: a rule
+  // change that fails the health checks before the shed lets ECS replace the contained task
+  // after a few failed checks, with the evidence in it).
+  const contain = policy === 'contain';
+  const network = contain ? isolateNetwork(deps, record, group, groupSettled, aclSettled, saved, interim) : [];
+  let networkIsolatedAt: string | undefined;
+  const networkDone = Promise.all(network).then((results) => {
+    networkIsolatedAt = now().toISOString();
+    return results;
   });
-  let isolationFinishedAt: string | undefined;
-  const [isolated, ruleRead] = await Promise.all([
-    Promise.all(round2).then((results) => {
-      isolationFinishedAt = now().toISOString();
-      return results;
-    }),
-    describeRule,
+  const ruleRead =
+    options.listenerRuleArn === record.listenerRuleArn && earlyRule ? earlyRule : readListenerRule(deps, record);
+  let shedAt: string | undefined;
+  const shedding = ruleRead.then((read) => {
+    if (!read.ok || !read.value) return undefined;
+    const actions = read.value;
+    const alreadyShed = actions.length === 1 && actions[0]?.Type === 'fixed-response';
+    // Already a fixed response (a takeover, an operator): what the site serves with is its
+    // record's forward action; never save an empty list (release and restore put it back).
+    saved.listenerRule = {
+      ruleArn: record.listenerRuleArn,
+      actions: alreadyShed ? siteForwardActions(record) : actions,
+    };
+    const result = alreadyShed
+      ? Promise.resolve(skipped('shed-traffic', now, 'listener rule already answers with a fixed response'))
+      : step(
+          'shed-traffic',
+          now,
+          () =>
+            deps.elbv2.send(
+              new ModifyRuleCommand({ RuleArn: record.listenerRuleArn, Actions: [MAINTENANCE_RESPONSE] }),
+            ),
+          () => 'listener rule answers 503; target group detached',
+        );
+    return result.then((r) => {
+      if (r.ok) shedAt = now().toISOString();
+      return r;
+    });
+  });
+  // Ingress, once the shed has settled (done, skipped, or failed: then isolation goes first).
+  let ingressClosedAt: string | undefined;
+  const ingress = contain
+    ? Promise.all([shedding, networkDone]).then(async () => {
+        const current = interim.group ?? group;
+        if (!current) return undefined;
+        const closed = await step(
+          'close-ingress',
+          now,
+          () => closeIngress(deps.ec2Fast, deps.ec2, current),
+          (n) => (n ? `${n} ingress rules revoked after the listener stopped forwarding` : 'no ingress rules'),
+        );
+        if (closed.ok) ingressClosedAt = now().toISOString();
+        return closed;
+      })
+    : Promise.resolve(undefined);
+  const sessions = contain ? revokeSessions(deps, record, saved) : Promise.resolve(undefined);
+  const [isolated, ruleResult, shedResult, ingressResult, sessionResult] = await Promise.all([
+    networkDone,
+    ruleRead,
+    shedding,
+    ingress,
+    sessions,
     resumed
       ? store.updateIncident(incidentId, {
           status: 'OPENING',
@@ -339,76 +395,20 @@ export async function respondForSite(
       : store.putIncident({ ...base, saved: { ...saved } as Record<string, unknown> }),
     store.recordTrigger(incidentId, triggerItem),
   ]);
-  const isolatedAt = policy === 'contain' && isolated.every((r) => r.ok) ? isolationFinishedAt : undefined;
-
-  // Round 3: shed traffic at the load balancer (detaching the target group, so failed health
-  // checks cannot make ECS stop the contained task) and revoke the task role's sessions.
-  const round3: Promise<StepResult<unknown>>[] = [];
-  if (ruleRead.ok && ruleRead.value) {
-    const actions = ruleRead.value as Action[];
-    const alreadyShed = actions.length === 1 && actions[0]?.Type === 'fixed-response';
-    // Already a fixed response (a takeover, an operator): what the site serves with is its
-    // record's forward action; never save an empty list (release and restore put it back).
-    saved.listenerRule = {
-      ruleArn: record.listenerRuleArn,
-      actions: alreadyShed ? siteForwardActions(record) : actions,
-    };
-    round3.push(
-      alreadyShed
-        ? Promise.resolve(skipped('shed-traffic', now, 'listener rule already answers with a fixed response'))
-        : step(
-            'shed-traffic',
-            now,
-            () =>
-              deps.elbv2.send(
-                new ModifyRuleCommand({ RuleArn: record.listenerRuleArn, Actions: [MAINTENANCE_RESPONSE] }),
-              ),
-            () => 'listener rule answers 503; target group detached',
-          ),
-    );
-  }
-  if (policy === 'contain') {
-    const issuedBefore = now().toISOString();
-    saved.rolePolicy = { roleName: record.taskRoleName, policyName: SESSION_REVOCATION_POLICY };
-    round3.push(
-      step(
-        'revoke-task-role-sessions',
-        now,
-        () =>
-          deps.iam.send(
-            new PutRolePolicyCommand({
-              RoleName: record.taskRoleName,
-              PolicyName: SESSION_REVOCATION_POLICY,
-              PolicyDocument: JSON.stringify({
-                Version: '2012-10-17',
-                Statement: [
-                  {
-                    Sid: 'BulkheadQuarantineDenyOlderSessions',
-                    Effect: 'Deny',
-                    Action: '*',
-                    Resource: '*',
-                    Condition: { DateLessThan: { 'aws:TokenIssueTime': issuedBefore } },
-                  },
-                ],
-              }),
-            }),
-          ),
-        // IAM User Guide, "Revoke IAM role temporary security credentials": the deny "applies
-        // the restrictions only if the user assumed the role before the point in time when you
-        // revoke the permissions. If the user assumes the role after you revoked the
-        // permissions, then the deny policy does not apply to that user." ECS keeps handing
-        // the task fresh role credentials through its credential endpoint, so those are not
-        // denied; the contained task is held by the network quarantine, not by this deny.
-        () =>
-          `denies ${record.taskRoleName}'s credentials issued before ${issuedBefore}, that is credentials already taken out of the task; credentials ECS issues to the contained task from now on are not denied (the network quarantine holds it)`,
-      ),
-    );
-  }
-  const shedding = await Promise.all(round3);
-  const steps = [...isolated, ruleRead, ...shedding].map((r) => r.record);
+  // Isolated: no new flow either way. Out, once the group's egress (and a strict site's ACL)
+  // is done; in, once the listener no longer forwards to the site (or, if that failed, once
+  // the ingress rules are gone).
+  const networkOk = contain && isolated.every((r) => r.ok);
+  const inClosedAt = shedAt ?? ingressClosedAt;
+  const isolatedAt =
+    networkOk && inClosedAt && networkIsolatedAt ? [networkIsolatedAt, inClosedAt].sort()[1] : undefined;
+  const steps = [
+    ...isolated,
+    ruleResult,
+    ...[shedResult, ingressResult, sessionResult].filter((r): r is StepResult<unknown> => r !== undefined),
+  ].map((r) => r.record);
   const failed = steps.some((s) => s.outcome === 'failed');
-  const status = failed ? 'FAILED' : policy === 'contain' ? 'CONTAINED' : 'SHED';
-  const shedAt = shedding.find((r) => r.record.step === 'shed-traffic' && r.ok) ? now().toISOString() : undefined;
+  const status = failed ? 'FAILED' : contain ? 'CONTAINED' : 'SHED';
 
   // Round 4: record the outcome and hand the incident to its workflow.
   const final = await store.updateIncident(
@@ -589,8 +589,8 @@ async function joinIncident(
   const { store, now } = deps;
   const outcome = await store.recordTrigger(incident.incidentId, triggerItem);
   deps.metric('TriggersJoined', 1);
-  // A delivery whose handler failed to start the workflow (and threw, so the event ran
-  // again): start it now.
+  // A delivery whose handler failed to start the workflow, or to say it had (and threw, so
+  // the event ran again): start it now; an execution of its name already there is it.
   if (workflowPending(incident)) {
     await startWorkflow(deps, record, incident);
     await store.updateIncident(
@@ -635,6 +635,56 @@ function workflowPending(incident: IncidentRecord): boolean {
   return (incident.workflowAttempt ?? 1) < (incident.containAttempt ?? 1);
 }
 
+/** Reads the site's listener rule's actions (what release puts back). */
+function readListenerRule(
+  deps: ContainDeps,
+  record: Pick<SiteRecord, 'listenerRuleArn'>,
+): Promise<StepResult<Action[]>> {
+  return step('read-listener-rule', deps.now, async () => {
+    const rules = await deps.elbv2.send(new DescribeRulesCommand({ RuleArns: [record.listenerRuleArn] }));
+    const rule = rules.Rules?.[0];
+    if (!rule?.Actions) throw new Error(`listener rule ${record.listenerRuleArn} not found`);
+    return rule.Actions;
+  });
+}
+
+/** Denies the task role's sessions issued before now (credentials already taken out of the task). */
+function revokeSessions(deps: ContainDeps, record: SiteRecord, saved: SavedState): Promise<StepResult<unknown>> {
+  const issuedBefore = deps.now().toISOString();
+  saved.rolePolicy = { roleName: record.taskRoleName, policyName: SESSION_REVOCATION_POLICY };
+  return step(
+    'revoke-task-role-sessions',
+    deps.now,
+    () =>
+      deps.iam.send(
+        new PutRolePolicyCommand({
+          RoleName: record.taskRoleName,
+          PolicyName: SESSION_REVOCATION_POLICY,
+          PolicyDocument: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Sid: 'BulkheadQuarantineDenyOlderSessions',
+                Effect: 'Deny',
+                Action: '*',
+                Resource: '*',
+                Condition: { DateLessThan: { 'aws:TokenIssueTime': issuedBefore } },
+              },
+            ],
+          }),
+        }),
+      ),
+    // IAM User Guide, "Revoke IAM role temporary security credentials": the deny "applies
+    // the restrictions only if the user assumed the role before the point in time when you
+    // revoke the permissions. If the user assumes the role after you revoked the
+    // permissions, then the deny policy does not apply to that user." ECS keeps handing
+    // the task fresh role credentials through its credential endpoint, so those are not
+    // denied; the contained task is held by the network quarantine, not by this deny.
+    () =>
+      `denies ${record.taskRoleName}'s credentials issued before ${issuedBefore}, that is credentials already taken out of the task; credentials ECS issues to the contained task from now on are not denied (the network quarantine holds it)`,
+  );
+}
+
 function isolateNetwork(
   deps: ContainDeps,
   record: SiteRecord,
@@ -671,7 +721,9 @@ function isolateNetwork(
               ? group
               : await readSiteGroup(deps.ec2, config.scope.environment, record.site, record.securityGroupId);
           if (!current) throw new Error(`group ${record.securityGroupId} disappeared`);
-          const outcome = await quarantineGroup(deps.ec2Fast, deps.ec2, current, config.logsEndpointGroupId);
+          const outcome = await quarantineGroup(deps.ec2Fast, deps.ec2, current, config.logsEndpointGroupId, {
+            holdIngress: true,
+          });
           interim.ruleIds = outcome.interimRuleIds;
           interim.group = current;
           return outcome;
@@ -770,7 +822,23 @@ export function workflowExecutionName(incident: Pick<IncidentRecord, 'incidentId
   return attempt > 1 ? `${incident.incidentId}-attempt-${attempt}` : incident.incidentId;
 }
 
+/**
+ * Starts the incident's workflow, once. Step Functions API reference, StartExecution: "For a
+ * STANDARD workflow, if you call StartExecution with the same name and input as a running
+ * execution, the call succeeds ... If the execution is closed or if the input is different,
+ * it returns a 400 ExecutionAlreadyExists error." The name belongs to this incident and
+ * containment attempt (workflowExecutionName), so an execution of that name is the one
+ * wanted, whatever input a later delivery would give it now.
+ */
 async function startWorkflow(deps: ContainDeps, record: SiteRecord, incident: IncidentRecord): Promise<void> {
+  try {
+    await sendStartExecution(deps, record, incident);
+  } catch (error) {
+    if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;
+  }
+}
+
+async function sendStartExecution(deps: ContainDeps, record: SiteRecord, incident: IncidentRecord): Promise<void> {
   await deps.sfn.send(
     new StartExecutionCommand({
       stateMachineArn: deps.config.stateMachineArn,

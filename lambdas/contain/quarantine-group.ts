@@ -1,5 +1,4 @@
 import {
-  AuthorizeSecurityGroupEgressCommand,
   DescribeSecurityGroupRulesCommand,
   DescribeSecurityGroupsCommand,
   type EC2Client,
@@ -11,6 +10,7 @@ import {
   type SecurityGroupRuleRequest,
 } from '@aws-sdk/client-ec2';
 import { Component, TAG_COMPONENT, TAG_ENV, TAG_SITE } from '../../lib/shared/tag-names';
+import { authorizeRules, revokeRules } from '../shared/security-group-writes';
 import {
   atomicPermissions,
   INTERIM_DESCRIPTION,
@@ -85,13 +85,17 @@ export async function readSiteGroup(
 
 export interface GroupQuarantineOutcome {
   /** How the rules left: revoked, or rewritten to the interim form because revoking was throttled. */
-  readonly ingress: 'revoked' | 'rewritten' | 'none';
+  readonly ingress: 'revoked' | 'rewritten' | 'held' | 'none';
   readonly egress: 'revoked' | 'rewritten' | 'none';
   readonly logsRuleAdded: boolean;
   /** Rules rewritten to the interim form, to be revoked once EC2's buckets allow. */
   readonly interimRuleIds: readonly string[];
   /** Why the one-call rewrite was refused (other than throttling), when the revokes did the job instead. */
   readonly fastPathFailure?: string;
+}
+
+function toInput(what: { readonly ruleIds: string[] } | { readonly permissions: IpPermission[] }) {
+  return 'ruleIds' in what ? { SecurityGroupRuleIds: what.ruleIds } : { IpPermissions: what.permissions };
 }
 
 function isThrottle(error: unknown): boolean {
@@ -116,15 +120,19 @@ export async function quarantineGroup(
   patient: EC2Client,
   group: SiteGroupState,
   logsEndpointGroupId: string,
+  options: { readonly holdIngress?: boolean } = {},
 ): Promise<GroupQuarantineOutcome> {
-  const plan = planQuarantine({ IpPermissions: group.ingress, IpPermissionsEgress: group.egress }, logsEndpointGroupId);
+  const full = planQuarantine({ IpPermissions: group.ingress, IpPermissionsEgress: group.egress }, logsEndpointGroupId);
+  // Ingress held back (closeIngress, once the listener no longer forwards): taking it away
+  // first would fail the load balancer's health checks, and ECS would replace the task.
+  const plan = options.holdIngress ? { ...full, revokeIngress: [] } : full;
   const GroupId = group.groupId;
   const count = (n: number, how: 'revoked' | 'rewritten') => (n === 0 ? 'none' : how);
-  const addLogs = plan.authorizeEgress.length
-    ? patient.send(new AuthorizeSecurityGroupEgressCommand({ GroupId, IpPermissions: plan.authorizeEgress }))
-    : Promise.resolve(undefined);
+  const addLogs = authorizeRules(patient, GroupId, 'egress', plan.authorizeEgress);
   const logsKey = permissionKey(atomicPermissions([quarantineEgress(logsEndpointGroupId)])[0] as IpPermission);
-  const toRewrite = (group.rules ?? []).filter((r) => !r.IsEgress || permissionKey(ruleToPermission(r)) !== logsKey);
+  const toRewrite = (group.rules ?? []).filter((r) =>
+    r.IsEgress ? permissionKey(ruleToPermission(r)) !== logsKey : !options.holdIngress,
+  );
   let fastPathFailure: string | undefined;
   if (group.rules && toRewrite.length > 0) {
     const ports = interimPorts();
@@ -141,7 +149,8 @@ export async function quarantineGroup(
     if (logs.status === 'rejected') throw logs.reason;
     if (rewritten.status === 'fulfilled') {
       return {
-        ingress: count(plan.revokeIngress.length, 'rewritten'),
+        ingress:
+          options.holdIngress && full.revokeIngress.length ? 'held' : count(plan.revokeIngress.length, 'rewritten'),
         egress: count(plan.revokeEgress.length, 'rewritten'),
         logsRuleAdded: plan.authorizeEgress.length > 0,
         interimRuleIds: toRewrite.map((r) => r.SecurityGroupRuleId as string),
@@ -160,35 +169,51 @@ export async function quarantineGroup(
   const byIds = group.rules !== undefined;
   const ingressIds = toRewrite.filter((r) => !r.IsEgress).map((r) => r.SecurityGroupRuleId as string);
   const egressIds = toRewrite.filter((r) => r.IsEgress).map((r) => r.SecurityGroupRuleId as string);
-  const revokeIngress = () =>
-    new RevokeSecurityGroupIngressCommand(
-      byIds ? { GroupId, SecurityGroupRuleIds: ingressIds } : { GroupId, IpPermissions: plan.revokeIngress },
-    );
-  const revokeEgress = () =>
-    new RevokeSecurityGroupEgressCommand(
-      byIds ? { GroupId, SecurityGroupRuleIds: egressIds } : { GroupId, IpPermissions: plan.revokeEgress },
-    );
+  const ingressRules = byIds ? { ruleIds: ingressIds } : { permissions: plan.revokeIngress };
+  const egressRules = byIds ? { ruleIds: egressIds } : { permissions: plan.revokeEgress };
   const haveIngress = byIds ? ingressIds.length > 0 : plan.revokeIngress.length > 0;
   const haveEgress = byIds ? egressIds.length > 0 : plan.revokeEgress.length > 0;
+  const revokeOnce = (direction: 'ingress' | 'egress', what: typeof ingressRules) =>
+    direction === 'ingress'
+      ? fast.send(new RevokeSecurityGroupIngressCommand({ GroupId, ...toInput(what) }))
+      : fast.send(new RevokeSecurityGroupEgressCommand({ GroupId, ...toInput(what) }));
   const [ingress, egress] = await Promise.allSettled([
-    haveIngress ? fast.send(revokeIngress()) : undefined,
-    haveEgress ? fast.send(revokeEgress()) : undefined,
+    haveIngress ? revokeOnce('ingress', ingressRules) : undefined,
+    haveEgress ? revokeOnce('egress', egressRules) : undefined,
   ]);
-  for (const result of [ingress, egress]) {
-    if (result.status === 'rejected' && !isThrottle(result.reason)) throw result.reason;
-  }
-  // A bucket was empty: wait for it with the patient client.
+  // A bucket was empty, a 5xx, or a response lost after the change: the patient client
+  // carries on, and a refusal that says the rules are gone is checked against the group.
   await Promise.all([
-    ingress.status === 'rejected' ? patient.send(revokeIngress()) : undefined,
-    egress.status === 'rejected' ? patient.send(revokeEgress()) : undefined,
+    ingress.status === 'rejected' ? revokeRules(patient, GroupId, 'ingress', ingressRules) : undefined,
+    egress.status === 'rejected' ? revokeRules(patient, GroupId, 'egress', egressRules) : undefined,
   ]);
   return {
-    ingress: count(plan.revokeIngress.length, 'revoked'),
+    ingress: options.holdIngress && full.revokeIngress.length ? 'held' : count(plan.revokeIngress.length, 'revoked'),
     egress: count(plan.revokeEgress.length, 'revoked'),
     logsRuleAdded: plan.authorizeEgress.length > 0,
     interimRuleIds: [],
     fastPathFailure,
   };
+}
+
+/**
+ * Takes every ingress rule out of the site's group (the rules `quarantineGroup` held back):
+ * at once if EC2's bucket allows, else with the patient client; a not-found refusal is
+ * checked against the group. Returns how many rules went.
+ */
+export async function closeIngress(fast: EC2Client, patient: EC2Client, group: SiteGroupState): Promise<number> {
+  const GroupId = group.groupId;
+  const what: { readonly ruleIds: string[] } | { readonly permissions: IpPermission[] } = group.rules
+    ? { ruleIds: group.rules.filter((r) => !r.IsEgress).map((r) => r.SecurityGroupRuleId as string) }
+    : { permissions: planQuarantine({ IpPermissions: group.ingress }, '').revokeIngress };
+  const n = 'ruleIds' in what ? what.ruleIds.length : what.permissions.length;
+  if (n === 0) return 0;
+  try {
+    await fast.send(new RevokeSecurityGroupIngressCommand({ GroupId, ...toInput(what) }));
+  } catch {
+    await revokeRules(patient, GroupId, 'ingress', what);
+  }
+  return n;
 }
 
 /**
@@ -229,11 +254,7 @@ export async function finishQuarantine(
   const ingress = rules.filter((r) => !r.IsEgress).map((r) => r.SecurityGroupRuleId as string);
   const egress = rules.filter((r) => r.IsEgress).map((r) => r.SecurityGroupRuleId as string);
   await Promise.all([
-    ingress.length
-      ? patient.send(new RevokeSecurityGroupIngressCommand({ GroupId: group.groupId, SecurityGroupRuleIds: ingress }))
-      : undefined,
-    egress.length
-      ? patient.send(new RevokeSecurityGroupEgressCommand({ GroupId: group.groupId, SecurityGroupRuleIds: egress }))
-      : undefined,
+    revokeRules(patient, group.groupId, 'ingress', { ruleIds: ingress }),
+    revokeRules(patient, group.groupId, 'egress', { ruleIds: egress }),
   ]);
 }

@@ -4,6 +4,7 @@ import { parseSiteAlarmName, siteAlarmName } from '../../lib/shared/contract';
 import {
   TAG_ENV,
   TAG_ISOLATION,
+  TAG_LISTENER_RULE,
   TAG_RESPONSE_POLICY,
   TAG_SECURITY_GROUP,
   TAG_SEVERITY_THRESHOLD,
@@ -27,6 +28,8 @@ export interface SiteHints {
   readonly isolation?: 'standard' | 'strict';
   /** The site's own security group (lets containment read its rules by id in its first round). */
   readonly securityGroupId?: string;
+  /** The site's listener rule (lets containment read it in its first round and shed in its second). */
+  readonly listenerRuleArn?: string;
 }
 
 export interface ResolvedSite {
@@ -41,8 +44,16 @@ function hintsFrom(tags: Tags): SiteHints {
   const threshold = Number(tags[TAG_SEVERITY_THRESHOLD]);
   const isolation = tags[TAG_ISOLATION];
   const group = tags[TAG_SECURITY_GROUP];
+  const rule = tags[TAG_LISTENER_RULE];
   return {
     securityGroupId: group && /^sg-[0-9a-f]{8,17}$/.test(group) ? group : undefined,
+    listenerRuleArn:
+      rule &&
+      /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener-rule\/app\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{16}\/[0-9a-f]{16}\/[0-9a-f]{16}$/.test(
+        rule,
+      )
+        ? rule
+        : undefined,
     policy: policy === 'contain' || policy === 'shed' || policy === 'notify' ? policy : undefined,
     severityThreshold: Number.isFinite(threshold) && threshold > 0 ? threshold : undefined,
     isolation: isolation === 'standard' || isolation === 'strict' ? isolation : undefined,

@@ -1,13 +1,9 @@
 import {
-  AuthorizeSecurityGroupEgressCommand,
-  AuthorizeSecurityGroupIngressCommand,
   DescribeNetworkAclsCommand,
   DescribeSecurityGroupsCommand,
   type EC2Client,
   type IpPermission,
   ReplaceNetworkAclAssociationCommand,
-  RevokeSecurityGroupEgressCommand,
-  RevokeSecurityGroupIngressCommand,
 } from '@aws-sdk/client-ec2';
 import {
   type Action,
@@ -20,6 +16,7 @@ import { DeleteRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { SESSION_REVOCATION_POLICY, type SavedState } from '../contain/contain';
 import { atomicPermissions, isInterimRule, permissionKey, quarantineEgress } from '../contain/quarantine-rules';
+import { authorizeRules, revokeRules } from '../shared/security-group-writes';
 import type { SiteRecord } from '../../lib/shared/site-record';
 import type { IncidentStore, StepRecord } from '../shared/incident-store';
 import { actionsToPutBack, loadSiteRecord } from '../shared/site-records';
@@ -324,24 +321,14 @@ export async function restoreGroup(
   const savedIn = new Set(savedIngress.map(permissionKey));
   const removeIngress = atomicPermissions(currentIngress).filter((p) => !savedIn.has(permissionKey(p)));
   try {
+    // Neither call takes a client token: a retry after a lost response is refused as a
+    // duplicate (or not found), which the helpers check against the group (security-group-writes.ts).
     await Promise.all([
-      addIngress.length
-        ? deps.ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: saved.groupId, IpPermissions: addIngress }))
-        : undefined,
-      addEgress.length
-        ? deps.ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: saved.groupId, IpPermissions: addEgress }))
-        : undefined,
+      authorizeRules(deps.ec2, saved.groupId, 'ingress', addIngress),
+      authorizeRules(deps.ec2, saved.groupId, 'egress', addEgress),
     ]);
-    if (removeIngress.length) {
-      await deps.ec2.send(
-        new RevokeSecurityGroupIngressCommand({ GroupId: saved.groupId, IpPermissions: removeIngress }),
-      );
-    }
-    if (removeEgress.length) {
-      await deps.ec2.send(
-        new RevokeSecurityGroupEgressCommand({ GroupId: saved.groupId, IpPermissions: removeEgress }),
-      );
-    }
+    await revokeRules(deps.ec2, saved.groupId, 'ingress', { permissions: removeIngress });
+    await revokeRules(deps.ec2, saved.groupId, 'egress', { permissions: removeEgress });
     return {
       step: 'restore-security-group',
       outcome: 'done',

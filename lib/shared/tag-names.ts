@@ -14,6 +14,11 @@ export const TAG_RESPONSE_POLICY = 'bulkhead:response-policy';
 export const TAG_SEVERITY_THRESHOLD = 'bulkhead:severity-threshold';
 /** On a site's service and tasks: the id of the site's own security group. */
 export const TAG_SECURITY_GROUP = 'bulkhead:security-group';
+/**
+ * On a site's service and tasks: the ARN of the site's listener rule, so containment reads it
+ * in its first round and sheds traffic in its second, with the isolation.
+ */
+export const TAG_LISTENER_RULE = 'bulkhead:listener-rule';
 
 /** Values of `bulkhead:component`. */
 export const Component = {

@@ -33,6 +33,7 @@ import { type SiteRecord, siteRecordParameterName } from '../shared/site-record'
 import {
   Component,
   TAG_ISOLATION,
+  TAG_LISTENER_RULE,
   TAG_RESPONSE_POLICY,
   TAG_SECURITY_GROUP,
   TAG_SEVERITY_THRESHOLD,
@@ -331,6 +332,8 @@ export class SiteCompartment extends Construct {
       targetGroups: [this.targetGroup],
     });
     tagComponent(this.listenerRule, Component.listenerRule);
+    // Propagated to every task, so containment reads the rule in its first round.
+    Tags.of(this.service).add(TAG_LISTENER_RULE, this.listenerRule.listenerRuleArn);
     this.certificate = this.attachCertificate(site, platform);
 
     // --- Alarms (the response plane listens for their ALARM state changes).

@@ -1,8 +1,15 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
-const INTERIM_IPV4_PEER = '192.0.2.0/32',
-  INTERIM_IPV6_PEER = '100::/128';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import {
+  INTERIM_IPV4_PEER,
+  INTERIM_IPV6_PEER,
+  quarantineGroup,
+  readSiteGroup,
+  type SiteGroupState,
+} from '../../lambdas/contain/quarantine-group';
+import { INTERIM_DESCRIPTION } from '../../lambdas/contain/quarantine-rules';
 import { containHandler } from '../../lambdas/contain/index';
 import { addRules } from '../support/aws-model/ec2/security-groups';
 import { type ResponseWorld, ecsFindingEvent, setUpResponseWorld, siteAlarmEvent } from '../support/response-world';
@@ -76,7 +83,7 @@ describe('a site group holding every type of rule, contained through the GuardDu
     world = setUpResponseWorld([{ id: 'acme', cell: 'c1', internetEgress: true }]);
     addEveryRuleType('acme');
     const before = world.aws.snapshot('acme');
-    world.aws.faults.add({ service: 'EC2', command: /^RevokeSecurityGroup/, kind: 'denied' });
+    world.aws.faults.add({ service: 'EC2', command: 'RevokeSecurityGroupEgress', kind: 'denied' });
 
     // Act
     const outcome = await containHandler(ecsFindingEvent(world, 'acme', { withTaskTags: true }));
@@ -93,7 +100,7 @@ describe('a site group holding every type of rule, contained through the GuardDu
       const peer = rule.CidrIpv4 ?? rule.CidrIpv6 ?? rule.ReferencedGroupId ?? rule.PrefixListId;
       expect([INTERIM_IPV4_PEER, INTERIM_IPV6_PEER, logs, world.fleet.s3PrefixListId]).toContain(peer);
     }
-    // Same rule ids, same types of peer as before.
+    // Same rule ids, same types of peer as before (egress; ingress went once the listener stopped forwarding).
     const type = (r: { peer: string }) =>
       r.peer.startsWith('sg-')
         ? 'group'
@@ -102,9 +109,33 @@ describe('a site group holding every type of rule, contained through the GuardDu
           : r.peer.includes(':')
             ? 'v6'
             : 'v4';
-    expect(after.securityGroup.ruleIds).toEqual(before.securityGroup.ruleIds);
-    expect(after.securityGroup.ingress.map(type).sort()).toEqual(before.securityGroup.ingress.map(type).sort());
+    expect(after.securityGroup.ruleIds.egress).toEqual(before.securityGroup.ruleIds.egress);
+    expect(after.securityGroup.ingress).toEqual([]);
     expect(after.securityGroup.egress.map(type).sort()).toEqual(before.securityGroup.egress.map(type).sort());
+  });
+});
+
+describe('the one-call rewrite itself (quarantineGroup), both directions', () => {
+  it('is accepted by EC2 for a group holding every type of rule in and out, and isolates it', async () => {
+    // Prepare
+    world = setUpResponseWorld([{ id: 'acme', cell: 'c1', internetEgress: true }]);
+    addEveryRuleType('acme');
+    const ec2 = new EC2Client({});
+    const group = await readSiteGroup(ec2, 'test', 'acme', world.site('acme').securityGroupId);
+
+    // Act
+    const outcome = await quarantineGroup(ec2, ec2, group as SiteGroupState, world.fleet.logsEndpointSecurityGroupId);
+
+    // Assess
+    expect(outcome).toMatchObject({ ingress: 'rewritten', egress: 'rewritten' });
+    expect(world.aws.calls.find({ service: 'EC2', command: 'ModifySecurityGroupRules', outcome: 'error' })).toEqual([]);
+    const snapshot = world.aws.snapshot('acme');
+    const logs = world.fleet.logsEndpointSecurityGroupId;
+    for (const rule of [...snapshot.securityGroup.ingress, ...snapshot.securityGroup.egress]) {
+      if (rule.peer === logs && rule.fromPort === 443) continue;
+      expect(rule.description).toBe(INTERIM_DESCRIPTION);
+      expect([INTERIM_IPV4_PEER, INTERIM_IPV6_PEER, logs, world.fleet.s3PrefixListId]).toContain(rule.peer);
+    }
   });
 });
 
@@ -128,16 +159,19 @@ describe('when EC2 refuses the one-call rewrite', () => {
     const detail = (outcome as unknown as { steps: { step: string; detail?: string }[] }).steps.find(
       (s) => s.step === 'quarantine-security-group',
     )?.detail;
-    expect(detail).toMatch(/ingress revoked, egress revoked .*the one-call rewrite was refused/);
+    expect(detail).toMatch(/ingress held, egress revoked .*the one-call rewrite was refused/);
     expectQuarantined('acme');
   });
 });
 
 describe('a FAILED containment is run again', () => {
-  /** Every way of isolating the group is refused, once each: the first attempt cannot isolate. */
+  /**
+   * Every way of isolating the group is refused during the first attempt: the one-call
+   * rewrite, then the revoke (its first try and the patient client's).
+   */
   function refuseIsolationOnce() {
-    for (const command of ['ModifySecurityGroupRules', 'RevokeSecurityGroupIngress'])
-      world.aws.faults.add({ service: 'EC2', command, kind: 'denied', times: 1 });
+    world.aws.faults.add({ service: 'EC2', command: 'ModifySecurityGroupRules', kind: 'denied', times: 1 });
+    world.aws.faults.add({ service: 'EC2', command: 'RevokeSecurityGroupEgress', kind: 'denied', times: 2 });
   }
 
   it('an invocation that could not isolate throws (so the event is delivered again); the delivery again isolates under the same incident', async () => {

@@ -584,9 +584,9 @@ describe('when EC2’s buckets are empty', () => {
     expect(outcome).toMatchObject({ outcome: 'contained' });
     expect(world.aws.callsTo('EC2', 'ModifySecurityGroupRules').filter((c) => c.outcome === 'ok')).toHaveLength(1);
     const steps = (outcome as unknown as { steps: { step: string; detail?: string }[] }).steps;
-    expect(steps.find((s) => s.step === 'quarantine-security-group')?.detail).toMatch(
-      /ingress rewritten, egress rewritten/,
-    );
+    // Ingress waits for the shed (issue 16 item 9), then goes by rule id.
+    expect(steps.find((s) => s.step === 'quarantine-security-group')?.detail).toMatch(/ingress held, egress rewritten/);
+    expect(steps.find((s) => s.step === 'close-ingress')).toMatchObject({ outcome: 'done' });
     // ... and then the canonical quarantine set, with the rewritten rules revoked.
     expectQuarantined('acme');
     const meta = (await incidentItems()).find((i) => i.sk === 'META');
@@ -595,7 +595,7 @@ describe('when EC2’s buckets are empty', () => {
     );
   });
 
-  it('when the rewrite is throttled, revokes both directions at once instead', async () => {
+  it('when the rewrite is throttled, revokes instead', async () => {
     world = setUpResponseWorld([{ id: 'acme', cell: 'c1' }]);
     world.aws.faults.add({ service: 'EC2', command: 'ModifySecurityGroupRules', kind: 'throttle', times: 1 });
 
@@ -603,9 +603,7 @@ describe('when EC2’s buckets are empty', () => {
 
     expect(outcome).toMatchObject({ outcome: 'contained' });
     const steps = (outcome as unknown as { steps: { step: string; detail?: string }[] }).steps;
-    expect(steps.find((s) => s.step === 'quarantine-security-group')?.detail).toMatch(
-      /ingress revoked, egress revoked/,
-    );
+    expect(steps.find((s) => s.step === 'quarantine-security-group')?.detail).toMatch(/ingress held, egress revoked/);
     expectQuarantined('acme');
   });
 

@@ -6,6 +6,7 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
+import { INTERIM_DESCRIPTION } from '../../lambdas/contain/quarantine-rules';
 import { containHandler } from '../../lambdas/contain/index';
 import { type ReleaseDeps, releaseIncident } from '../../lambdas/recovery/release';
 import { IncidentStore } from '../../lambdas/shared/incident-store';
@@ -213,14 +214,13 @@ describe('release after a containment that had to rewrite rules (throttled revok
     // Prepare: the tidy-up cannot run (denied), so the interim rules stay.
     world = setUpResponseWorld([{ id: 'acme', cell: 'c1', internetEgress: true }]);
     const before = comparable(world.aws.snapshot('acme'));
-    const denyIn = world.aws.faults.add({ service: 'EC2', command: 'RevokeSecurityGroupIngress', kind: 'denied' });
+    // (Ingress is never rewritten: it is revoked once the listener stops forwarding.)
     const denyOut = world.aws.faults.add({ service: 'EC2', command: 'RevokeSecurityGroupEgress', kind: 'denied' });
     const outcome = await containHandler(ecsFindingEvent(world, 'acme', { withTaskTags: true }));
     const incidentId = (outcome as { incidentId: string }).incidentId;
     const interim = world.aws.snapshot('acme').securityGroup;
-    expect(interim.ingress.length).toBeGreaterThan(0);
-    expect(interim.ingress.every((r) => r.peer === world.fleet.logsEndpointSecurityGroupId)).toBe(true);
-    denyIn.remove();
+    expect(interim.ingress).toEqual([]);
+    expect(interim.egress.filter((r) => r.description === INTERIM_DESCRIPTION).length).toBeGreaterThan(1);
     denyOut.remove();
 
     // Act
