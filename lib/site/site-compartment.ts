@@ -236,6 +236,15 @@ export class SiteCompartment extends Construct {
       image: ecs.ContainerImage.fromEcrRepository(repository, site.image.digest),
       readonlyRootFilesystem: true,
       essential: true,
+      // Never root: a numeric uid[:gid] from the fleet file ("If specifying a UID or GID, you must
+      // specify it as a positive integer": ECS API reference, ContainerDefinition user).
+      user: site.runAsUser,
+      // No Linux capability at all ("drop: The Linux capabilities for the container that have been
+      // removed from the default configuration provided by Docker", valid values include "ALL";
+      // Fargate allows adding only SYS_PTRACE and none is added), and an init process that
+      // "forwards signals and reaps processes" (ECS API reference, KernelCapabilities,
+      // LinuxParameters). Privileged containers are not supported on Fargate and none is asked for.
+      linuxParameters: this.hardenedLinux(),
       portMappings: [{ containerPort, protocol: ecs.Protocol.TCP }],
       logging: ecs.LogDrivers.awsLogs({
         logGroup: this.logGroup,
@@ -428,6 +437,12 @@ export class SiteCompartment extends Construct {
    * region, else a mapping CloudFormation resolves at deployment (a region missing from it
    * fails the deployment, as the table refuses it at synthesis).
    */
+  private hardenedLinux(): ecs.LinuxParameters {
+    const linux = new ecs.LinuxParameters(this, 'Linux', { initProcessEnabled: true });
+    linux.dropCapabilities(ecs.Capability.ALL);
+    return linux;
+  }
+
   private guardDutyAgentRepository(): string {
     const stack = Stack.of(this);
     if (!Token.isUnresolved(stack.region)) return guardDutyAgentRepositoryArn(stack.region, stack.partition);
