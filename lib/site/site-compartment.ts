@@ -27,6 +27,7 @@ import {
   siteNoticeTopicName,
   siteSecretName,
   siteTaskFamily,
+  siteTaskRoleBoundaryName,
   stackInstanceSuffix,
 } from '../shared/contract';
 import { type SiteRecord, siteRecordParameterName } from '../shared/site-record';
@@ -192,9 +193,36 @@ export class SiteCompartment extends Construct {
     tagComponent(this.accessPoint, Component.uploads);
 
     // --- Roles
+    // The task role's permissions boundary: its own secret and its own uploads, nothing else, so
+    // that no policy put on the role later (containment puts one, its session deny) can grant more
+    // ("An entity's permissions boundary allows it to perform only the actions that are allowed by
+    // both its identity-based policies and its permissions boundaries": IAM User Guide,
+    // "Permissions boundaries for IAM entities"). Containment and recovery may change only roles
+    // that carry such a boundary (iam:PermissionsBoundary, lib/shared/iam-statements.ts).
+    const stack = Stack.of(this);
+    const boundary = new iam.ManagedPolicy(this, 'TaskRoleBoundary', {
+      managedPolicyName: siteTaskRoleBoundaryName(environment, stack.region, site.id),
+      description: `Bulkhead site ${site.id}: the most its task role can ever do (its own secret and uploads)`,
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'OwnSecretOnly',
+          actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+          resources: [this.secret.secretArn],
+        }),
+        new iam.PolicyStatement({
+          sid: 'OwnUploadsOnly',
+          actions: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+          resources: [platform.uploads.fileSystemArn],
+          conditions: {
+            StringEquals: { 'elasticfilesystem:AccessPointArn': this.accessPoint.accessPointArn },
+          },
+        }),
+      ],
+    });
     this.taskRole = new iam.Role(this, 'TaskRole', {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
       description: `Bulkhead site ${site.id}: what the site's code may do (its own secret and uploads only)`,
+      permissionsBoundary: boundary,
     });
     this.secret.grantRead(this.taskRole);
     this.taskRole.addToPrincipalPolicy(
