@@ -8,6 +8,7 @@ import { Component, TAG_COMPONENT } from '../shared/tag-names';
 import { databaseUsersOf } from './database-paths';
 import { displayValue, parseToken, type Resolved } from './intrinsics';
 import type { Inventory, ResourceEntry, SiteInventory } from './inventory';
+import { answerContainerPrivileges, CONTAINER_PRIVILEGES_QUESTION } from './container-privileges';
 import { answerEndpointExfiltration, ENDPOINT_EXFILTRATION_QUESTION } from './endpoint-exfiltration';
 import { answerRuntimeMonitoring, RUNTIME_MONITORING_QUESTION } from './runtime-monitoring';
 import { accessPointsOf } from './storage-paths';
@@ -31,6 +32,7 @@ export const QUESTIONS = [
   'Are time to recover and blast radius tracked?',
   RUNTIME_MONITORING_QUESTION,
   ENDPOINT_EXFILTRATION_QUESTION,
+  CONTAINER_PRIVILEGES_QUESTION,
 ] as const;
 
 /** How many per-site lines evidence lists before it summarizes the rest. */
@@ -623,5 +625,6 @@ export function answerSelfAssessment(
     recoveryTracked(inventory),
     answerRuntimeMonitoring(inventory),
     answerEndpointExfiltration(inventory),
+    answerContainerPrivileges(inventory),
   ];
 }

@@ -108,6 +108,10 @@ const alarmsSchema = z.strictObject({
   egressBytesPerMinute: z.int().positive().optional(),
 });
 
+/** A non-root numeric `uid` or `uid:gid` (no 0, no leading zeros, within 2^31 - 1). */
+export const RUN_AS_USER_PATTERN =
+  /^(?!0)(?:[1-9]\d{0,8}|1\d{9}|20\d{8}|21[0-3]\d{7}|214[0-6]\d{6}|2147[0-3]\d{5}|21474[0-7]\d{4}|214748[0-2]\d{3}|2147483[0-5]\d{2}|21474836[0-3]\d|214748364[0-7])(?::(?:[1-9]\d{0,8}|1\d{9}|20\d{8}|21[0-3]\d{7}|214[0-6]\d{6}|2147[0-3]\d{5}|21474[0-7]\d{4}|214748[0-2]\d{3}|2147483[0-5]\d{2}|21474836[0-3]\d|214748364[0-7]))?$/;
+
 const siteSettings = {
   cpu: z
     .int({ error: 'must be a whole number of CPU units' })
@@ -126,6 +130,18 @@ const siteSettings = {
   healthCheckPath: z
     .string()
     .regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@/%-]*$/, { error: 'must be a URL path starting with /' })
+    .optional(),
+  /**
+   * The user the site's container runs as: a numeric uid, or uid:gid, never 0 (root). Numbers,
+   * not names: a name means whatever the image's /etc/passwd says, which could be root.
+   * Default 33:33 (www-data in the Debian-based WordPress images).
+   */
+  runAsUser: z
+    .string({ error: 'must be a quoted uid or uid:gid such as "33:33"' })
+    .regex(RUN_AS_USER_PATTERN, {
+      error:
+        'must be a numeric uid or uid:gid other than 0 (root), such as "33:33" (www-data); names are refused because an image decides what a name means',
+    })
     .optional(),
 };
 

@@ -71,6 +71,8 @@ export interface SiteConfig {
   readonly response: ResponseSettings;
   readonly alarms: { readonly errorRatePercent: number; readonly egressBytesPerMinute: number };
   readonly healthCheckPath: string;
+  /** The container's user: a numeric `uid` or `uid:gid`, never root (default `33:33`). */
+  readonly runAsUser: string;
   readonly listenerPriority: number;
   readonly uploadsPosixId: number;
   /** An ACM certificate for its domains; without one the site's stack requests one (DNS validation). */
@@ -132,6 +134,8 @@ export const DEFAULTS = {
     internetEgress: false,
     isolation: 'standard' as const,
     healthCheckPath: '/',
+    /** www-data in the Debian-based WordPress images. */
+    runAsUser: '33:33',
     response: {
       policy: 'contain' as const,
       severityThreshold: 7,
@@ -315,6 +319,7 @@ const KNOWN_KEYS = [
   'errorRatePercent',
   'egressBytesPerMinute',
   'healthCheckPath',
+  'runAsUser',
   'listenerPriority',
   'uploadsPosixId',
   'subnetSlot',
@@ -582,6 +587,7 @@ function resolveSite(
     response,
     alarms,
     healthCheckPath: entry.healthCheckPath ?? defaults.healthCheckPath ?? d.healthCheckPath,
+    runAsUser: entry.runAsUser ?? defaults.runAsUser ?? d.runAsUser,
     listenerPriority: entry.listenerPriority ?? stableSlot(entry.id, 'listener', 1, LIMITS.maxListenerPriority),
     uploadsPosixId: entry.uploadsPosixId ?? stableSlot(entry.id, 'posix', LIMITS.minPosixId, LIMITS.maxPosixId),
     ...(entry.certificateArn ? { certificateArn: entry.certificateArn } : {}),

@@ -19,7 +19,13 @@ import {
   operatorRoleName,
   siteSecretNamePrefix,
 } from '../shared/contract';
-import { listTasksInClusters, siteGroupRuleStatements, strictSiteAclStatements } from '../shared/iam-statements';
+import {
+  boundedTaskRoles,
+  listTasksInClusters,
+  siteGroupRuleStatements,
+  siteTaskDefinitionsOnly,
+  strictSiteAclStatements,
+} from '../shared/iam-statements';
 import { lambdaBundling } from '../shared/lambda-defaults';
 import { acknowledge, LAMBDA_BASIC_EXECUTION, nagArn, nagResource } from '../shared/nag';
 import { siteRecordParameterPrefix } from '../shared/site-record';
@@ -307,7 +313,18 @@ export class OpsStack extends Stack {
     add(
       new iam.PolicyStatement({
         sid: 'TaskRoleSessionDeny',
-        actions: ['iam:PutRolePolicy', 'iam:GetRolePolicy', 'iam:DeleteRolePolicy'],
+        actions: ['iam:PutRolePolicy', 'iam:DeleteRolePolicy'],
+        resources: [Arn.format({ service: 'iam', region: '', resource: 'role', resourceName: '*' }, this)],
+        conditions: {
+          StringEquals: { ...taggedForEnv, [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.taskRole },
+          ...boundedTaskRoles(this, env),
+        },
+      }),
+    );
+    add(
+      new iam.PolicyStatement({
+        sid: 'ReadTaskRoleSessionDeny',
+        actions: ['iam:GetRolePolicy'],
         resources: [Arn.format({ service: 'iam', region: '', resource: 'role', resourceName: '*' }, this)],
         conditions: { StringEquals: { ...taggedForEnv, [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.taskRole } },
       }),
@@ -349,7 +366,10 @@ export class OpsStack extends Stack {
         sid: 'RedeployAfterRotation',
         actions: ['ecs:UpdateService'],
         resources: clusterNames.map((name) => this.arn('ecs', 'service', `${name}/*`)),
-        conditions: { StringEquals: taggedForEnv },
+        conditions: {
+          StringEquals: { ...taggedForEnv, [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.service },
+          ...siteTaskDefinitionsOnly(this, env),
+        },
       }),
     );
     add(

@@ -32,7 +32,13 @@ import {
 } from '../shared/contract';
 import { lambdaBundling } from '../shared/lambda-defaults';
 import { acknowledge, LAMBDA_BASIC_EXECUTION, nagArn, nagResource } from '../shared/nag';
-import { listTasksInClusters, siteGroupRuleStatements, strictSiteAclStatements } from '../shared/iam-statements';
+import {
+  boundedTaskRoles,
+  listTasksInClusters,
+  siteGroupRuleStatements,
+  siteTaskDefinitionsOnly,
+  strictSiteAclStatements,
+} from '../shared/iam-statements';
 import { siteRecordParameterPrefix } from '../shared/site-record';
 import { Component, TAG_COMPONENT, TAG_ENV, TAG_SECURITY_GROUP, tagComponent } from '../shared/tags';
 import { IncidentWorkflow } from './incident-workflow';
@@ -545,7 +551,11 @@ export class ResponseStack extends Stack {
         sid: 'RevokeTaskRoleSessions',
         actions: ['iam:PutRolePolicy'],
         resources: [Arn.format({ service: 'iam', region: '', resource: 'role', resourceName: '*' }, this)],
-        conditions: { StringEquals: { ...taggedForEnv, [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.taskRole } },
+        // Task roles only, and only those whose boundary caps what any policy put on them can grant.
+        conditions: {
+          StringEquals: { ...taggedForEnv, [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.taskRole },
+          ...boundedTaskRoles(this, env),
+        },
       }),
     );
     fn.addToRolePolicy(
@@ -663,7 +673,10 @@ export class ResponseStack extends Stack {
         sid: 'LiftSessionDeny',
         actions: ['iam:DeleteRolePolicy'],
         resources: [Arn.format({ service: 'iam', region: '', resource: 'role', resourceName: '*' }, this)],
-        conditions: { StringEquals: { ...taggedForEnv, [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.taskRole } },
+        conditions: {
+          StringEquals: { ...taggedForEnv, [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.taskRole },
+          ...boundedTaskRoles(this, env),
+        },
       }),
     );
     fn.addToRolePolicy(
@@ -707,7 +720,19 @@ export class ResponseStack extends Stack {
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'DeployKnownGoodRevisions',
-        actions: ['ecs:UpdateService', 'ecs:DescribeServices'],
+        actions: ['ecs:UpdateService'],
+        resources: siteServices,
+        // Site services of this environment, and only to revisions of this environment's site families.
+        conditions: {
+          StringEquals: { ...taggedForEnv, [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.service },
+          ...siteTaskDefinitionsOnly(this, env),
+        },
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadDeployedServices',
+        actions: ['ecs:DescribeServices'],
         resources: siteServices,
         conditions: { StringEquals: taggedForEnv },
       }),
@@ -770,8 +795,13 @@ export class ResponseStack extends Stack {
         sid: 'PassSiteRolesToEcs',
         actions: ['iam:PassRole'],
         resources: [Arn.format({ service: 'iam', region: '', resource: 'role', resourceName: '*' }, this)],
+        // Site task and execution roles of this environment, to ECS tasks, and nothing else.
         conditions: {
-          StringEquals: { ...taggedForEnv, 'iam:PassedToService': 'ecs-tasks.amazonaws.com' },
+          StringEquals: {
+            ...taggedForEnv,
+            [`aws:ResourceTag/${TAG_COMPONENT}`]: [Component.taskRole, Component.executionRole],
+            'iam:PassedToService': 'ecs-tasks.amazonaws.com',
+          },
         },
       }),
     );
@@ -889,7 +919,13 @@ export class ResponseStack extends Stack {
         sid: 'StopRelaunchingContainedRevision',
         actions: ['ecs:UpdateService'],
         resources: clusterNames.map((name) => this.arn('ecs', 'service', `${name}/*`)),
-        conditions: { StringEquals: { [`aws:ResourceTag/${TAG_ENV}`]: env } },
+        conditions: {
+          StringEquals: {
+            [`aws:ResourceTag/${TAG_ENV}`]: env,
+            [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.service,
+          },
+          ...siteTaskDefinitionsOnly(this, env),
+        },
       }),
     );
     fn.addToRolePolicy(

@@ -187,3 +187,17 @@ export function operatorRoleName(environment: string, region: string): string {
 export function databaseUserFunctionName(environment: string): string {
   return `bulkhead-${environment}-db-user`;
 }
+
+/**
+ * The permissions boundary of a site's task role (a customer managed policy in the site's stack):
+ * everything any policy on that role can grant. IAM names are account-wide: the region keeps two
+ * regions of one environment apart.
+ */
+export function siteTaskRoleBoundaryName(environment: string, region: string, siteId: string): string {
+  return `${siteTaskRoleBoundaryPrefix(environment, region)}${siteId}`;
+}
+
+/** What every site task-role boundary's name of this environment and region starts with. */
+export function siteTaskRoleBoundaryPrefix(environment: string, region: string): string {
+  return `bulkhead-${environment}-task-boundary-${region}-`;
+}

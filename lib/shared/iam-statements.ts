@@ -1,5 +1,6 @@
 import { Arn, type Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { siteTaskFamilyPrefix, siteTaskRoleBoundaryPrefix } from './contract';
 import { Component, TAG_COMPONENT, TAG_ENV } from './tag-names';
 
 /**
@@ -100,4 +101,47 @@ export function strictSiteAclStatements(stack: Stack, environment: string, sid: 
       },
     }),
   ];
+}
+
+/**
+ * Only roles that carry a site task-role boundary of this environment
+ * (`bulkhead-<env>-task-boundary-<region>-<site>`): whatever policy is put on such a role, it grants
+ * no more than its boundary ("An entity's permissions boundary allows it to perform only the
+ * actions that are allowed by both its identity-based policies and its permissions boundaries":
+ * IAM User Guide, "Permissions boundaries for IAM entities"). `iam:PermissionsBoundary` "Filters
+ * access if the specified policy is set as the permissions boundary on the IAM entity"
+ * (Service Authorization Reference, IAM: PutRolePolicy, DeleteRolePolicy).
+ */
+export function boundedTaskRoles(stack: Stack, environment: string): Record<string, Record<string, string>> {
+  return {
+    ArnLike: {
+      'iam:PermissionsBoundary': Arn.format(
+        {
+          service: 'iam',
+          region: '',
+          resource: 'policy',
+          resourceName: `${siteTaskRoleBoundaryPrefix(environment, stack.region)}*`,
+        },
+        stack,
+      ),
+    },
+  };
+}
+
+/**
+ * `ecs:UpdateService` names the task definition a service is moved to in `ecs:task-definition`
+ * (Service Authorization Reference, Amazon ECS: UpdateService). When the request names one, it
+ * must be a revision of this environment's site families (`bulkhead-<env>-<site>`); a request
+ * that names none (a desired count, a new deployment, a security group) has no such key, hence
+ * `IfExists`.
+ */
+export function siteTaskDefinitionsOnly(stack: Stack, environment: string): Record<string, Record<string, string>> {
+  return {
+    ArnLikeIfExists: {
+      'ecs:task-definition': Arn.format(
+        { service: 'ecs', resource: 'task-definition', resourceName: `${siteTaskFamilyPrefix(environment)}*:*` },
+        stack,
+      ),
+    },
+  };
 }

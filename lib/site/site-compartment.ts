@@ -27,6 +27,7 @@ import {
   siteNoticeTopicName,
   siteSecretName,
   siteTaskFamily,
+  siteTaskRoleBoundaryName,
   stackInstanceSuffix,
 } from '../shared/contract';
 import { type SiteRecord, siteRecordParameterName } from '../shared/site-record';
@@ -193,9 +194,36 @@ export class SiteCompartment extends Construct {
     tagComponent(this.accessPoint, Component.uploads);
 
     // --- Roles
+    // The task role's permissions boundary: its own secret and its own uploads, nothing else, so
+    // that no policy put on the role later (containment puts one, its session deny) can grant more
+    // ("An entity's permissions boundary allows it to perform only the actions that are allowed by
+    // both its identity-based policies and its permissions boundaries": IAM User Guide,
+    // "Permissions boundaries for IAM entities"). Containment and recovery may change only roles
+    // that carry such a boundary (iam:PermissionsBoundary, lib/shared/iam-statements.ts).
+    const stack = Stack.of(this);
+    const boundary = new iam.ManagedPolicy(this, 'TaskRoleBoundary', {
+      managedPolicyName: siteTaskRoleBoundaryName(environment, stack.region, site.id),
+      description: `Bulkhead site ${site.id}: the most its task role can ever do (its own secret and uploads)`,
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'OwnSecretOnly',
+          actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+          resources: [this.secret.secretArn],
+        }),
+        new iam.PolicyStatement({
+          sid: 'OwnUploadsOnly',
+          actions: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+          resources: [platform.uploads.fileSystemArn],
+          conditions: {
+            StringEquals: { 'elasticfilesystem:AccessPointArn': this.accessPoint.accessPointArn },
+          },
+        }),
+      ],
+    });
     this.taskRole = new iam.Role(this, 'TaskRole', {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
       description: `Bulkhead site ${site.id}: what the site's code may do (its own secret and uploads only)`,
+      permissionsBoundary: boundary,
     });
     this.secret.grantRead(this.taskRole);
     this.taskRole.addToPrincipalPolicy(
@@ -237,6 +265,15 @@ export class SiteCompartment extends Construct {
       image: ecs.ContainerImage.fromEcrRepository(repository, site.image.digest),
       readonlyRootFilesystem: true,
       essential: true,
+      // Never root: a numeric uid[:gid] from the fleet file ("If specifying a UID or GID, you must
+      // specify it as a positive integer": ECS API reference, ContainerDefinition user).
+      user: site.runAsUser,
+      // No Linux capability at all ("drop: The Linux capabilities for the container that have been
+      // removed from the default configuration provided by Docker", valid values include "ALL";
+      // Fargate allows adding only SYS_PTRACE and none is added), and an init process that
+      // "forwards signals and reaps processes" (ECS API reference, KernelCapabilities,
+      // LinuxParameters). Privileged containers are not supported on Fargate and none is asked for.
+      linuxParameters: this.hardenedLinux(),
       portMappings: [{ containerPort, protocol: ecs.Protocol.TCP }],
       logging: ecs.LogDrivers.awsLogs({
         logGroup: this.logGroup,
@@ -431,6 +468,12 @@ export class SiteCompartment extends Construct {
    * region, else a mapping CloudFormation resolves at deployment (a region missing from it
    * fails the deployment, as the table refuses it at synthesis).
    */
+  private hardenedLinux(): ecs.LinuxParameters {
+    const linux = new ecs.LinuxParameters(this, 'Linux', { initProcessEnabled: true });
+    linux.dropCapabilities(ecs.Capability.ALL);
+    return linux;
+  }
+
   private guardDutyAgentRepository(): string {
     const stack = Stack.of(this);
     if (!Token.isUnresolved(stack.region)) return guardDutyAgentRepositoryArn(stack.region, stack.partition);

@@ -67,3 +67,23 @@ export function taskRolePolicy(template: MutableTemplate) {
   const [id, resource] = found[0] as [string, MutableTemplate['Resources'][string]];
   return { id, resource, document: resource.Properties.PolicyDocument as { Statement: Record<string, unknown>[] } };
 }
+
+/**
+ * The assembly with every site task role's permissions boundary taken away (the role's
+ * `PermissionsBoundary`; the boundary policy itself stays). Since issue 15 (item 7) each task
+ * role's boundary caps whatever a widened policy, a resource policy or a trust policy would grant
+ * it, so tests that show the audit finding a path through a task role's own permissions start from
+ * this shape; test/infra/response-role-limits.test.ts and the boundary test in iam-paths.test.ts
+ * show what the boundary itself refuses.
+ */
+export function withoutTaskRoleBoundaries(assembly: CloudAssembly): CloudAssembly {
+  const copy = structuredClone(assembly) as CloudAssembly;
+  for (const stack of copy.stacks) {
+    const template = stack.template as unknown as MutableTemplate;
+    for (const resource of Object.values(template.Resources ?? {})) {
+      if (resource.Type === 'AWS::IAM::Role' && tagValue(resource, 'bulkhead:component') === 'task-role')
+        delete resource.Properties.PermissionsBoundary;
+    }
+  }
+  return copy;
+}

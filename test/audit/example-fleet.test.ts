@@ -58,15 +58,15 @@ describe('audit of the example fleet', () => {
     expect(result.statistics.databaseUsers).toBe(siteIds.length);
   });
 
-  it('scores full marks on the isolation self-assessment (all twelve questions, each answered as a sealed fleet answers it)', () => {
+  it('scores full marks on the isolation self-assessment (all thirteen questions, each answered as a sealed fleet answers it)', () => {
     // Act
     const no = result.questions.filter((q) => !answeredWell(q)).map((q) => `${q.number}: ${q.evidence.join(' | ')}`);
 
     // Assess
     expect(result.questions.map((q) => q.question)).toEqual([...QUESTIONS]);
     expect(no).toEqual([]);
-    expect(result.questions).toHaveLength(12);
-    expect(result.score).toBe(12);
+    expect(result.questions).toHaveLength(13);
+    expect(result.score).toBe(13);
   });
 
   it('answers each question with evidence read from the templates', () => {
@@ -102,8 +102,8 @@ describe('audit of the example fleet', () => {
     expect(lines[0]).toBe(
       `Isolation audit: ${siteIds.length} sites, ${result.pairsChecked} ordered pairs checked, no path between sites: PASSED`,
     );
-    expect(summary).toContain(`Self-assessment: ${result.score}/12`);
-    expect(lines.filter((l) => /^ +\d{1,2}\. (yes|no |YES|NO ) /.test(l))).toHaveLength(12);
+    expect(summary).toContain(`Self-assessment: ${result.score}/13`);
+    expect(lines.filter((l) => /^ +\d{1,2}\. (yes|no |YES|NO ) /.test(l))).toHaveLength(13);
   });
 
   it('renders a self-contained HTML report with the whole matrix', () => {

@@ -7,11 +7,13 @@ import {
   resourceOf,
   siteStackName,
   taskRolePolicy,
+  withoutTaskRoleBoundaries,
 } from './audit-support';
 
 let assembly: CloudAssembly;
 beforeAll(() => {
-  assembly = exampleAssembly();
+  // Paths through a task role's own permissions: from the shape without its boundary (audit-support.ts).
+  assembly = withoutTaskRoleBoundaries(exampleAssembly());
 });
 
 /** acme-shop may reach the internet on 443 (egress 0.0.0.0/0); bakery may not. Both are in cell blue. */

@@ -374,7 +374,7 @@ describe('through Lambda Invoke (the AWS model answers as Lambda does)', () => {
 });
 
 describe('audit', () => {
-  it('audits the synthesized example fleet offline: every pair isolated, 12/12 (question 12: no endpoint carries data to another account), exit 0, and writes the HTML report', async () => {
+  it('audits the synthesized example fleet offline: every pair isolated, 13/13 (12: no endpoint carries data out; 13: containers without root or capabilities), exit 0, and writes the HTML report', async () => {
     // Prepare
     const { outdir } = synthExample();
     const html = path.join(mkdtempSync(path.join(tmpdir(), 'siteops-audit-')), 'audit.html');
@@ -384,7 +384,7 @@ describe('audit', () => {
 
     // Assess
     expect(code).toBe(0);
-    expect(stdout).toMatch(/12\/12/);
+    expect(stdout).toMatch(/13\/13/);
     expect(stdout).toContain(`HTML report: ${html}`);
     expect(readFileSync(html, 'utf8')).toMatch(/^<!doctype html>/i);
   });

@@ -61,12 +61,16 @@ describe('least privilege of the containment function', () => {
     expect(resources).not.toContain('"*"');
   });
 
-  it('puts role policies only on roles tagged as this environment’s task roles', () => {
+  it('puts role policies only on roles tagged as this environment’s task roles that carry a task-role boundary', () => {
     const revoke = ofRole('ContainFunction').find((s) => s.Sid === 'RevokeTaskRoleSessions');
     expect(actions(revoke as PolicyStatementJson)).toEqual(['iam:PutRolePolicy']);
     expect(revoke?.Resource).toBe('arn:aws:iam::111122223333:role/*');
     expect(revoke?.Condition).toEqual({
       StringEquals: { 'aws:ResourceTag/bulkhead:env': 'example', 'aws:ResourceTag/bulkhead:component': 'task-role' },
+      // Issue 15, item 7: whatever it puts there, the role's boundary caps it.
+      ArnLike: {
+        'iam:PermissionsBoundary': 'arn:aws:iam::111122223333:policy/bulkhead-example-task-boundary-eu-west-1-*',
+      },
     });
   });
 
@@ -129,6 +133,9 @@ describe('least privilege of the containment function', () => {
     });
     expect(recovery.find((s) => actions(s).includes('iam:DeleteRolePolicy'))?.Condition).toEqual({
       StringEquals: { 'aws:ResourceTag/bulkhead:env': 'example', 'aws:ResourceTag/bulkhead:component': 'task-role' },
+      ArnLike: {
+        'iam:PermissionsBoundary': 'arn:aws:iam::111122223333:policy/bulkhead-example-task-boundary-eu-west-1-*',
+      },
     });
   });
 
@@ -142,6 +149,7 @@ describe('least privilege of the containment function', () => {
       'PutSiteRulesBack',
       'PutStrictSiteAclsBackAcls',
       'PutStrictSiteAclsBackSubnets',
+      'ReadDeployedServices',
       'RemoveOwnProbeRules',
       'RetagServiceSecurityGroup',
       'RotateSitePasswords',
