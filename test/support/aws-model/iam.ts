@@ -30,6 +30,11 @@ interface RoleRecord {
   Description?: string;
   MaxSessionDuration: number;
   Tags: Tag[];
+  /**
+   * The role's permissions boundary, as GetRole returns it ("PermissionsBoundary: The ARN of the
+   * policy used to set the permissions boundary for the role", IAM API reference, Role).
+   */
+  PermissionsBoundary?: { PermissionsBoundaryType: 'PermissionsBoundaryPolicy'; PermissionsBoundaryArn: string };
   /** Inline policies by name, documents as given (JSON text). */
   inlinePolicies: Record<string, string>;
 }
@@ -81,6 +86,8 @@ export class IamModel extends ServiceModel<IamState> {
     assumeRolePolicy?: object;
     tags?: Tag[];
     description?: string;
+    /** The ARN of the managed policy set as the role's permissions boundary. */
+    permissionsBoundary?: string;
   }): RoleRecord {
     const path = options.path ?? '/';
     const role: RoleRecord = {
@@ -98,6 +105,14 @@ export class IamModel extends ServiceModel<IamState> {
       Description: options.description,
       MaxSessionDuration: 3600,
       Tags: options.tags ?? [],
+      ...(options.permissionsBoundary
+        ? {
+            PermissionsBoundary: {
+              PermissionsBoundaryType: 'PermissionsBoundaryPolicy' as const,
+              PermissionsBoundaryArn: options.permissionsBoundary,
+            },
+          }
+        : {}),
       inlinePolicies: {},
     };
     this.state.roles[options.name.toLowerCase()] = role;
@@ -139,6 +154,7 @@ export class IamModel extends ServiceModel<IamState> {
         Description: role.Description,
         MaxSessionDuration: role.MaxSessionDuration,
         Tags: role.Tags.length ? role.Tags.map((t) => ({ ...t })) : undefined,
+        ...(role.PermissionsBoundary ? { PermissionsBoundary: { ...role.PermissionsBoundary } } : {}),
         RoleLastUsed: {},
       },
     };

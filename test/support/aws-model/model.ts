@@ -99,6 +99,8 @@ export class AwsModel {
   readonly ssm: SsmModel;
 
   /** What `seedFleet` built, for `snapshotSite`. */
+  /** Every fleet seeded into this account, by environment (two environments may share one). */
+  fleets: Record<string, FleetHandles> = {};
   fleet: FleetHandles | undefined;
 
   private readonly services: Record<ServiceName, ServiceModel<object>>;
@@ -301,6 +303,7 @@ export class AwsModel {
     for (const reject of this.hanging) reject(new Error('aws-model: reset while the call hung'));
     this.hanging.clear();
     this.fleet = undefined;
+    this.fleets = {};
   }
 
   /** Resets and removes the SDK mocks (call in afterEach). */

@@ -299,24 +299,40 @@ export function authorizeHandlerCalls(
   world: AuthorizedWorld,
   options: { failTest?: boolean } = {},
 ): AuthorizationHandle {
-  const policies = policiesFor({
-    environment: world.fleet.environment,
-    account: world.aws.accountId,
-    region: world.aws.region,
-    cells: Object.keys(world.fleet.cells).sort(),
-  });
-  // What the policies resolve to in this world (decisions are cached per file across worlds).
-  const fingerprint = JSON.stringify([
-    world.fleet.environment,
-    world.tableName,
-    world.fleet.stateMachineArn,
-    world.fleet.opsTopicArn,
-    world.fleet.evidenceBucket,
-    world.fleet.backupVaultName,
-    world.fleet.quarantineAclId,
-    world.fleet.logsEndpointSecurityGroupId,
-    Object.values(world.fleet.cells).map((c) => [c.clusterArn, c.listenerArn, c.loadBalancerArn]),
-  ]);
+  // Each environment's functions have their own policies: a world that holds two environments
+  // (prod and prod-eu in one account) checks a call against the policy of the environment the
+  // handler runs as (its BULKHEAD_ENV), bound to that environment's fleet.
+  const bindings = new Map<string, { world: AuthorizedWorld; policies: SynthesizedPolicies; fingerprint: string }>();
+  const bindingFor = (environment: string | undefined) => {
+    const fleet =
+      environment && environment !== world.fleet.environment
+        ? (world.aws.fleets[environment] ?? world.fleet)
+        : world.fleet;
+    const found = bindings.get(fleet.environment);
+    if (found) return found;
+    const bound = { ...world, fleet };
+    const policies = policiesFor({
+      environment: fleet.environment,
+      account: world.aws.accountId,
+      region: world.aws.region,
+      cells: Object.keys(fleet.cells).sort(),
+    });
+    // What the policies resolve to in this world (decisions are cached per file across worlds).
+    const fingerprint = JSON.stringify([
+      fleet.environment,
+      world.tableName,
+      fleet.stateMachineArn,
+      fleet.opsTopicArn,
+      fleet.evidenceBucket,
+      fleet.backupVaultName,
+      fleet.quarantineAclId,
+      fleet.logsEndpointSecurityGroupId,
+      Object.values(fleet.cells).map((c) => [c.clusterArn, c.listenerArn, c.loadBalancerArn]),
+    ]);
+    const binding = { world: bound, policies, fingerprint };
+    bindings.set(fleet.environment, binding);
+    return binding;
+  };
   let test: string | undefined;
   let pending: Promise<string | undefined>[] = [];
   let checked: Partial<Record<ResponseFunction, number>> = {};
@@ -348,11 +364,12 @@ export function authorizeHandlerCalls(
       pending.push(Promise.resolve((error as Error).message));
       return;
     }
+    const { world: bound, policies, fingerprint } = bindingFor(process.env.BULKHEAD_ENV);
     for (const request of requests) {
       const key = JSON.stringify([fingerprint, fn, request]);
       let decision = decisions.get(key);
       if (!decision) {
-        decision = decide(world, policies, fn, request).catch(
+        decision = decide(bound, policies, fn, request).catch(
           (error: unknown) =>
             `the ${fn} function's ${request.action} on ${request.resource} could not be evaluated: ${(error as Error).message}`,
         );

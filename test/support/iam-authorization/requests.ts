@@ -226,8 +226,19 @@ export function iamRequestsOf(model: AwsModel, service: ServiceName, command: st
     }
     case 'IAM': {
       const name = String(input.RoleName);
-      const role = model.iam.state.roles[name.toLowerCase()] as { Arn: string; Tags: TagList } | undefined;
-      return [one(role?.Arn ?? `arn:aws:iam::${account}:role/${name}`, tagMap(role?.Tags))];
+      const role = model.iam.state.roles[name.toLowerCase()] as
+        { Arn: string; Tags: TagList; PermissionsBoundary?: { PermissionsBoundaryArn: string } } | undefined;
+      // iam:PermissionsBoundary "Filters access if the specified policy is set as the permissions
+      // boundary on the IAM entity (user or role)" (Service Authorization Reference, IAM; listed
+      // for PutRolePolicy and DeleteRolePolicy among others).
+      const boundary = role?.PermissionsBoundary?.PermissionsBoundaryArn;
+      return [
+        one(
+          role?.Arn ?? `arn:aws:iam::${account}:role/${name}`,
+          tagMap(role?.Tags),
+          boundary ? { 'iam:PermissionsBoundary': boundary } : {},
+        ),
+      ];
     }
     case 'SSM': {
       const arn = (name: string) => `arn:aws:ssm:${region}:${account}:parameter/${name.replace(/^\//, '')}`;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Tag as EcsTag } from '@aws-sdk/client-ecs';
-import { siteAlarmName, siteNoticeTopicName } from '../../../../lib/shared/contract';
+import { siteAlarmName, siteNoticeTopicName, siteTaskRoleBoundaryName } from '../../../../lib/shared/contract';
 import { type SiteRecord, siteRecordParameterName } from '../../../../lib/shared/site-record';
 import {
   Component,
@@ -278,7 +278,12 @@ export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles 
       tags: siteTags(id, Component.listenerRule),
     });
 
-    const role = model.iam.createRole({ name: `${name}-task`, tags: siteTags(id, Component.taskRole) });
+    // As the site stack makes it: a task role with its own permissions boundary (lib/site/site-compartment.ts).
+    const role = model.iam.createRole({
+      name: `${name}-task`,
+      tags: siteTags(id, Component.taskRole),
+      permissionsBoundary: `arn:aws:iam::${account}:policy/${siteTaskRoleBoundaryName(env, region, id)}`,
+    });
     const secret = model.secretsManager.seedSecret({
       name: `bulkhead/${env}/sites/${id}/database`,
       value: JSON.stringify({
@@ -451,5 +456,6 @@ export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles 
   };
   model.ecs.flushEvents();
   model.fleet = fleet;
+  model.fleets[fleet.environment] = fleet;
   return fleet;
 }
