@@ -1,4 +1,5 @@
 import type { Task } from '@aws-sdk/client-ecs';
+import { siteAlarmName } from '../../../lib/shared/contract';
 import { camelCaseKeys, sampleEvent } from '../../support/response-world';
 import type { EmulatorWorld } from './world';
 
@@ -78,7 +79,7 @@ export function siteAlarm(world: EmulatorWorld, site: string, kind: 'error-rate'
   const sample = sampleEvent('cloudwatch/single-metric-cpu-ok-to-alarm_cw-docs.json') as Record<string, unknown> & {
     detail: Record<string, unknown> & { state: Record<string, unknown> };
   };
-  const alarmName = `bulkhead-${world.environment}-${site}-${kind}`;
+  const alarmName = siteAlarmName(world.environment, site, kind);
   return {
     ...sample,
     id: crypto.randomUUID(),
