@@ -79,7 +79,6 @@ export function siteAlarm(world: EmulatorWorld, site: string, kind: 'error-rate'
   const sample = sampleEvent('cloudwatch/single-metric-cpu-ok-to-alarm_cw-docs.json') as Record<string, unknown> & {
     detail: Record<string, unknown> & { state: Record<string, unknown> };
   };
-  // The name the site stack gives its alarm (one contract for the stack and containment).
   const alarmName = siteAlarmName(world.environment, site, kind);
   return {
     ...sample,
