@@ -41,6 +41,8 @@ export interface TriggerRecord {
   readonly alarmName?: string;
   readonly drill?: boolean;
   readonly reason?: string;
+  /** The task a finding is about. */
+  readonly taskArn?: string;
 }
 
 export interface IncidentRecord {
@@ -108,6 +110,11 @@ export interface IncidentRecord {
   readonly restoreDigest?: string;
   readonly restoreRequestedBy?: string;
   readonly restoreStartedAt?: string;
+  /**
+   * A new trigger while the restore was under way contained the site again (its standby
+   * group too); the restore stops at its next step.
+   */
+  readonly restoreAbortedAt?: string;
   /**
    * The service's deployment circuit breaker before the restore turned its rollback off (so
    * that no failed restore deployment can roll back to the compromised revision); the close
