@@ -1,5 +1,6 @@
 import {
   DescribeNetworkAclsCommand,
+  DescribeSecurityGroupsCommand,
   type DescribeNetworkAclsCommandOutput,
   type EC2Client,
   ReplaceNetworkAclAssociationCommand,
@@ -91,6 +92,8 @@ export type ContainOutcome =
 /** Saved state, so release can put back exactly what was there. */
 export interface SavedState {
   securityGroup?: { groupId: string; ingress: unknown[]; egress: unknown[] };
+  /** The standby group's rules, when a restore's tasks in it were contained (issue 11 item 5). */
+  standbySecurityGroup?: { groupId: string; ingress: unknown[]; egress: unknown[] };
   networkAcl?: { associations: { subnetId: string; networkAclId: string; quarantineAssociationId?: string }[] };
   listenerRule?: { ruleArn: string; actions: Action[] };
   rolePolicy?: { roleName: string; policyName: string };
@@ -170,6 +173,7 @@ function triggerRecord(trigger: Trigger, receivedAt: string): TriggerRecord {
         count: trigger.count,
         drill: trigger.drill,
         ...(trigger.observed.length > 0 ? { observed: trigger.observed } : {}),
+        taskArn: trigger.taskArn,
       }
     : {
         key: triggerKey(trigger),
@@ -271,7 +275,7 @@ export async function respondForSite(
   const held = await holdLock(deps, siteId, incidentId, triggerItem, record, earlyLock.value);
   if ('outcome' in held) return held;
   incidentId = held.incidentId;
-  const { resumed, attempt } = held;
+  const { resumed, attempt, recontain } = held;
   const policy = options.forcePolicy ?? record.response.policy;
   const base: IncidentRecord = {
     incidentId,
@@ -329,6 +333,10 @@ export async function respondForSite(
   // after a few failed checks, with the evidence in it).
   const contain = policy === 'contain';
   const network = contain ? isolateNetwork(deps, record, group, groupSettled, aclSettled, saved, interim) : [];
+  const standby: { group?: SiteGroupState } = {};
+  if (contain && recontain && record.standbySecurityGroupId) {
+    network.push(quarantineStandbyGroup(deps, record, record.standbySecurityGroupId, saved, standby));
+  }
   let networkIsolatedAt: string | undefined;
   const networkDone = Promise.all(network).then((results) => {
     networkIsolatedAt = now().toISOString();
@@ -367,12 +375,13 @@ export async function respondForSite(
   let ingressClosedAt: string | undefined;
   const ingress = contain
     ? Promise.all([shedding, networkDone]).then(async () => {
-        const current = interim.group ?? group;
-        if (!current) return undefined;
+        const groups = [interim.group ?? group, standby.group].filter((g): g is SiteGroupState => g !== undefined);
+        if (groups.length === 0) return undefined;
         const closed = await step(
           'close-ingress',
           now,
-          () => closeIngress(deps.ec2Fast, deps.ec2, current),
+          async () =>
+            (await Promise.all(groups.map((g) => closeIngress(deps.ec2Fast, deps.ec2, g)))).reduce((a, b) => a + b, 0),
           (n) => (n ? `${n} ingress rules revoked after the listener stopped forwarding` : 'no ingress rules'),
         );
         if (closed.ok) ingressClosedAt = now().toISOString();
@@ -391,6 +400,8 @@ export async function respondForSite(
           status: 'OPENING',
           containAttempt: attempt,
           saved: { ...saved, ...resumed.saved } as Record<string, unknown>,
+          // The restore under way stops at its next step (lambdas/recovery/restore.ts).
+          ...(recontain ? { restoreAbortedAt: now().toISOString() } : {}),
         })
       : store.putIncident({ ...base, saved: { ...saved } as Record<string, unknown> }),
     store.recordTrigger(incidentId, triggerItem),
@@ -533,7 +544,14 @@ function ignoreReason(
 export const JOIN_WAIT_MS = 60_000;
 
 type Held =
-  { readonly incidentId: string; readonly resumed?: IncidentRecord; readonly attempt: number } | ContainOutcome;
+  | {
+      readonly incidentId: string;
+      readonly resumed?: IncidentRecord;
+      readonly attempt: number;
+      /** A new trigger while a restore is open: contain again, the standby group too. */
+      readonly recontain?: boolean;
+    }
+  | ContainOutcome;
 
 /**
  * Takes the site's lock for this trigger (it qualifies: the record said so), or joins the
@@ -568,6 +586,19 @@ async function holdLock(
       const attempt = (incident?.containAttempt ?? 1) + (why === 'failed' ? 1 : 0);
       return { incidentId: joined, resumed: incident, attempt };
     }
+    if (incident && restoreOpen(incident, lockedAt)) {
+      // A restore is open: the site's new tasks run in its standby group (or serve again).
+      // A new trigger about anything but the tasks already contained is a new compromise:
+      // contain again, whichever group the tasks run in (one trigger of any number).
+      const recorded = await store.recordTrigger(joined, triggerItem);
+      const fresh =
+        recorded === 'new' && !(triggerItem.taskArn && incident.containedTaskArns?.includes(triggerItem.taskArn));
+      if (fresh && lockedAt && (await store.takeOver(siteId, joined, lockedAt, now().toISOString()))) {
+        deps.metric('ContainedDuringRestore', 1);
+        return { incidentId: joined, resumed: incident, attempt: (incident.containAttempt ?? 1) + 1, recontain: true };
+      }
+      return joinIncident(deps, siteId, incident, triggerItem, record, recorded);
+    }
     if (incident) return joinIncident(deps, siteId, incident, triggerItem, record);
     if (Date.now() >= deadline) {
       throw new LockUnsettledError(siteId, joined, waitMs);
@@ -585,9 +616,10 @@ async function joinIncident(
   incident: IncidentRecord,
   triggerItem: TriggerRecord,
   record: SiteRecord,
+  recorded?: 'new' | 'updated' | 'duplicate',
 ): Promise<ContainOutcome> {
   const { store, now } = deps;
-  const outcome = await store.recordTrigger(incident.incidentId, triggerItem);
+  const outcome = recorded ?? (await store.recordTrigger(incident.incidentId, triggerItem));
   deps.metric('TriggersJoined', 1);
   // A delivery whose handler failed to start the workflow, or to say it had (and threw, so
   // the event ran again): start it now; an execution of its name already there is it.
@@ -626,6 +658,19 @@ function takeOverReason(
   }
   if (Date.parse(now) - Date.parse(lockedAt) < TAKEOVER_AFTER_MS) return undefined;
   return !incident || incident.status === 'OPENING' ? 'abandoned' : undefined;
+}
+
+/**
+ * A restore of this incident is under way (or failed after it began) and nobody has
+ * contained the site again since it began: the lock is older than the restore.
+ */
+function restoreOpen(incident: IncidentRecord, lockedAt: string | undefined): boolean {
+  if (!incident.restoreStartedAt || !lockedAt) return false;
+  const open =
+    incident.status === 'RESTORING' ||
+    incident.status === 'RESTORED' ||
+    (incident.status === 'FAILED' && incident.containmentFailed !== true);
+  return open && Date.parse(incident.restoreStartedAt) >= Date.parse(lockedAt);
 }
 
 /** The incident's workflow should run for its latest containment attempt and was not started. */
@@ -682,6 +727,38 @@ function revokeSessions(deps: ContainDeps, record: SiteRecord, saved: SavedState
     // denied; the contained task is held by the network quarantine, not by this deny.
     () =>
       `denies ${record.taskRoleName}'s credentials issued before ${issuedBefore}, that is credentials already taken out of the task; credentials ECS issues to the contained task from now on are not denied (the network quarantine holds it)`,
+  );
+}
+
+/**
+ * The standby group quarantined like the site's own (egress now, ingress once the listener
+ * no longer forwards), its rules read by id and revoked by their properties (no interim form
+ * to tidy). Its rules as they were are saved once, for release and the next restore.
+ */
+function quarantineStandbyGroup(
+  deps: ContainDeps,
+  record: SiteRecord,
+  groupId: string,
+  saved: SavedState,
+  standby: { group?: SiteGroupState },
+): Promise<StepResult<unknown>> {
+  return step(
+    'quarantine-standby-group',
+    deps.now,
+    async () => {
+      const found = (await deps.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] })))
+        .SecurityGroups?.[0];
+      if (!found?.GroupId) throw new Error(`standby group ${groupId} of ${record.site} not found`);
+      const group: SiteGroupState = {
+        groupId,
+        ingress: found.IpPermissions ?? [],
+        egress: found.IpPermissionsEgress ?? [],
+      };
+      saved.standbySecurityGroup = { groupId, ingress: group.ingress, egress: group.egress };
+      standby.group = group;
+      return quarantineGroup(deps.ec2, deps.ec2, group, deps.config.logsEndpointGroupId, { holdIngress: true });
+    },
+    (o) => `${groupId}: ingress ${o.ingress}, egress ${o.egress} (the site's tasks ran there for a restore)`,
   );
 }
 

@@ -176,9 +176,22 @@ export async function releaseIncident(deps: ReleaseDeps, request: ReleaseRequest
     return { outcome: 'refused', incidentId: incident.incidentId, site: incident.site, drift };
   }
 
+  const standby = saved.standbySecurityGroup;
   const steps = await Promise.all<StepRecord>([
     ...(saved.securityGroup && group
       ? [restoreGroup(deps, saved.securityGroup, group.IpPermissions ?? [], group.IpPermissionsEgress ?? [], now)]
+      : []),
+    // The standby group, when a new trigger during a restore contained it too.
+    ...(standby
+      ? [
+          deps.ec2
+            .send(new DescribeSecurityGroupsCommand({ GroupIds: [standby.groupId] }))
+            .then((found) => {
+              const current = found.SecurityGroups?.[0];
+              return restoreGroup(deps, standby, current?.IpPermissions ?? [], current?.IpPermissionsEgress ?? [], now);
+            })
+            .then((r) => ({ ...r, step: 'restore-standby-group' })),
+        ]
       : []),
     ...(saved.networkAcl?.associations ?? []).map(async (a): Promise<StepRecord> => {
       const current = currentAssociations.find((c) => c.subnetId === a.subnetId);

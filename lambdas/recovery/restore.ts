@@ -116,9 +116,24 @@ function stepRecord(deps: RestoreDeps, step: string, outcome: StepRecord['outcom
   return { step, outcome, at: deps.now().toISOString(), detail };
 }
 
-async function load(deps: RestoreDeps, incidentId: string): Promise<{ incident: IncidentRecord; site: SiteRecord }> {
+async function load(
+  deps: RestoreDeps,
+  incidentId: string,
+  options: { readonly beginning?: boolean } = {},
+): Promise<{ incident: IncidentRecord; site: SiteRecord }> {
   const incident = await deps.store.getIncident(incidentId);
   if (!incident) throw new RestoreRefusedError(`no incident ${incidentId}`);
+  // Contained again while this restore was under way (a new trigger: containment's
+  // `restoreAbortedAt`): no further step may reopen the site or move it back to its group.
+  if (
+    !options.beginning &&
+    incident.restoreAbortedAt &&
+    Date.parse(incident.restoreAbortedAt) >= Date.parse(incident.restoreStartedAt ?? '')
+  ) {
+    throw new RestoreRefusedError(
+      `${incident.site} was contained again at ${incident.restoreAbortedAt} (a new trigger during the restore); the restore stops and the site stays contained`,
+    );
+  }
   const site = await loadSiteRecord(deps.ssm, deps.environment, incident.site);
   return { incident, site };
 }
@@ -130,7 +145,7 @@ function progressOf(input: RestoreInput): RestoreProgress {
 
 /** Step 1: checks the incident can be restored and chooses the digest. */
 export async function beginRestore(deps: RestoreDeps, input: RestoreInput): Promise<RestoreInput> {
-  const { incident, site } = await load(deps, input.incidentId);
+  const { incident, site } = await load(deps, input.incidentId, { beginning: true });
   const by = input.decision?.by ?? 'auto-restore';
   if (!RESTORABLE.has(incident.status)) {
     throw new RestoreRefusedError(
@@ -230,6 +245,22 @@ export async function deployKnownGood(deps: RestoreDeps, input: RestoreInput): P
   // contained tasks stay sealed by their quarantined group.
   const aclSteps = await restoreAclAssociations(deps, saved);
   steps.push(...aclSteps);
+  // A standby group contained during an earlier restore (new tasks compromised there, now
+  // stopped by their hold) gets its own rules back before new tasks start in it.
+  if (saved.standbySecurityGroup) {
+    const current = (
+      await deps.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [saved.standbySecurityGroup.groupId] }))
+    ).SecurityGroups?.[0];
+    const back = await restoreGroup(
+      deps,
+      saved.standbySecurityGroup,
+      current?.IpPermissions ?? [],
+      current?.IpPermissionsEgress ?? [],
+      () => nowIso(deps),
+    );
+    if (back.outcome === 'failed') throw new Error(`restore-standby-group: ${back.detail}`);
+    steps.push({ ...back, step: 'restore-standby-group' });
+  }
 
   // The service's new tasks go to the standby group; tasks take the group tag at launch.
   const service = await describeService(deps, site);

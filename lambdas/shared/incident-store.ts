@@ -52,6 +52,8 @@ export interface TriggerRecord {
   readonly reason?: string;
   /** What a runtime finding saw (never interpreted; escaped wherever shown). */
   readonly observed?: readonly ObservedValue[];
+  /** The task a finding is about. */
+  readonly taskArn?: string;
 }
 
 export interface IncidentRecord {
@@ -119,6 +121,11 @@ export interface IncidentRecord {
   readonly restoreDigest?: string;
   readonly restoreRequestedBy?: string;
   readonly restoreStartedAt?: string;
+  /**
+   * A new trigger while the restore was under way contained the site again (its standby
+   * group too); the restore stops at its next step.
+   */
+  readonly restoreAbortedAt?: string;
   /**
    * The service's deployment circuit breaker before the restore turned its rollback off (so
    * that no failed restore deployment can roll back to the compromised revision); the close

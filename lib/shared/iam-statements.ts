@@ -51,7 +51,9 @@ export function siteGroupRuleStatements(
       conditions: {
         StringEquals: {
           [`aws:ResourceTag/${TAG_ENV}`]: environment,
-          [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.siteSecurityGroup,
+          // A site's own group and its standby group: during a restore the site's tasks run
+          // in the standby group, and a new compromise there must be contained too.
+          [`aws:ResourceTag/${TAG_COMPONENT}`]: [Component.siteSecurityGroup, Component.siteStandbySecurityGroup],
         },
       },
     }),

@@ -33,7 +33,11 @@ describe('least privilege of the containment function', () => {
     ]);
     expect(sg?.Resource).toBe('arn:aws:ec2:eu-west-1:111122223333:security-group/*');
     expect(sg?.Condition).toEqual({
-      StringEquals: { 'aws:ResourceTag/bulkhead:env': 'example', 'aws:ResourceTag/bulkhead:component': 'site-sg' },
+      // The standby group too (issue 11 item 5): a site's tasks run there during a restore.
+      StringEquals: {
+        'aws:ResourceTag/bulkhead:env': 'example',
+        'aws:ResourceTag/bulkhead:component': ['site-sg', 'site-sg-standby'],
+      },
     });
   });
 
