@@ -131,6 +131,15 @@ const siteSettings = {
     .string()
     .regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@/%-]*$/, { error: 'must be a URL path starting with /' })
     .optional(),
+  /** AWS WAF on the site's cell load balancer, for this site's host names (lib/platform/cell-firewall.ts). */
+  firewall: z
+    .strictObject({
+      /** `count`: this site's WAF rules only count what they would block (to tune a new site); default `block`. */
+      mode: z.enum(['block', 'count'], { error: 'must be block or count' }).optional(),
+      /** Requests one IP address may send this site in 5 minutes before WAF blocks it (AWS WAF takes 10 or more). */
+      requestsPerFiveMinutes: z.int().min(10).max(2_000_000_000).optional(),
+    })
+    .optional(),
   /**
    * The user the site's container runs as: a numeric uid, or uid:gid, never 0 (root). Numbers,
    * not names: a name means whatever the image's /etc/passwd says, which could be root.

@@ -73,6 +73,8 @@ export interface SiteConfig {
   readonly healthCheckPath: string;
   /** The container's user: a numeric `uid` or `uid:gid`, never root (default `33:33`). */
   readonly runAsUser: string;
+  /** AWS WAF for this site on its cell's load balancer: block (or only count) and its rate limit per IP. */
+  readonly firewall: { readonly mode: 'block' | 'count'; readonly requestsPerFiveMinutes: number };
   readonly listenerPriority: number;
   readonly uploadsPosixId: number;
   /** An ACM certificate for its domains; without one the site's stack requests one (DNS validation). */
@@ -136,6 +138,7 @@ export const DEFAULTS = {
     healthCheckPath: '/',
     /** www-data in the Debian-based WordPress images. */
     runAsUser: '33:33',
+    firewall: { mode: 'block' as const, requestsPerFiveMinutes: 2_000 },
     response: {
       policy: 'contain' as const,
       severityThreshold: 7,
@@ -320,6 +323,9 @@ const KNOWN_KEYS = [
   'egressBytesPerMinute',
   'healthCheckPath',
   'runAsUser',
+  'firewall',
+  'mode',
+  'requestsPerFiveMinutes',
   'listenerPriority',
   'uploadsPosixId',
   'subnetSlot',
@@ -588,6 +594,7 @@ function resolveSite(
     alarms,
     healthCheckPath: entry.healthCheckPath ?? defaults.healthCheckPath ?? d.healthCheckPath,
     runAsUser: entry.runAsUser ?? defaults.runAsUser ?? d.runAsUser,
+    firewall: { ...d.firewall, ...defaults.firewall, ...entry.firewall },
     listenerPriority: entry.listenerPriority ?? stableSlot(entry.id, 'listener', 1, LIMITS.maxListenerPriority),
     uploadsPosixId: entry.uploadsPosixId ?? stableSlot(entry.id, 'posix', LIMITS.minPosixId, LIMITS.maxPosixId),
     ...(entry.certificateArn ? { certificateArn: entry.certificateArn } : {}),

@@ -8,6 +8,7 @@ import type { CellConfig, FleetConfig } from '../config/load-fleet';
 import { type CellExportKey, cellClusterName, exportCellValues } from '../shared/contract';
 import { GUARDDUTY_MANAGED_TAG } from '../shared/guardduty';
 import { Component, TAG_CELL, tagComponent } from '../shared/tags';
+import { CellFirewall } from './cell-firewall';
 
 export interface CellStackProps extends StackProps {
   readonly fleet: FleetConfig;
@@ -30,6 +31,7 @@ export class CellStack extends Stack {
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   readonly loadBalancerSecurityGroup: ec2.SecurityGroup;
   readonly listener: elbv2.ApplicationListener;
+  readonly firewall: CellFirewall;
 
   constructor(scope: Construct, id: string, props: CellStackProps) {
     super(scope, id, props);
@@ -97,6 +99,16 @@ export class CellStack extends Stack {
     });
     this.loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443 });
     tagComponent(this.listener, Component.listener);
+
+    // AWS WAF in front of the cell's sites: managed rules for WordPress and a rate limit per site
+    // (lib/platform/cell-firewall.ts). Its rules are the cell's sites': adding a site to a cell
+    // updates the cell's web ACL too (docs/design.md).
+    this.firewall = new CellFirewall(this, 'Firewall', {
+      environment: fleet.environment,
+      cellId: cell.id,
+      sites: fleet.sites.filter((s) => cell.siteIds.includes(s.id)),
+      loadBalancerArn: this.loadBalancer.loadBalancerArn,
+    });
 
     const exports: Record<CellExportKey, string> = {
       clusterName: this.cluster.clusterName,

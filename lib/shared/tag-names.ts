@@ -60,6 +60,8 @@ export const Component = {
   uploadsSecurityGroup: 'uploads-sg',
   accessLogs: 'access-logs',
   flowLogs: 'flow-logs',
+  /** AWS WAF on a cell's load balancer: its web ACL and rate-rule groups (lib/platform/cell-firewall.ts). */
+  webFirewall: 'web-firewall',
   /** Route 53 Resolver DNS Firewall on the fleet's VPC (lib/platform/dns-firewall.ts). */
   dnsFirewall: 'dns-firewall',
   // Response plane
