@@ -16,9 +16,10 @@ export default defineConfig({
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     },
     // Quiet output: test/support/quiet-output.ts (BULKHEAD_TEST_LOGS=1 shows handler logs).
-    // CDK synthesis and esbuild bundling are CPU-bound; these machines have 2 cores.
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
+    // CDK synthesis and esbuild bundling are CPU-bound; these machines have 2 cores (a synthesis
+    // in a beforeAll took over 120 s once the machine ran three suites at a time).
+    testTimeout: 300_000,
+    hookTimeout: 300_000,
     pool: 'forks',
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: EMULATOR_TESTS } },
