@@ -5,7 +5,7 @@ import { DataStack } from './platform/data-stack';
 import { NetworkStack } from './platform/network-stack';
 import { OpsStack } from './ops/ops-stack';
 import { ResponseStack } from './response/response-stack';
-import { StackName } from './shared/contract';
+import { StackName } from './shared/names';
 import { addSingleSite, addSiteStack, prepareApp, stackEnvironment } from './site/site-app';
 import type { SiteStack } from './site/site-stack';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { SITE_ID_PATTERN } from '../../lib/config/fleet-schema';
-import type { IncidentStatus, ObservedValue, StepRecord } from '../shared/incident-store';
+import { DIGEST_PATTERN, INCIDENT_ID_PATTERN, SITE_ID_PATTERN } from '../../lib/shared/ids';
+import type { IncidentStatus, ObservedValue, StepRecord } from '../../lib/shared/incident-table';
 
 /**
  * The ops console's public contract: what `siteops` (or `aws lambda invoke`) sends, and what
@@ -21,11 +21,14 @@ export function drillEventBusName(environment: string): string {
   return `bulkhead-${environment}-drills`;
 }
 
+/** A drill finding's EventBridge source and detail type (`siteops drill`; containment accepts them from the drill bus only). */
+export const DRILL_SOURCE = 'bulkhead.drill';
+export const DRILL_DETAIL_TYPE = 'Bulkhead Drill Finding';
+
 /** The console's environment variable naming the drill event bus. */
 export const DRILL_EVENT_BUS_ENV = 'DRILL_EVENT_BUS';
 
-export const INCIDENT_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
-export const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;
+export { DIGEST_PATTERN, INCIDENT_ID_PATTERN };
 
 export const INCIDENT_STATUSES = [
   'OPENING',

@@ -1,4 +1,4 @@
-import { DRILL_DETAIL_TYPE, DRILL_SOURCE } from '../contain/events';
+import { DRILL_DETAIL_TYPE, DRILL_SOURCE } from './contract';
 
 /**
  * A drill: a synthetic GuardDuty ECS Runtime Monitoring finding about one of the site's

@@ -6,6 +6,7 @@ import {
   type DynamoDBDocumentClient,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { INCIDENT_TABLE, incidentKey, siteLockKey, sitePartition } from '../../lib/shared/incident-table';
 import type { SiteRecord } from '../../lib/shared/site-record';
 import { siteRecordParameterPrefix } from '../../lib/shared/site-record';
 import type { IncidentRecord } from '../shared/incident-store';
@@ -80,7 +81,7 @@ export async function openIncidents(
   const locks = await batchGet(
     db,
     tableName,
-    sites.map((site) => ({ pk: `SITE#${site}`, sk: 'LOCK' })),
+    sites.map((site) => siteLockKey(site)),
   );
   const open = locks.flatMap((l) =>
     typeof l.openIncidentId === 'string' ? [{ site: String(l.site), incidentId: l.openIncidentId }] : [],
@@ -88,7 +89,7 @@ export async function openIncidents(
   const incidents = await batchGet(
     db,
     tableName,
-    open.map((o) => ({ pk: `INCIDENT#${o.incidentId}`, sk: 'META' })),
+    open.map((o) => incidentKey(o.incidentId)),
   );
   const byId = new Map(incidents.map((i) => [String(i.incidentId), i as unknown as IncidentRecord]));
   return new Map(
@@ -122,9 +123,9 @@ export async function incidentsOfSite(
     const page = await db.send(
       new QueryCommand({
         TableName: tableName,
-        IndexName: 'bySite',
+        IndexName: INCIDENT_TABLE.siteIndex,
         KeyConditionExpression: 'gsi1pk = :site AND gsi1sk BETWEEN :low AND :high',
-        ExpressionAttributeValues: { ':site': `SITE#${site}`, ':low': low, ':high': high },
+        ExpressionAttributeValues: { ':site': sitePartition(site), ':low': low, ':high': high },
         ScanIndexForward: false,
         ExclusiveStartKey: start,
       }),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ObservedValue } from '../shared/incident-store';
+import { DRILL_DETAIL_TYPE, DRILL_SOURCE } from '../console/contract';
 import { observedOf } from './observed';
 
 /**
@@ -9,8 +10,7 @@ import { observedOf } from './observed';
  * calls AWS.
  */
 
-export const DRILL_SOURCE = 'bulkhead.drill';
-export const DRILL_DETAIL_TYPE = 'Bulkhead Drill Finding';
+export { DRILL_DETAIL_TYPE, DRILL_SOURCE };
 
 /**
  * What GuardDuty may leave out. Its API reference (the `Finding` shape in

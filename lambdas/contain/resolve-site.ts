@@ -1,6 +1,6 @@
 import { DescribeTasksCommand, type ECSClient } from '@aws-sdk/client-ecs';
-import { SITE_ID_PATTERN } from '../../lib/config/fleet-schema';
-import { parseSiteAlarmName, siteAlarmName } from '../../lib/shared/contract';
+import { SITE_ID_PATTERN } from '../../lib/shared/ids';
+import { parseSiteAlarmName, siteAlarmName } from '../../lib/shared/names';
 import {
   TAG_ENV,
   TAG_ISOLATION,

@@ -1,7 +1,9 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { z } from 'zod';
-import { COVERAGE_HEALTHY, COVERAGE_UNHEALTHY } from '../../lib/shared/guardduty';
+import { candidateSites, COVERAGE_HEALTHY, COVERAGE_UNHEALTHY } from '../../lib/shared/guardduty';
+
+export { candidateSites };
 import { loadSiteRecord, SiteRecordError } from '../shared/site-records';
 
 /**
@@ -16,8 +18,6 @@ import { loadSiteRecord, SiteRecordError } from '../shared/site-records';
  * is confirmed against the site record before it is named. Text from the event is never
  * trusted: only ids that match a site record of this environment and cell are named.
  */
-
-const SITE_ID = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){1,23}$/;
 
 const coverageEvent = z
   .object({
@@ -63,23 +63,6 @@ export interface CoverageDeps {
 export type CoverageResult =
   | { readonly ignored: string }
   | { readonly notified: string; readonly cell: string; readonly sites: readonly string[]; readonly status: string };
-
-/** Site ids the issue texts point at: task families `bulkhead-<env>-<id>` and service names. */
-export function candidateSites(environment: string, texts: readonly string[]): string[] {
-  const family = new RegExp(
-    `(?:task-definition/)?bulkhead-${environment.replace(/[-]/g, '\\-')}-([a-z0-9-]{2,24}?)(?::\\d+)?(?=['"\\s,;)]|$)`,
-    'g',
-  );
-  const found = new Set<string>();
-  for (const text of texts) {
-    for (const m of text.matchAll(family)) if (m[1] && SITE_ID.test(m[1])) found.add(m[1]);
-    for (const m of text.matchAll(/service name\(s\):\s*'([^']*)'/gi)) {
-      for (const name of (m[1] ?? '').split(/[,\s]+/)) if (SITE_ID.test(name)) found.add(name);
-    }
-    for (const m of text.matchAll(/Service '([^']*)'/g)) if (m[1] && SITE_ID.test(m[1])) found.add(m[1]);
-  }
-  return [...found].sort();
-}
 
 /** Only printable text, bounded: event text goes into an email. */
 function clean(text: string, max = 500): string {

@@ -8,11 +8,11 @@
  * single quotes are doubled.
  */
 import { escapeId } from 'mysql2/promise';
+import { SITE_ID_PATTERN } from '../../lib/shared/ids';
 import { ALTERNATE_ACCOUNT_SUFFIX, otherAccountOf } from '../../lib/shared/database-accounts';
 import { InvalidResourcePropertiesError, InvalidSiteIdentifierError, SecretFormatError } from './errors';
 
-/** Same rule as `SITE_ID_PATTERN` in lib/config/fleet-schema.ts (kept in sync by a test). */
-export const SITE_ID_PATTERN = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){1,23}$/;
+export { SITE_ID_PATTERN };
 /** A user name as derived by {@link deriveSiteNames}; `_` is the image of `-`. */
 export const SITE_USER_PATTERN = /^site_[a-z](?:[a-z0-9]|_(?=[a-z0-9])){1,23}$/;
 /** MySQL host part of an account: `%`, a name, an address or a netmask; never a quote. */

@@ -1,5 +1,6 @@
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, type ECSClient } from '@aws-sdk/client-ecs';
 import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DIGEST_SORT_PREFIX, imageLedgerKey, sitePartition } from '../../lib/shared/incident-table';
 import { TAG_ENV, TAG_SITE } from '../../lib/shared/tag-names';
 
 /**
@@ -43,7 +44,7 @@ export class Ledger {
     const result = await this.db.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { pk: `SITE#${site}`, sk: `DIGEST#${digest}` },
+        Key: imageLedgerKey(site, digest),
         UpdateExpression:
           'SET site = :site, digest = :digest, repository = :repo, firstLiveAt = if_not_exists(firstLiveAt, :at), lastLiveAt = :at ADD deployments :one',
         ExpressionAttributeValues: {
@@ -64,7 +65,7 @@ export class Ledger {
     await this.db.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { pk: `SITE#${site}`, sk: `DIGEST#${digest}` },
+        Key: imageLedgerKey(site, digest),
         UpdateExpression:
           'SET #status = :suspect, suspectIncidentId = if_not_exists(suspectIncidentId, :id), site = :site, digest = :digest',
         ExpressionAttributeNames: { '#status': 'status' },
@@ -79,7 +80,7 @@ export class Ledger {
       await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { pk: `SITE#${site}`, sk: `DIGEST#${digest}` },
+          Key: imageLedgerKey(site, digest),
           UpdateExpression: 'SET #status = :good, markedBy = :by',
           ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#status) OR #status <> :suspect)',
           ExpressionAttributeNames: { '#status': 'status' },
@@ -101,7 +102,7 @@ export class Ledger {
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :digest)',
-        ExpressionAttributeValues: { ':pk': `SITE#${site}`, ':digest': 'DIGEST#' },
+        ExpressionAttributeValues: { ':pk': sitePartition(site), ':digest': DIGEST_SORT_PREFIX },
         ConsistentRead: true,
       }),
     );

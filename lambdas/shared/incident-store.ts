@@ -6,139 +6,22 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  type IncidentStatus,
+  type StepRecord,
+  type ObservedValue,
+  type TriggerRecord,
+  type IncidentRecord,
+  incidentKey,
+  incidentPartition,
+  incidentTriggerKey,
+  siteIndexSortKey,
+  siteLockKey,
+  sitePartition,
+  TRIGGER_SORT_PREFIX,
+} from '../../lib/shared/incident-table';
 
-/**
- * The incident table (one table, `pk`/`sk`):
- * - `SITE#<site>` / `LOCK`: `openIncidentId` while the site has an open incident. Taken with
- *   a conditional write, so concurrent and repeated triggers fold into one incident.
- * - `INCIDENT#<id>` / `META`: the incident (status, timestamps, saved state, steps).
- * - `INCIDENT#<id>` / `TRIGGER#<key>`: one item per distinct trigger (finding id, alarm
- *   transition); a redelivery with a bigger count updates its item, never adds one.
- * GSI `bySite` (`gsi1pk` = `SITE#<site>`, `gsi1sk` = `<detectedAt>#<id>`) lists a site's incidents.
- * Nothing is ever deleted: closing an incident removes the lock's `openIncidentId` only.
- */
-
-export type IncidentStatus =
-  'OPENING' | 'CONTAINED' | 'SHED' | 'NOTIFIED' | 'FAILED' | 'RELEASED' | 'RESTORING' | 'RESTORED' | 'CLOSED';
-
-export interface StepRecord {
-  readonly step: string;
-  readonly outcome: 'done' | 'failed' | 'skipped';
-  readonly at: string;
-  readonly detail?: string;
-}
-
-/** A value a finding observed (a process, path, command line, domain): attacker-controlled text. */
-export interface ObservedValue {
-  readonly what: string;
-  /** At most 1,024 characters of it (lambdas/contain/observed.ts). */
-  readonly value: string;
-  /** Its full length, when the value was cut. */
-  readonly length?: number;
-}
-
-export interface TriggerRecord {
-  readonly key: string;
-  readonly kind: 'guardduty' | 'alarm' | 'operator';
-  readonly eventId: string;
-  readonly receivedAt: string;
-  readonly detectedAt: string;
-  readonly findingId?: string;
-  readonly findingType?: string;
-  readonly severity?: number;
-  readonly count?: number;
-  readonly alarmName?: string;
-  readonly drill?: boolean;
-  readonly reason?: string;
-  /** What a runtime finding saw (never interpreted; escaped wherever shown). */
-  readonly observed?: readonly ObservedValue[];
-  /** The task a finding is about. */
-  readonly taskArn?: string;
-}
-
-export interface IncidentRecord {
-  readonly incidentId: string;
-  readonly site: string;
-  readonly environment: string;
-  readonly status: IncidentStatus;
-  readonly policy: 'contain' | 'shed' | 'notify';
-  readonly drill: boolean;
-  readonly detectedAt: string;
-  readonly receivedAt: string;
-  readonly isolatedAt?: string;
-  readonly shedAt?: string;
-  readonly failedAt?: string;
-  readonly saved?: Record<string, unknown>;
-  readonly steps: readonly StepRecord[];
-  readonly firstTrigger: string;
-  readonly failureReason?: string;
-  readonly evidenceKeptAt?: string;
-  readonly evidence?: {
-    readonly bucket: string;
-    readonly prefix: string;
-    readonly files: number;
-    readonly gaps: readonly string[];
-  };
-  /** Tasks running when the site was contained: kept for the forensic hold, then stopped. */
-  readonly containedTaskArns?: readonly string[];
-  readonly backupJobId?: string;
-  readonly backupNote?: string;
-  readonly notifiedAt?: string;
-  readonly tasksStoppedAt?: string;
-  /**
-   * The hold ended with no restore: the service's desired count was set to zero (from this
-   * count) so that ECS does not launch the compromised revision again; release and restore
-   * put it back.
-   */
-  readonly scaledDown?: { readonly desiredCount: number; readonly at: string };
-  /** The incident workflow was started (containment's last step). */
-  readonly workflowStartedAt?: string;
-  /** The containment attempt whose workflow was started (absent: the first). */
-  readonly workflowAttempt?: number;
-  /**
-   * How many times containment ran for this incident (absent: once). A FAILED containment
-   * is run again by the next trigger for the site (or the same event, delivered again).
-   */
-  readonly containAttempt?: number;
-  /** The last containment attempt failed (some step of it), so the next trigger runs it again. */
-  readonly containmentFailed?: boolean;
-  readonly releasedAt?: string;
-  readonly releasedBy?: string;
-  readonly releaseReason?: string;
-  /** Released over drift (the site changed after containment) because the operator forced it. */
-  readonly releaseForced?: boolean;
-  /** When the forensic hold of the contained tasks ends. */
-  readonly holdUntil?: string;
-  /** The workflow waits for an operator's decision (restore or false positive) since then. */
-  readonly approvalRequestedAt?: string;
-  /** Step Functions task token of that wait. Never returned by the ops console or logged. */
-  readonly approvalToken?: string;
-  readonly approvalDeadline?: string;
-  readonly approvedAt?: string;
-  readonly approvedBy?: string;
-  readonly approvalDecision?: 'restore' | 'false-positive';
-  readonly approvalTimedOutAt?: string;
-  readonly restoreDigest?: string;
-  readonly restoreRequestedBy?: string;
-  readonly restoreStartedAt?: string;
-  /**
-   * A new trigger while the restore was under way contained the site again (its standby
-   * group too); the restore stops at its next step.
-   */
-  readonly restoreAbortedAt?: string;
-  /**
-   * The service's deployment circuit breaker before the restore turned its rollback off (so
-   * that no failed restore deployment can roll back to the compromised revision); the close
-   * puts it back.
-   */
-  readonly circuitBreakerBeforeRestore?: { readonly enable: boolean; readonly rollback: boolean };
-  readonly credentialsRotatedAt?: string;
-  /** The site served again (from the known-good tasks). */
-  readonly restoredAt?: string;
-  readonly closedAt?: string;
-  readonly timeToIsolateSeconds?: number;
-  readonly timeToRecoverSeconds?: number;
-}
+export type { IncidentStatus, StepRecord, ObservedValue, TriggerRecord, IncidentRecord };
 
 export class IncidentStore {
   constructor(
@@ -159,7 +42,7 @@ export class IncidentStore {
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { pk: `SITE#${site}`, sk: 'LOCK', site, openIncidentId: incidentId, lockedAt: now },
+          Item: { ...siteLockKey(site), site, openIncidentId: incidentId, lockedAt: now },
           ConditionExpression: 'attribute_not_exists(openIncidentId)',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -193,7 +76,7 @@ export class IncidentStore {
       await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { pk: `SITE#${site}`, sk: 'LOCK' },
+          Key: siteLockKey(site),
           UpdateExpression: 'SET lockedAt = :now, takeovers = if_not_exists(takeovers, :zero) + :one',
           ConditionExpression: 'openIncidentId = :id AND lockedAt = :seen',
           ExpressionAttributeValues: { ':now': now, ':id': incidentId, ':seen': seenLockedAt, ':zero': 0, ':one': 1 },
@@ -209,7 +92,7 @@ export class IncidentStore {
   /** The site's open incident id, if any. */
   async openIncidentOf(site: string): Promise<string | undefined> {
     const lock = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: `SITE#${site}`, sk: 'LOCK' }, ConsistentRead: true }),
+      new GetCommand({ TableName: this.tableName, Key: siteLockKey(site), ConsistentRead: true }),
     );
     return lock.Item?.openIncidentId as string | undefined;
   }
@@ -220,7 +103,7 @@ export class IncidentStore {
       await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { pk: `SITE#${site}`, sk: 'LOCK' },
+          Key: siteLockKey(site),
           UpdateExpression: 'REMOVE openIncidentId SET lastIncidentId = :id',
           ConditionExpression: 'openIncidentId = :id',
           ExpressionAttributeValues: { ':id': incidentId },
@@ -236,7 +119,7 @@ export class IncidentStore {
    * the largest count; a distinct trigger adds an item. Returns whether it was new.
    */
   async recordTrigger(incidentId: string, trigger: TriggerRecord): Promise<'new' | 'updated' | 'duplicate'> {
-    const item = { pk: `INCIDENT#${incidentId}`, sk: `TRIGGER#${trigger.key}`, incidentId, ...trigger };
+    const item = { ...incidentTriggerKey(incidentId, trigger.key), incidentId, ...trigger };
     try {
       const result = await this.db.send(
         new PutCommand({
@@ -260,10 +143,9 @@ export class IncidentStore {
       new PutCommand({
         TableName: this.tableName,
         Item: {
-          pk: `INCIDENT#${incident.incidentId}`,
-          sk: 'META',
-          gsi1pk: `SITE#${incident.site}`,
-          gsi1sk: `${incident.detectedAt}#${incident.incidentId}`,
+          ...incidentKey(incident.incidentId),
+          gsi1pk: sitePartition(incident.site),
+          gsi1sk: siteIndexSortKey(incident.detectedAt, incident.incidentId),
           ...incident,
         },
         ConditionExpression: 'attribute_not_exists(pk)',
@@ -295,7 +177,7 @@ export class IncidentStore {
     const result = await this.db.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { pk: `INCIDENT#${incidentId}`, sk: 'META' },
+        Key: incidentKey(incidentId),
         UpdateExpression: `SET ${sets.join(', ')}`,
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeNames: names,
@@ -310,7 +192,7 @@ export class IncidentStore {
     const result = await this.db.send(
       new GetCommand({
         TableName: this.tableName,
-        Key: { pk: `INCIDENT#${incidentId}`, sk: 'META' },
+        Key: incidentKey(incidentId),
         ConsistentRead: true,
       }),
     );
@@ -322,7 +204,7 @@ export class IncidentStore {
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :trigger)',
-        ExpressionAttributeValues: { ':pk': `INCIDENT#${incidentId}`, ':trigger': 'TRIGGER#' },
+        ExpressionAttributeValues: { ':pk': incidentPartition(incidentId), ':trigger': TRIGGER_SORT_PREFIX },
         ConsistentRead: true,
       }),
     );

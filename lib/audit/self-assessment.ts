@@ -3,7 +3,7 @@
  * hold (never assumed): the answer is "yes" only when the evidence for it is there for every
  * site, and the evidence says what was found, or what is missing.
  */
-import { StackName } from '../shared/contract';
+import { StackName } from '../shared/names';
 import { Component, TAG_COMPONENT } from '../shared/tag-names';
 import { databaseUsersOf } from './database-paths';
 import { displayValue, parseToken, type Resolved } from './intrinsics';

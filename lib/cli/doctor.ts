@@ -8,11 +8,11 @@ import { GetAccountSummaryCommand, IAMClient } from '@aws-sdk/client-iam';
 import { GetAccountSettingsCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { ListServiceQuotasCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
-import { candidateSites } from '../../lambdas/coverage/coverage';
+import { candidateSites } from '../shared/guardduty';
 import { connectionBudget, connectionBudgetProblem } from '../config/database-budget';
 import type { FleetConfig } from '../config/load-fleet';
 import { fleetQuotaNeeds } from '../config/quotas';
-import { cellClusterName } from '../shared/contract';
+import { cellClusterName } from '../shared/names';
 
 /**
  * `siteops doctor`: reads the account and says, per item, OK or what to fix before (or after)

@@ -9,7 +9,7 @@ import type {
   RotateResult,
   StatusResult,
 } from '../../lambdas/console/contract';
-import type { StepRecord } from '../../lambdas/shared/incident-store';
+import type { StepRecord } from '../shared/incident-table';
 import { printable } from '../shared/display';
 
 /**

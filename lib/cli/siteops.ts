@@ -1,3 +1,4 @@
+import { ENV_NAME_PATTERN } from '../shared/ids';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
@@ -147,7 +148,6 @@ class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-const ENVIRONMENT_PATTERN = /^[a-z0-9-]{2,16}$/;
 const TERMINAL_RESTORED = new Set(['RESTORED', 'CLOSED']);
 
 function readLine(question: string): Promise<string> {
@@ -202,7 +202,10 @@ Exit codes: 0 ok, 1 failed or refused, 2 usage. Details: docs/siteops.md`,
   /** The invoker and settings of one command. */
   const contextOf = (command: Command) => {
     const o = command.optsWithGlobals<GlobalOptions>();
-    if (!ENVIRONMENT_PATTERN.test(o.env)) throw new UsageError(`--env ${o.env}: 2-16 characters [a-z0-9-]`);
+    if (!ENV_NAME_PATTERN.test(o.env))
+      throw new UsageError(
+        `--env ${o.env}: an environment name is 2-16 characters [a-z0-9-] starting with a letter (as in the fleet file)`,
+      );
     const invokerOptions: InvokerOptions = {
       environment: o.env,
       functionName: o.function ?? consoleFunctionName(o.env),

@@ -1,5 +1,8 @@
 import { z } from 'zod';
+import { CELL_ID_PATTERN, DIGEST_PATTERN, ENV_NAME_PATTERN, SITE_ID_PATTERN } from '../shared/ids';
 import { FARGATE_CPU_VALUES } from './fargate';
+
+export { CELL_ID_PATTERN, DIGEST_PATTERN, ENV_NAME_PATTERN, SITE_ID_PATTERN };
 
 /**
  * The fleet file's shape (config/<env>.yaml). Every object is strict: an unknown key is an
@@ -7,11 +10,6 @@ import { FARGATE_CPU_VALUES } from './fargate';
  * Cross-field rules (duplicates, Fargate sizes, cell capacity, slots) live in load-fleet.ts.
  */
 
-/** A site id is a DNS label and (with `-` mapped to `_`) a safe SQL identifier. */
-export const SITE_ID_PATTERN = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){1,23}$/;
-export const CELL_ID_PATTERN = /^[a-z][a-z0-9]{0,9}$/;
-export const ENV_NAME_PATTERN = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){1,15}$/;
-export const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;
 /** An image tag as the OCI distribution spec defines it. */
 export const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 export const ECR_REPOSITORY_PATTERN =

@@ -8,17 +8,18 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { consoleFunctionName, DRILL_EVENT_BUS_ENV, drillEventBusName } from '../../lambdas/console/contract';
-import { DRILL_DETAIL_TYPE, DRILL_SOURCE } from '../../lambdas/contain/events';
+import {
+  consoleFunctionName,
+  DRILL_DETAIL_TYPE,
+  DRILL_EVENT_BUS_ENV,
+  DRILL_SOURCE,
+  drillEventBusName,
+} from '../../lambdas/console/contract';
 import type { FleetConfig } from '../config/load-fleet';
 import type { ResponseStack } from '../response/response-stack';
-import {
-  cellClusterName,
-  databaseUserFunctionName,
-  importCell,
-  operatorRoleName,
-  siteSecretNamePrefix,
-} from '../shared/contract';
+import { INCIDENT_TABLE } from '../shared/incident-table';
+import { cellClusterName, databaseUserFunctionName, operatorRoleName, siteSecretNamePrefix } from '../shared/names';
+import { importCell } from '../shared/stack-exports';
 import {
   boundedTaskRoles,
   listTasksInClusters,
@@ -393,7 +394,7 @@ export class OpsStack extends Stack {
           'dynamodb:Query',
           'dynamodb:ConditionCheckItem',
         ],
-        resources: [response.incidents.tableArn, `${response.incidents.tableArn}/index/bySite`],
+        resources: [response.incidents.tableArn, `${response.incidents.tableArn}/index/${INCIDENT_TABLE.siteIndex}`],
       }),
     );
     response.workflow.stateMachine.grantStartExecution(fn);

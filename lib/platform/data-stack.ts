@@ -11,13 +11,8 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import type { FleetConfig } from '../config/load-fleet';
-import {
-  databaseUserFunctionName,
-  exportPlatformValues,
-  type PlatformExportKey,
-  siteSecretNamePrefix,
-  stackInstanceSuffix,
-} from '../shared/contract';
+import { databaseUserFunctionName, type PlatformExportKey, siteSecretNamePrefix } from '../shared/names';
+import { exportPlatformValues, stackInstanceSuffix } from '../shared/stack-exports';
 import { lambdaBundling } from '../shared/lambda-defaults';
 import { acknowledge, LAMBDA_BASIC_EXECUTION, LAMBDA_VPC_EXECUTION, nagArn } from '../shared/nag';
 import { Component, TAG_COMPONENT, TAG_ENV, tagComponent } from '../shared/tags';
@@ -71,7 +66,7 @@ export class DataStack extends Stack {
     const instanceType = new ec2.InstanceType(fleet.database.instanceClass.replace(/^db\./, ''));
     // Names of what outlives the stack (the admin secret and the database's log groups, named
     // after the cluster) carry the stack instance, so the Data stack can be deleted and deployed
-    // again (lib/shared/contract.ts stackInstanceSuffix).
+    // again (lib/shared/stack-exports.ts stackInstanceSuffix).
     const clusterIdentifier = `bulkhead-${fleet.environment}-${stackInstanceSuffix(this)}`;
     const adminSecret = new rds.DatabaseSecret(this, 'AdminSecret', {
       username: 'bulkhead_admin',

@@ -18,18 +18,17 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { FleetConfig } from '../config/load-fleet';
+import { INCIDENT_TABLE } from '../shared/incident-table';
 import {
   cellClusterName,
   databaseUserFunctionName,
-  exportPlatformValues,
-  importCell,
   siteLogGroupName,
   siteNoticeTopicPrefix,
   siteSecretNamePrefix,
   siteAlarmPrefix,
   siteTaskFamilyPrefix,
-  stackInstanceSuffix,
-} from '../shared/contract';
+} from '../shared/names';
+import { exportPlatformValues, importCell, stackInstanceSuffix } from '../shared/stack-exports';
 import { lambdaBundling } from '../shared/lambda-defaults';
 import { acknowledge, LAMBDA_BASIC_EXECUTION, nagArn, nagResource } from '../shared/nag';
 import {
@@ -119,8 +118,8 @@ export class ResponseStack extends Stack {
     allowAlarmsToEncrypt(key, this, env);
 
     this.incidents = new dynamodb.Table(this, 'Incidents', {
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      partitionKey: { name: INCIDENT_TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: INCIDENT_TABLE.sortKey, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
@@ -128,9 +127,9 @@ export class ResponseStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.incidents.addGlobalSecondaryIndex({
-      indexName: 'bySite',
-      partitionKey: { name: 'gsi1pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'gsi1sk', type: dynamodb.AttributeType.STRING },
+      indexName: INCIDENT_TABLE.siteIndex,
+      partitionKey: { name: INCIDENT_TABLE.siteIndexPartitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: INCIDENT_TABLE.siteIndexSortKey, type: dynamodb.AttributeType.STRING },
     });
     tagComponent(this.incidents, Component.incidents);
 

@@ -1,3 +1,5 @@
+import { SITE_ID_PATTERN } from './ids';
+
 /**
  * GuardDuty Runtime Monitoring facts Bulkhead relies on, in one place. Dependency-free so
  * Lambda code (the coverage function) and the CLI (siteops doctor) can import it.
@@ -74,4 +76,21 @@ export function guardDutyAgentRepositoryArn(region: string, partition = 'aws'): 
     );
   }
   return `arn:${partition}:ecr:${region}:${account}:repository/${GUARDDUTY_AGENT_REPOSITORY}`;
+}
+
+/** Site ids the issue texts point at: task families `bulkhead-<env>-<id>` and service names. */
+export function candidateSites(environment: string, texts: readonly string[]): string[] {
+  const family = new RegExp(
+    `(?:task-definition/)?bulkhead-${environment.replace(/[-]/g, '\\-')}-([a-z0-9-]{2,24}?)(?::\\d+)?(?=['"\\s,;)]|$)`,
+    'g',
+  );
+  const found = new Set<string>();
+  for (const text of texts) {
+    for (const m of text.matchAll(family)) if (m[1] && SITE_ID_PATTERN.test(m[1])) found.add(m[1]);
+    for (const m of text.matchAll(/service name\(s\):\s*'([^']*)'/gi)) {
+      for (const name of (m[1] ?? '').split(/[,\s]+/)) if (SITE_ID_PATTERN.test(name)) found.add(name);
+    }
+    for (const m of text.matchAll(/Service '([^']*)'/g)) if (m[1] && SITE_ID_PATTERN.test(m[1])) found.add(m[1]);
+  }
+  return [...found].sort();
 }

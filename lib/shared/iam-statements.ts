@@ -1,6 +1,6 @@
 import { Arn, type Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { siteTaskFamilyPrefix, siteTaskRoleBoundaryPrefix } from './contract';
+import { siteTaskFamilyPrefix, siteTaskRoleBoundaryPrefix } from './names';
 import { Component, TAG_COMPONENT, TAG_ENV } from './tag-names';
 
 /**

@@ -6,7 +6,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type { Construct } from 'constructs';
 import type { FleetConfig, SiteConfig } from '../config/load-fleet';
 import { fleetAvailabilityZones } from '../platform/availability-zones';
-import { importCell, importPlatform, importPlatformList } from '../shared/contract';
+import { importCell, importPlatform, importPlatformList } from '../shared/stack-exports';
 
 /**
  * What a site compartment needs from the platform, as interfaces. `fromExports` builds it
@@ -36,7 +36,7 @@ export interface CompartmentPlatform {
   readonly responseKeyArn: string;
 }
 
-/** Imports the platform for one site from the exports named in lib/shared/contract.ts. */
+/** Imports the platform for one site from the exports named in lib/shared/names.ts. */
 export function compartmentPlatformFromExports(
   scope: Construct,
   stack: Stack,

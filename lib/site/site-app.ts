@@ -3,7 +3,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type { IConstruct } from 'constructs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { FleetConfig, SiteConfig } from '../config/load-fleet';
-import { StackName } from '../shared/contract';
+import { StackName } from '../shared/names';
 import { TAG_ENV } from '../shared/tags';
 import { SiteStack } from './site-stack';
 

@@ -1,5 +1,5 @@
 import { type CloudAssembly, loadCloudAssembly } from '../../lib/audit';
-import { StackName } from '../../lib/shared/contract';
+import { StackName } from '../../lib/shared/names';
 import { synthExample } from '../support/synth-fleet';
 
 /** A template as the tests mutate it. */

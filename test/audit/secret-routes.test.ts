@@ -16,7 +16,7 @@ const A = 'acme-shop';
 const B = 'bakery';
 const SITES = ['acme-shop', 'bakery', 'clinic', 'dentist'];
 /**
- * Retained secrets are named with their stack instance (lib/shared/contract.ts
+ * Retained secrets are named with their stack instance (lib/shared/stack-exports.ts
  * stackInstanceSuffix); the audit reads every stack as one stand-in instance whose id ends in
  * twelve zeros (lib/audit/intrinsics.ts, AWS::StackId).
  */

@@ -6,7 +6,7 @@ import type { ConsoleResponse } from '../../lambdas/console/contract';
 import { consoleHandler } from '../../lambdas/console/index';
 import type { InvokerFactory } from '../../lib/cli/invoker';
 import { runSiteops, type SiteopsOptions } from '../../lib/cli/siteops';
-import { StackName } from '../../lib/shared/contract';
+import { StackName } from '../../lib/shared/names';
 import { synthExample } from '../support/synth-fleet';
 import {
   ALICE,

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { FleetConfigError, parseFleet } from '../../lib/config/load-fleet';
 import { MANAGED_RULE_GROUPS, RATE_RULES_PER_GROUP, siteLabel } from '../../lib/platform/cell-firewall';
-import { StackName } from '../../lib/shared/contract';
+import { StackName } from '../../lib/shared/names';
 import { type CfnResource, type CfnTemplate, synthExample, synthFleet } from '../support/synth-fleet';
 import { resourcesOfType } from '../support/template-queries';
 

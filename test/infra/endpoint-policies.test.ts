@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { handleLookup, MANAGED_OWNER, managedListIds, respond } from '../../lambdas/dns-lists/index';
 import { parseFleet } from '../../lib/config/load-fleet';
 import { awsServiceNames, MANAGED_THREAT_LIST } from '../../lib/platform/dns-firewall';
-import { StackName } from '../../lib/shared/contract';
+import { StackName } from '../../lib/shared/names';
 import { type CfnResource, type CfnTemplate, synthExample, synthFleet } from '../support/synth-fleet';
 import { resourcesOfType } from '../support/template-queries';
 

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { loadFleetFile, parseFleet } from '../../lib/config/load-fleet';
 import { addFleet, UnknownSiteError } from '../../lib/fleet-app';
-import { StackName } from '../../lib/shared/contract';
+import { StackName } from '../../lib/shared/names';
 import { TAG_COMPONENT, TAG_ENV, TAG_SITE } from '../../lib/shared/tags';
 import {
   cdkJsonContext,

@@ -4,7 +4,7 @@ import { TAKEOVER_AFTER_MS } from '../../lambdas/contain/contain';
 import { DRILL_DETAIL_TYPE, DRILL_SOURCE } from '../../lambdas/contain/events';
 import { loadFleetFile } from '../../lib/config/load-fleet';
 import { CONSOLE_TIMEOUT } from '../../lib/ops/ops-stack';
-import { StackName } from '../../lib/shared/contract';
+import { StackName } from '../../lib/shared/names';
 import type { CfnResource, CfnTemplate } from '../support/synth-fleet';
 import { type SynthesizedFleet, synthExample } from '../support/synth-fleet';
 import { onlyResource, type PolicyStatementJson, resourcesOfType, tagsOf } from '../support/template-queries';

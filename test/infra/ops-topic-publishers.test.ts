@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { StackName } from '../../lib/shared/contract';
+import { StackName } from '../../lib/shared/names';
 import { type CfnTemplate, synthExample } from '../support/synth-fleet';
 import { resourcesOfType } from '../support/template-queries';
 

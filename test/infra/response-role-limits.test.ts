@@ -4,7 +4,7 @@ import { PrincipalModel, type RoleInfo } from '../../lib/audit/access/principals
 import { buildInventory } from '../../lib/audit/inventory';
 import type { RequestContext } from '../../lib/audit/policy/conditions';
 import { type Decision, evaluateRequest, type Statement } from '../../lib/audit/policy/evaluate';
-import { siteTaskRoleBoundaryName } from '../../lib/shared/contract';
+import { siteTaskRoleBoundaryName } from '../../lib/shared/names';
 import { synthExample } from '../support/synth-fleet';
 
 /**

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { type AuthorizationHandle, authorizeHandlerCalls } from './iam-authorization/authorizer';
 import * as path from 'node:path';
 import { resetContainDeps } from '../../lambdas/contain/index';
-import { siteAlarmName } from '../../lib/shared/contract';
+import { siteAlarmName } from '../../lib/shared/names';
 import { resetWorkflowDeps } from '../../lambdas/incident/index';
 import { resetRecoveryDeps } from '../../lambdas/recovery/index';
 import {

@@ -6,7 +6,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { type FleetConfig, loadFleetFile, parseFleet } from '../../lib/config/load-fleet';
 import { addFleet, type FleetAppOptions, type FleetStacks } from '../../lib/fleet-app';
-import { StackName } from '../../lib/shared/contract';
+import { StackName } from '../../lib/shared/names';
 import { writeProvenance } from '../../lib/shared/provenance';
 import { generateFleetYaml } from './fleet-generator';
 

@@ -1,4 +1,4 @@
-import { StackName } from '../../lib/shared/contract';
+import { StackName } from '../../lib/shared/names';
 import { synthExample } from './synth-fleet';
 import { onlyResource } from './template-queries';
 

@@ -18,7 +18,7 @@
  *   read-only access to a file system"); ClientWrite and ClientRootAccess only add to a mount.
  */
 import { TAG_CELL } from '../../shared/tag-names';
-import { siteLogGroupName, siteSecretNamePrefix } from '../../shared/contract';
+import { siteLogGroupName, siteSecretNamePrefix } from '../../shared/names';
 import { displayValue, parseToken, type Resolved } from '../intrinsics';
 import type { Inventory, ResourceEntry } from '../inventory';
 import { SEGMENT } from '../wildcards';
@@ -512,7 +512,7 @@ export class SubjectModel {
       );
       return;
     }
-    // A site's log group is `/bulkhead/<env>/sites/<id>/<stack instance>` (lib/shared/contract.ts):
+    // A site's log group is `/bulkhead/<env>/sites/<id>/<stack instance>` (lib/shared/names.ts):
     // the instance part is unknown until deploy, so it is one unknown segment here.
     const group = arn('logs', `log-group:${siteLogGroupName(env, site)}/${SEGMENT}`);
     if (!this.subjects.some((s) => s.arn === group)) {

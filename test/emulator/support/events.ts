@@ -1,5 +1,5 @@
 import type { Task } from '@aws-sdk/client-ecs';
-import { siteAlarmName } from '../../../lib/shared/contract';
+import { siteAlarmName } from '../../../lib/shared/names';
 import { camelCaseKeys, sampleEvent } from '../../support/response-world';
 import type { EmulatorWorld } from './world';
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Tag as EcsTag } from '@aws-sdk/client-ecs';
-import { siteAlarmName, siteNoticeTopicName, siteTaskRoleBoundaryName } from '../../../../lib/shared/contract';
+import { siteAlarmName, siteNoticeTopicName, siteTaskRoleBoundaryName } from '../../../../lib/shared/names';
 import { type SiteRecord, siteRecordParameterName } from '../../../../lib/shared/site-record';
 import {
   Component,

@@ -1,5 +1,8 @@
-import { CfnOutput, Fn, Stack } from 'aws-cdk-lib';
-import type { Construct } from 'constructs';
+/**
+ * Names Bulkhead builds and reads: stack names, platform and cell export names, and the names
+ * of per-site resources (alarms, log groups, secrets, task families, topics, roles) that IAM
+ * policies scope by and the response plane reads back. Built and parsed here only.
+ */
 
 /**
  * The platform contract: values the platform stacks export under fixed names and site
@@ -46,29 +49,6 @@ export function platformExportName(environment: string, key: PlatformExportKey):
 
 export function cellExportName(environment: string, cell: string, key: CellExportKey): string {
   return `bulkhead-${environment}-cell-${cell}-${CellExport[key]}`;
-}
-
-export function importPlatform(environment: string, key: PlatformExportKey): string {
-  return Fn.importValue(platformExportName(environment, key));
-}
-
-export function importCell(environment: string, cell: string, key: CellExportKey): string {
-  return Fn.importValue(cellExportName(environment, cell, key));
-}
-
-/** Imports a comma-joined list export as `count` tokens. */
-export function importPlatformList(environment: string, key: PlatformExportKey, count: number): string[] {
-  return Fn.split(',', importPlatform(environment, key), count);
-}
-
-/**
- * The last group of the stack's id (12 hex digits), new each time a stack of that name is
- * created: "AWS::StackId: Returns the ID of the stack" (CloudFormation pseudo parameters), an
- * ARN ending in `stack/<name>/<uuid>`. Names of retained resources carry it, so deleting a
- * stack and deploying it again never meets its own leftovers ("already exists").
- */
-export function stackInstanceSuffix(scope: Construct): string {
-  return Fn.select(4, Fn.split('-', Fn.select(2, Fn.split('/', Stack.of(scope).stackId))));
 }
 
 /** Stack names, so operators and the response plane can find them. */
@@ -153,29 +133,6 @@ export function siteNoticeTopicName(environment: string, siteId: string): string
 /** ECS cluster names are fixed (`bulkhead-<env>-<cell>`), so IAM can name their tasks. */
 export function cellClusterName(environment: string, cell: string): string {
   return `bulkhead-${environment}-${cell}`;
-}
-
-/** Publishes platform values under their contract export names (construct ids `Export-<name>`). */
-export function exportPlatformValues(
-  scope: Construct,
-  environment: string,
-  values: Partial<Record<PlatformExportKey, string>>,
-): void {
-  for (const [key, value] of Object.entries(values) as [PlatformExportKey, string][]) {
-    new CfnOutput(scope, `Export-${PlatformExport[key]}`, { value, exportName: platformExportName(environment, key) });
-  }
-}
-
-/** Publishes a cell's values under their contract export names. */
-export function exportCellValues(
-  scope: Construct,
-  environment: string,
-  cell: string,
-  values: Record<CellExportKey, string>,
-): void {
-  for (const [key, value] of Object.entries(values) as [CellExportKey, string][]) {
-    new CfnOutput(scope, `Export-${CellExport[key]}`, { value, exportName: cellExportName(environment, cell, key) });
-  }
 }
 
 /** The operator role (IAM names are account-wide, so it names its region). */
