@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { formatTable } from '../lib/report/synth-summary';
+import { formatTable } from '../tools/report/synth-summary';
 
 const root = path.join(__dirname, '..');
 const out = path.join(root, 'bench', 'out');

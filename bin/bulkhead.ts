@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { FleetConfigError, loadFleetFile } from '../lib/config/load-fleet';
-import { writeProvenance } from '../lib/shared/provenance';
-import { fleetQuotaWarnings } from '../lib/config/quotas';
-import { UnknownSiteError } from '../lib/site/site-app';
+import { FleetConfigError, loadFleetFile } from '../infra/config/load-fleet';
+import { writeProvenance } from '../infra/shared/provenance';
+import { fleetQuotaWarnings } from '../infra/config/quotas';
+import { UnknownSiteError } from '../infra/site/site-app';
 
 /**
  * The CDK app: `-c env=<name>` picks config/<name>.yaml (default example), `-c fleet=<path>`
@@ -12,7 +12,7 @@ import { UnknownSiteError } from '../lib/site/site-app';
  * platform code at all), `-c nag=false` skips cdk-nag, `-c validate=true` adds CloudFormation's
  * own template validation (about 40 ms a template; `npm start` and the tests run it).
  * Beside the templates it writes bulkhead-provenance.json: the fleet file, environment and
- * commit the assembly comes from (lib/shared/provenance.ts).
+ * commit the assembly comes from (infra/shared/provenance.ts).
  */
 async function main(): Promise<void> {
   // Context is readable only from an App; this one is never synthesized.
@@ -25,10 +25,10 @@ async function main(): Promise<void> {
   const fleet = loadFleetFile(file);
   for (const warning of fleetQuotaWarnings(fleet)) console.error(`warning: ${warning}`);
   if (site !== undefined) {
-    const { addSingleSite } = await import('../lib/site/site-app');
+    const { addSingleSite } = await import('../infra/site/site-app');
     addSingleSite(app, fleet, site, { nag });
   } else {
-    const { addFleet } = await import('../lib/fleet-app');
+    const { addFleet } = await import('../infra/fleet-app');
     addFleet(app, fleet, { nag });
   }
   app.synth();

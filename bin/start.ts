@@ -8,9 +8,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { formatAuditSummary, runAudit } from '../lib/audit';
-import { exitQuietlyOnBrokenPipe } from '../lib/cli/broken-pipe';
-import { formatTable, summarizeAssembly } from '../lib/report/synth-summary';
+import { formatAuditSummary, runAudit } from '../tools/audit';
+import { exitQuietlyOnBrokenPipe } from '../tools/cli/broken-pipe';
+import { formatTable, summarizeAssembly } from '../tools/report/synth-summary';
 
 exitQuietlyOnBrokenPipe();
 const root = path.join(__dirname, '..');

@@ -3,7 +3,7 @@
  * Authorization Reference and the managed-policy data are read cold). Prints one JSON line.
  *   tsx bench/audit/audit-once.ts <cdk.out>
  */
-import { auditAssembly, loadCloudAssembly, renderAuditHtml } from '../../lib/audit';
+import { auditAssembly, loadCloudAssembly, renderAuditHtml } from '../../tools/audit';
 
 const [dir] = process.argv.slice(2);
 if (!dir) {

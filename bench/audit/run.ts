@@ -12,8 +12,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { formatTable } from '../../lib/report/synth-summary';
-import { synthExample, synthGenerated } from '../../test/support/synth-fleet';
+import { formatTable } from '../../tools/report/synth-summary';
+import { synthExample, synthGenerated } from '../../test/kit';
 
 const root = path.join(__dirname, '..', '..');
 const out = path.join(root, 'bench', 'out');

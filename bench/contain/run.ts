@@ -13,9 +13,9 @@
 import '../quiet-logs';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { containHandler } from '../../lambdas/contain/index';
-import { formatTable } from '../../lib/report/synth-summary';
-import { ecsFindingEvent, type ResponseWorld, setUpResponseWorld } from '../../test/support/response-world';
+import { containHandler } from '../../runtime/contain/index';
+import { formatTable } from '../../tools/report/synth-summary';
+import { ecsFindingEvent, type ResponseWorld, setUpResponseWorld } from '../../test/kit';
 
 const baseLatencyMs = Number(process.argv[2] ?? 50);
 const concurrent = Number(process.argv[3] ?? 100);

@@ -7,7 +7,7 @@
 import '../quiet-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ecsFindingEvent, setUpResponseWorld } from '../../test/support/response-world';
+import { ecsFindingEvent, setUpResponseWorld } from '../../test/kit';
 
 const [name, bundle] = process.argv.slice(2) as [string, string];
 
@@ -27,7 +27,7 @@ async function main() {
   }
   if (name === 'incident' || name === 'recovery') {
     // A contained incident to work on (set up with the containment code, not timed).
-    const { containHandler } = await import('../../lambdas/contain/index');
+    const { containHandler } = await import('../../runtime/contain/index');
     const outcome = (await containHandler(ecsFindingEvent(world, 'acme'))) as { incidentId: string };
     const start = world.aws.callsTo('SFN', 'StartExecution')[0];
     const input = JSON.parse((start?.input as { input: string }).input) as Record<string, unknown>;

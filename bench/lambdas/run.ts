@@ -1,6 +1,6 @@
 /**
  * Lambda bundles and cold starts: each function bundled as it is deployed (esbuild,
- * node22 target, minified, AWS SDK v3 left to the runtime; lib/shared/lambda-defaults.ts),
+ * node22 target, minified, AWS SDK v3 left to the runtime; infra/shared/lambda-defaults.ts),
  * its size, and in a fresh Node process per function the time to load the bundle and run
  * one invocation against the AWS model, next to an empty handler's.
  *
@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { buildSync } from 'esbuild';
-import { formatTable } from '../../lib/report/synth-summary';
+import { formatTable } from '../../tools/report/synth-summary';
 
 const root = path.join(__dirname, '..', '..');
 const out = path.join(__dirname, '..', 'out');
@@ -113,8 +113,8 @@ export function benchLambdas(runs = 3): LambdaResult[] {
   writeFileSync(emptyEntry, 'export const handler = async () => ({});\n');
   const entries: [string, string][] = [
     ['empty', emptyEntry],
-    ...FUNCTIONS.filter((f) => existsSync(path.join(root, 'lambdas', f, 'index.ts'))).map(
-      (f) => [f, path.join(root, 'lambdas', f, 'index.ts')] as [string, string],
+    ...FUNCTIONS.filter((f) => existsSync(path.join(root, 'runtime', f, 'index.ts'))).map(
+      (f) => [f, path.join(root, 'runtime', f, 'index.ts')] as [string, string],
     ),
   ];
   const driverFile = driver();

@@ -14,9 +14,9 @@
 import '../quiet-logs';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { formatTable } from '../../lib/report/synth-summary';
-import { setUpResponseWorld } from '../../test/support/response-world';
-import { deliverStorm, planStorm } from '../../test/support/storm';
+import { formatTable } from '../../tools/report/synth-summary';
+import { setUpResponseWorld } from '../../test/kit';
+import { deliverStorm, planStorm } from '../../test/kit';
 
 const total = Number(process.argv[2] ?? 1000);
 const siteCount = Number(process.argv[3] ?? 200);

@@ -9,8 +9,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { formatTable, readAssembly } from '../../lib/report/synth-summary';
-import { generateFleetYaml } from '../../test/support/fleet-generator';
+import { formatTable, readAssembly } from '../../tools/report/synth-summary';
+import { generateFleetYaml } from '../../test/kit';
 
 const root = path.join(__dirname, '..', '..');
 const out = path.join(root, 'bench', 'out');

@@ -4,9 +4,9 @@
  *   tsx bench/synth/synth-once.ts <fleet.yaml> <outdir> [siteId]
  */
 import { App } from 'aws-cdk-lib';
-import { loadFleetFile } from '../../lib/config/load-fleet';
-import { addFleet } from '../../lib/fleet-app';
-import { cdkJsonContext } from '../../test/support/synth-fleet';
+import { loadFleetFile } from '../../infra/config/load-fleet';
+import { addFleet } from '../../infra/fleet-app';
+import { cdkJsonContext } from '../../test/kit';
 
 const [fleetFile, outdir, site] = process.argv.slice(2);
 if (!fleetFile || !outdir) {

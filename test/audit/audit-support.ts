@@ -1,5 +1,5 @@
-import { type CloudAssembly, loadCloudAssembly } from '../../lib/audit';
-import { StackName } from '../../lib/shared/names';
+import { type CloudAssembly, loadCloudAssembly } from '../../tools/audit';
+import { StackName } from '../../contracts/names';
 import { synthExample } from '../support/synth-fleet';
 
 /** A template as the tests mutate it. */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { auditAssembly, type CloudAssembly } from '../../lib/audit';
+import { auditAssembly, type CloudAssembly } from '../../tools/audit';
 import { exampleAssembly, type MutableTemplate } from './audit-support';
 
 /**

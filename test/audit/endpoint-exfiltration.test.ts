@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { auditAssembly, type CloudAssembly } from '../../lib/audit';
-import { ENDPOINT_EXFILTRATION_NUMBER, ENDPOINT_EXFILTRATION_QUESTION } from '../../lib/audit/endpoint-exfiltration';
-import { answeredWell } from '../../lib/audit/types';
+import { auditAssembly, type CloudAssembly } from '../../tools/audit';
+import { ENDPOINT_EXFILTRATION_NUMBER, ENDPOINT_EXFILTRATION_QUESTION } from '../../tools/audit/endpoint-exfiltration';
+import { answeredWell } from '../../tools/audit/types';
 import { exampleAssembly, type MutableTemplate, mutated } from './audit-support';
 
 /**

@@ -10,8 +10,8 @@ import {
   QUESTIONS,
   renderAuditHtml,
   runAudit,
-} from '../../lib/audit';
-import { answeredWell } from '../../lib/audit/types';
+} from '../../tools/audit';
+import { answeredWell } from '../../tools/audit/types';
 import { synthExample } from '../support/synth-fleet';
 import { exampleAssembly } from './audit-support';
 

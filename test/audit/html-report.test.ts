@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { auditAssembly, type CloudAssembly, renderAuditHtml } from '../../lib/audit';
+import { auditAssembly, type CloudAssembly, renderAuditHtml } from '../../tools/audit';
 import { exampleAssembly, type MutableTemplate, mutated, resourceOf, siteStackName } from './audit-support';
 
 let assembly: CloudAssembly;

@@ -1,5 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { auditAssembly, type CloudAssembly, type Finding, formatAuditSummary, renderAuditHtml } from '../../lib/audit';
+import {
+  auditAssembly,
+  type CloudAssembly,
+  type Finding,
+  formatAuditSummary,
+  renderAuditHtml,
+} from '../../tools/audit';
 import {
   exampleAssembly,
   logicalIdOf,
@@ -11,7 +17,7 @@ import {
 } from './audit-support';
 
 /**
- * IAM paths (lib/audit/iam-paths.ts): every principal a site's code acts as, evaluated as AWS
+ * IAM paths (tools/audit/iam-paths.ts): every principal a site's code acts as, evaluated as AWS
  * evaluates it. Compliant and non-compliant templates per category: resource policies,
  * Deny and boundaries, conditions, platform things, control paths, AWS managed policies.
  */
@@ -312,7 +318,7 @@ describe('IAM paths: Deny and permissions boundaries are honoured (no false alar
     // site), and any untagged secret a site may have under its contract prefix.
     expect(pairs(result.findings)).toEqual(allFrom(A));
     for (const f of result.findings) {
-      // The admin secret is named with its stack instance (`admin-<12 hex>`, lib/platform/data-stack.ts).
+      // The admin secret is named with its stack instance (`admin-<12 hex>`, infra/platform/data-stack.ts).
       expect(f.summary).toMatch(/platform secret bulkhead\/example\/database\/admin-[0-9a-f]{12} \(holding/);
       expect(f.summary).not.toMatch(/secret bulkhead\/example\/sites\/[a-z-]+\/database/);
     }

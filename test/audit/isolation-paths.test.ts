@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { auditAssembly, type CloudAssembly, type Finding, pairVerdict } from '../../lib/audit';
+import { auditAssembly, type CloudAssembly, type Finding, pairVerdict } from '../../tools/audit';
 import {
   exampleAssembly,
   type MutableTemplate,

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AuditInputError, loadCloudAssembly } from '../../lib/audit';
+import { AuditInputError, loadCloudAssembly } from '../../tools/audit';
 
 function scratch(): string {
   return mkdtempSync(path.join(tmpdir(), 'bulkhead-audit-input-'));

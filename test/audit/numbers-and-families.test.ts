@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { auditAssembly, type CloudAssembly } from '../../lib/audit';
+import { auditAssembly, type CloudAssembly } from '../../tools/audit';
 import {
   exampleAssembly,
   logicalIdOf,
@@ -11,7 +11,7 @@ import {
 
 /**
  * Numbers and families, platform things and database users outside site stacks
- * (lib/audit/storage-paths.ts, network-paths.ts, database-paths.ts): POSIX ids compared as
+ * (tools/audit/storage-paths.ts, network-paths.ts, database-paths.ts): POSIX ids compared as
  * numbers, platform access points, IPv6 for tasks with IPv6 addresses, egress to ranges outside
  * the VPC, a database-user resource in a platform stack.
  */

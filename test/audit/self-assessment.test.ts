@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type AssemblyStack, auditAssembly, type CloudAssembly, OPERATOR_ROLE_COMPONENT } from '../../lib/audit';
+import { type AssemblyStack, auditAssembly, type CloudAssembly, OPERATOR_ROLE_COMPONENT } from '../../tools/audit';
 import { exampleAssembly, type MutableTemplate, mutated, resourceOf, siteStackName } from './audit-support';
 
 let assembly: CloudAssembly;

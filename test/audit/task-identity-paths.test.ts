@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { auditAssembly, type CloudAssembly } from '../../lib/audit';
+import { auditAssembly, type CloudAssembly } from '../../tools/audit';
 import { exampleAssembly, logicalIdOf, type MutableTemplate, mutated, siteStackName } from './audit-support';
 
 /**
- * The identity a site's tasks really run with (lib/audit/task-identity-paths.ts): another
+ * The identity a site's tasks really run with (tools/audit/task-identity-paths.ts): another
  * site's task or execution role, another site's task definition, a role shared by sites.
  */
 let assembly: CloudAssembly;

@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { auditAssembly, type CloudAssembly } from '../../lib/audit';
+import { auditAssembly, type CloudAssembly } from '../../tools/audit';
 import { exampleAssembly, logicalIdOf, type MutableTemplate, mutated, siteStackName } from './audit-support';
 
 /**
- * Traffic and logs that reach the wrong site (lib/audit/traffic-paths.ts): listener rules and
+ * Traffic and logs that reach the wrong site (tools/audit/traffic-paths.ts): listener rules and
  * target groups that send a site's visitors to another site's tasks; awslogs into another
  * site's log group.
  */

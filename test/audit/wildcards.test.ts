@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { parseIpv4Cidr, rangesOverlap } from '../../lib/audit/cidr';
+import { parseIpv4Cidr, rangesOverlap } from '../../tools/audit/cidr';
 import {
   directoriesOverlap,
   mysqlPatternMatches,
   patternMatches,
   patternsIntersect,
   SEGMENT,
-} from '../../lib/audit/wildcards';
+} from '../../tools/audit/wildcards';
 
 describe('IAM patterns', () => {
   it('match ARNs with * and ? as IAM does', () => {

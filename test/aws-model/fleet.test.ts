@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadSiteRecord } from '../../lambdas/shared/site-records';
+import { loadSiteRecord } from '../../runtime/shared/site-records';
 import { type AwsModel, type FleetHandles, installAwsModel, seedFleet, snapshotSite } from '../support/aws-model';
 
 const ec2 = new EC2Client({ region: 'eu-west-1' });

@@ -10,10 +10,10 @@ import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { ListServiceQuotasCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type AccountFacts, formatDoctor, judge, readAccount } from '../../lib/cli/doctor';
-import { runSiteops } from '../../lib/cli/siteops';
-import { loadFleetFile, parseFleet } from '../../lib/config/load-fleet';
-import { fleetQuotaWarnings } from '../../lib/config/quotas';
+import { type AccountFacts, formatDoctor, judge, readAccount } from '../../tools/cli/doctor';
+import { runSiteops } from '../../tools/cli/siteops';
+import { loadFleetFile, parseFleet } from '../../infra/config/load-fleet';
+import { fleetQuotaWarnings } from '../../infra/config/quotas';
 import { generateFleetYaml } from '../support/fleet-generator';
 
 /**

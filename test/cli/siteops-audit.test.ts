@@ -3,8 +3,8 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runSiteops, type SiteopsOptions } from '../../lib/cli/siteops';
-import { type AssemblyProvenance, PROVENANCE_FILE, sourceState } from '../../lib/shared/provenance';
+import { runSiteops, type SiteopsOptions } from '../../tools/cli/siteops';
+import { type AssemblyProvenance, PROVENANCE_FILE, sourceState } from '../../infra/shared/provenance';
 import { synthExample } from '../support/synth-fleet';
 
 /**

@@ -2,11 +2,11 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ConsoleResponse } from '../../lambdas/console/contract';
-import { consoleHandler } from '../../lambdas/console/index';
-import type { InvokerFactory } from '../../lib/cli/invoker';
-import { runSiteops, type SiteopsOptions } from '../../lib/cli/siteops';
-import { StackName } from '../../lib/shared/names';
+import type { ConsoleResponse } from '../../contracts/console-api';
+import { consoleHandler } from '../../runtime/console/index';
+import type { InvokerFactory } from '../../tools/cli/invoker';
+import { runSiteops, type SiteopsOptions } from '../../tools/cli/siteops';
+import { StackName } from '../../contracts/names';
 import { synthExample } from '../support/synth-fleet';
 import {
   ALICE,
@@ -459,6 +459,6 @@ describe('audit', () => {
     });
 
     expect(code).toBe(1);
-    expect(stderr).toContain('siteops audit: the isolation audit (lib/audit) is not available in this checkout');
+    expect(stderr).toContain('siteops audit: the isolation audit (tools/audit) is not available in this checkout');
   });
 });

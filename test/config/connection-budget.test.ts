@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { connectionBudget } from '../../lib/config/database-budget';
-import { FleetConfigError, parseFleet } from '../../lib/config/load-fleet';
+import { connectionBudget } from '../../infra/config/database-budget';
+import { FleetConfigError, parseFleet } from '../../infra/config/load-fleet';
 import { generateFleetYaml } from '../support/fleet-generator';
 
 /** Issue 12, item 6: the connection budget from the instance class (Aurora MySQL max_connections). */

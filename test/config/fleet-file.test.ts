@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { FleetConfigError, loadFleetFile, parseFleet } from '../../lib/config/load-fleet';
+import { FleetConfigError, loadFleetFile, parseFleet } from '../../infra/config/load-fleet';
 
 const EXAMPLE = 'config/example.yaml';
 const exampleText = readFileSync(EXAMPLE, 'utf8');

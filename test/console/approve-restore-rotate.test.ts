@@ -2,9 +2,9 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { containHandler } from '../../lambdas/contain/index';
-import { runWorkflowStep } from '../../lambdas/incident/index';
-import { requestApproval } from '../../lambdas/recovery/approval';
+import { containHandler } from '../../runtime/contain/index';
+import { runWorkflowStep } from '../../runtime/incident/index';
+import { requestApproval } from '../../runtime/recovery/approval';
 import { ecsFindingEvent } from '../support/response-world';
 import { type Definition, incidentWorkflowDefinition } from '../support/workflow-definition';
 import {

@@ -2,18 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { containHandler } from '../../lambdas/contain/index';
-import type { AuditItem } from '../../lambdas/console/audit-log';
+import { containHandler } from '../../runtime/contain/index';
+import type { AuditItem } from '../../runtime/console/audit-log';
 import {
   type ClaimedIdentity,
   type ConsoleResponse,
   DRILL_EVENT_BUS_ENV,
   drillEventBusName,
   type ResultMap,
-} from '../../lambdas/console/contract';
-import { type DrillEvent, deliveredEvent } from '../../lambdas/console/drill';
-import { consoleHandler, overrideConsoleDeps, resetConsoleDeps } from '../../lambdas/console/index';
-import { type IncidentRecord, IncidentStore } from '../../lambdas/shared/incident-store';
+} from '../../contracts/console-api';
+import { type DrillEvent, deliveredEvent } from '../../runtime/console/drill';
+import { consoleHandler, overrideConsoleDeps, resetConsoleDeps } from '../../runtime/console/index';
+import { type IncidentRecord, IncidentStore } from '../../runtime/shared/incident-store';
 import type { CallRecord } from '../support/aws-model';
 import type { SiteSnapshot } from '../support/aws-model';
 import { type ResponseWorld, setUpResponseWorld, type WorldSite } from '../support/response-world';

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deliveredEvent } from '../../lambdas/console/drill';
-import { containHandler } from '../../lambdas/contain/index';
-import { DRILL_DETAIL_TYPE, DRILL_SOURCE, parseResponseEvent } from '../../lambdas/contain/events';
-import { overrideConsoleDeps } from '../../lambdas/console/index';
+import { deliveredEvent } from '../../runtime/console/drill';
+import { containHandler } from '../../runtime/contain/index';
+import { DRILL_DETAIL_TYPE, DRILL_SOURCE, parseResponseEvent } from '../../runtime/contain/events';
+import { overrideConsoleDeps } from '../../runtime/console/index';
 import {
   ALICE,
   ALICE_BY,

@@ -1,7 +1,7 @@
 import { AuthorizeSecurityGroupIngressCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { afterEach, describe, expect, it } from 'vitest';
-import { containHandler } from '../../lambdas/contain/index';
-import { requestApproval } from '../../lambdas/recovery/approval';
+import { containHandler } from '../../runtime/contain/index';
+import { requestApproval } from '../../runtime/recovery/approval';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { SiteSnapshot } from '../support/aws-model';
 import { ecsFindingEvent } from '../support/response-world';

@@ -1,8 +1,8 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
-import { containHandler } from '../../lambdas/contain/index';
-import type { IncidentsResult } from '../../lambdas/console/contract';
-import { requestApproval } from '../../lambdas/recovery/approval';
+import { containHandler } from '../../runtime/contain/index';
+import type { IncidentsResult } from '../../contracts/console-api';
+import { requestApproval } from '../../runtime/recovery/approval';
 import { ecsFindingEvent } from '../support/response-world';
 import {
   type ConsoleWorld,

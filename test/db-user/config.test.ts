@@ -7,10 +7,10 @@ import {
 import type { CloudFormationCustomResourceCreateEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { readConfig } from '../../lambdas/db-user/config';
-import { ConfigurationError, DatabaseUserError } from '../../lambdas/db-user/errors';
-import { connectionOptions, testSiteLogin } from '../../lambdas/db-user/site-user';
-import { deriveSiteNames } from '../../lambdas/db-user/sql';
+import { readConfig } from '../../runtime/db-user/config';
+import { ConfigurationError, DatabaseUserError } from '../../runtime/db-user/errors';
+import { connectionOptions, testSiteLogin } from '../../runtime/db-user/site-user';
+import { deriveSiteNames } from '../../runtime/db-user/sql';
 import { accountExists, connectRoot, createTestAdmin, MARIADB, randomPassword, uniqueSiteId } from '../support/mariadb';
 
 const ADMIN_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:bulkhead/admin-AbCdEf';
@@ -106,7 +106,7 @@ describe('handler cold start', () => {
     vi.stubEnv('DB_TLS', 'preferred');
 
     // Act
-    const loading = import('../../lambdas/db-user/index');
+    const loading = import('../../runtime/db-user/index');
 
     // Assess
     await expect(loading).rejects.toMatchObject({
@@ -131,7 +131,7 @@ describe('handler cold start', () => {
     }));
     for (const [name, value] of Object.entries(baseEnv)) vi.stubEnv(name, value);
     vi.stubEnv('DB_TLS', undefined);
-    const { onEvent } = await import('../../lambdas/db-user/index');
+    const { onEvent } = await import('../../runtime/db-user/index');
     const event: CloudFormationCustomResourceCreateEvent = {
       RequestType: 'Create',
       ServiceToken: 'token',

@@ -16,7 +16,7 @@ import type {
 import { mockClient } from 'aws-sdk-client-mock';
 import type { Connection } from 'mysql2/promise';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { deriveSiteNames, type SiteNames } from '../../lambdas/db-user/sql';
+import { deriveSiteNames, type SiteNames } from '../../runtime/db-user/sql';
 import {
   accountExists,
   connectAs,
@@ -44,8 +44,8 @@ const SERVICE_TOKEN = `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:bulkhead-db-
 const secretStore = new Map<string, string>();
 const secretsManager = mockClient(SecretsManagerClient);
 
-let handler: (typeof import('../../lambdas/db-user/index'))['handler'];
-type ProviderResponse = import('../../lambdas/db-user/index').ProviderResponse;
+let handler: (typeof import('../../runtime/db-user/index'))['handler'];
+type ProviderResponse = import('../../runtime/db-user/index').ProviderResponse;
 let root: Connection;
 let testAdmin: TestAdmin;
 const created: SiteNames[] = [];
@@ -201,7 +201,7 @@ beforeAll(async () => {
   // The local server has no TLS, so REQUIRE SSL could never be satisfied here.
   vi.stubEnv('DB_TLS', 'disabled-for-local-test');
   vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'DEBUG');
-  ({ handler } = await import('../../lambdas/db-user/index'));
+  ({ handler } = await import('../../runtime/db-user/index'));
 });
 
 beforeEach(() => {

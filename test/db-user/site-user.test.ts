@@ -1,15 +1,15 @@
 import { inspect } from 'node:util';
 import type { Connection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DatabaseUserError, InvalidSiteIdentifierError } from '../../lambdas/db-user/errors';
+import { DatabaseUserError, InvalidSiteIdentifierError } from '../../runtime/db-user/errors';
 import {
   type AdminConnection,
   dropSiteUser,
   ensureSiteUser,
   setSitePassword,
   testSiteLogin,
-} from '../../lambdas/db-user/site-user';
-import { deriveSiteNames, type SiteNames } from '../../lambdas/db-user/sql';
+} from '../../runtime/db-user/site-user';
+import { deriveSiteNames, type SiteNames } from '../../runtime/db-user/sql';
 import {
   accountExists,
   connectAs,

@@ -4,9 +4,9 @@ import {
   InvalidSiteIdentifierError,
   redact,
   SecretFormatError,
-} from '../../lambdas/db-user/errors';
-import { parseSiteUserProperties, physicalIdOf, siteNamesFromPhysicalId } from '../../lambdas/db-user/properties';
-import { parseAdminSecret, parseSiteSecret } from '../../lambdas/db-user/secrets';
+} from '../../runtime/db-user/errors';
+import { parseSiteUserProperties, physicalIdOf, siteNamesFromPhysicalId } from '../../runtime/db-user/properties';
+import { parseAdminSecret, parseSiteSecret } from '../../runtime/db-user/secrets';
 import {
   alterUserStatement,
   createSchemaStatement,
@@ -23,8 +23,8 @@ import {
   sqlString,
   validatePassword,
   validateSiteNames,
-} from '../../lambdas/db-user/sql';
-import { SITE_ID_PATTERN as FLEET_SITE_ID_PATTERN } from '../../lib/config/fleet-schema';
+} from '../../runtime/db-user/sql';
+import { SITE_ID_PATTERN as FLEET_SITE_ID_PATTERN } from '../../infra/config/fleet-schema';
 
 const account = { user: 'site_acme_shop', host: '%' };
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:bulkhead/site/acme-shop-AbCdEf';

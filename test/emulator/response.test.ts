@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAINTENANCE_RESPONSE, SESSION_REVOCATION_POLICY } from '../../lambdas/contain/contain';
+import { MAINTENANCE_RESPONSE, SESSION_REVOCATION_POLICY } from '../../runtime/contain/contain';
 import { motoEndpoint } from '../support/moto/endpoint';
 import { type SynthesizedFleet, synthExample } from '../support/synth-fleet';
 import { guardDutyFinding, siteAlarm } from './support/events';
@@ -27,7 +27,7 @@ const SITES = ['acme-shop', 'bakery', 'clinic', 'dentist'] as const;
 
 /**
  * The one variable the emulator adds to a function's own: containment waits 20-40 s before
- * revoking interim rules (FINISH_QUARANTINE_DELAY_MS, lambdas/contain/index.ts) so a burst's
+ * revoking interim rules (FINISH_QUARANTINE_DELAY_MS, runtime/contain/index.ts) so a burst's
  * refilling EC2 buckets go to isolation first; with one site there is nothing to wait for.
  */
 const NO_TIDY_DELAY = { FINISH_QUARANTINE_DELAY_MS: '0' };

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { TAKEOVER_AFTER_MS } from '../../lambdas/contain/contain';
-import { containHandler } from '../../lambdas/contain/index';
-import { INTERIM_DESCRIPTION } from '../../lambdas/contain/quarantine-rules';
+import { TAKEOVER_AFTER_MS } from '../../runtime/contain/contain';
+import { containHandler } from '../../runtime/contain/index';
+import { INTERIM_DESCRIPTION } from '../../runtime/contain/quarantine-rules';
 import type { RuleShape } from '../support/aws-model/fleet/snapshot';
 import { ecsFindingEvent, type ResponseWorld, setUpResponseWorld } from '../support/response-world';
 import { callsSince, incidentsOf, matrix } from './fault-matrix';

@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FaultKind, FaultSpec } from '../support/aws-model/faults';
 import type { ServiceName } from '../support/aws-model/service-names';
 import type { ResponseWorld } from '../support/response-world';
-import { IncidentStore, type IncidentRecord } from '../../lambdas/shared/incident-store';
+import { IncidentStore, type IncidentRecord } from '../../runtime/shared/incident-store';
 
 /**
  * The fault matrix: every AWS call a path makes (found by running the path once without

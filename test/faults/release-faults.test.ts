@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { containHandler } from '../../lambdas/contain/index';
-import { recoveryDeps } from '../../lambdas/recovery/index';
-import { releaseIncident } from '../../lambdas/recovery/release';
+import { containHandler } from '../../runtime/contain/index';
+import { recoveryDeps } from '../../runtime/recovery/index';
+import { releaseIncident } from '../../runtime/recovery/release';
 import { ecsFindingEvent, type ResponseWorld, setUpResponseWorld } from '../support/response-world';
 import { callsSince, incidentsOf, matrix } from './fault-matrix';
 

@@ -1,8 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { containHandler } from '../../lambdas/contain/index';
-import { Ledger } from '../../lambdas/recovery/ledger';
+import { containHandler } from '../../runtime/contain/index';
+import { Ledger } from '../../runtime/recovery/ledger';
 import { ecsFindingEvent, type ResponseWorld, setUpResponseWorld } from '../support/response-world';
 import { type Definition, incidentWorkflowDefinition } from '../support/workflow-definition';
 import { runIncidentWorkflow } from '../support/workflow-runner';

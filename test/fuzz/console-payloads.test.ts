@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { containHandler } from '../../lambdas/contain/index';
-import { consoleRequestSchema, DRILL_EVENT_BUS_ENV, drillEventBusName } from '../../lambdas/console/contract';
-import { type DrillEvent, deliveredEvent } from '../../lambdas/console/drill';
-import { consoleHandler, overrideConsoleDeps, resetConsoleDeps } from '../../lambdas/console/index';
+import { containHandler } from '../../runtime/contain/index';
+import { consoleRequestSchema, DRILL_EVENT_BUS_ENV, drillEventBusName } from '../../contracts/console-api';
+import { type DrillEvent, deliveredEvent } from '../../runtime/console/drill';
+import { consoleHandler, overrideConsoleDeps, resetConsoleDeps } from '../../runtime/console/index';
 import type { ResponseWorld } from '../support/response-world';
 import { FUZZ_SITE_IDS, fuzzWorld } from './support/contain-world';
 import { HOSTILE_STRINGS, hostileJson, prototypeFingerprint } from './support/hostile';
@@ -14,7 +14,7 @@ import { partitionKeyOf, stringsIn } from '../injection/support/sinks';
 import type { CallRecord } from '../support/aws-model';
 
 /**
- * Property tests of the ops console's payloads (lambdas/console: `consoleRequestSchema`, the
+ * Property tests of the ops console's payloads (runtime/console: `consoleRequestSchema`, the
  * contract siteops and `aws lambda invoke` send, and `consoleHandler`, the function itself)
  * against the AWS model with the fuzz world's three sites. The console was being written
  * while these tests were; they rely only on its public contract.
@@ -47,7 +47,7 @@ const FIELDS: Record<string, { required: string[]; optional: string[] }> = {
 
 type Verdict = 'valid' | 'invalid' | 'unsure';
 
-/** The console contract (lambdas/console/contract.ts), restated from its documentation. */
+/** The console contract (contracts/console-api.ts), restated from its documentation. */
 function consoleVerdict(payload: unknown): Verdict {
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return 'invalid';
   const proto = Object.getPrototypeOf(payload) as unknown;
@@ -277,7 +277,7 @@ describe('consoleHandler against the AWS model (400 cases)', () => {
 
   /**
    * Found by this property. The audit record keeps the request's arguments as a DynamoDB map
-   * (lambdas/console/audit-log.ts `auditArguments`), written before anything is validated.
+   * (runtime/console/audit-log.ts `auditArguments`), written before anything is validated.
    * Two kinds of JSON make @aws-sdk/util-dynamodb's marshall throw (checked against the real
    * DynamoDBDocumentClient, not only the model): a key named `constructor` (the map gets an
    * own `constructor` property and is taken for a class instance: "Unsupported type passed:

@@ -7,14 +7,14 @@ import {
   parseResponseEvent,
   type Trigger,
   triggerKey,
-} from '../../lambdas/contain/events';
+} from '../../runtime/contain/events';
 import { type EventBase, EVENT_FOCUS, eventBases, eventSwaps, fuzzWorld } from './support/contain-world';
 import { hostileJson, prototypeFingerprint } from './support/hostile';
 import { at, preview } from './support/json';
 import { mutatedArb } from './support/mutate';
 
 /**
- * Property tests of the pure event parser (lambdas/contain/events.ts): 10,000 cases each.
+ * Property tests of the pure event parser (runtime/contain/events.ts): 10,000 cases each.
  * The parser is the containment function's only gate: whatever EventBridge (or anyone with
  * PutEvents, for drills) delivers goes through it first. It must never throw, must say why it
  * ignores an event, and a Trigger it returns must be exactly what the event says.

@@ -3,9 +3,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it, type MockInstance, vi } from 'vitest';
-import { isIgnored, parseResponseEvent } from '../../lambdas/contain/events';
-import { siteAlarmPrefix } from '../../lib/shared/names';
-import { containHandler, loggedReason } from '../../lambdas/contain/index';
+import { isIgnored, parseResponseEvent } from '../../runtime/contain/events';
+import { siteAlarmPrefix } from '../../contracts/names';
+import { containHandler, loggedReason } from '../../runtime/contain/index';
 import type { SiteSnapshot } from '../support/aws-model';
 import { ecsFindingEvent, type ResponseWorld } from '../support/response-world';
 import {

@@ -2,15 +2,15 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { isFargateSize } from '../../lib/config/fargate';
-import { type FleetConfig, FleetConfigError, parseFleet } from '../../lib/config/load-fleet';
-import { LIMITS, SITE_ID_PATTERN } from '../../lib/config/fleet-schema';
+import { isFargateSize } from '../../infra/config/fargate';
+import { type FleetConfig, FleetConfigError, parseFleet } from '../../infra/config/load-fleet';
+import { LIMITS, SITE_ID_PATTERN } from '../../infra/config/fleet-schema';
 import { hostileJson, prototypeFingerprint } from './support/hostile';
 import { preview, printable } from './support/json';
 import { mutatedArb } from './support/mutate';
 
 /**
- * Property tests of the fleet file parser (`parseFleet(text, file)`, lib/config/load-fleet.ts).
+ * Property tests of the fleet file parser (`parseFleet(text, file)`, infra/config/load-fleet.ts).
  * Whatever the text, it either returns a fleet that keeps every documented invariant, or
  * throws a FleetConfigError whose problems say where (a path inside the file or a line).
  *

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidStepRequestError, runWorkflowStep } from '../../lambdas/incident/index';
-import { InvalidRecoveryRequestError, runRecoveryStep } from '../../lambdas/recovery/index';
+import { InvalidStepRequestError, runWorkflowStep } from '../../runtime/incident/index';
+import { InvalidRecoveryRequestError, runRecoveryStep } from '../../runtime/recovery/index';
 import type { ResponseWorld } from '../support/response-world';
 import { FUZZ_SITE_IDS, fuzzWorld } from './support/contain-world';
 import { HOSTILE_STRINGS, hostileJson, prototypeFingerprint } from './support/hostile';
@@ -10,8 +10,8 @@ import { mutatedArb } from './support/mutate';
 
 /**
  * Property tests of the two Step Functions task Lambdas' request validation:
- * `runRecoveryStep({ step, input, taskToken? })` (lambdas/recovery/index.ts) and
- * `runWorkflowStep({ step, input })` (lambdas/incident/index.ts), 10,000 cases each, with
+ * `runRecoveryStep({ step, input, taskToken? })` (runtime/recovery/index.ts) and
+ * `runWorkflowStep({ step, input })` (runtime/incident/index.ts), 10,000 cases each, with
  * the AWS model installed (an empty incident table) so that every call is seen.
  *
  * - A request the contract refuses throws the function's own typed error
@@ -55,7 +55,7 @@ const own = (o: Record<string, unknown>, k: string): unknown => (Object.hasOwn(o
 /** zod 4 measures string lengths in code points, not UTF-16 units. */
 const codePoints = (s: string): number => [...s].length;
 
-/** The recovery contract: lambdas/recovery/index.ts requestSchema, restated. */
+/** The recovery contract: runtime/recovery/index.ts requestSchema, restated. */
 function recoveryVerdict(request: unknown): Verdict {
   if (request !== null && typeof request === 'object' && !Array.isArray(request) && !isPlainObject(request))
     return 'unsure';
@@ -94,7 +94,7 @@ function recoveryVerdict(request: unknown): Verdict {
   return 'valid';
 }
 
-/** The workflow contract: lambdas/incident/index.ts requestSchema, restated. */
+/** The workflow contract: runtime/incident/index.ts requestSchema, restated. */
 function workflowVerdict(request: unknown): Verdict {
   if (request !== null && typeof request === 'object' && !Array.isArray(request) && !isPlainObject(request))
     return 'unsure';

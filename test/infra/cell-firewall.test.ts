@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { FleetConfigError, parseFleet } from '../../lib/config/load-fleet';
-import { MANAGED_RULE_GROUPS, RATE_RULES_PER_GROUP, siteLabel } from '../../lib/platform/cell-firewall';
-import { StackName } from '../../lib/shared/names';
+import { FleetConfigError, parseFleet } from '../../infra/config/load-fleet';
+import { MANAGED_RULE_GROUPS, RATE_RULES_PER_GROUP, siteLabel } from '../../infra/platform/cell-firewall';
+import { StackName } from '../../contracts/names';
 import { type CfnResource, type CfnTemplate, synthExample, synthFleet } from '../support/synth-fleet';
 import { resourcesOfType } from '../support/template-queries';
 
@@ -198,7 +198,7 @@ describe('the fleet file: firewall', () => {
 describe('capacity', () => {
   it('counts the web ACL’s WCU, and a cell that would pass AWS WAF’s 5,000 is refused at synthesis, saying why', async () => {
     // Prepare
-    const { webAclCapacity, WCU } = await import('../../lib/platform/cell-firewall');
+    const { webAclCapacity, WCU } = await import('../../infra/platform/cell-firewall');
     const fleet = parseFleet(exampleText, 'config/example.yaml');
     const blue = fleet.sites.filter((s) => s.cell === 'blue');
     const many = Array.from({ length: 90 }, (_, i) => ({
@@ -206,7 +206,7 @@ describe('capacity', () => {
       id: `site-${i}`,
       domains: Array.from({ length: 5 }, (_, d) => `h${d}.site-${i}.example`),
     }));
-    const { CellFirewall } = await import('../../lib/platform/cell-firewall');
+    const { CellFirewall } = await import('../../infra/platform/cell-firewall');
     const { App, Stack } = await import('aws-cdk-lib');
 
     // Act

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { StackName } from '../../lib/shared/names';
+import { StackName } from '../../contracts/names';
 import { type SynthesizedFleet, synthGenerated } from '../support/synth-fleet';
 import { policyStatements, resourcesOfType } from '../support/template-queries';
 

@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cellExportName, platformExportName, siteSecretName } from '../../lib/shared/names';
+import { cellExportName, platformExportName, siteSecretName } from '../../contracts/names';
 import { type SynthesizedFleet, synthExample } from '../support/synth-fleet';
 import {
   importedName,

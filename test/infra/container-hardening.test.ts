@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { auditAssembly, type CloudAssembly, loadCloudAssembly } from '../../lib/audit';
-import { CONTAINER_PRIVILEGES_NUMBER, CONTAINER_PRIVILEGES_QUESTION } from '../../lib/audit/container-privileges';
-import { DEFAULTS, FleetConfigError, parseFleet } from '../../lib/config/load-fleet';
+import { auditAssembly, type CloudAssembly, loadCloudAssembly } from '../../tools/audit';
+import { CONTAINER_PRIVILEGES_NUMBER, CONTAINER_PRIVILEGES_QUESTION } from '../../tools/audit/container-privileges';
+import { DEFAULTS, FleetConfigError, parseFleet } from '../../infra/config/load-fleet';
 import { mutated, siteStackName } from '../audit/audit-support';
 import { type SynthesizedFleet, synthExample } from '../support/synth-fleet';
 import { resourcesOfType } from '../support/template-queries';

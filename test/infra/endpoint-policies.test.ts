@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { handleLookup, MANAGED_OWNER, managedListIds, respond } from '../../lambdas/dns-lists/index';
-import { parseFleet } from '../../lib/config/load-fleet';
-import { awsServiceNames, MANAGED_THREAT_LIST } from '../../lib/platform/dns-firewall';
-import { StackName } from '../../lib/shared/names';
+import { handleLookup, MANAGED_OWNER, managedListIds, respond } from '../../runtime/dns-lists/index';
+import { parseFleet } from '../../infra/config/load-fleet';
+import { awsServiceNames, MANAGED_THREAT_LIST } from '../../infra/platform/dns-firewall';
+import { StackName } from '../../contracts/names';
 import { type CfnResource, type CfnTemplate, synthExample, synthFleet } from '../support/synth-fleet';
 import { resourcesOfType } from '../support/template-queries';
 
@@ -178,7 +178,7 @@ describe('Route 53 Resolver DNS Firewall', () => {
   });
 });
 
-describe('the managed-list lookup (lambdas/dns-lists)', () => {
+describe('the managed-list lookup (runtime/dns-lists)', () => {
   const page = (lists: { Id: string; Name: string; ManagedOwnerName?: string }[], NextToken?: string) => ({
     FirewallDomainLists: lists,
     ...(NextToken ? { NextToken } : {}),

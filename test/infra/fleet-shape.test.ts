@@ -3,10 +3,10 @@ import { App, CfnResource, Stack, TagManager } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { loadFleetFile, parseFleet } from '../../lib/config/load-fleet';
-import { addFleet, UnknownSiteError } from '../../lib/fleet-app';
-import { StackName } from '../../lib/shared/names';
-import { TAG_COMPONENT, TAG_ENV, TAG_SITE } from '../../lib/shared/tags';
+import { loadFleetFile, parseFleet } from '../../infra/config/load-fleet';
+import { addFleet, UnknownSiteError } from '../../infra/fleet-app';
+import { StackName } from '../../contracts/names';
+import { TAG_COMPONENT, TAG_ENV, TAG_SITE } from '../../infra/shared/tags';
 import {
   cdkJsonContext,
   type SynthesizedFleet,
@@ -84,7 +84,7 @@ describe('the tag contract', () => {
     for (const construct of example.app.node.findAll()) {
       if (!CfnResource.isCfnResource(construct)) continue;
       if (!TagManager.isTaggable(construct) && !TagManager.isTaggableV2(construct)) continue;
-      // CloudFormation has no Tags on listeners and listener rules (cfn-lint E3002); lib/site/site-app.ts drops them.
+      // CloudFormation has no Tags on listeners and listener rules (cfn-lint E3002); infra/site/site-app.ts drops them.
       if (
         ['AWS::ElasticLoadBalancingV2::Listener', 'AWS::ElasticLoadBalancingV2::ListenerRule'].includes(
           construct.cfnResourceType,

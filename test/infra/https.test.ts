@@ -1,8 +1,8 @@
 import { parse, stringify } from 'yaml';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseFleet } from '../../lib/config/load-fleet';
-import { StackName } from '../../lib/shared/names';
+import { parseFleet } from '../../infra/config/load-fleet';
+import { StackName } from '../../contracts/names';
 import { type CfnTemplate, type SynthesizedFleet, synthExample, synthFleet } from '../support/synth-fleet';
 import { resourcesOfType } from '../support/template-queries';
 

@@ -395,7 +395,7 @@ describe("the response plane's roles", () => {
         // A statement on one resource type of an action that also requires another type is
         // held by the statements on that other type (IAM must allow every resource a request
         // names): ec2:ModifySecurityGroupRules on any rule, but only in a site group of this
-        // environment (lib/shared/iam-statements.ts).
+        // environment (infra/shared/iam-statements.ts).
         const pairedHeld = await Promise.all(
           actions.map(async (action) => {
             const [service, name] = action.split(':') as [string, string];

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadFleetFile } from '../../lib/config/load-fleet';
+import { loadFleetFile } from '../../infra/config/load-fleet';
 import { type CfnTemplate, type SynthesizedFleet, synthExample, synthFleet } from '../support/synth-fleet';
 
 /**

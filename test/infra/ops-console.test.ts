@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { consoleFunctionName, DRILL_EVENT_BUS_ENV, drillEventBusName } from '../../lambdas/console/contract';
-import { TAKEOVER_AFTER_MS } from '../../lambdas/contain/contain';
-import { DRILL_DETAIL_TYPE, DRILL_SOURCE } from '../../lambdas/contain/events';
-import { loadFleetFile } from '../../lib/config/load-fleet';
-import { CONSOLE_TIMEOUT } from '../../lib/ops/ops-stack';
-import { StackName } from '../../lib/shared/names';
+import { consoleFunctionName, DRILL_EVENT_BUS_ENV, drillEventBusName } from '../../contracts/console-api';
+import { TAKEOVER_AFTER_MS } from '../../runtime/contain/contain';
+import { DRILL_DETAIL_TYPE, DRILL_SOURCE } from '../../runtime/contain/events';
+import { loadFleetFile } from '../../infra/config/load-fleet';
+import { CONSOLE_TIMEOUT } from '../../infra/ops/ops-stack';
+import { StackName } from '../../contracts/names';
 import type { CfnResource, CfnTemplate } from '../support/synth-fleet';
 import { type SynthesizedFleet, synthExample } from '../support/synth-fleet';
 import { onlyResource, type PolicyStatementJson, resourcesOfType, tagsOf } from '../support/template-queries';

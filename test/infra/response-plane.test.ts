@@ -1,7 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { STEP_PERSISTENCE_MS, TAKEOVER_AFTER_MS } from '../../lambdas/contain/contain';
-import { cellClusterName, siteAlarmName, siteAlarmPrefix, StackName } from '../../lib/shared/names';
+import { STEP_PERSISTENCE_MS, TAKEOVER_AFTER_MS } from '../../runtime/contain/contain';
+import { cellClusterName, siteAlarmName, siteAlarmPrefix, StackName } from '../../contracts/names';
 import { type SynthesizedFleet, synthExample } from '../support/synth-fleet';
 import { type PolicyStatementJson, policyStatements, resourcesOfType } from '../support/template-queries';
 

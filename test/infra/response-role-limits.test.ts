@@ -1,15 +1,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type CloudAssembly, loadCloudAssembly } from '../../lib/audit';
-import { PrincipalModel, type RoleInfo } from '../../lib/audit/access/principals';
-import { buildInventory } from '../../lib/audit/inventory';
-import type { RequestContext } from '../../lib/audit/policy/conditions';
-import { type Decision, evaluateRequest, type Statement } from '../../lib/audit/policy/evaluate';
-import { siteTaskRoleBoundaryName } from '../../lib/shared/names';
+import { type CloudAssembly, loadCloudAssembly } from '../../tools/audit';
+import { PrincipalModel, type RoleInfo } from '../../tools/audit/access/principals';
+import { buildInventory } from '../../tools/audit/inventory';
+import type { RequestContext } from '../../tools/audit/policy/conditions';
+import { type Decision, evaluateRequest, type Statement } from '../../tools/audit/policy/evaluate';
+import { siteTaskRoleBoundaryName } from '../../contracts/names';
 import { synthExample } from '../support/synth-fleet';
 
 /**
  * Issue 15, item 7: what the response roles could be made to do, evaluated with the audit's IAM
- * evaluator (lib/audit/policy/evaluate.ts) against the synthesized example fleet's own policies:
+ * evaluator (tools/audit/policy/evaluate.ts) against the synthesized example fleet's own policies:
  * the cross-site and out-of-scope requests the narrowed statements refuse, beside the ones they
  * must still allow (or restore and containment would break). What IAM cannot refuse is in
  * docs/iam.md ("What the response roles could still be made to do").
@@ -209,7 +209,7 @@ describe('recovery: pass roles and update services of this environment’s sites
 describe('the isolation audit sees the boundary', () => {
   it("finds no path when a site's task-role policy is widened to every secret: its boundary refuses the rest", async () => {
     // Prepare
-    const { auditAssembly } = await import('../../lib/audit');
+    const { auditAssembly } = await import('../../tools/audit');
     const { mutated, taskRolePolicy } = await import('../audit/audit-support');
     const widened = mutated(assembly, {
       [`Bulkhead-${ENV}-Site-acme-shop`]: (t) => {

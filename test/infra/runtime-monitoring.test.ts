@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadFleetFile } from '../../lib/config/load-fleet';
-import { StackName } from '../../lib/shared/names';
-import { UnknownGuardDutyRegionError } from '../../lib/shared/guardduty';
+import { loadFleetFile } from '../../infra/config/load-fleet';
+import { StackName } from '../../contracts/names';
+import { UnknownGuardDutyRegionError } from '../../contracts/guardduty';
 import { type CfnTemplate, type SynthesizedFleet, synthExample, synthFleet } from '../support/synth-fleet';
 import { policyStatements, resourcesOfType, securityGroupRules, tagsOf } from '../support/template-queries';
 

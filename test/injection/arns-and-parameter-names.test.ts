@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runWorkflowStep } from '../../lambdas/incident/index';
-import { containHandler } from '../../lambdas/contain/index';
-import { runRecoveryStep } from '../../lambdas/recovery/index';
+import { runWorkflowStep } from '../../runtime/incident/index';
+import { containHandler } from '../../runtime/contain/index';
+import { runRecoveryStep } from '../../runtime/recovery/index';
 import { ecsFindingEvent, type ResponseWorld, siteAlarmEvent } from '../support/response-world';
 import { fuzzWorld } from '../fuzz/support/contain-world';
 import { expectCleanSinks, partitionKeyOf, VALID_SITE } from './support/sinks';

@@ -5,14 +5,14 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 vi.hoisted(() => {
   process.env.POWERTOOLS_LOG_LEVEL = 'WARN';
 });
-import { containHandler } from '../../lambdas/contain/index';
-import { OBSERVED_VALUE_MAX } from '../../lambdas/contain/observed';
-import { runWorkflowStep } from '../../lambdas/incident/index';
-import { renderAuditHtml } from '../../lib/audit';
-import type { AuditResult } from '../../lib/audit/types';
-import { formatAuditSummary } from '../../lib/audit/summary';
-import { runSiteops } from '../../lib/cli/siteops';
-import { DISPLAY_MAX, hasUnsafeCharacters, printable, terminalSafe } from '../../lib/shared/display';
+import { containHandler } from '../../runtime/contain/index';
+import { OBSERVED_VALUE_MAX } from '../../runtime/contain/observed';
+import { runWorkflowStep } from '../../runtime/incident/index';
+import { renderAuditHtml } from '../../tools/audit';
+import type { AuditResult } from '../../tools/audit/types';
+import { formatAuditSummary } from '../../tools/audit/summary';
+import { runSiteops } from '../../tools/cli/siteops';
+import { DISPLAY_MAX, hasUnsafeCharacters, printable, terminalSafe } from '../../contracts/display';
 import { ALICE, type ConsoleWorld, invokeConsole, setUpConsoleWorld, store } from '../console/console-world';
 import { hostileString } from '../fuzz/support/hostile';
 import { ecsFindingEvent } from '../support/response-world';
@@ -21,7 +21,7 @@ import { ecsFindingEvent } from '../support/response-world';
  * Issue 15, item 6. Sink: every place Bulkhead shows text it did not write. A GuardDuty Runtime
  * Monitoring finding carries values the attacker in the container chooses (the process name, the
  * executable path, a command line, a script path, a domain it resolved); they reach the incident's
- * trigger (lambdas/contain/observed.ts) and from there the notices, `siteops incidents <id>` and
+ * trigger (runtime/contain/observed.ts) and from there the notices, `siteops incidents <id>` and
  * the logs; template strings reach the audit's HTML report and terminal summary. Each is shown
  * with the hostile values below: HTML, terminal escape sequences (ESC, OSC 52 clipboard, 8-bit
  * CSI), bidirectional controls, lines that imitate Bulkhead's own, and 100 kB.
@@ -71,7 +71,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-describe('printable (lib/shared/display.ts)', () => {
+describe('printable (contracts/display.ts)', () => {
   it('any string becomes one line with no control, bidirectional or lone-surrogate character, within its bound', () => {
     fc.assert(
       fc.property(hostileString(), fc.integer({ min: 1, max: 2_000 }), (value, max) => {

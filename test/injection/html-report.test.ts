@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { renderAuditHtml } from '../../lib/audit';
-import { type AuditResult, type Finding, PATH_KINDS, type PairVerdict } from '../../lib/audit/types';
+import { renderAuditHtml } from '../../tools/audit';
+import { type AuditResult, type Finding, PATH_KINDS, type PairVerdict } from '../../tools/audit/types';
 import { hostileString } from '../fuzz/support/hostile';
 import { preview } from '../fuzz/support/json';
 
 /**
- * Sink: the HTML audit report (`renderAuditHtml`, lib/audit/html-report.ts). Every string of
+ * Sink: the HTML audit report (`renderAuditHtml`, tools/audit/html-report.ts). Every string of
  * an AuditResult comes from templates (site ids from tags, stack names, logical ids, rule
  * descriptions) or from the command line (the assembly path). Whatever they hold, the page's
  * markup must not change: rendering a result with hostile strings and rendering the same

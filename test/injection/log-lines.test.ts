@@ -8,8 +8,8 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { deriveSiteNames, type SiteNames } from '../../lambdas/db-user/sql';
-import { rotateSiteCredentials } from '../../lambdas/recovery/rotate';
+import { deriveSiteNames, type SiteNames } from '../../runtime/db-user/sql';
+import { rotateSiteCredentials } from '../../runtime/recovery/rotate';
 import { dropSiteArtifacts, randomToken } from '../support/mariadb';
 import { createEvent, type DbUserRig, errorOf, lambdaContext, qToken, setUpDbUserRig } from './support/db-user';
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { deriveSiteNames, type SiteNames } from '../../lambdas/db-user/sql';
+import { deriveSiteNames, type SiteNames } from '../../runtime/db-user/sql';
 import { connectAs, dropSiteArtifacts, tryLogin } from '../support/mariadb';
 import { hostileString } from '../fuzz/support/hostile';
 import {
@@ -17,7 +17,7 @@ import {
 
 /**
  * Sink: SQL. Every string that reaches a statement of the database-user provider
- * (lambdas/db-user) comes from a CloudFormation property (SiteId, Schema, User,
+ * (runtime/db-user) comes from a CloudFormation property (SiteId, Schema, User,
  * MaxConnections, SecretArn), a physical resource id, a password request (siteId), or the
  * site secret (username, password). Each hostile value goes through the real handler against
  * the real MariaDB; it must be refused with a typed error before any statement runs, or be

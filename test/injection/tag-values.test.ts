@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { containHandler } from '../../lambdas/contain/index';
+import { containHandler } from '../../runtime/contain/index';
 import { ecsFindingEvent, type ResponseWorld } from '../support/response-world';
 import { fuzzWorld } from '../fuzz/support/contain-world';
 import { prototypeFingerprint } from '../fuzz/support/hostile';

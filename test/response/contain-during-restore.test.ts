@@ -1,11 +1,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { containHandler } from '../../lambdas/contain/index';
-import { runRecoveryStep } from '../../lambdas/recovery/index';
-import { Ledger } from '../../lambdas/recovery/ledger';
-import type { RestoreInput } from '../../lambdas/recovery/restore';
-import { IncidentStore } from '../../lambdas/shared/incident-store';
+import { containHandler } from '../../runtime/contain/index';
+import { runRecoveryStep } from '../../runtime/recovery/index';
+import { Ledger } from '../../runtime/recovery/ledger';
+import type { RestoreInput } from '../../runtime/recovery/restore';
+import { IncidentStore } from '../../runtime/shared/incident-store';
 import { ecsFindingEvent, type ResponseWorld, setUpResponseWorld } from '../support/response-world';
 
 /**
@@ -143,7 +143,7 @@ describe('a new finding while a restore is open', () => {
 
     // Assess
     expect(JSON.stringify(released)).toMatch(/released/i);
-    // The standby group was made a copy of the site's own group (lib/site/site-compartment.ts).
+    // The standby group was made a copy of the site's own group (infra/site/site-compartment.ts).
     expect(groupRules(standby)).toEqual(standbyBefore);
     expect(groupRules(world.site('acme').securityGroupId)).toEqual(standbyBefore);
   });

@@ -8,9 +8,9 @@ import {
   quarantineGroup,
   readSiteGroup,
   type SiteGroupState,
-} from '../../lambdas/contain/quarantine-group';
-import { INTERIM_DESCRIPTION } from '../../lambdas/contain/quarantine-rules';
-import { containHandler } from '../../lambdas/contain/index';
+} from '../../runtime/contain/quarantine-group';
+import { INTERIM_DESCRIPTION } from '../../runtime/contain/quarantine-rules';
+import { containHandler } from '../../runtime/contain/index';
 import { addRules } from '../support/aws-model/ec2/security-groups';
 import { type ResponseWorld, ecsFindingEvent, setUpResponseWorld, siteAlarmEvent } from '../support/response-world';
 

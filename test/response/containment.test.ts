@@ -3,9 +3,9 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { IpPermission } from '@aws-sdk/client-ec2';
 import { afterEach, describe, expect, it } from 'vitest';
-import { atomicPermissions, permissionKey } from '../../lambdas/contain/quarantine-rules';
-import { TAKEOVER_AFTER_MS } from '../../lambdas/contain/contain';
-import { containHandler } from '../../lambdas/contain/index';
+import { atomicPermissions, permissionKey } from '../../runtime/contain/quarantine-rules';
+import { TAKEOVER_AFTER_MS } from '../../runtime/contain/contain';
+import { containHandler } from '../../runtime/contain/index';
 import {
   type ResponseWorld,
   ecsFindingEvent,
@@ -420,7 +420,7 @@ describe('when AWS pushes back', () => {
     // Act
     let outcome: Awaited<ReturnType<typeof containHandler>>;
     try {
-      const { handler } = await import('../../lambdas/contain/index');
+      const { handler } = await import('../../runtime/contain/index');
       outcome = (await handler(ecsFindingEvent(world, 'acme'), {
         functionName: 'contain',
         awsRequestId: 'r-1',

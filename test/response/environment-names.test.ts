@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { containHandler, resetContainDeps } from '../../lambdas/contain/index';
-import { parseSiteAlarmName, siteAlarmName } from '../../lib/shared/names';
+import { containHandler, resetContainDeps } from '../../runtime/contain/index';
+import { parseSiteAlarmName, siteAlarmName } from '../../contracts/names';
 import { seedFleet } from '../support/aws-model';
 import { type ResponseWorld, setUpResponseWorld, siteAlarmEvent } from '../support/response-world';
 

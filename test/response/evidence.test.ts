@@ -5,9 +5,9 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type EvidenceDeps, keepEvidence } from '../../lambdas/incident/evidence';
-import type { IncidentRecord } from '../../lambdas/shared/incident-store';
-import { loadSiteRecord } from '../../lambdas/shared/site-records';
+import { type EvidenceDeps, keepEvidence } from '../../runtime/incident/evidence';
+import type { IncidentRecord } from '../../runtime/shared/incident-store';
+import { loadSiteRecord } from '../../runtime/shared/site-records';
 import { type ResponseWorld, setUpResponseWorld } from '../support/response-world';
 
 /**

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { consoleHandler } from '../../lambdas/console/index';
-import { containHandler } from '../../lambdas/contain/index';
-import { runWorkflowStep } from '../../lambdas/incident/index';
-import { recordDeployment } from '../../lambdas/ledger/index';
-import { runRecoveryStep } from '../../lambdas/recovery/index';
+import { consoleHandler } from '../../runtime/console/index';
+import { containHandler } from '../../runtime/contain/index';
+import { runWorkflowStep } from '../../runtime/incident/index';
+import { recordDeployment } from '../../runtime/ledger/index';
+import { runRecoveryStep } from '../../runtime/recovery/index';
 import { setUpConsoleWorld } from '../console/console-world';
 import type { AwsModel } from '../support/aws-model';
 import { authorizeHandlerCalls } from '../support/iam-authorization/authorizer';

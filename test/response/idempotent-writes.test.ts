@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { containHandler } from '../../lambdas/contain/index';
-import { recoveryDeps } from '../../lambdas/recovery/index';
-import { releaseIncident } from '../../lambdas/recovery/release';
+import { containHandler } from '../../runtime/contain/index';
+import { recoveryDeps } from '../../runtime/recovery/index';
+import { releaseIncident } from '../../runtime/recovery/release';
 import type { FaultSpec } from '../support/aws-model/faults';
 import { incidentsOf } from '../faults/fault-matrix';
 import { type ResponseWorld, ecsFindingEvent, setUpResponseWorld, siteAlarmEvent } from '../support/response-world';

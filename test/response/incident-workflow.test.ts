@@ -5,9 +5,9 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import aslValidator from 'asl-validator';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { containHandler } from '../../lambdas/contain/index';
-import { runWorkflowStep } from '../../lambdas/incident/index';
-import { runRecoveryStep } from '../../lambdas/recovery/index';
+import { containHandler } from '../../runtime/contain/index';
+import { runWorkflowStep } from '../../runtime/incident/index';
+import { runRecoveryStep } from '../../runtime/recovery/index';
 import { ecsFindingEvent, type ResponseWorld, setUpResponseWorld } from '../support/response-world';
 import { type Definition, incidentWorkflowDefinition } from '../support/workflow-definition';
 

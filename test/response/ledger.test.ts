@@ -8,7 +8,7 @@ import {
   Ledger,
   type LedgerEntry,
   recordDeploymentFromService,
-} from '../../lambdas/recovery/ledger';
+} from '../../runtime/recovery/ledger';
 import { type ResponseWorld, setUpResponseWorld } from '../support/response-world';
 
 const digest = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;
@@ -160,7 +160,7 @@ describe('the ledger against the AWS model', () => {
   it('the ledger function records a site when ECS reports its deployment completed, and ignores other events', async () => {
     world = setUpResponseWorld([{ id: 'acme', cell: 'c1' }]);
     const site = world.site('acme');
-    const { recordDeployment } = await import('../../lambdas/ledger/index');
+    const { recordDeployment } = await import('../../runtime/ledger/index');
     // The documented "ECS Deployment State Change" shape (built here: no public sample is shared).
     const event = (eventName: string) => ({
       version: '0',

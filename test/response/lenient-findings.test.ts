@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isIgnored, parseResponseEvent } from '../../lambdas/contain/events';
-import { containHandler } from '../../lambdas/contain/index';
+import { isIgnored, parseResponseEvent } from '../../runtime/contain/events';
+import { containHandler } from '../../runtime/contain/index';
 import { type ResponseWorld, ecsFindingEvent, setUpResponseWorld } from '../support/response-world';
 
 /**

@@ -6,10 +6,10 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { INTERIM_DESCRIPTION } from '../../lambdas/contain/quarantine-rules';
-import { containHandler } from '../../lambdas/contain/index';
-import { type ReleaseDeps, releaseIncident } from '../../lambdas/recovery/release';
-import { IncidentStore } from '../../lambdas/shared/incident-store';
+import { INTERIM_DESCRIPTION } from '../../runtime/contain/quarantine-rules';
+import { containHandler } from '../../runtime/contain/index';
+import { type ReleaseDeps, releaseIncident } from '../../runtime/recovery/release';
+import { IncidentStore } from '../../runtime/shared/incident-store';
 import type { SiteSnapshot } from '../support/aws-model';
 import { ecsFindingEvent, type ResponseWorld, setUpResponseWorld } from '../support/response-world';
 

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deployImage, deploymentHealth, revisionWithImage } from '../../lambdas/recovery/deploy';
+import { deployImage, deploymentHealth, revisionWithImage } from '../../runtime/recovery/deploy';
 import { type ResponseWorld, setUpResponseWorld } from '../support/response-world';
 
 const goodDigest = `sha256:${'c'.repeat(64)}`;

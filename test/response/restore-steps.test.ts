@@ -1,12 +1,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { containHandler } from '../../lambdas/contain/index';
-import { runWorkflowStep } from '../../lambdas/incident/index';
-import { runRecoveryStep } from '../../lambdas/recovery/index';
-import { Ledger } from '../../lambdas/recovery/ledger';
-import type { RestoreInput } from '../../lambdas/recovery/restore';
-import { IncidentStore } from '../../lambdas/shared/incident-store';
+import { containHandler } from '../../runtime/contain/index';
+import { runWorkflowStep } from '../../runtime/incident/index';
+import { runRecoveryStep } from '../../runtime/recovery/index';
+import { Ledger } from '../../runtime/recovery/ledger';
+import type { RestoreInput } from '../../runtime/recovery/restore';
+import { IncidentStore } from '../../runtime/shared/incident-store';
 import { ecsFindingEvent, type ResponseWorld, setUpResponseWorld, type WorldSite } from '../support/response-world';
 
 /**

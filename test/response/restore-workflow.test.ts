@@ -6,13 +6,13 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Connection } from 'mysql2/promise';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { containHandler } from '../../lambdas/contain/index';
-import { deriveSiteNames } from '../../lambdas/db-user/sql';
-import { runWorkflowStep } from '../../lambdas/incident/index';
-import { approveIncident } from '../../lambdas/recovery/approval';
-import { resetRecoveryDeps, runRecoveryStep } from '../../lambdas/recovery/index';
-import { Ledger } from '../../lambdas/recovery/ledger';
-import { IncidentStore, type IncidentRecord } from '../../lambdas/shared/incident-store';
+import { containHandler } from '../../runtime/contain/index';
+import { deriveSiteNames } from '../../runtime/db-user/sql';
+import { runWorkflowStep } from '../../runtime/incident/index';
+import { approveIncident } from '../../runtime/recovery/approval';
+import { resetRecoveryDeps, runRecoveryStep } from '../../runtime/recovery/index';
+import { Ledger } from '../../runtime/recovery/ledger';
+import { IncidentStore, type IncidentRecord } from '../../runtime/shared/incident-store';
 import {
   connectAs,
   connectRoot,
@@ -93,7 +93,7 @@ async function prepare(options: { autoRestore?: boolean; healthTimeoutSeconds?: 
   vi.stubEnv('RESTORE_HEALTH_TIMEOUT_SECONDS', String(options.healthTimeoutSeconds ?? 900));
   resetRecoveryDeps();
   vi.resetModules();
-  const { handler } = await import('../../lambdas/db-user/index');
+  const { handler } = await import('../../runtime/db-user/index');
   world.aws.lambda.register('bulkhead-test-db-user', (event: unknown) =>
     handler(event as never, { awsRequestId: randomUUID() } as never),
   );

@@ -3,8 +3,8 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type RotationDeps, RotationError, rotateSiteCredentials } from '../../lambdas/recovery/rotate';
-import { deriveSiteNames } from '../../lambdas/db-user/sql';
+import { type RotationDeps, RotationError, rotateSiteCredentials } from '../../runtime/recovery/rotate';
+import { deriveSiteNames } from '../../runtime/db-user/sql';
 import { type AwsModel, installAwsModel } from '../support/aws-model';
 import {
   accountExists,
@@ -56,7 +56,7 @@ beforeEach(async () => {
   vi.stubEnv('DB_TLS', 'disabled-for-local-test');
   vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'ERROR');
   vi.resetModules();
-  const { handler } = await import('../../lambdas/db-user/index');
+  const { handler } = await import('../../runtime/db-user/index');
   aws.lambda.register('bulkhead-db-user', (event: unknown) =>
     handler(event as never, { awsRequestId: randomUUID() } as never),
   );
@@ -191,7 +191,7 @@ describe('rotating a site’s database password', () => {
   });
 
   it('the provider refuses a hostile site id before touching the database', async () => {
-    const { handler } = await import('../../lambdas/db-user/index');
+    const { handler } = await import('../../runtime/db-user/index');
     await expect(
       handler(
         { action: 'apply-pending-password', siteId: "x'; DROP USER root; --", secretArn: site.secretArn } as never,
@@ -282,7 +282,7 @@ describe('rotating a site’s database password', () => {
     // Prepare
     await rotateSiteCredentials(deps(), site.id, site.secretArn, 'serving');
     expect(await accountExists(root, `${site.user}__b`)).toBe(true);
-    const { handler } = await import('../../lambdas/db-user/index');
+    const { handler } = await import('../../runtime/db-user/index');
 
     // Act
     await handler(

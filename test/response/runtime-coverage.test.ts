@@ -1,7 +1,7 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CoverageDeps, candidateSites, handleCoverageChange } from '../../lambdas/coverage/coverage';
+import { type CoverageDeps, candidateSites, handleCoverageChange } from '../../runtime/coverage/coverage';
 import { type AwsModel, type FleetHandles, installAwsModel, seedFleet } from '../support/aws-model';
 
 /**

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { containHandler } from '../../lambdas/contain/index';
+import { containHandler } from '../../runtime/contain/index';
 import { type ResponseWorld, ecsFindingEvent, setUpResponseWorld } from '../support/response-world';
 
 /**

@@ -1,13 +1,13 @@
-import type { CloudAssembly } from '../../lib/audit';
-import type { Resolved } from '../../lib/audit/intrinsics';
-import { buildInventory, type Inventory, type ResourceEntry } from '../../lib/audit/inventory';
-import type { RequestContext } from '../../lib/audit/policy/conditions';
+import type { CloudAssembly } from '../../tools/audit';
+import type { Resolved } from '../../tools/audit/intrinsics';
+import { buildInventory, type Inventory, type ResourceEntry } from '../../tools/audit/inventory';
+import type { RequestContext } from '../../tools/audit/policy/conditions';
 import {
   type Evaluation,
   evaluateRequest,
   type RequestPrincipal,
   type Statement,
-} from '../../lib/audit/policy/evaluate';
+} from '../../tools/audit/policy/evaluate';
 
 /**
  * EventBridge as a synthesized assembly configures it, for tests that ask "what would this
@@ -18,7 +18,7 @@ import {
  *   associated with this event bus are used to match the event. If you omit this, the default
  *   event bus is used" (EventBridge API reference, PutEventsRequestEntry `EventBusName`).
  * - Who may put: the caller's identity policies and the bus's resource policy, evaluated as IAM
- *   evaluates a request (lib/audit/policy/evaluate.ts); PutEvents carries `events:source` and
+ *   evaluates a request (tools/audit/policy/evaluate.ts); PutEvents carries `events:source` and
  *   `events:detail-type` in its request context (Service Authorization Reference, Amazon
  *   EventBridge, PutEvents).
  * - Which rules: {@link patternMatches}.

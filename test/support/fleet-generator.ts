@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
-import { RESERVED_CONNECTIONS } from '../../lib/config/database-budget';
-import { LIMITS } from '../../lib/config/fleet-schema';
+import { RESERVED_CONNECTIONS } from '../../infra/config/database-budget';
+import { LIMITS } from '../../infra/config/fleet-schema';
 
 export interface GeneratedFleetOptions {
   readonly sites: number;

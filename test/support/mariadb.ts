@@ -7,7 +7,7 @@
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import { type Connection, createConnection, type RowDataPacket } from 'mysql2/promise';
-import { otherAccountOf } from '../../lib/shared/database-accounts';
+import { otherAccountOf } from '../../contracts/database-accounts';
 
 export const MARIADB = { host: '127.0.0.1', port: 3306 } as const;
 

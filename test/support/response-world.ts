@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { type AuthorizationHandle, authorizeHandlerCalls } from './iam-authorization/authorizer';
 import * as path from 'node:path';
-import { resetContainDeps } from '../../lambdas/contain/index';
-import { siteAlarmName } from '../../lib/shared/names';
-import { resetWorkflowDeps } from '../../lambdas/incident/index';
-import { resetRecoveryDeps } from '../../lambdas/recovery/index';
+import { resetContainDeps } from '../../runtime/contain/index';
+import { siteAlarmName } from '../../contracts/names';
+import { resetWorkflowDeps } from '../../runtime/incident/index';
+import { resetRecoveryDeps } from '../../runtime/recovery/index';
 import {
   type AwsModel,
   type FleetHandles,

@@ -1,4 +1,4 @@
-import { containHandler } from '../../lambdas/contain/index';
+import { containHandler } from '../../runtime/contain/index';
 import { ecsFindingEvent, type ResponseWorld } from './response-world';
 
 /**

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { type FleetConfig, loadFleetFile, parseFleet } from '../../lib/config/load-fleet';
-import { addFleet, type FleetAppOptions, type FleetStacks } from '../../lib/fleet-app';
-import { StackName } from '../../lib/shared/names';
-import { writeProvenance } from '../../lib/shared/provenance';
+import { type FleetConfig, loadFleetFile, parseFleet } from '../../infra/config/load-fleet';
+import { addFleet, type FleetAppOptions, type FleetStacks } from '../../infra/fleet-app';
+import { StackName } from '../../contracts/names';
+import { writeProvenance } from '../../infra/shared/provenance';
 import { generateFleetYaml } from './fleet-generator';
 
 export interface SynthesizedFleet {

@@ -1,4 +1,4 @@
-import { StackName } from '../../lib/shared/names';
+import { StackName } from '../../contracts/names';
 import { synthExample } from './synth-fleet';
 import { onlyResource } from './template-queries';
 

@@ -1,6 +1,6 @@
 import { StateMachine } from 'aws-local-stepfunctions';
-import { runWorkflowStep } from '../../lambdas/incident/index';
-import { runRecoveryStep } from '../../lambdas/recovery/index';
+import { runWorkflowStep } from '../../runtime/incident/index';
+import { runRecoveryStep } from '../../runtime/recovery/index';
 import type { ResponseWorld } from './response-world';
 import type { Definition } from './workflow-definition';
 

@@ -1,5 +1,5 @@
 import type { Task } from '@aws-sdk/client-ecs';
-import { siteAlarmName } from '../../../lib/shared/names';
+import { siteAlarmName } from '../../../contracts/names';
 import { camelCaseKeys, sampleEvent } from '../../support/response-world';
 import type { EmulatorWorld } from './world';
 

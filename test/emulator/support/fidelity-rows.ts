@@ -94,7 +94,7 @@ export const FIDELITY_ROWS: readonly FidelityRow[] = [
   {
     id: 'sg-modify-rule-type-change',
     api: 'EC2 ModifySecurityGroupRules',
-    reliedOnBy: "containment's one-call rewrite of a group's rules (lambdas/contain/quarantine-group.ts)",
+    reliedOnBy: "containment's one-call rewrite of a group's rules (runtime/contain/quarantine-group.ts)",
     source: {
       quote:
         'When you modify a rule, you cannot change the rule type. For example, if the rule uses an IPv4 address range, you must use CidrIpv4 to specify a new IPv4 address range.',

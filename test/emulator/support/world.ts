@@ -8,8 +8,8 @@ import { DescribeServicesCommand, DescribeTasksCommand, ListTasksCommand } from 
 import { DescribeRulesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetRolePolicyCommand, ListRolePoliciesCommand, ListRoleTagsCommand } from '@aws-sdk/client-iam';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
-import type { FleetConfig } from '../../../lib/config/load-fleet';
-import { type SiteRecord, siteRecordParameterName } from '../../../lib/shared/site-record';
+import type { FleetConfig } from '../../../infra/config/load-fleet';
+import { type SiteRecord, siteRecordParameterName } from '../../../contracts/site-record';
 import type { SynthesizedFleet } from '../../support/synth-fleet';
 import { readAssembly } from './assembly';
 import { type MotoClients, motoClients, requestCertificate } from './clients';

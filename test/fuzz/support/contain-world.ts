@@ -3,7 +3,7 @@
  */
 import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { DRILL_DETAIL_TYPE, DRILL_SOURCE } from '../../../lambdas/contain/events';
+import { DRILL_DETAIL_TYPE, DRILL_SOURCE } from '../../../runtime/contain/events';
 import {
   ecsFindingEvent,
   type ResponseWorld,

@@ -12,7 +12,7 @@ import { vi } from 'vitest';
 import { type AwsModel, installAwsModel } from '../../support/aws-model';
 import { connectRoot, createTestAdmin, randomToken, type TestAdmin } from '../../support/mariadb';
 
-export type DbUserHandler = (typeof import('../../../lambdas/db-user/index'))['handler'];
+export type DbUserHandler = (typeof import('../../../runtime/db-user/index'))['handler'];
 
 export interface DbUserRig {
   readonly root: Connection;
@@ -111,7 +111,7 @@ export async function setUpDbUserRig(
   vi.stubEnv('POWERTOOLS_LOG_LEVEL', options.logLevel ?? 'DEBUG');
   if (options.logEvent) vi.stubEnv('POWERTOOLS_LOGGER_LOG_EVENT', 'true');
   vi.resetModules();
-  const { handler } = await import('../../../lambdas/db-user/index');
+  const { handler } = await import('../../../runtime/db-user/index');
   const output: string[] = [];
   captureLogs(output);
   let secrets = 0;

@@ -1,6 +1,6 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { expect, onTestFinished } from 'vitest';
-import { evaluateRequest, type Statement as AuditStatement } from '../../../lib/audit/policy/evaluate';
+import { evaluateRequest, type Statement as AuditStatement } from '../../../tools/audit/policy/evaluate';
 import type { AwsModel, FleetHandles } from '../aws-model';
 import { type IntrinsicContext, resolveValue } from '../cfn-intrinsics';
 import { callerOf, currentStack, type ResponseFunction } from './callers';
@@ -49,7 +49,7 @@ function tagsOf(resource: { Properties?: Record<string, unknown> } | undefined):
 
 /**
  * What a template reference stands for in the model world: the model's own resources seeded
- * for the same contract (lib/shared), found by type and Bulkhead's tags. Anything the
+ * for the same contract (infra/shared), found by type and Bulkhead's tags. Anything the
  * response plane's policies do not name resolves to an ARN of nothing.
  */
 function binding(
@@ -258,7 +258,7 @@ async function decide(
       return `${what}: the evaluator refused the policy or request: ${result.errors.message}`;
     }
     // The one known gap of the reference data (test/support/service-authorization.ts V2_OVERRIDES):
-    // evaluated by the project's own evaluator (lib/audit/policy, checked against iam-simulate
+    // evaluated by the project's own evaluator (tools/audit/policy, checked against iam-simulate
     // in test/audit/policy-evaluation.differential.test.ts).
     const context = new Map<string, string | string[]>(
       Object.entries(contextVariables).map(([k, v]) => [k.toLowerCase(), v]),

@@ -2,7 +2,7 @@
  * Which Lambda function made an AWS call the model answers, from the call's (async) stack:
  * handlers run in the test process, so the code that sent the request is on the stack.
  *
- * A function's entry is its `lambdas/<folder>/index.ts` (the handler Lambda invokes, and the
+ * A function's entry is its `runtime/<folder>/index.ts` (the handler Lambda invokes, and the
  * run functions tests call); the innermost entry on the stack is the caller. Shared code needs
  * no special case: the ops console runs containment's and recovery's code from its own entry;
  * a function another one invokes through the model's Lambda (recovery invoking the
@@ -14,7 +14,7 @@
 export const RESPONSE_FUNCTIONS = ['console', 'incident', 'ledger', 'recovery', 'contain', 'coverage'] as const;
 export type ResponseFunction = (typeof RESPONSE_FUNCTIONS)[number];
 
-const ENTRY_FRAME = /[/\\]lambdas[/\\]([a-z-]+)[/\\]index\.ts:/;
+const ENTRY_FRAME = /[/\\]runtime[/\\]([a-z-]+)[/\\]index\.ts:/;
 
 export interface Attribution {
   /** The response function whose entry is innermost, if it is one of the response plane's. */

@@ -12,8 +12,8 @@ import {
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { parseFleet } from '../../../lib/config/load-fleet';
-import { addFleet } from '../../../lib/fleet-app';
+import { parseFleet } from '../../../infra/config/load-fleet';
+import { addFleet } from '../../../infra/fleet-app';
 import { cdkJsonContext } from '../synth-fleet';
 import type { RESPONSE_FUNCTIONS } from './callers';
 
@@ -21,7 +21,7 @@ import type { RESPONSE_FUNCTIONS } from './callers';
  * The IAM policies of the response plane's functions, from templates synthesized for the
  * fleet a model world seeds (its environment, account, region and cells), as `cdk synth`
  * writes them. Synthesis takes seconds, so the templates are cached on disk by the hash of
- * everything that shapes them (lib/, bin/, cdk.json, the lockfile) and the fleet's shape.
+ * everything that shapes them (infra/, bin/, cdk.json, the lockfile) and the fleet's shape.
  */
 
 export type FunctionName = (typeof RESPONSE_FUNCTIONS)[number];
@@ -53,7 +53,7 @@ export interface SynthesizedPolicies {
   >;
 }
 
-/** Logical-id prefixes of the functions (lib/response/response-stack.ts, lib/ops/ops-stack.ts). */
+/** Logical-id prefixes of the functions (infra/response/response-stack.ts, infra/ops/ops-stack.ts). */
 const FUNCTION_IDS: Record<FunctionName, string> = {
   contain: 'ContainFunction',
   incident: 'IncidentFunction',
@@ -75,7 +75,7 @@ function hashTree(hash: ReturnType<typeof createHash>, dir: string): void {
 
 function cacheKey(shape: FleetShape): string {
   const hash = createHash('sha256');
-  for (const dir of ['lib', 'bin']) hashTree(hash, path.join(ROOT, dir));
+  for (const dir of ['contracts', 'infra', 'bin']) hashTree(hash, path.join(ROOT, dir));
   for (const file of ['cdk.json', 'package-lock.json', 'config/example.yaml'])
     hash.update(readFileSync(path.join(ROOT, file)));
   hash.update(JSON.stringify(shape));

@@ -137,7 +137,7 @@ export function iamRequestsOf(model: AwsModel, service: ServiceName, command: st
         case 'GetTaskProtection':
           return ((input.tasks as string[] | undefined) ?? []).map(task);
         case 'ListTasks':
-          // Authorizes against container-instance with the ecs:cluster key (lib/shared/iam-statements.ts).
+          // Authorizes against container-instance with the ecs:cluster key (infra/shared/iam-statements.ts).
           return [one('*', {}, inCluster)];
         case 'DescribeServices':
           return ((input.services as string[] | undefined) ?? []).map(svc);

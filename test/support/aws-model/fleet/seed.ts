@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Tag as EcsTag } from '@aws-sdk/client-ecs';
-import { siteAlarmName, siteNoticeTopicName, siteTaskRoleBoundaryName } from '../../../../lib/shared/names';
-import { type SiteRecord, siteRecordParameterName } from '../../../../lib/shared/site-record';
+import { siteAlarmName, siteNoticeTopicName, siteTaskRoleBoundaryName } from '../../../../contracts/names';
+import { type SiteRecord, siteRecordParameterName } from '../../../../contracts/site-record';
 import {
   Component,
   TAG_CELL,
@@ -13,7 +13,7 @@ import {
   TAG_SECURITY_GROUP,
   TAG_SEVERITY_THRESHOLD,
   TAG_SITE,
-} from '../../../../lib/shared/tag-names';
+} from '../../../../contracts/tag-names';
 import { denyAllEntries } from '../ec2/ec2-model';
 import type { RuleSpec } from '../ec2/security-groups';
 import type { NetworkAclEntryRecord } from '../ec2/types';
@@ -42,7 +42,7 @@ function block(base: string, prefix: number, n: number): string {
 
 /**
  * Builds a realistic Bulkhead environment in the model, the way the CDK app deploys it
- * (names and tags follow lib/shared: `tag-names.ts`, `site-record.ts` and the naming
+ * (names and tags follow infra/shared: `tag-names.ts`, `site-record.ts` and the naming
  * functions of `contract.ts`): a VPC with public subnets (load balancer nodes) and private
  * subnets (standard sites), shared security groups (database 3306, VPC endpoints 443,
  * CloudWatch Logs endpoint 443, uploads/EFS 2049), the S3 gateway prefix list, a deny-all
@@ -278,7 +278,7 @@ export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles 
       tags: siteTags(id, Component.listenerRule),
     });
 
-    // As the site stack makes it: a task role with its own permissions boundary (lib/site/site-compartment.ts).
+    // As the site stack makes it: a task role with its own permissions boundary (infra/site/site-compartment.ts).
     const role = model.iam.createRole({
       name: `${name}-task`,
       tags: siteTags(id, Component.taskRole),
@@ -287,7 +287,7 @@ export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles 
     const secret = model.secretsManager.seedSecret({
       name: `bulkhead/${env}/sites/${id}/database`,
       value: JSON.stringify({
-        // As the site stack writes it (lib/config/load-fleet.ts databaseNames).
+        // As the site stack writes it (infra/config/load-fleet.ts databaseNames).
         username: `site_${id.replaceAll('-', '_')}`,
         password: `seed-${id}`,
         dbname: `wp_${id.replaceAll('-', '_')}`,
@@ -296,7 +296,7 @@ export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles 
     });
     const logGroupName = `/bulkhead/${env}/sites/${id}`;
     model.logs.createLogGroup(logGroupName);
-    // The site's own notice topic, as its stack makes it (lib/shared/contract.ts siteNoticeTopicName).
+    // The site's own notice topic, as its stack makes it (infra/shared/contract.ts siteNoticeTopicName).
     const contactTopicArn = model.sns.createTopic(siteNoticeTopicName(env, id));
     const alarmArns = (['error-rate', 'egress'] as const).map((kind) =>
       model.cloudwatch.createAlarm(siteAlarmName(env, id, kind), { tags: siteTags(id, Component.alarm) }),
@@ -338,7 +338,7 @@ export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles 
       propagateTags: 'SERVICE',
       enableECSManagedTags: true,
       healthCheckGracePeriodSeconds: site.healthCheckGracePeriodSeconds ?? 60,
-      // As the site stack configures it (lib/site/site-compartment.ts: circuitBreaker { rollback: true }).
+      // As the site stack configures it (infra/site/site-compartment.ts: circuitBreaker { rollback: true }).
       circuitBreaker: { enable: true, rollback: true },
       tags: ecsTags(
         siteTags(id, Component.service, {

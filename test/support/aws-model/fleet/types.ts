@@ -88,7 +88,7 @@ export interface SiteHandles {
   accessPointArn: string;
   /** The SSM parameter holding the site record (`/bulkhead/<env>/sites/<id>`). */
   siteRecordParameter: string;
-  /** `bulkhead.<env>.<id>.error-rate` and `.egress` alarms (lib/shared/contract.ts siteAlarmName). */
+  /** `bulkhead.<env>.<id>.error-rate` and `.egress` alarms (infra/shared/contract.ts siteAlarmName). */
   alarmArns: string[];
   /** The subnets the site's tasks run in (its own for strict sites). */
   subnetIds: string[];

@@ -1,0 +1,390 @@
+import { z } from 'zod';
+import { DIGEST_PATTERN, INCIDENT_ID_PATTERN, SITE_ID_PATTERN } from './ids';
+import type { IncidentStatus, ObservedValue, StepRecord } from './incident-table';
+
+/**
+ * The ops console's public contract: what `siteops` (or `aws lambda invoke`) sends, and what
+ * comes back. Every request is one JSON object `{ action, ... }`, validated here; every
+ * answer is a {@link ConsoleResponse}. Dependency-free apart from zod, so the CLI imports it.
+ */
+
+/** The console function's fixed name: the CLI finds it by convention. */
+export function consoleFunctionName(environment: string): string {
+  return `bulkhead-${environment}-ops-console`;
+}
+
+/**
+ * The drill event bus (`bulkhead-<env>-drills`, in the Ops stack): `siteops drill` findings travel
+ * on it, never on the account's default bus, and only the console's role may put events on it.
+ */
+export function drillEventBusName(environment: string): string {
+  return `bulkhead-${environment}-drills`;
+}
+
+/** A drill finding's EventBridge source and detail type (`siteops drill`; containment accepts them from the drill bus only). */
+export const DRILL_SOURCE = 'bulkhead.drill';
+export const DRILL_DETAIL_TYPE = 'Bulkhead Drill Finding';
+
+/** The console's environment variable naming the drill event bus. */
+export const DRILL_EVENT_BUS_ENV = 'DRILL_EVENT_BUS';
+
+export { DIGEST_PATTERN, INCIDENT_ID_PATTERN };
+
+export const INCIDENT_STATUSES = [
+  'OPENING',
+  'CONTAINED',
+  'SHED',
+  'NOTIFIED',
+  'FAILED',
+  'RELEASED',
+  'RESTORING',
+  'RESTORED',
+  'CLOSED',
+] as const satisfies readonly IncidentStatus[];
+
+const site = z.string().regex(SITE_ID_PATTERN, { error: 'is not a site id (2-24 characters [a-z0-9-])' });
+const incidentId = z.string().regex(INCIDENT_ID_PATTERN, { error: 'is not an incident id' });
+const digest = z.string().regex(DIGEST_PATTERN, { error: 'must be sha256: and 64 lowercase hex digits' });
+const instant = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time such as 2025-06-01T00:00:00Z' });
+
+/**
+ * Who the caller says they are. The console cannot see its IAM caller (Lambda does not pass
+ * it to the function): this is a claim, recorded as such; CloudTrail's Invoke data event
+ * (same request id) is the authoritative record. `siteops` fills it in.
+ */
+export const claimedIdentitySchema = z
+  .object({
+    /** The operator's login on the machine siteops ran on. */
+    user: z.string().max(128).optional(),
+    host: z.string().max(255).optional(),
+    /** The AWS profile siteops used. */
+    profile: z.string().max(128).optional(),
+    /** The access key id of the credentials that signed the Invoke (an identifier, not a secret). */
+    accessKeyId: z
+      .string()
+      .regex(/^[A-Z0-9]{16,128}$/)
+      .optional(),
+    /** An IAM ARN the caller states (for example from `aws sts get-caller-identity`). */
+    principal: z.string().max(2048).optional(),
+    tool: z.string().max(64).optional(),
+  })
+  .strict();
+
+export type ClaimedIdentity = z.infer<typeof claimedIdentitySchema>;
+
+const identity = claimedIdentitySchema.optional();
+
+export const consoleRequestSchema = z.discriminatedUnion('action', [
+  z.strictObject({ action: z.literal('status'), site: site.optional(), identity }),
+  z.strictObject({
+    action: z.literal('incidents'),
+    site: site.optional(),
+    incidentId: incidentId.optional(),
+    state: z.enum(INCIDENT_STATUSES).optional(),
+    since: instant.optional(),
+    until: instant.optional(),
+    limit: z.number().int().min(1).max(500).optional(),
+    /** The `nextToken` of the previous page of the same query. */
+    nextToken: z.string().min(1).max(2048).optional(),
+    identity,
+  }),
+  z.strictObject({
+    action: z.literal('quarantine'),
+    site,
+    reason: z.string().trim().min(1, { error: 'is required: say why the site is quarantined' }).max(500),
+    identity,
+  }),
+  z.strictObject({
+    action: z.literal('release'),
+    incidentId,
+    force: z.boolean().optional(),
+    reason: z.string().trim().max(500).optional(),
+    identity,
+  }),
+  z.strictObject({ action: z.literal('restore'), incidentId, digest: digest.optional(), identity }),
+  z.strictObject({ action: z.literal('rotate-credentials'), site, identity }),
+  z.strictObject({
+    action: z.literal('approve'),
+    incidentId,
+    decision: z.enum(['restore', 'false-positive']),
+    digest: digest.optional(),
+    identity,
+  }),
+  z.strictObject({
+    action: z.literal('drill'),
+    site,
+    /** How long to wait for the drill's incident to be contained. @default 120 */
+    timeoutSeconds: z.number().int().min(10).max(240).optional(),
+    identity,
+  }),
+]);
+
+export type ConsoleRequest = z.infer<typeof consoleRequestSchema>;
+export type ConsoleAction = ConsoleRequest['action'];
+export type RequestOf<A extends ConsoleAction> = Extract<ConsoleRequest, { action: A }>;
+
+export const CONSOLE_ACTIONS = consoleRequestSchema.options.map((o) => o.shape.action.value) as ConsoleAction[];
+
+// ---- results ---------------------------------------------------------------------------
+
+/** One site's state as the console sees it. */
+export interface SiteStatus {
+  readonly site: string;
+  readonly cell: string;
+  readonly isolation: 'standard' | 'strict';
+  readonly policy: 'contain' | 'shed' | 'notify';
+  /** What the site runs: the running tasks' digest(s), else the digest its stack deployed. */
+  readonly digest: string;
+  /** The digest in the site record (what the site's stack last deployed). */
+  readonly recordDigest: string;
+  readonly runningDigests: readonly string[];
+  readonly tasks: { readonly running: number; readonly desired: number; readonly pending: number };
+  /** `none`, or the open incident's status in lower case (`contained`, `shed`, `restoring`...). */
+  readonly containment: string;
+  readonly openIncident?: {
+    readonly incidentId: string;
+    readonly status: IncidentStatus;
+    readonly detectedAt: string;
+    readonly isolatedAt?: string;
+    readonly drill: boolean;
+    readonly waitingForApproval: boolean;
+  };
+}
+
+export interface StatusResult {
+  readonly environment: string;
+  readonly sites: readonly SiteStatus[];
+  /** Site records that could not be read (named, with the reason). */
+  readonly unreadable: readonly string[];
+}
+
+export interface IncidentTimes {
+  /** From the first sign (finding first seen, alarm transition) to the response plane receiving it. */
+  readonly toDetectSeconds?: number;
+  /** From the first sign to isolation. */
+  readonly toIsolateSeconds?: number;
+  /** From the first sign to the site serving again (restored, or released as a false positive). */
+  readonly toRecoverSeconds?: number;
+  readonly recoveredBy?: 'restore' | 'release';
+}
+
+/** An incident without what the console never returns (the approval task token, saved rules). */
+export interface IncidentView {
+  readonly incidentId: string;
+  readonly site: string;
+  readonly environment: string;
+  readonly status: IncidentStatus;
+  readonly policy: 'contain' | 'shed' | 'notify';
+  readonly drill: boolean;
+  readonly detectedAt: string;
+  readonly receivedAt: string;
+  readonly isolatedAt?: string;
+  readonly shedAt?: string;
+  readonly failedAt?: string;
+  readonly failureReason?: string;
+  readonly evidenceKeptAt?: string;
+  readonly evidence?: { readonly bucket: string; readonly prefix: string; readonly files: number };
+  readonly notifiedAt?: string;
+  readonly holdUntil?: string;
+  readonly tasksStoppedAt?: string;
+  readonly approval: {
+    readonly waiting: boolean;
+    readonly requestedAt?: string;
+    readonly deadline?: string;
+    readonly decidedAt?: string;
+    readonly decidedBy?: string;
+    readonly decision?: 'restore' | 'false-positive';
+    readonly timedOutAt?: string;
+  };
+  readonly restore?: {
+    readonly digest?: string;
+    readonly requestedBy?: string;
+    readonly startedAt?: string;
+    readonly credentialsRotatedAt?: string;
+    readonly restoredAt?: string;
+  };
+  readonly releasedAt?: string;
+  readonly releasedBy?: string;
+  readonly releaseReason?: string;
+  readonly releaseForced?: boolean;
+  readonly closedAt?: string;
+  readonly times: IncidentTimes;
+  /** The incident's steps, oldest first. */
+  readonly timeline: readonly StepRecord[];
+  /**
+   * What triggered it (only when one incident is asked for by id), oldest first, at most
+   * {@link TRIGGERS_SHOWN}. Findings carry what GuardDuty observed: text an attacker chose,
+   * which siteops shows escaped (contracts/display.ts).
+   */
+  readonly triggers?: readonly TriggerView[];
+  /** How many triggers were left out of `triggers`. */
+  readonly triggersOmitted?: number;
+}
+
+/** The most triggers one incident's view carries. */
+export const TRIGGERS_SHOWN = 50;
+
+export interface TriggerView {
+  readonly kind: 'guardduty' | 'alarm' | 'operator';
+  readonly receivedAt: string;
+  readonly detectedAt: string;
+  readonly findingId?: string;
+  readonly findingType?: string;
+  readonly severity?: number;
+  readonly count?: number;
+  readonly alarmName?: string;
+  readonly reason?: string;
+  readonly drill?: boolean;
+  readonly observed?: readonly ObservedValue[];
+}
+
+export interface IncidentsResult {
+  readonly incidents: readonly IncidentView[];
+  /** More matched than this page holds (`limit`, or the page's size bound). */
+  readonly truncated: boolean;
+  /** Ask again with this (and the same query) for the next page; absent on the last page. */
+  readonly nextToken?: string;
+}
+
+export type QuarantineResult =
+  | {
+      readonly outcome: 'contained' | 'failed';
+      readonly site: string;
+      readonly incidentId: string;
+      readonly isolatedAt?: string;
+      /** From the request to isolation. */
+      readonly timeToIsolateSeconds?: number;
+      readonly steps: readonly StepRecord[];
+    }
+  | {
+      /** The site already had an open incident: the request was recorded on it. */
+      readonly outcome: 'joined';
+      readonly site: string;
+      readonly incidentId: string;
+      readonly status?: IncidentStatus;
+      /** The open incident did not isolate the site (its policy sheds or notifies); release it first to contain. */
+      readonly notContained: boolean;
+    };
+
+export type ReleaseOutcome =
+  | {
+      readonly outcome: 'released';
+      readonly incidentId: string;
+      readonly site: string;
+      readonly forced: boolean;
+      readonly steps: readonly StepRecord[];
+      /** The incident's workflow was waiting for a decision and was told "false positive". */
+      readonly workflowAnswered: boolean;
+    }
+  | {
+      readonly outcome: 'already-released';
+      readonly incidentId: string;
+      readonly site: string;
+      readonly releasedAt?: string;
+      readonly releasedBy?: string;
+      readonly workflowAnswered: boolean;
+    }
+  | {
+      /** The site changed after containment; nothing was changed. `--force` releases anyway. */
+      readonly outcome: 'refused';
+      readonly incidentId: string;
+      readonly site: string;
+      readonly drift: readonly string[];
+    };
+
+export interface RestoreResult {
+  /** `approved`: the waiting workflow was told to restore; `started`: a restore execution was started. */
+  readonly outcome: 'approved' | 'started';
+  readonly incidentId: string;
+  readonly site: string;
+  readonly digest?: string;
+  readonly executionName?: string;
+  readonly executionArn?: string;
+}
+
+export interface RotateResult {
+  readonly site: string;
+  readonly previousVersionId: string;
+  readonly currentVersionId: string;
+  /** The open incident the rotation was recorded on, if any (its tasks are left as they are). */
+  readonly incidentId?: string;
+  /**
+   * A serving site's tasks read the password when they start: a new deployment was started
+   * so they take the new one (the running tasks' account keeps working meanwhile).
+   */
+  readonly redeployed: boolean;
+  /**
+   * `serving`: the secret moved to the site's other database account; the previous one works
+   * until the next rotation. `incident` (a contained site): in place; every earlier password
+   * stopped and the site's open sessions were killed.
+   */
+  readonly mode: 'serving' | 'incident';
+  /** The database account the secret names now. */
+  readonly account: string;
+  readonly sessionsKilled: number;
+  readonly sessionsNotKilled: number;
+}
+
+export type ApproveResult =
+  | { readonly outcome: 'approved'; readonly incidentId: string; readonly decision: 'restore' | 'false-positive' }
+  | {
+      readonly outcome: 'already-decided';
+      readonly incidentId: string;
+      readonly decision?: 'restore' | 'false-positive';
+      readonly by?: string;
+      readonly at?: string;
+    };
+
+export interface DrillResult {
+  readonly site: string;
+  readonly incidentId: string;
+  readonly findingId: string;
+  readonly policy: 'contain' | 'shed' | 'notify';
+  /** The drill incident's status once containment finished. */
+  readonly status: IncidentStatus;
+  readonly sentAt: string;
+  readonly receivedAt: string;
+  readonly isolatedAt?: string;
+  /** From sending the drill finding to isolation: EventBridge delivery plus containment. */
+  readonly timeToIsolateSeconds?: number;
+  /** From the containment function receiving the finding to isolation. */
+  readonly containmentSeconds?: number;
+  readonly steps: readonly StepRecord[];
+  readonly released: boolean;
+  /** Why the drill's incident was not released (the site stays as containment left it). */
+  readonly releaseProblem?: string;
+}
+
+export interface ResultMap {
+  readonly status: StatusResult;
+  readonly incidents: IncidentsResult;
+  readonly quarantine: QuarantineResult;
+  readonly release: ReleaseOutcome;
+  readonly restore: RestoreResult;
+  readonly 'rotate-credentials': RotateResult;
+  readonly approve: ApproveResult;
+  readonly drill: DrillResult;
+}
+
+export type ConsoleResult = ResultMap[ConsoleAction];
+
+// ---- errors ----------------------------------------------------------------------------
+
+/**
+ * - `invalid-request`: the payload is not a console request (nothing was read or changed);
+ * - `unknown-site`, `unknown-incident`: no such site record / incident (nothing changed);
+ * - `refused`: the site or incident is not in a state the action applies to (nothing changed);
+ * - `failed`: the action was attempted and did not complete; the message says what state
+ *   things were left in.
+ */
+export type ConsoleErrorCode = 'invalid-request' | 'unknown-site' | 'unknown-incident' | 'refused' | 'failed';
+
+export interface ConsoleErrorBody {
+  readonly name: string;
+  readonly code: ConsoleErrorCode;
+  readonly message: string;
+}
+
+export type ConsoleResponse<A extends ConsoleAction = ConsoleAction> =
+  | { readonly ok: true; readonly action: A; readonly requestId: string; readonly result: ResultMap[A] }
+  | { readonly ok: false; readonly action: string; readonly requestId: string; readonly error: ConsoleErrorBody };

@@ -1,0 +1,160 @@
+/**
+ * Names Bulkhead builds and reads: stack names, platform and cell export names, and the names
+ * of per-site resources (alarms, log groups, secrets, task families, topics, roles) that IAM
+ * policies scope by and the response plane reads back. Built and parsed here only.
+ */
+
+/**
+ * The platform contract: values the platform stacks export under fixed names and site
+ * stacks import. Site stacks hold no CDK reference to platform constructs, so one site
+ * synthesizes (and deploys) on its own, in time that does not grow with the fleet, and
+ * CloudFormation refuses to remove an export while a site still uses it.
+ */
+export const PlatformExport = {
+  vpcId: 'vpc-id',
+  vpcCidr: 'vpc-cidr',
+  isolatedSubnetIds: 'isolated-subnet-ids',
+  isolatedRouteTableIds: 'isolated-route-table-ids',
+  egressSubnetIds: 'egress-subnet-ids',
+  egressRouteTableIds: 'egress-route-table-ids',
+  appSubnetsPrefixListId: 'app-subnets-prefix-list-id',
+  endpointSecurityGroupId: 'endpoint-sg-id',
+  logsEndpointSecurityGroupId: 'logs-endpoint-sg-id',
+  s3PrefixListId: 's3-prefix-list-id',
+  quarantineAclId: 'quarantine-acl-id',
+  databaseSecurityGroupId: 'db-sg-id',
+  databaseEndpoint: 'db-endpoint',
+  databasePort: 'db-port',
+  databaseUserServiceToken: 'db-user-service-token',
+  uploadsFileSystemId: 'uploads-fs-id',
+  uploadsFileSystemArn: 'uploads-fs-arn',
+  uploadsSecurityGroupId: 'uploads-sg-id',
+  responseKeyArn: 'response-key-arn',
+} as const;
+
+export const CellExport = {
+  clusterName: 'cluster-name',
+  clusterArn: 'cluster-arn',
+  listenerArn: 'listener-arn',
+  loadBalancerSecurityGroupId: 'lb-sg-id',
+  loadBalancerFullName: 'lb-full-name',
+} as const;
+
+export type PlatformExportKey = keyof typeof PlatformExport;
+export type CellExportKey = keyof typeof CellExport;
+
+export function platformExportName(environment: string, key: PlatformExportKey): string {
+  return `bulkhead-${environment}-${PlatformExport[key]}`;
+}
+
+export function cellExportName(environment: string, cell: string, key: CellExportKey): string {
+  return `bulkhead-${environment}-cell-${cell}-${CellExport[key]}`;
+}
+
+/** Stack names, so operators and the response plane can find them. */
+export const StackName = {
+  network: (env: string) => `Bulkhead-${env}-Network`,
+  data: (env: string) => `Bulkhead-${env}-Data`,
+  cell: (env: string, cell: string) => `Bulkhead-${env}-Cell-${cell}`,
+  site: (env: string, site: string) => `Bulkhead-${env}-Site-${site}`,
+  response: (env: string) => `Bulkhead-${env}-Response`,
+  ops: (env: string) => `Bulkhead-${env}-Ops`,
+};
+
+/** The kinds of alarm every site has. */
+export const SITE_ALARM_KINDS = ['error-rate', 'egress'] as const;
+export type SiteAlarmKind = (typeof SITE_ALARM_KINDS)[number];
+
+/**
+ * Naming contract for per-site alarms, `bulkhead.<env>.<site>.<kind>`; the response plane
+ * reads the site from it. Environment and site ids are lowercase letters, digits and single
+ * hyphens, never a dot (infra/config/fleet-schema.ts), so a name reads one way only: with
+ * environments `prod` and `prod-eu` in one account, prod's prefix `bulkhead.prod.` is not a
+ * prefix of prod-eu's `bulkhead.prod-eu.shop.error-rate` (with hyphens, `bulkhead-prod-`
+ * was, and read it as prod's site `eu-shop`).
+ */
+export function siteAlarmPrefix(environment: string): string {
+  return `bulkhead.${environment}.`;
+}
+
+export function siteAlarmName(environment: string, siteId: string, kind: SiteAlarmKind): string {
+  return `${siteAlarmPrefix(environment)}${siteId}.${kind}`;
+}
+
+/**
+ * The site and kind a name of this environment's site alarms names, or nothing. The caller
+ * still checks the site id's form (SITE_ID_PATTERN).
+ */
+export function parseSiteAlarmName(
+  environment: string,
+  alarmName: string,
+): { readonly site: string; readonly kind: SiteAlarmKind } | undefined {
+  const prefix = siteAlarmPrefix(environment);
+  if (!alarmName.startsWith(prefix)) return undefined;
+  const rest = alarmName.slice(prefix.length).split('.');
+  if (rest.length !== 2) return undefined;
+  const [site, kind] = rest as [string, string];
+  const known = SITE_ALARM_KINDS.find((k) => k === kind);
+  return known ? { site, kind: known } : undefined;
+}
+
+/** Log group naming contract for site containers. */
+export function siteLogGroupName(environment: string, siteId: string): string {
+  return `/bulkhead/${environment}/sites/${siteId}`;
+}
+
+/** Site secrets are named `bulkhead/<env>/sites/<id>/database`, so IAM can scope by name. */
+export function siteSecretNamePrefix(environment: string): string {
+  return `bulkhead/${environment}/sites/`;
+}
+
+export function siteSecretName(environment: string, siteId: string): string {
+  return `${siteSecretNamePrefix(environment)}${siteId}/database`;
+}
+
+/** Task definition families are `bulkhead-<env>-<site>`, so IAM can name a site's revisions. */
+export function siteTaskFamilyPrefix(environment: string): string {
+  return `bulkhead-${environment}-`;
+}
+
+export function siteTaskFamily(environment: string, siteId: string): string {
+  return `${siteTaskFamilyPrefix(environment)}${siteId}`;
+}
+
+/** Each site's notice topic (its contact subscribes): `bulkhead-<env>-notices-<site>`, so IAM can name them all. */
+export function siteNoticeTopicPrefix(environment: string): string {
+  return `bulkhead-${environment}-notices-`;
+}
+
+export function siteNoticeTopicName(environment: string, siteId: string): string {
+  return `${siteNoticeTopicPrefix(environment)}${siteId}`;
+}
+
+/** ECS cluster names are fixed (`bulkhead-<env>-<cell>`), so IAM can name their tasks. */
+export function cellClusterName(environment: string, cell: string): string {
+  return `bulkhead-${environment}-${cell}`;
+}
+
+/** The operator role (IAM names are account-wide, so it names its region). */
+export function operatorRoleName(environment: string, region: string): string {
+  return `bulkhead-${environment}-operator-${region}`;
+}
+
+/** The database-user provider's function (the one function that reaches the database). */
+export function databaseUserFunctionName(environment: string): string {
+  return `bulkhead-${environment}-db-user`;
+}
+
+/**
+ * The permissions boundary of a site's task role (a customer managed policy in the site's stack):
+ * everything any policy on that role can grant. IAM names are account-wide: the region keeps two
+ * regions of one environment apart.
+ */
+export function siteTaskRoleBoundaryName(environment: string, region: string, siteId: string): string {
+  return `${siteTaskRoleBoundaryPrefix(environment, region)}${siteId}`;
+}
+
+/** What every site task-role boundary's name of this environment and region starts with. */
+export function siteTaskRoleBoundaryPrefix(environment: string, region: string): string {
+  return `bulkhead-${environment}-task-boundary-${region}-`;
+}

@@ -1,0 +1,498 @@
+import * as path from 'node:path';
+import { Arn, ArnFormat, CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import {
+  consoleFunctionName,
+  DRILL_DETAIL_TYPE,
+  DRILL_EVENT_BUS_ENV,
+  DRILL_SOURCE,
+  drillEventBusName,
+} from '../../contracts/console-api';
+import type { FleetConfig } from '../config/load-fleet';
+import type { ResponseStack } from '../response/response-stack';
+import { INCIDENT_TABLE } from '../../contracts/incident-table';
+import {
+  cellClusterName,
+  databaseUserFunctionName,
+  operatorRoleName,
+  siteSecretNamePrefix,
+} from '../../contracts/names';
+import { importCell } from '../shared/stack-exports';
+import {
+  boundedTaskRoles,
+  listTasksInClusters,
+  siteGroupRuleStatements,
+  siteTaskDefinitionsOnly,
+  strictSiteAclStatements,
+} from '../shared/iam-statements';
+import { lambdaBundling } from '../shared/lambda-defaults';
+import { acknowledge, LAMBDA_BASIC_EXECUTION, nagArn, nagResource } from '../shared/nag';
+import { siteRecordParameterPrefix } from '../../contracts/site-record';
+import { Component, TAG_COMPONENT, TAG_ENV, tagComponent } from '../shared/tags';
+
+/**
+ * The console may hold a site's lock while it quarantines (containment's own code), so its
+ * timeout stays under the lock takeover age (`TAKEOVER_AFTER_MS`, 6 minutes), like containment's.
+ * A drill waits at most 240 s for containment, then releases.
+ */
+export const CONSOLE_TIMEOUT = Duration.minutes(5);
+
+/** How long an operator's session lasts, and the most an MFA sign-in may be old when it starts. */
+export const OPERATOR_SESSION = Duration.hours(1);
+
+/**
+ * The fleet's operators, trusted only with MFA: one trust statement naming every principal,
+ * `sts:AssumeRole` (and `sts:SetSourceIdentity`, so an operator's own name follows the session
+ * into CloudTrail), under the MFA conditions.
+ */
+class OperatorsWithMfa extends iam.PrincipalBase {
+  constructor(
+    private readonly arns: readonly string[],
+    private readonly conditions: Record<string, Record<string, string>>,
+  ) {
+    super();
+  }
+
+  get policyFragment(): iam.PrincipalPolicyFragment {
+    return new iam.PrincipalPolicyFragment({ AWS: [...this.arns] }, this.conditions);
+  }
+
+  override addToAssumeRolePolicy(document: iam.PolicyDocument): void {
+    document.addStatements(
+      new iam.PolicyStatement({
+        sid: 'OperatorsWithMfa',
+        actions: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
+        principals: this.arns.map((arn) => new iam.ArnPrincipal(arn)),
+        conditions: this.conditions,
+      }),
+    );
+  }
+
+  dedupeString(): string {
+    return `OperatorsWithMfa:${JSON.stringify([this.arns, this.conditions])}`;
+  }
+
+  override toString(): string {
+    return `OperatorsWithMfa(${this.arns.join(', ')})`;
+  }
+}
+
+export interface OpsStackProps extends StackProps {
+  readonly fleet: FleetConfig;
+  /** The incident table, the workflow and the containment function (drills go to it). */
+  readonly response: ResponseStack;
+  /** The CloudWatch Logs endpoint's group: the one destination a quarantined site keeps. */
+  readonly logsEndpointSecurityGroup: ec2.ISecurityGroup;
+  /** The deny-all ACL strict sites are swapped onto. */
+  readonly quarantineAcl: ec2.INetworkAcl;
+}
+
+/**
+ * The ops console (`Bulkhead-<env>-Ops`): the console function (`bulkhead-<env>-ops-console`),
+ * the operator role (the only principal that may invoke it; assumable only by the fleet's
+ * `operators.principals`, with MFA), the drill event bus (only the console's role may put events on
+ * it) and its rule that hands drill findings to containment. The console runs containment's and recovery's own code, so its role holds
+ * the same tag-scoped grants they do, and nothing that deletes a site's data.
+ */
+export class OpsStack extends Stack {
+  readonly consoleFunction: nodejs.NodejsFunction;
+  readonly operatorRole: iam.Role;
+  readonly drillRule: events.Rule;
+  /** `bulkhead-<env>-drills`: the only bus a drill finding can travel on. */
+  readonly drillBus: events.EventBus;
+
+  constructor(scope: Construct, id: string, props: OpsStackProps) {
+    super(scope, id, props);
+    const { fleet, response } = props;
+    const env = fleet.environment;
+    const clusterNames = fleet.cells.map((c) => cellClusterName(env, c.id));
+    const listenerArns = fleet.cells.map((c) => importCell(env, c.id, 'listenerArn'));
+
+    this.drillBus = new events.EventBus(this, 'DrillBus', {
+      eventBusName: drillEventBusName(env),
+      description: `Bulkhead ${env}: drill findings from siteops drill; only the ops console's role may put events`,
+    });
+    tagComponent(this.drillBus, Component.opsConsole);
+
+    const logGroup = new logs.LogGroup(this, 'ConsoleLogs', {
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    tagComponent(logGroup, Component.opsConsole);
+
+    const fn = (this.consoleFunction = new nodejs.NodejsFunction(this, 'ConsoleFunction', {
+      functionName: consoleFunctionName(env),
+      description: 'Bulkhead ops console: status, incidents, quarantine, release, restore, rotation, approval, drills',
+      entry: path.join(__dirname, '../../runtime/console/index.ts'),
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 512,
+      timeout: CONSOLE_TIMEOUT,
+      logGroup,
+      environment: {
+        BULKHEAD_ENV: env,
+        BULKHEAD_ACCOUNT: this.account,
+        INCIDENT_TABLE: response.incidents.tableName,
+        STATE_MACHINE_ARN: response.workflow.stateMachine.stateMachineArn,
+        LOGS_ENDPOINT_SG_ID: props.logsEndpointSecurityGroup.securityGroupId,
+        QUARANTINE_ACL_ID: props.quarantineAcl.networkAclId,
+        CLUSTER_ARNS: clusterNames.map((name) => this.arn('ecs', 'cluster', name)).join(','),
+        DB_USER_FUNCTION: databaseUserFunctionName(env),
+        [DRILL_EVENT_BUS_ENV]: this.drillBus.eventBusName,
+        DRILL_TIMEOUT_SECONDS: '120',
+        POWERTOOLS_METRICS_NAMESPACE: 'Bulkhead',
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: lambdaBundling(),
+      tracing: lambda.Tracing.ACTIVE,
+    }));
+    tagComponent(fn, Component.opsConsole);
+    acknowledge(
+      fn,
+      `AwsSolutions-IAM4[${LAMBDA_BASIC_EXECUTION}]`,
+      "AWS-managed policy for writing the function's own logs only.",
+    );
+    acknowledge(
+      fn,
+      'AwsSolutions-L1',
+      'Pinned to nodejs22.x, the runtime the project bundles for and tests against; a newer runtime is a deliberate, tested upgrade.',
+    );
+    this.grantConsole(fn, props, clusterNames, listenerArns);
+
+    // --- The operator role: the fleet's operators, with MFA, may invoke the console and nothing else.
+    const mfa = {
+      Bool: { 'aws:MultiFactorAuthPresent': 'true' },
+      NumericLessThan: { 'aws:MultiFactorAuthAge': String(OPERATOR_SESSION.toSeconds()) },
+    };
+    this.operatorRole = new iam.Role(this, 'OperatorRole', {
+      // IAM names are account-wide: the region keeps two regions of one environment apart.
+      roleName: operatorRoleName(env, this.region),
+      description: `Bulkhead ${env} operators (siteops): may invoke the ops console only; assumed with MFA`,
+      maxSessionDuration: OPERATOR_SESSION,
+      assumedBy: new OperatorsWithMfa(fleet.operators.principals, mfa),
+    });
+    this.operatorRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'InvokeOpsConsoleOnly',
+        actions: ['lambda:InvokeFunction'],
+        resources: [fn.functionArn],
+      }),
+    );
+    tagComponent(this.operatorRole, Component.operatorRole);
+    // The function's resource policy names the operator role (and no one else). Lambda resource
+    // policies can only allow: a same-account principal whose own policy allows
+    // lambda:InvokeFunction on everything still can; docs/siteops.md shows the SCP that closes that.
+    fn.addPermission('OperatorRoleOnly', {
+      principal: new iam.ArnPrincipal(this.operatorRole.roleArn),
+      action: 'lambda:InvokeFunction',
+    });
+
+    // --- Drills: `siteops drill` sends a synthetic finding; containment handles it like a real one.
+    // It travels on the drill bus, never on the default bus: any principal of the account allowed
+    // events:PutEvents could put a drill-shaped event there. "Only the rules that are associated with
+    // this event bus are used to match the event" (EventBridge API reference, PutEventsRequestEntry
+    // EventBusName), and no rule of the default bus matches a drill (test/infra/drill-bus.test.ts).
+    this.restrictDrillBus(env, fn);
+    this.drillRule = new events.Rule(this, 'Drills', {
+      eventBus: this.drillBus,
+      description: `Bulkhead ${env}: drill findings from siteops drill, to the containment function`,
+      eventPattern: { source: [DRILL_SOURCE], detailType: [DRILL_DETAIL_TYPE] },
+      targets: [
+        // Interactive: the console waits for the incident and reports a delivery that never came.
+        new targets.LambdaFunction(response.containFunction, {
+          retryAttempts: 2,
+          maxEventAge: Duration.minutes(5),
+        }),
+      ],
+    });
+    tagComponent(this.drillRule, Component.opsConsole);
+
+    new CfnOutput(this, 'OperatorRoleArn', {
+      value: this.operatorRole.roleArn,
+      description: "role_arn of the operators' AWS profile (with mfa_serial); see docs/siteops.md",
+    });
+    new CfnOutput(this, 'ConsoleFunctionName', { value: fn.functionName });
+  }
+
+  /**
+   * The drill bus admits the console's role and no one else. Same-account principals need no grant
+   * from a bus policy (the identity policy suffices, as for the account's own default bus, which
+   * "only allows events from one account": EventBridge User Guide, "Permissions for event buses"),
+   * so the policy denies: "An explicit deny in any policy overrides any allows" (IAM User Guide,
+   * "Policy evaluation logic"). `aws:PrincipalArn` of a role session is the role's ARN ("For IAM
+   * roles, the request context returns the ARN of the role, not the ARN of the user that assumed
+   * the role": IAM User Guide, "AWS global condition context keys").
+   */
+  private restrictDrillBus(env: string, fn: lambda.Function): void {
+    const consoleRole = fn.role;
+    if (!consoleRole) throw new Error('the console function has no role');
+    // The bus's ARN by its fixed name: the bus's own GetAtt would make its policy depend on itself.
+    const busArn = this.arn('events', 'event-bus', drillEventBusName(env));
+    const policy = new iam.PolicyDocument({
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'ConsoleRolePutsDrills',
+          principals: [new iam.ArnPrincipal(consoleRole.roleArn)],
+          actions: ['events:PutEvents'],
+          resources: [busArn],
+        }),
+        new iam.PolicyStatement({
+          sid: 'NoOneElsePutsDrills',
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions: ['events:PutEvents'],
+          resources: [busArn],
+          conditions: { ArnNotEquals: { 'aws:PrincipalArn': consoleRole.roleArn } },
+        }),
+      ],
+    });
+    // The bus's own Policy property (AWS::Events::EventBus): one document, no separate EventBusPolicy resources.
+    (this.drillBus.node.defaultChild as events.CfnEventBus).policy = policy;
+  }
+
+  private arn(
+    service: string,
+    resource: string,
+    resourceName?: string,
+    arnFormat = ArnFormat.SLASH_RESOURCE_NAME,
+  ): string {
+    return Arn.format({ service, resource, resourceName, arnFormat }, this);
+  }
+
+  /**
+   * What the console's actions need, scoped as the response plane's own functions are:
+   * - quarantine (containment's code): swap a site group's rules, a strict site's ACL,
+   *   shed at its listener rule, deny older sessions of its task role, start the workflow;
+   * - release (recovery's code): put those back, lift the session deny;
+   * - restore / approve: start an execution / answer the workflow's wait;
+   * - rotate-credentials: the site's secret, the database-user function, a new deployment;
+   * - drill: put drill events (source and detail-type conditions), list a site's tasks;
+   * - status / incidents: read services, tasks, site records and the incident table.
+   * Every write is limited by tag or ARN to this environment's sites; nothing can delete.
+   */
+  private grantConsole(
+    fn: lambda.Function,
+    props: OpsStackProps,
+    clusterNames: readonly string[],
+    listenerArns: readonly string[],
+  ): void {
+    const env = props.fleet.environment;
+    const { response } = props;
+    const taggedForEnv = { [`aws:ResourceTag/${TAG_ENV}`]: env };
+    const add = (statement: iam.PolicyStatement) => fn.addToRolePolicy(statement);
+
+    for (const statement of [
+      ...siteGroupRuleStatements(this, env, 'QuarantineAndRestoreSiteGroupRules', [
+        'ec2:AuthorizeSecurityGroupIngress',
+        'ec2:AuthorizeSecurityGroupEgress',
+        'ec2:RevokeSecurityGroupIngress',
+        'ec2:RevokeSecurityGroupEgress',
+        'ec2:ModifySecurityGroupRules',
+      ]),
+      ...strictSiteAclStatements(this, env, 'SwapStrictSiteAcls'),
+    ])
+      add(statement);
+    // Listener rules cannot be tagged through CloudFormation: rules of the cells' own listeners.
+    const ruleArns = listenerArns.map((arn) =>
+      Fn.join('', [
+        Fn.select(0, Fn.split(':listener/', arn)),
+        ':listener-rule/',
+        Fn.select(1, Fn.split(':listener/', arn)),
+        '/*',
+      ]),
+    );
+    add(
+      new iam.PolicyStatement({
+        sid: 'ShedAndReopenSiteListenerRules',
+        actions: ['elasticloadbalancing:ModifyRule'],
+        resources: ruleArns,
+      }),
+    );
+    add(
+      new iam.PolicyStatement({
+        sid: 'TaskRoleSessionDeny',
+        actions: ['iam:PutRolePolicy', 'iam:DeleteRolePolicy'],
+        resources: [Arn.format({ service: 'iam', region: '', resource: 'role', resourceName: '*' }, this)],
+        conditions: {
+          StringEquals: { ...taggedForEnv, [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.taskRole },
+          ...boundedTaskRoles(this, env),
+        },
+      }),
+    );
+    add(
+      new iam.PolicyStatement({
+        sid: 'ReadTaskRoleSessionDeny',
+        actions: ['iam:GetRolePolicy'],
+        resources: [Arn.format({ service: 'iam', region: '', resource: 'role', resourceName: '*' }, this)],
+        conditions: { StringEquals: { ...taggedForEnv, [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.taskRole } },
+      }),
+    );
+    add(
+      new iam.PolicyStatement({
+        sid: 'ReadOnlyLookups',
+        actions: [
+          'ec2:DescribeSecurityGroups',
+          'ec2:DescribeSecurityGroupRules',
+          'ec2:DescribeNetworkAcls',
+          'elasticloadbalancing:DescribeRules',
+        ],
+        resources: ['*'],
+      }),
+    );
+    add(
+      new iam.PolicyStatement({
+        sid: 'ReadSiteServices',
+        actions: ['ecs:DescribeServices'],
+        resources: clusterNames.map((name) => this.arn('ecs', 'service', `${name}/*`)),
+      }),
+    );
+    add(
+      new iam.PolicyStatement({
+        sid: 'ReadSiteTasks',
+        actions: ['ecs:DescribeTasks'],
+        resources: clusterNames.map((name) => this.arn('ecs', 'task', `${name}/*`)),
+      }),
+    );
+    add(
+      listTasksInClusters(
+        'ListSiteTasks',
+        clusterNames.map((name) => this.arn('ecs', 'cluster', name)),
+      ),
+    );
+    add(
+      new iam.PolicyStatement({
+        sid: 'RedeployAfterRotation',
+        actions: ['ecs:UpdateService'],
+        resources: clusterNames.map((name) => this.arn('ecs', 'service', `${name}/*`)),
+        conditions: {
+          StringEquals: { ...taggedForEnv, [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.service },
+          ...siteTaskDefinitionsOnly(this, env),
+        },
+      }),
+    );
+    add(
+      new iam.PolicyStatement({
+        sid: 'ReadSiteRecords',
+        actions: ['ssm:GetParameter', 'ssm:GetParametersByPath'],
+        resources: [
+          this.arn('ssm', 'parameter', siteRecordParameterPrefix(env).replace(/^\//, '').replace(/\/$/, '')),
+          this.arn('ssm', 'parameter', `${siteRecordParameterPrefix(env).replace(/^\//, '')}*`),
+        ],
+      }),
+    );
+    add(
+      new iam.PolicyStatement({
+        sid: 'IncidentsAndAuditWithoutDelete',
+        actions: [
+          'dynamodb:GetItem',
+          'dynamodb:BatchGetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:Query',
+          'dynamodb:ConditionCheckItem',
+        ],
+        resources: [response.incidents.tableArn, `${response.incidents.tableArn}/index/${INCIDENT_TABLE.siteIndex}`],
+      }),
+    );
+    response.workflow.stateMachine.grantStartExecution(fn);
+    // states:SendTaskSuccess supports no resource-level permissions (Service Authorization
+    // Reference, AWS Step Functions: no resource type): naming the state machine would match no
+    // request and `siteops approve` would be refused. Only a holder of a task token can answer.
+    add(
+      new iam.PolicyStatement({
+        sid: 'AnswerApprovalWaits',
+        actions: ['states:SendTaskSuccess'],
+        resources: ['*'],
+      }),
+    );
+    add(
+      new iam.PolicyStatement({
+        sid: 'RotateSitePasswords',
+        actions: [
+          'secretsmanager:DescribeSecret',
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:PutSecretValue',
+          'secretsmanager:UpdateSecretVersionStage',
+        ],
+        resources: [
+          Arn.format(
+            {
+              service: 'secretsmanager',
+              resource: 'secret',
+              resourceName: `${siteSecretNamePrefix(env)}*`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            },
+            this,
+          ),
+        ],
+        conditions: { StringEquals: { ...taggedForEnv, [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.secret } },
+      }),
+    );
+    add(
+      new iam.PolicyStatement({
+        sid: 'RandomPasswords',
+        actions: ['secretsmanager:GetRandomPassword'],
+        resources: ['*'],
+      }),
+    );
+    add(
+      new iam.PolicyStatement({
+        sid: 'ChangeDatabasePasswords',
+        actions: ['lambda:InvokeFunction'],
+        resources: [this.arn('lambda', 'function', databaseUserFunctionName(env), ArnFormat.COLON_RESOURCE_NAME)],
+      }),
+    );
+    add(
+      new iam.PolicyStatement({
+        sid: 'SendDrillFindings',
+        actions: ['events:PutEvents'],
+        resources: [this.arn('events', 'event-bus', drillEventBusName(env))],
+        conditions: { StringEquals: { 'events:source': DRILL_SOURCE, 'events:detail-type': DRILL_DETAIL_TYPE } },
+      }),
+    );
+
+    const reasons: Record<string, string> = {
+      '*': "Describe calls (EC2 groups, group rules and ACLs; ELB rules), secretsmanager:GetRandomPassword and states:SendTaskSuccess support no resource-level permissions (only a task token's holder can answer a wait); ecs:ListTasks is held to Bulkhead's clusters by the ecs:cluster condition (docs/iam.md).",
+      [nagArn(this, 'ec2', 'security-group-rule/*')]:
+        'ModifySecurityGroupRules also authorizes against each rule (untagged); every request names its group, which must be a site group of this environment (tag condition).',
+      [nagArn(this, 'ec2', 'security-group/*')]:
+        'Any security group, but only tagged bulkhead:env of this environment and bulkhead:component=site-sg (condition).',
+      [nagArn(this, 'ec2', 'network-acl/*')]:
+        "Any network ACL, but only tagged bulkhead:env of this environment (condition): the quarantine ACL and the strict sites' own.",
+      [nagArn(this, 'ec2', 'subnet/*')]: 'Any subnet, but only tagged bulkhead:env of this environment (condition).',
+      [nagArn(this, 'iam', 'role/*').replace(/:iam:[^:]*:/, ':iam::')]:
+        'Any role, but only tagged bulkhead:env of this environment and bulkhead:component=task-role (condition): the session deny of quarantine and release.',
+      [nagArn(this, 'ssm', `parameter${siteRecordParameterPrefix(env)}*`)]:
+        "This environment's site records only (read-only).",
+      [nagArn(this, 'secretsmanager', `secret:${siteSecretNamePrefix(env)}*`)]:
+        "This environment's site secrets only, by name and by the bulkhead:component=secret tag.",
+      ...Object.fromEntries(
+        clusterNames.flatMap((name) => [
+          [nagArn(this, 'ecs', `task/${name}/*`), "Tasks of Bulkhead's own clusters only (read-only)."],
+          [
+            nagArn(this, 'ecs', `service/${name}/*`),
+            "Services of Bulkhead's own clusters (read; UpdateService only when tagged for this environment).",
+          ],
+        ]),
+      ),
+    };
+    for (const [resource, reason] of Object.entries(reasons)) {
+      acknowledge(fn, `AwsSolutions-IAM5[Resource::${resource}]`, reason);
+    }
+    for (const arn of ruleArns) {
+      acknowledge(
+        fn,
+        `AwsSolutions-IAM5[Resource::${nagResource(this, arn)}]`,
+        "Rules of one cell listener of Bulkhead's: a site's rule is found from its record (ModifyRule only).",
+      );
+    }
+  }
+}

@@ -1,0 +1,619 @@
+import { CfnMapping, CustomResource, Duration, RemovalPolicy, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as efs from 'aws-cdk-lib/aws-efs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
+import type { SiteConfig } from '../config/load-fleet';
+import {
+  ECR_PULL_ACTIONS,
+  GUARDDUTY_AGENT_ACCOUNTS,
+  GUARDDUTY_AGENT_REPOSITORY,
+  guardDutyAgentRepositoryArn,
+} from '../../contracts/guardduty';
+import {
+  siteAlarmName,
+  siteLogGroupName,
+  siteNoticeTopicName,
+  siteSecretName,
+  siteTaskFamily,
+  siteTaskRoleBoundaryName,
+} from '../../contracts/names';
+import { stackInstanceSuffix } from '../shared/stack-exports';
+import { type SiteRecord, siteRecordParameterName } from '../../contracts/site-record';
+import {
+  Component,
+  TAG_ISOLATION,
+  TAG_LISTENER_RULE,
+  TAG_RESPONSE_POLICY,
+  TAG_SECURITY_GROUP,
+  TAG_SEVERITY_THRESHOLD,
+  tagComponent,
+} from '../shared/tags';
+import type { CompartmentPlatform } from './compartment-platform';
+
+export interface SiteCompartmentProps {
+  /** Environment name (`bulkhead:env`). */
+  readonly environment: string;
+  /** The site, resolved from the fleet file. */
+  readonly site: SiteConfig;
+  /** The platform pieces the site attaches to. */
+  readonly platform: CompartmentPlatform;
+  /** Port the container listens on; the cell's load balancer sends only to this port. */
+  readonly containerPort: number;
+  /** Most connections the site's database user may hold at once. */
+  readonly maxDatabaseConnections: number;
+  /**
+   * How long the site's container logs are kept.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Writable scratch directories the container gets on an otherwise read-only root
+   * filesystem (Fargate task storage, gone when the task stops).
+   * @default ['/tmp', '/var/run']
+   */
+  readonly scratchPaths?: readonly string[];
+}
+
+const UPLOADS_PATH = '/var/www/html/wp-content/uploads';
+const CONTAINER_NAME = 'site';
+
+/**
+ * One site, sealed: its own security group, Fargate service and task definition (image by
+ * digest, read-only root filesystem, secrets injected at runtime), task and execution
+ * roles that reach only its own secret, repository, log group and access point, its own
+ * database user and schema, uploads access point (own uid/gid and directory), log group,
+ * target group and listener rule, and alarms. Strict sites also get their own subnets and
+ * network ACL, which quarantine can swap for the deny-all ACL.
+ */
+export class SiteCompartment extends Construct {
+  readonly securityGroup: ec2.SecurityGroup;
+  /** Same rules as `securityGroup`; holds the restored tasks while contained ones are kept. */
+  readonly standbySecurityGroup: ec2.SecurityGroup;
+  readonly secret: secretsmanager.Secret;
+  readonly taskRole: iam.Role;
+  readonly executionRole: iam.Role;
+  readonly taskDefinition: ecs.FargateTaskDefinition;
+  readonly service: ecs.FargateService;
+  readonly accessPoint: efs.AccessPoint;
+  readonly logGroup: logs.LogGroup;
+  readonly targetGroup: elbv2.ApplicationTargetGroup;
+  readonly listenerRule: elbv2.ApplicationListenerRule;
+  readonly databaseUser: CustomResource;
+  readonly alarms: cloudwatch.Alarm[];
+  /** The site's certificate (its own ACM certificate, or the one the fleet file names). */
+  readonly certificate: acm.ICertificate;
+  /** The site's notice topic; its contact is subscribed. */
+  readonly noticeTopic: sns.Topic;
+  /** The SSM parameter holding the site record (`contracts/site-record.ts`). */
+  readonly record: ssm.StringParameter;
+  /** Strict sites only: their own subnets. */
+  readonly subnets?: ec2.CfnSubnet[];
+  /** Strict sites only: their own network ACL. */
+  readonly networkAcl?: ec2.CfnNetworkAcl;
+
+  constructor(scope: Construct, id: string, props: SiteCompartmentProps) {
+    super(scope, id);
+    const { site, platform, environment, containerPort } = props;
+
+    // --- Network: the site's own group, with nothing shared and nothing of another site.
+    this.securityGroup = this.siteGroup('SecurityGroup', props, '');
+    tagComponent(this.securityGroup, Component.siteSecurityGroup);
+    // The standby group: the same rules, no tasks at rest. A restore starts the known-good
+    // tasks in it while the contained tasks stay sealed in the quarantined group, then
+    // moves the service back (docs/restore-design.md).
+    this.standbySecurityGroup = this.siteGroup(
+      'StandbySecurityGroup',
+      props,
+      ' (standby: used while a restore replaces contained tasks)',
+    );
+    tagComponent(this.standbySecurityGroup, Component.siteStandbySecurityGroup);
+
+    let serviceSubnets = platform.serviceSubnets;
+    if (site.isolation === 'strict') {
+      const own = this.strictSubnets(site, platform);
+      this.subnets = own.subnets;
+      this.networkAcl = own.networkAcl;
+      serviceSubnets = own.subnets.map((subnet, i) =>
+        ec2.Subnet.fromSubnetAttributes(this, `OwnSubnetRef${i}`, {
+          subnetId: subnet.ref,
+          availabilityZone: platform.availabilityZones[i],
+          routeTableId: platform.routeTableIds[i],
+        }),
+      );
+    }
+
+    // --- Secret: database credentials, generated by Secrets Manager, never in the template.
+    this.secret = new secretsmanager.Secret(this, 'Secret', {
+      // Retained: a re-created stack gets a new one (infra/shared/stack-exports.ts stackInstanceSuffix).
+      secretName: `${siteSecretName(environment, site.id)}-${stackInstanceSuffix(this)}`,
+      description: `Bulkhead site ${site.id}: database credentials`,
+      generateSecretString: {
+        secretStringTemplate: Stack.of(this).toJsonString({
+          username: site.database.user,
+          dbname: site.database.schema,
+          host: platform.databaseEndpoint,
+          port: platform.databasePort,
+        }),
+        generateStringKey: 'password',
+        passwordLength: 40,
+        excludePunctuation: true,
+      },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    tagComponent(this.secret, Component.secret);
+    Validations.of(this.secret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Rotation must change the MySQL password in the same step (AWSPENDING, ALTER USER, test, AWSCURRENT); Bulkhead runs it through its own rotate-credentials and restore workflows, not a scheduled rotation Lambda.',
+    });
+
+    this.databaseUser = new CustomResource(this, 'DatabaseUser', {
+      serviceToken: platform.databaseUserServiceToken,
+      resourceType: 'Custom::BulkheadDatabaseUser',
+      properties: {
+        SiteId: site.id,
+        Schema: site.database.schema,
+        User: site.database.user,
+        SecretArn: this.secret.secretArn,
+        MaxConnections: String(props.maxDatabaseConnections),
+      },
+    });
+    tagComponent(this.databaseUser, Component.databaseUser);
+
+    // --- Logs
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: `${siteLogGroupName(environment, site.id)}/${stackInstanceSuffix(this)}`,
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    tagComponent(this.logGroup, Component.logGroup);
+
+    // --- Uploads: own access point, own POSIX identity, own directory.
+    this.accessPoint = new efs.AccessPoint(this, 'Uploads', {
+      fileSystem: platform.uploads,
+      path: `/sites/${site.id}`,
+      posixUser: { uid: String(site.uploadsPosixId), gid: String(site.uploadsPosixId) },
+      createAcl: {
+        ownerUid: String(site.uploadsPosixId),
+        ownerGid: String(site.uploadsPosixId),
+        permissions: '750',
+      },
+    });
+    tagComponent(this.accessPoint, Component.uploads);
+
+    // --- Roles
+    // The task role's permissions boundary: its own secret and its own uploads, nothing else, so
+    // that no policy put on the role later (containment puts one, its session deny) can grant more
+    // ("An entity's permissions boundary allows it to perform only the actions that are allowed by
+    // both its identity-based policies and its permissions boundaries": IAM User Guide,
+    // "Permissions boundaries for IAM entities"). Containment and recovery may change only roles
+    // that carry such a boundary (iam:PermissionsBoundary, infra/shared/iam-statements.ts).
+    const stack = Stack.of(this);
+    const boundary = new iam.ManagedPolicy(this, 'TaskRoleBoundary', {
+      managedPolicyName: siteTaskRoleBoundaryName(environment, stack.region, site.id),
+      description: `Bulkhead site ${site.id}: the most its task role can ever do (its own secret and uploads)`,
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'OwnSecretOnly',
+          actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+          resources: [this.secret.secretArn],
+        }),
+        new iam.PolicyStatement({
+          sid: 'OwnUploadsOnly',
+          actions: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+          resources: [platform.uploads.fileSystemArn],
+          conditions: {
+            StringEquals: { 'elasticfilesystem:AccessPointArn': this.accessPoint.accessPointArn },
+          },
+        }),
+      ],
+    });
+    this.taskRole = new iam.Role(this, 'TaskRole', {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      description: `Bulkhead site ${site.id}: what the site's code may do (its own secret and uploads only)`,
+      permissionsBoundary: boundary,
+    });
+    this.secret.grantRead(this.taskRole);
+    this.taskRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'MountOwnUploadsOnly',
+        actions: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+        resources: [platform.uploads.fileSystemArn],
+        conditions: {
+          StringEquals: { 'elasticfilesystem:AccessPointArn': this.accessPoint.accessPointArn },
+        },
+      }),
+    );
+    tagComponent(this.taskRole, Component.taskRole);
+
+    this.executionRole = new iam.Role(this, 'ExecutionRole', {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      description: `Bulkhead site ${site.id}: pulls its image, writes its logs, injects its secret`,
+    });
+    tagComponent(this.executionRole, Component.executionRole);
+
+    // --- Task definition: image by digest, read-only root, secrets injected at runtime.
+    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
+      family: siteTaskFamily(environment, site.id),
+      cpu: site.cpu,
+      memoryLimitMiB: site.memory,
+      taskRole: this.taskRole,
+      executionRole: this.executionRole,
+      runtimePlatform: {
+        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+        cpuArchitecture: ecs.CpuArchitecture.X86_64,
+      },
+    });
+    tagComponent(this.taskDefinition, Component.taskDefinition);
+    const repository = ecr.Repository.fromRepositoryAttributes(this, 'Repository', {
+      repositoryName: site.image.repositoryName,
+      repositoryArn: `arn:${Stack.of(this).partition}:ecr:${site.image.repositoryRegion}:${site.image.repositoryAccount}:repository/${site.image.repositoryName}`,
+    });
+    const container = this.taskDefinition.addContainer(CONTAINER_NAME, {
+      image: ecs.ContainerImage.fromEcrRepository(repository, site.image.digest),
+      readonlyRootFilesystem: true,
+      essential: true,
+      // Never root: a numeric uid[:gid] from the fleet file ("If specifying a UID or GID, you must
+      // specify it as a positive integer": ECS API reference, ContainerDefinition user).
+      user: site.runAsUser,
+      // No Linux capability at all ("drop: The Linux capabilities for the container that have been
+      // removed from the default configuration provided by Docker", valid values include "ALL";
+      // Fargate allows adding only SYS_PTRACE and none is added), and an init process that
+      // "forwards signals and reaps processes" (ECS API reference, KernelCapabilities,
+      // LinuxParameters). Privileged containers are not supported on Fargate and none is asked for.
+      linuxParameters: this.hardenedLinux(),
+      portMappings: [{ containerPort, protocol: ecs.Protocol.TCP }],
+      logging: ecs.LogDrivers.awsLogs({
+        logGroup: this.logGroup,
+        streamPrefix: 'site',
+        mode: ecs.AwsLogDriverMode.NON_BLOCKING,
+      }),
+      secrets: {
+        WORDPRESS_DB_HOST: ecs.Secret.fromSecretsManager(this.secret, 'host'),
+        WORDPRESS_DB_USER: ecs.Secret.fromSecretsManager(this.secret, 'username'),
+        WORDPRESS_DB_PASSWORD: ecs.Secret.fromSecretsManager(this.secret, 'password'),
+        WORDPRESS_DB_NAME: ecs.Secret.fromSecretsManager(this.secret, 'dbname'),
+      },
+    });
+    this.taskDefinition.addVolume({
+      name: 'uploads',
+      efsVolumeConfiguration: {
+        fileSystemId: platform.uploads.fileSystemId,
+        transitEncryption: 'ENABLED',
+        authorizationConfig: { accessPointId: this.accessPoint.accessPointId, iam: 'ENABLED' },
+      },
+    });
+    container.addMountPoints({
+      sourceVolume: 'uploads',
+      containerPath: UPLOADS_PATH,
+      readOnly: false,
+    });
+    (props.scratchPaths ?? ['/tmp', '/var/run']).forEach((containerPath, i) => {
+      const name = `scratch${i}`;
+      this.taskDefinition.addVolume({ name });
+      container.addMountPoints({ sourceVolume: name, containerPath, readOnly: false });
+    });
+    // GuardDuty Runtime Monitoring adds its agent as a sidecar to every new task; the execution
+    // role pulls it from GuardDuty's repository in the region (contracts/guardduty.ts).
+    this.executionRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'PullGuardDutyAgent',
+        actions: [...ECR_PULL_ACTIONS],
+        resources: [this.guardDutyAgentRepository()],
+      }),
+    );
+    Validations.of(this.executionRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'ecr:GetAuthorizationToken has no resource-level permissions (AWS documents Resource "*"); image pulls themselves are limited to this site\'s repository.',
+    });
+
+    // --- Service
+    this.service = new ecs.FargateService(this, 'Service', {
+      serviceName: site.id,
+      cluster: platform.cluster,
+      taskDefinition: this.taskDefinition,
+      desiredCount: site.desiredCount,
+      securityGroups: [this.securityGroup],
+      vpcSubnets: { subnets: serviceSubnets },
+      assignPublicIp: false,
+      propagateTags: ecs.PropagatedTagSource.SERVICE,
+      enableECSManagedTags: true,
+      circuitBreaker: { rollback: true },
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      healthCheckGracePeriod: Duration.seconds(120),
+      platformVersion: ecs.FargatePlatformVersion.LATEST,
+      enableExecuteCommand: false,
+    });
+    this.service.node.addDependency(this.databaseUser);
+    tagComponent(this.service, Component.service);
+    // Propagated to every task: a GuardDuty finding that names the task's tags lets
+    // containment start without first looking the task up (see infra/shared/tags.ts).
+    Tags.of(this.service).add(TAG_ISOLATION, site.isolation);
+    Tags.of(this.service).add(TAG_RESPONSE_POLICY, site.response.policy);
+    Tags.of(this.service).add(TAG_SEVERITY_THRESHOLD, String(site.response.severityThreshold));
+    Tags.of(this.service).add(TAG_SECURITY_GROUP, this.securityGroup.securityGroupId);
+
+    // --- Load balancer: own target group and listener rule on the cell's listener.
+    this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
+      vpc: platform.vpc,
+      port: containerPort,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      targetType: elbv2.TargetType.IP,
+      deregistrationDelay: Duration.seconds(30),
+      healthCheck: {
+        path: site.healthCheckPath,
+        healthyHttpCodes: '200-399',
+        interval: Duration.seconds(15),
+      },
+      targets: [this.service.loadBalancerTarget({ containerName: CONTAINER_NAME, containerPort })],
+    });
+    tagComponent(this.targetGroup, Component.targetGroup);
+    this.listenerRule = new elbv2.ApplicationListenerRule(this, 'ListenerRule', {
+      listener: platform.listener,
+      priority: site.listenerPriority,
+      conditions: [elbv2.ListenerCondition.hostHeaders([...site.domains])],
+      targetGroups: [this.targetGroup],
+    });
+    tagComponent(this.listenerRule, Component.listenerRule);
+    // Propagated to every task, so containment reads the rule in its first round.
+    Tags.of(this.service).add(TAG_LISTENER_RULE, this.listenerRule.listenerRuleArn);
+    this.certificate = this.attachCertificate(site, platform);
+
+    // --- Alarms (the response plane listens for their ALARM state changes).
+    this.alarms = this.createAlarms(environment, site, platform);
+
+    // --- The site's own notice topic (its contact), named in its record.
+    this.noticeTopic = this.createNoticeTopic(environment, site, platform);
+
+    // --- The site record the response plane reads (one call) to contain this site.
+    const record: SiteRecord = {
+      version: 1,
+      environment,
+      site: site.id,
+      cell: site.cell,
+      securityGroupId: this.securityGroup.securityGroupId,
+      standbySecurityGroupId: this.standbySecurityGroup.securityGroupId,
+      listenerArn: platform.listener.listenerArn,
+      listenerRuleArn: this.listenerRule.listenerRuleArn,
+      targetGroupArn: this.targetGroup.targetGroupArn,
+      taskRoleArn: this.taskRole.roleArn,
+      taskRoleName: this.taskRole.roleName,
+      clusterArn: platform.cluster.clusterArn,
+      serviceName: this.service.serviceName,
+      taskDefinitionFamily: this.taskDefinition.family,
+      logGroupName: this.logGroup.logGroupName,
+      secretArn: this.secret.secretArn,
+      accessPointArn: this.accessPoint.accessPointArn,
+      fileSystemArn: platform.uploads.fileSystemArn,
+      containerPort,
+      isolation: site.isolation,
+      ...(this.networkAcl && this.subnets
+        ? { networkAclId: this.networkAcl.ref, subnetIds: this.subnets.map((s) => s.ref) }
+        : {}),
+      image: { repository: site.image.repository, digest: site.image.digest },
+      contact: site.contact,
+      noticeTopicArn: this.noticeTopic.topicArn,
+      response: site.response,
+    };
+    this.record = new ssm.StringParameter(this, 'SiteRecord', {
+      parameterName: siteRecordParameterName(environment, site.id),
+      description: `Bulkhead site ${site.id}: what the response plane needs to contain it`,
+      stringValue: Stack.of(this).toJsonString(record),
+      tier: ssm.ParameterTier.STANDARD,
+    });
+    tagComponent(this.record, Component.siteRecord);
+  }
+
+  /**
+   * The site's certificate on its cell's HTTPS listener, by SNI, from the site's own stack
+   * ("AWS::ElasticLoadBalancingV2::ListenerCertificate: Specifies an SSL server certificate to
+   * add to the certificate list for an HTTPS or TLS listener", CloudFormation reference), so the
+   * cell's listener never changes. Without an ARN in the fleet file the stack requests an ACM
+   * certificate for the site's domains with DNS validation: CloudFormation waits until the
+   * validation record (shown in the stack's events) is in the domain's DNS.
+   */
+  private attachCertificate(site: SiteConfig, platform: CompartmentPlatform): acm.ICertificate {
+    const [first, ...rest] = site.domains as [string, ...string[]];
+    const certificate = site.certificateArn
+      ? acm.Certificate.fromCertificateArn(this, 'Certificate', site.certificateArn)
+      : new acm.Certificate(this, 'Certificate', {
+          domainName: first,
+          ...(rest.length > 0 ? { subjectAlternativeNames: rest } : {}),
+          validation: acm.CertificateValidation.fromDns(),
+        });
+    if (certificate instanceof acm.Certificate) tagComponent(certificate, Component.certificate);
+    new elbv2.ApplicationListenerCertificate(this, 'ListenerCertificate', {
+      listener: platform.listener,
+      certificates: [elbv2.ListenerCertificate.fromArn(certificate.certificateArn)],
+    });
+    return certificate;
+  }
+
+  /**
+   * The site's own notice topic, its contact subscribed by email (AWS sends a confirmation on
+   * the first deploy). One topic per site needs no subscription filter policy, whose default
+   * quota (200 per topic; "Amazon SNS endpoints and quotas",
+   * https://docs.aws.amazon.com/general/latest/gr/sns.html, as issue 12's review read it) a
+   * shared topic hit at the 201st site. Topics: "One account can create a maximum of 100,000
+   * standard topics" (CloudFormation reference, AWS::SNS::Topic).
+   */
+  private createNoticeTopic(environment: string, site: SiteConfig, platform: CompartmentPlatform): sns.Topic {
+    const topic = new sns.Topic(this, 'Notices', {
+      topicName: siteNoticeTopicName(environment, site.id),
+      displayName: `Bulkhead ${environment} ${site.id}`.slice(0, 100),
+      masterKey: kms.Key.fromKeyArn(this, 'NoticeKey', platform.responseKeyArn),
+      enforceSSL: true,
+    });
+    topic.addSubscription(new subscriptions.EmailSubscription(site.contact));
+    tagComponent(topic, Component.notifications);
+    return topic;
+  }
+
+  /**
+   * GuardDuty's agent repository in the stack's region: from the table when the fleet pins its
+   * region, else a mapping CloudFormation resolves at deployment (a region missing from it
+   * fails the deployment, as the table refuses it at synthesis).
+   */
+  private hardenedLinux(): ecs.LinuxParameters {
+    const linux = new ecs.LinuxParameters(this, 'Linux', { initProcessEnabled: true });
+    linux.dropCapabilities(ecs.Capability.ALL);
+    return linux;
+  }
+
+  private guardDutyAgentRepository(): string {
+    const stack = Stack.of(this);
+    if (!Token.isUnresolved(stack.region)) return guardDutyAgentRepositoryArn(stack.region, stack.partition);
+    const accounts =
+      (stack.node.tryFindChild('GuardDutyAgentAccounts') as CfnMapping | undefined) ??
+      new CfnMapping(stack, 'GuardDutyAgentAccounts', {
+        mapping: Object.fromEntries(Object.entries(GUARDDUTY_AGENT_ACCOUNTS).map(([r, a]) => [r, { account: a }])),
+      });
+    return `arn:${stack.partition}:ecr:${stack.region}:${accounts.findInMap(stack.region, 'account')}:repository/${GUARDDUTY_AGENT_REPOSITORY}`;
+  }
+
+  private strictSubnets(site: SiteConfig, platform: CompartmentPlatform) {
+    const cidrs = site.strictSubnetCidrs ?? [];
+    const networkAcl = new ec2.CfnNetworkAcl(this, 'NetworkAcl', { vpcId: platform.vpc.vpcId });
+    tagComponent(networkAcl, Component.networkAcl);
+    Validations.of(networkAcl).acknowledge({
+      id: 'AwsSolutions-VPC3',
+      reason:
+        'Strict sites get their own network ACL on purpose: quarantine swaps it for the deny-all ACL to cut established connections, which a security-group change cannot do.',
+    });
+    // The site's normal ACL admits what its security group admits; the group does the
+    // filtering. The ACL exists so quarantine can swap it for the deny-all ACL, which
+    // (unlike a security group change) also cuts connections already established.
+    for (const egress of [false, true]) {
+      const entry = new ec2.CfnNetworkAclEntry(this, egress ? 'AclEgress' : 'AclIngress', {
+        networkAclId: networkAcl.ref,
+        ruleNumber: 100,
+        protocol: -1,
+        ruleAction: 'allow',
+        egress,
+        cidrBlock: '0.0.0.0/0',
+      });
+      Validations.of(entry).acknowledge({
+        id: 'AwsSolutions-VPC3',
+        reason:
+          "The strict site's normal ACL allows what its security group allows; it exists to be swapped for the deny-all ACL during quarantine.",
+      });
+    }
+    const subnets = cidrs.map((cidrBlock, i) => {
+      const subnet = new ec2.CfnSubnet(this, `Subnet${i}`, {
+        vpcId: platform.vpc.vpcId,
+        cidrBlock,
+        availabilityZone: platform.availabilityZones[i],
+        mapPublicIpOnLaunch: false,
+      });
+      tagComponent(subnet, Component.subnet);
+      new ec2.CfnSubnetRouteTableAssociation(this, `RouteTableAssociation${i}`, {
+        subnetId: subnet.ref,
+        routeTableId: platform.routeTableIds[i] as string,
+      });
+      new ec2.CfnSubnetNetworkAclAssociation(this, `NetworkAclAssociation${i}`, {
+        subnetId: subnet.ref,
+        networkAclId: networkAcl.ref,
+      });
+      return subnet;
+    });
+    return { subnets, networkAcl };
+  }
+
+  /** A group with the site's normal rules: in from its load balancer, out to its own dependencies. */
+  private siteGroup(id: string, props: SiteCompartmentProps, purpose: string): ec2.SecurityGroup {
+    const { site, platform, containerPort } = props;
+    const group = new ec2.SecurityGroup(this, id, {
+      vpc: platform.vpc,
+      allowAllOutbound: false,
+      description: `Bulkhead site ${site.id}${purpose}: in from its load balancer only; out to its database, uploads and endpoints${site.internetEgress ? ' and HTTPS' : ''}`,
+    });
+    group.addIngressRule(
+      platform.loadBalancerSecurityGroup,
+      ec2.Port.tcp(containerPort),
+      'From the cell load balancer on the container port',
+    );
+    const egress: [ec2.IPeer, ec2.Port, string][] = [
+      [platform.databaseSecurityGroup, ec2.Port.tcp(3306), 'MySQL (own user and schema)'],
+      [platform.uploadsSecurityGroup, ec2.Port.tcp(2049), 'NFS (own access point)'],
+      [platform.endpointSecurityGroup, ec2.Port.tcp(443), 'ECR and Secrets Manager endpoints'],
+      [platform.logsEndpointSecurityGroup, ec2.Port.tcp(443), 'CloudWatch Logs and GuardDuty data endpoints'],
+      [ec2.Peer.prefixList(platform.s3PrefixListId), ec2.Port.tcp(443), 'S3 gateway endpoint (ECR image layers)'],
+    ];
+    if (site.internetEgress)
+      egress.push([ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to the internet (site config: internetEgress)']);
+    for (const [peer, port, description] of egress) group.addEgressRule(peer, port, description);
+    return group;
+  }
+
+  private createAlarms(environment: string, site: SiteConfig, platform: CompartmentPlatform): cloudwatch.Alarm[] {
+    const lbDimensions = {
+      LoadBalancer: platform.loadBalancerFullName,
+      TargetGroup: this.targetGroup.targetGroupFullName,
+    };
+    const errors = new cloudwatch.Metric({
+      namespace: 'AWS/ApplicationELB',
+      metricName: 'HTTPCode_Target_5XX_Count',
+      dimensionsMap: lbDimensions,
+      statistic: 'Sum',
+      period: Duration.minutes(1),
+    });
+    const requests = new cloudwatch.Metric({
+      namespace: 'AWS/ApplicationELB',
+      metricName: 'RequestCount',
+      dimensionsMap: lbDimensions,
+      statistic: 'Sum',
+      period: Duration.minutes(1),
+    });
+    const errorRate = new cloudwatch.Alarm(this, 'ErrorRateAlarm', {
+      alarmName: siteAlarmName(environment, site.id, 'error-rate'),
+      alarmDescription: `Bulkhead site ${site.id}: target 5xx above ${site.alarms.errorRatePercent}% of requests in 3 of 5 minutes`,
+      metric: new cloudwatch.MathExpression({
+        expression: 'IF(requests > 0, 100 * errors / requests, 0)',
+        usingMetrics: { errors, requests },
+        period: Duration.minutes(1),
+        label: '5xx rate (%)',
+      }),
+      threshold: site.alarms.errorRatePercent,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 3,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    // Container Insights reports NetworkTxBytes per service in bytes/second.
+    const egress = new cloudwatch.Alarm(this, 'EgressAlarm', {
+      alarmName: siteAlarmName(environment, site.id, 'egress'),
+      alarmDescription: `Bulkhead site ${site.id}: sends more than ${site.alarms.egressBytesPerMinute} bytes a minute (unusual egress)`,
+      metric: new cloudwatch.Metric({
+        namespace: 'ECS/ContainerInsights',
+        metricName: 'NetworkTxBytes',
+        dimensionsMap: {
+          ClusterName: platform.cluster.clusterName,
+          ServiceName: this.service.serviceName,
+        },
+        statistic: 'Sum',
+        period: Duration.minutes(1),
+      }),
+      threshold: Math.ceil(site.alarms.egressBytesPerMinute / 60),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    for (const alarm of [errorRate, egress]) tagComponent(alarm, Component.alarm);
+    return [errorRate, egress];
+  }
+}

@@ -1,0 +1,940 @@
+import {
+  DescribeNetworkAclsCommand,
+  DescribeSecurityGroupsCommand,
+  type DescribeNetworkAclsCommandOutput,
+  type EC2Client,
+  ReplaceNetworkAclAssociationCommand,
+} from '@aws-sdk/client-ec2';
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import {
+  type Action,
+  DescribeRulesCommand,
+  type ElasticLoadBalancingV2Client,
+  ModifyRuleCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { type IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import type { SiteRecord } from '../../contracts/site-record';
+import { Component } from '../../contracts/tag-names';
+import type { IncidentRecord, IncidentStore, StepRecord, TriggerRecord } from '../shared/incident-store';
+import { loadSiteRecord, SiteRecordError, siteForwardActions } from '../shared/site-records';
+import { ContainmentIncompleteError, LockUnsettledError } from './errors';
+import { type Ignored, ignored, isIgnored, parseResponseEvent, type Trigger, triggerKey } from './events';
+import {
+  closeIngress,
+  finishQuarantine,
+  quarantineGroup,
+  readSiteGroup,
+  type SiteGroupState,
+  siteTagFilters,
+} from './quarantine-group';
+import { type ResponseScope, resolveSite } from './resolve-site';
+
+export const SESSION_REVOCATION_POLICY = 'BulkheadRevokeOlderSessions';
+
+export const MAINTENANCE_RESPONSE: Action = {
+  Type: 'fixed-response',
+  FixedResponseConfig: {
+    StatusCode: '503',
+    ContentType: 'text/html',
+    MessageBody:
+      '<!doctype html><title>Down for maintenance</title><h1>This site is down for maintenance</h1><p>Please try again later.</p>',
+  },
+};
+
+export interface ContainConfig {
+  readonly scope: ResponseScope;
+  readonly logsEndpointGroupId: string;
+  readonly quarantineAclId: string;
+  readonly stateMachineArn: string;
+}
+
+export interface ContainDeps {
+  readonly ec2: EC2Client;
+  /** EC2 without retries: a throttled revoke answers at once, so containment can rewrite instead of wait. */
+  readonly ec2Fast: EC2Client;
+  readonly ecs: ECSClient;
+  readonly elbv2: ElasticLoadBalancingV2Client;
+  readonly iam: IAMClient;
+  readonly ssm: SSMClient;
+  readonly sfn: SFNClient;
+  readonly store: IncidentStore;
+  readonly config: ContainConfig;
+  readonly now: () => Date;
+  readonly newIncidentId: (site: string, now: Date) => string;
+  readonly metric: (name: string, value: number, unit?: 'Count' | 'Milliseconds') => void;
+  /**
+   * How long to wait before revoking interim rules. In a burst the refilling EC2 buckets
+   * belong to sites still being isolated; tidying can wait.
+   */
+  readonly finishQuarantineDelayMs: () => number;
+  /** How long a trigger waits on a lock with no incident under it (JOIN_WAIT_MS). */
+  readonly joinWaitMs?: number;
+}
+
+export type ContainOutcome =
+  | { readonly outcome: 'ignored'; readonly code: Ignored['code']; readonly reason: string }
+  | {
+      readonly outcome: 'joined';
+      readonly incidentId: string;
+      readonly site: string;
+      readonly trigger: 'new' | 'updated' | 'duplicate';
+    }
+  | {
+      readonly outcome: 'contained' | 'shed' | 'notified' | 'failed';
+      readonly incidentId: string;
+      readonly site: string;
+      readonly isolatedAt?: string;
+      readonly steps: readonly StepRecord[];
+    };
+
+/** Saved state, so release can put back exactly what was there. */
+export interface SavedState {
+  securityGroup?: { groupId: string; ingress: unknown[]; egress: unknown[] };
+  /** The standby group's rules, when a restore's tasks in it were contained (issue 11 item 5). */
+  standbySecurityGroup?: { groupId: string; ingress: unknown[]; egress: unknown[] };
+  networkAcl?: { associations: { subnetId: string; networkAclId: string; quarantineAssociationId?: string }[] };
+  listenerRule?: { ruleArn: string; actions: Action[] };
+  rolePolicy?: { roleName: string; policyName: string };
+}
+
+interface StepResult<T> {
+  readonly ok: boolean;
+  readonly value?: T;
+  readonly record: StepRecord;
+}
+
+const THROTTLING = new Set([
+  'RequestLimitExceeded',
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'SlowDown',
+]);
+
+/** Whether an error is AWS asking us to slow down (worth persisting through, unlike a denial). */
+export function isThrottling(error: unknown): boolean {
+  const e = error as { name?: string; $retryable?: { throttling?: boolean } };
+  return THROTTLING.has(e?.name ?? '') || e?.$retryable?.throttling === true;
+}
+
+/** How long an isolation step keeps going through throttling after the SDK's own retries. */
+export const STEP_PERSISTENCE_MS = 90_000;
+
+async function step<T>(
+  name: string,
+  now: () => Date,
+  run: () => Promise<T>,
+  describe?: (value: T) => string,
+): Promise<StepResult<T>> {
+  const deadline = Date.now() + STEP_PERSISTENCE_MS;
+  let pause = 250;
+  for (;;) {
+    try {
+      const value = await run();
+      return {
+        ok: true,
+        value,
+        record: { step: name, outcome: 'done', at: now().toISOString(), detail: describe?.(value) },
+      };
+    } catch (error) {
+      // The SDK has already retried; a throttled isolation step must still not give up
+      // while the account's token bucket refills (EC2: 5 writes a second per API).
+      if (isThrottling(error) && Date.now() + pause < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, pause / 2 + Math.random() * pause));
+        pause = Math.min(pause * 2, 4_000);
+        continue;
+      }
+      const e = error as Error;
+      return {
+        ok: false,
+        record: { step: name, outcome: 'failed', at: now().toISOString(), detail: `${e.name}: ${e.message}` },
+      };
+    }
+  }
+}
+
+function skipped(name: string, now: () => Date, detail: string): StepResult<never> {
+  return { ok: true, record: { step: name, outcome: 'skipped', at: now().toISOString(), detail } };
+}
+
+function triggerRecord(trigger: Trigger, receivedAt: string): TriggerRecord {
+  return trigger.kind === 'guardduty'
+    ? {
+        key: triggerKey(trigger),
+        kind: 'guardduty',
+        eventId: trigger.eventId,
+        receivedAt,
+        detectedAt: trigger.detectedAt,
+        findingId: trigger.findingId,
+        findingType: trigger.findingType,
+        severity: trigger.severity,
+        count: trigger.count,
+        drill: trigger.drill,
+        ...(trigger.observed.length > 0 ? { observed: trigger.observed } : {}),
+        taskArn: trigger.taskArn,
+      }
+    : {
+        key: triggerKey(trigger),
+        kind: 'alarm',
+        eventId: trigger.eventId,
+        receivedAt,
+        detectedAt: trigger.detectedAt,
+        alarmName: trigger.alarmName,
+        reason: trigger.reason?.slice(0, 500),
+      };
+}
+
+/**
+ * The whole automatic response to one event: validate, find the site, open or join its
+ * incident, and act on the site's policy. Isolation comes first and in as few sequential
+ * rounds of AWS calls as possible; every step is recorded on the incident.
+ */
+export async function respondToEvent(event: unknown, deps: ContainDeps): Promise<ContainOutcome> {
+  const receivedAt = deps.now().toISOString();
+  const trigger = parseResponseEvent(event);
+  if (isIgnored(trigger)) return ignoredOutcome(trigger, deps);
+  const resolved = await resolveSite(trigger, deps.config.scope, deps.ecs);
+  if (isIgnored(resolved)) return ignoredOutcome(resolved, deps);
+  const { siteId, hints } = resolved;
+  // The task's tags only say what to read first; the site record decides (tags may be stale:
+  // a task keeps the tags it started with). The threshold is checked against the record.
+  return respondForSite(siteId, triggerRecord(trigger, receivedAt), deps, {
+    describeGroup: hints.policy === undefined || hints.policy === 'contain',
+    securityGroupId: hints.securityGroupId,
+    describeAcl: hints.isolation !== 'standard',
+    drill: trigger.kind === 'guardduty' && trigger.drill,
+    severity: trigger.kind === 'guardduty' ? trigger.severity : undefined,
+    severityThresholdHint: hints.severityThreshold,
+    listenerRuleArn: hints.listenerRuleArn,
+  });
+}
+
+interface RespondOptions {
+  readonly describeGroup: boolean;
+  /** From the task's tags: read the group's rules by id (with rule ids) in round 1. */
+  readonly securityGroupId?: string;
+  readonly describeAcl: boolean;
+  readonly drill: boolean;
+  /** GuardDuty severity; alarms and operator requests have none and always qualify. */
+  readonly severity?: number;
+  /**
+   * The threshold the task's tags carry: a finding at or above it takes the lock in the
+   * first round; the record decides, and a stale tag costs a lock given back.
+   */
+  readonly severityThresholdHint?: number;
+  /** An operator's request overrides the site's policy with contain. */
+  readonly forcePolicy?: 'contain';
+  /** From the task's tags: the site's listener rule, read in round 1 (the record decides). */
+  readonly listenerRuleArn?: string;
+}
+
+/** Opens (or joins) the site's incident and acts on it. Shared by events and operator quarantine. */
+export async function respondForSite(
+  siteId: string,
+  triggerItem: TriggerRecord,
+  deps: ContainDeps,
+  options: RespondOptions,
+): Promise<ContainOutcome> {
+  const { config, store, now } = deps;
+  const env = config.scope.environment;
+  let incidentId = deps.newIncidentId(siteId, now());
+
+  // Round 1: the site record and the site's group and ACL, at once; and the lock, when what
+  // is known before any read says the trigger qualifies (an alarm or an operator's request
+  // always does; a finding does when its severity reaches the threshold its task's tags
+  // carry). Otherwise the lock waits for the record: every reason to ignore a trigger is
+  // decided before its lock is taken.
+  const early =
+    options.severity === undefined ||
+    (options.severityThresholdHint !== undefined && options.severity >= options.severityThresholdHint);
+  // The listener rule too, when the task's tags name it: the shed can then go in round 2.
+  const earlyRule = options.listenerRuleArn
+    ? readListenerRule(deps, { listenerRuleArn: options.listenerRuleArn })
+    : undefined;
+  const [recordResult, groupResult, aclResult, earlyLock] = await Promise.allSettled([
+    loadSiteRecord(deps.ssm, env, siteId),
+    options.describeGroup ? readSiteGroup(deps.ec2, env, siteId, options.securityGroupId) : Promise.resolve(undefined),
+    options.describeAcl
+      ? deps.ec2.send(new DescribeNetworkAclsCommand({ Filters: siteTagFilters(env, siteId, Component.networkAcl) }))
+      : Promise.resolve(undefined),
+    early ? store.openOrJoin(siteId, incidentId, triggerItem.receivedAt) : Promise.resolve(undefined),
+  ]);
+  const why = ignoreReason(recordResult, options, siteId);
+  if (why || recordResult.status === 'rejected') {
+    // The record contradicts what the tags said (stale tags), is missing, or could not be
+    // read: give back a lock taken early. A trigger that found it meanwhile finds no
+    // incident under it, and takes the lock itself (holdLock).
+    if (earlyLock.status === 'fulfilled' && earlyLock.value?.opened) await store.releaseLock(siteId, incidentId);
+    if (why) return ignoredOutcome(why, deps);
+    throw (recordResult as PromiseRejectedResult).reason;
+  }
+  if (earlyLock.status === 'rejected') throw earlyLock.reason; // nothing changed yet: safe to retry
+  const record = recordResult.value;
+  const held = await holdLock(deps, siteId, incidentId, triggerItem, record, earlyLock.value);
+  if ('outcome' in held) return held;
+  incidentId = held.incidentId;
+  const { resumed, attempt, recontain } = held;
+  const policy = options.forcePolicy ?? record.response.policy;
+  const base: IncidentRecord = {
+    incidentId,
+    site: siteId,
+    environment: env,
+    status: 'OPENING',
+    policy,
+    drill: options.drill,
+    detectedAt: triggerItem.detectedAt,
+    receivedAt: triggerItem.receivedAt,
+    steps: [],
+    firstTrigger: triggerItem.key,
+  };
+  deps.metric('IncidentsOpened', 1);
+
+  if (policy === 'notify') {
+    await Promise.all([
+      resumed
+        ? store.updateIncident(incidentId, { status: 'NOTIFIED' })
+        : store.putIncident({ ...base, status: 'NOTIFIED' }),
+      store.recordTrigger(incidentId, triggerItem),
+    ]);
+    await startWorkflow(deps, record, { ...base, status: 'NOTIFIED' });
+    await store.updateIncident(incidentId, { workflowStartedAt: now().toISOString() });
+    return { outcome: 'notified', incidentId, site: siteId, steps: [] };
+  }
+
+  const saved: SavedState = {};
+  const interim: { ruleIds: readonly string[]; group?: SiteGroupState } = { ruleIds: [] };
+  // The task's tags named another group, or said the site was not strict or not contained,
+  // or the read failed: read what the record names now (one more round trip, only then).
+  const groupRead = (settled: PromiseSettledResult<SiteGroupState | undefined>) =>
+    settled.status === 'fulfilled' && settled.value?.groupId === record.securityGroupId;
+  const [groupSettled, aclSettled] =
+    policy === 'contain'
+      ? await Promise.allSettled([
+          groupRead(groupResult)
+            ? Promise.resolve((groupResult as PromiseFulfilledResult<SiteGroupState | undefined>).value)
+            : readSiteGroup(deps.ec2, env, siteId, record.securityGroupId),
+          record.isolation === 'strict' && !(aclResult.status === 'fulfilled' && aclResult.value)
+            ? deps.ec2.send(
+                new DescribeNetworkAclsCommand({ Filters: siteTagFilters(env, siteId, Component.networkAcl) }),
+              )
+            : Promise.resolve(aclResult.status === 'fulfilled' ? aclResult.value : undefined),
+        ])
+      : [groupResult, aclResult];
+  const group = groupRead(groupSettled)
+    ? (groupSettled as PromiseFulfilledResult<SiteGroupState | undefined>).value
+    : undefined;
+  // Round 2, all at once: isolate (the group's egress, the strict site's ACL), shed traffic
+  // at the load balancer (the rule read in round 1 when the task's tags name it), deny the
+  // task role's older sessions, and record the incident with the saved rules. The group's
+  // ingress goes only once the listener no longer forwards to the site (no later: a rule
+  // change that fails the health checks before the shed lets ECS replace the contained task
+  // after a few failed checks, with the evidence in it).
+  const contain = policy === 'contain';
+  const network = contain ? isolateNetwork(deps, record, group, groupSettled, aclSettled, saved, interim) : [];
+  const standby: { group?: SiteGroupState } = {};
+  if (contain && recontain && record.standbySecurityGroupId) {
+    network.push(quarantineStandbyGroup(deps, record, record.standbySecurityGroupId, saved, standby));
+  }
+  let networkIsolatedAt: string | undefined;
+  const networkDone = Promise.all(network).then((results) => {
+    networkIsolatedAt = now().toISOString();
+    return results;
+  });
+  const ruleRead =
+    options.listenerRuleArn === record.listenerRuleArn && earlyRule ? earlyRule : readListenerRule(deps, record);
+  let shedAt: string | undefined;
+  const shedding = ruleRead.then((read) => {
+    if (!read.ok || !read.value) return undefined;
+    const actions = read.value;
+    const alreadyShed = actions.length === 1 && actions[0]?.Type === 'fixed-response';
+    // Already a fixed response (a takeover, an operator): what the site serves with is its
+    // record's forward action; never save an empty list (release and restore put it back).
+    saved.listenerRule = {
+      ruleArn: record.listenerRuleArn,
+      actions: alreadyShed ? siteForwardActions(record) : actions,
+    };
+    const result = alreadyShed
+      ? Promise.resolve(skipped('shed-traffic', now, 'listener rule already answers with a fixed response'))
+      : step(
+          'shed-traffic',
+          now,
+          () =>
+            deps.elbv2.send(
+              new ModifyRuleCommand({ RuleArn: record.listenerRuleArn, Actions: [MAINTENANCE_RESPONSE] }),
+            ),
+          () => 'listener rule answers 503; target group detached',
+        );
+    return result.then((r) => {
+      if (r.ok) shedAt = now().toISOString();
+      return r;
+    });
+  });
+  // Ingress, once the shed has settled (done, skipped, or failed: then isolation goes first).
+  let ingressClosedAt: string | undefined;
+  const ingress = contain
+    ? Promise.all([shedding, networkDone]).then(async () => {
+        const groups = [interim.group ?? group, standby.group].filter((g): g is SiteGroupState => g !== undefined);
+        if (groups.length === 0) return undefined;
+        const closed = await step(
+          'close-ingress',
+          now,
+          async () =>
+            (await Promise.all(groups.map((g) => closeIngress(deps.ec2Fast, deps.ec2, g)))).reduce((a, b) => a + b, 0),
+          (n) => (n ? `${n} ingress rules revoked after the listener stopped forwarding` : 'no ingress rules'),
+        );
+        if (closed.ok) ingressClosedAt = now().toISOString();
+        return closed;
+      })
+    : Promise.resolve(undefined);
+  const sessions = contain ? revokeSessions(deps, record, saved) : Promise.resolve(undefined);
+  const [isolated, ruleResult, shedResult, ingressResult, sessionResult] = await Promise.all([
+    networkDone,
+    ruleRead,
+    shedding,
+    ingress,
+    sessions,
+    resumed
+      ? store.updateIncident(incidentId, {
+          status: 'OPENING',
+          containAttempt: attempt,
+          saved: { ...saved, ...resumed.saved } as Record<string, unknown>,
+          // The restore under way stops at its next step (runtime/recovery/restore.ts).
+          ...(recontain ? { restoreAbortedAt: now().toISOString() } : {}),
+        })
+      : store.putIncident({ ...base, saved: { ...saved } as Record<string, unknown> }),
+    store.recordTrigger(incidentId, triggerItem),
+  ]);
+  // Isolated: no new flow either way. Out, once the group's egress (and a strict site's ACL)
+  // is done; in, once the listener no longer forwards to the site (or, if that failed, once
+  // the ingress rules are gone).
+  const networkOk = contain && isolated.every((r) => r.ok);
+  const inClosedAt = shedAt ?? ingressClosedAt;
+  const isolatedAt =
+    networkOk && inClosedAt && networkIsolatedAt ? [networkIsolatedAt, inClosedAt].sort()[1] : undefined;
+  const steps = [
+    ...isolated,
+    ruleResult,
+    ...[shedResult, ingressResult, sessionResult].filter((r): r is StepResult<unknown> => r !== undefined),
+  ].map((r) => r.record);
+  const failed = steps.some((s) => s.outcome === 'failed');
+  const status = failed ? 'FAILED' : contain ? 'CONTAINED' : 'SHED';
+
+  // Round 4: record the outcome and hand the incident to its workflow.
+  const final = await store.updateIncident(
+    incidentId,
+    {
+      status,
+      isolatedAt,
+      shedAt,
+      // What an earlier, abandoned attempt saved is what was there before quarantine: keep it.
+      saved: { ...saved, ...resumed?.saved } as Record<string, unknown>,
+      // A later trigger (or this event, delivered again) runs containment again.
+      containmentFailed: failed,
+      ...(failed
+        ? {
+            failedAt: now().toISOString(),
+            failureReason: steps
+              .filter((s) => s.outcome === 'failed')
+              .map((s) => `${s.step}: ${s.detail}`)
+              .join('; '),
+          }
+        : {}),
+    },
+    steps,
+  );
+  // Start the workflow and say so at once: a delivery that joins during the tidy-up below
+  // (20-40 s) must not start it again.
+  const workflow = await startWorkflow(deps, record, final).then(
+    async () => {
+      await store.updateIncident(incidentId, { workflowStartedAt: now().toISOString(), workflowAttempt: attempt });
+      return { ok: true as const };
+    },
+    (error: unknown) => ({ ok: false as const, error: error as Error }),
+  );
+  if (failed) deps.metric('ContainmentFailed', 1);
+  const after: StepRecord[] = [];
+  if (interim.ruleIds.length > 0 && interim.group) {
+    // Off the critical path: the site is isolated already; now reach the canonical set.
+    const { group: rewritten, ruleIds } = interim;
+    await new Promise((resolve) => setTimeout(resolve, deps.finishQuarantineDelayMs()));
+    const tidy = await step(
+      'finish-quarantine',
+      now,
+      () => finishQuarantine(deps.ec2, rewritten, ruleIds),
+      () => `${ruleIds.length} interim rules revoked`,
+    );
+    after.push(tidy.record);
+  }
+  if (!workflow.ok) {
+    // The site is isolated; the workflow (evidence, notices) is not running. Throw, so
+    // EventBridge delivers again and the joining delivery starts it.
+    const { error } = workflow;
+    after.push({
+      step: 'start-workflow',
+      outcome: 'failed',
+      at: now().toISOString(),
+      detail: `${error.name}: ${error.message}`,
+    });
+  }
+  if (after.length > 0) {
+    const recorded = store.updateIncident(incidentId, {}, after);
+    await (workflow.ok ? recorded : recorded.catch(() => undefined));
+  }
+  if (!workflow.ok) throw workflow.error;
+  if (policy === 'contain' && !isolatedAt) {
+    // Not isolated: the incident is FAILED and says why. Throw, so that Lambda runs this event
+    // again (asynchronous invocation retries a function error twice) and that run, joining
+    // the FAILED incident, isolates again.
+    throw new ContainmentIncompleteError(
+      siteId,
+      incidentId,
+      steps.filter((s) => s.outcome === 'failed' && ISOLATION_STEPS.has(s.step)),
+    );
+  }
+  if (isolatedAt) {
+    deps.metric('TimeToIsolate', Date.parse(isolatedAt) - Date.parse(base.receivedAt), 'Milliseconds');
+    deps.metric('DetectionToIsolation', Date.parse(isolatedAt) - Date.parse(base.detectedAt), 'Milliseconds');
+  }
+  return {
+    outcome: failed ? 'failed' : policy === 'contain' ? 'contained' : 'shed',
+    incidentId,
+    site: siteId,
+    isolatedAt,
+    steps,
+  };
+}
+
+/** The steps that isolate the site's network (the ones a containment must not end without). */
+const ISOLATION_STEPS = new Set(['quarantine-security-group', 'swap-network-acl']);
+
+/** Incident states whose workflow should be running (containment has finished its part). */
+const WORKFLOW_READY = new Set(['CONTAINED', 'FAILED', 'SHED', 'NOTIFIED']);
+
+/**
+ * A lock older than this whose incident never got past OPENING was abandoned: it is longer
+ * than the containment function's timeout (infra/response/response-stack.ts CONTAIN_TIMEOUT).
+ */
+export const TAKEOVER_AFTER_MS = 6 * 60_000;
+
+/** Every reason to ignore a trigger that the site record decides (none: act on it). */
+function ignoreReason(
+  recordResult: PromiseSettledResult<SiteRecord>,
+  options: RespondOptions,
+  siteId: string,
+): Ignored | undefined {
+  if (recordResult.status === 'rejected') {
+    return recordResult.reason instanceof SiteRecordError
+      ? ignored('unknown-site', recordResult.reason.message)
+      : undefined;
+  }
+  const threshold = recordResult.value.response.severityThreshold;
+  if (options.severity !== undefined && options.severity < threshold) {
+    return ignored('below-threshold', `severity ${options.severity} is below ${siteId}'s threshold ${threshold}`);
+  }
+  return undefined;
+}
+
+/**
+ * How long a trigger that found the site's lock held with no incident under it waits for
+ * the holder to write its incident or give the lock back, before it throws (so that its
+ * event runs again). The holder writes the incident in its second round of calls.
+ */
+export const JOIN_WAIT_MS = 60_000;
+
+type Held =
+  | {
+      readonly incidentId: string;
+      readonly resumed?: IncidentRecord;
+      readonly attempt: number;
+      /** A new trigger while a restore is open: contain again, the standby group too. */
+      readonly recontain?: boolean;
+    }
+  | ContainOutcome;
+
+/**
+ * Takes the site's lock for this trigger (it qualifies: the record said so), or joins the
+ * incident that holds it, or takes that incident over (abandoned, or its containment
+ * failed). A lock with no incident under it belongs to a trigger that has not written its
+ * incident yet, or that is giving the lock back (its record said to ignore it): wait, and
+ * try the lock again, rather than join an incident that may never exist.
+ */
+async function holdLock(
+  deps: ContainDeps,
+  siteId: string,
+  incidentId: string,
+  triggerItem: TriggerRecord,
+  record: SiteRecord,
+  first: Awaited<ReturnType<IncidentStore['openOrJoin']>> | undefined,
+): Promise<Held> {
+  const { store, now } = deps;
+  const waitMs = deps.joinWaitMs ?? JOIN_WAIT_MS;
+  const deadline = Date.now() + waitMs;
+  let pause = 100;
+  let lock = first ?? (await store.openOrJoin(siteId, incidentId, triggerItem.receivedAt));
+  for (;;) {
+    if (lock.opened) return { incidentId, attempt: 1 };
+    const joined = lock.incidentId;
+    const lockedAt = lock.lockedAt;
+    const incident = await store.getIncident(joined);
+    const why = takeOverReason(incident, lockedAt, now().toISOString());
+    if (why && lockedAt && (await store.takeOver(siteId, joined, lockedAt, now().toISOString()))) {
+      // The earlier attempt died before finishing, or failed: carry on with its incident and
+      // saved state (what was there before quarantine).
+      deps.metric(why === 'failed' ? 'ContainmentRetried' : 'ContainmentResumed', 1);
+      const attempt = (incident?.containAttempt ?? 1) + (why === 'failed' ? 1 : 0);
+      return { incidentId: joined, resumed: incident, attempt };
+    }
+    if (incident && restoreOpen(incident, lockedAt)) {
+      // A restore is open: the site's new tasks run in its standby group (or serve again).
+      // A new trigger about anything but the tasks already contained is a new compromise:
+      // contain again, whichever group the tasks run in (one trigger of any number).
+      const recorded = await store.recordTrigger(joined, triggerItem);
+      const fresh =
+        recorded === 'new' && !(triggerItem.taskArn && incident.containedTaskArns?.includes(triggerItem.taskArn));
+      if (fresh && lockedAt && (await store.takeOver(siteId, joined, lockedAt, now().toISOString()))) {
+        deps.metric('ContainedDuringRestore', 1);
+        return { incidentId: joined, resumed: incident, attempt: (incident.containAttempt ?? 1) + 1, recontain: true };
+      }
+      return joinIncident(deps, siteId, incident, triggerItem, record, recorded);
+    }
+    if (incident) return joinIncident(deps, siteId, incident, triggerItem, record);
+    if (Date.now() >= deadline) {
+      throw new LockUnsettledError(siteId, joined, waitMs);
+    }
+    await new Promise((resolve) => setTimeout(resolve, pause / 2 + Math.random() * pause));
+    pause = Math.min(pause * 2, 2_000);
+    lock = await store.openOrJoin(siteId, incidentId, now().toISOString());
+  }
+}
+
+/** Records the trigger on the site's open incident (and starts its workflow if a failed delivery did not). */
+async function joinIncident(
+  deps: ContainDeps,
+  siteId: string,
+  incident: IncidentRecord,
+  triggerItem: TriggerRecord,
+  record: SiteRecord,
+  recorded?: 'new' | 'updated' | 'duplicate',
+): Promise<ContainOutcome> {
+  const { store, now } = deps;
+  const outcome = recorded ?? (await store.recordTrigger(incident.incidentId, triggerItem));
+  deps.metric('TriggersJoined', 1);
+  // A delivery whose handler failed to start the workflow, or to say it had (and threw, so
+  // the event ran again): start it now; an execution of its name already there is it.
+  if (workflowPending(incident)) {
+    await startWorkflow(deps, record, incident);
+    await store.updateIncident(
+      incident.incidentId,
+      { workflowStartedAt: now().toISOString(), workflowAttempt: incident.containAttempt ?? 1 },
+      [{ step: 'start-workflow', outcome: 'done', at: now().toISOString(), detail: 'on a later delivery' }],
+    );
+  }
+  return { outcome: 'joined', incidentId: incident.incidentId, site: siteId, trigger: outcome };
+}
+
+/**
+ * Why a trigger that found the site's lock held should take the incident over, if it should:
+ * - `abandoned`: the lock is older than any containment can run and its incident never got
+ *   past OPENING (the Lambda died);
+ * - `failed`: containment failed (the incident is FAILED by containment, not by its workflow
+ *   or a restore) and nobody has taken it over since (the failure is newer than the lock).
+ * The takeover itself is conditional on the lock as seen, so one trigger wins.
+ */
+function takeOverReason(
+  incident: IncidentRecord | undefined,
+  lockedAt: string | undefined,
+  now: string,
+): 'abandoned' | 'failed' | undefined {
+  if (!lockedAt) return undefined;
+  if (
+    incident?.status === 'FAILED' &&
+    incident.containmentFailed === true &&
+    !incident.restoreStartedAt &&
+    Date.parse(incident.failedAt ?? '') >= Date.parse(lockedAt)
+  ) {
+    return 'failed';
+  }
+  if (Date.parse(now) - Date.parse(lockedAt) < TAKEOVER_AFTER_MS) return undefined;
+  return !incident || incident.status === 'OPENING' ? 'abandoned' : undefined;
+}
+
+/**
+ * A restore of this incident is under way (or failed after it began) and nobody has
+ * contained the site again since it began: the lock is older than the restore.
+ */
+function restoreOpen(incident: IncidentRecord, lockedAt: string | undefined): boolean {
+  if (!incident.restoreStartedAt || !lockedAt) return false;
+  const open =
+    incident.status === 'RESTORING' ||
+    incident.status === 'RESTORED' ||
+    (incident.status === 'FAILED' && incident.containmentFailed !== true);
+  return open && Date.parse(incident.restoreStartedAt) >= Date.parse(lockedAt);
+}
+
+/** The incident's workflow should run for its latest containment attempt and was not started. */
+function workflowPending(incident: IncidentRecord): boolean {
+  if (!WORKFLOW_READY.has(incident.status)) return false;
+  if (!incident.workflowStartedAt) return true;
+  return (incident.workflowAttempt ?? 1) < (incident.containAttempt ?? 1);
+}
+
+/** Reads the site's listener rule's actions (what release puts back). */
+function readListenerRule(
+  deps: ContainDeps,
+  record: Pick<SiteRecord, 'listenerRuleArn'>,
+): Promise<StepResult<Action[]>> {
+  return step('read-listener-rule', deps.now, async () => {
+    const rules = await deps.elbv2.send(new DescribeRulesCommand({ RuleArns: [record.listenerRuleArn] }));
+    const rule = rules.Rules?.[0];
+    if (!rule?.Actions) throw new Error(`listener rule ${record.listenerRuleArn} not found`);
+    return rule.Actions;
+  });
+}
+
+/** Denies the task role's sessions issued before now (credentials already taken out of the task). */
+function revokeSessions(deps: ContainDeps, record: SiteRecord, saved: SavedState): Promise<StepResult<unknown>> {
+  const issuedBefore = deps.now().toISOString();
+  saved.rolePolicy = { roleName: record.taskRoleName, policyName: SESSION_REVOCATION_POLICY };
+  return step(
+    'revoke-task-role-sessions',
+    deps.now,
+    () =>
+      deps.iam.send(
+        new PutRolePolicyCommand({
+          RoleName: record.taskRoleName,
+          PolicyName: SESSION_REVOCATION_POLICY,
+          PolicyDocument: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Sid: 'BulkheadQuarantineDenyOlderSessions',
+                Effect: 'Deny',
+                Action: '*',
+                Resource: '*',
+                Condition: { DateLessThan: { 'aws:TokenIssueTime': issuedBefore } },
+              },
+            ],
+          }),
+        }),
+      ),
+    // IAM User Guide, "Revoke IAM role temporary security credentials": the deny "applies
+    // the restrictions only if the user assumed the role before the point in time when you
+    // revoke the permissions. If the user assumes the role after you revoked the
+    // permissions, then the deny policy does not apply to that user." ECS keeps handing
+    // the task fresh role credentials through its credential endpoint, so those are not
+    // denied; the contained task is held by the network quarantine, not by this deny.
+    () =>
+      `denies ${record.taskRoleName}'s credentials issued before ${issuedBefore}, that is credentials already taken out of the task; credentials ECS issues to the contained task from now on are not denied (the network quarantine holds it)`,
+  );
+}
+
+/**
+ * The standby group quarantined like the site's own (egress now, ingress once the listener
+ * no longer forwards), its rules read by id and revoked by their properties (no interim form
+ * to tidy). Its rules as they were are saved once, for release and the next restore.
+ */
+function quarantineStandbyGroup(
+  deps: ContainDeps,
+  record: SiteRecord,
+  groupId: string,
+  saved: SavedState,
+  standby: { group?: SiteGroupState },
+): Promise<StepResult<unknown>> {
+  return step(
+    'quarantine-standby-group',
+    deps.now,
+    async () => {
+      const found = (await deps.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] })))
+        .SecurityGroups?.[0];
+      if (!found?.GroupId) throw new Error(`standby group ${groupId} of ${record.site} not found`);
+      const group: SiteGroupState = {
+        groupId,
+        ingress: found.IpPermissions ?? [],
+        egress: found.IpPermissionsEgress ?? [],
+      };
+      saved.standbySecurityGroup = { groupId, ingress: group.ingress, egress: group.egress };
+      standby.group = group;
+      return quarantineGroup(deps.ec2, deps.ec2, group, deps.config.logsEndpointGroupId, { holdIngress: true });
+    },
+    (o) => `${groupId}: ingress ${o.ingress}, egress ${o.egress} (the site's tasks ran there for a restore)`,
+  );
+}
+
+function isolateNetwork(
+  deps: ContainDeps,
+  record: SiteRecord,
+  group: SiteGroupState | undefined,
+  groupResult: PromiseSettledResult<unknown>,
+  aclResult: PromiseSettledResult<DescribeNetworkAclsCommandOutput | undefined>,
+  saved: SavedState,
+  interim: { ruleIds: readonly string[]; group?: SiteGroupState },
+): Promise<StepResult<unknown>>[] {
+  const { now, config } = deps;
+  const steps: Promise<StepResult<unknown>>[] = [];
+  if (!group) {
+    const why =
+      groupResult.status === 'rejected'
+        ? `${(groupResult.reason as Error).name}: ${(groupResult.reason as Error).message}`
+        : `no group ${record.securityGroupId} tagged for ${record.site}`;
+    steps.push(
+      Promise.resolve({
+        ok: false,
+        record: { step: 'quarantine-security-group', outcome: 'failed', at: now().toISOString(), detail: why },
+      }),
+    );
+  } else {
+    saved.securityGroup = { groupId: record.securityGroupId, ingress: group.ingress, egress: group.egress };
+    let attempt = 0;
+    steps.push(
+      step(
+        'quarantine-security-group',
+        now,
+        async () => {
+          // A retry after throttling starts from the group as it is now.
+          const current =
+            attempt++ === 0
+              ? group
+              : await readSiteGroup(deps.ec2, config.scope.environment, record.site, record.securityGroupId);
+          if (!current) throw new Error(`group ${record.securityGroupId} disappeared`);
+          const outcome = await quarantineGroup(deps.ec2Fast, deps.ec2, current, config.logsEndpointGroupId, {
+            holdIngress: true,
+          });
+          interim.ruleIds = outcome.interimRuleIds;
+          interim.group = current;
+          return outcome;
+        },
+        (o) =>
+          `ingress ${o.ingress}, egress ${o.egress}${o.interimRuleIds.length ? ` (${o.interimRuleIds.length} rules rewritten in place to reach nothing but the logs endpoint; revoked later)` : ''}${o.logsRuleAdded ? ', logs endpoint rule added' : ''}${o.fastPathFailure ? ` (the one-call rewrite was refused: ${o.fastPathFailure})` : ''}`,
+      ),
+    );
+  }
+  if (record.isolation === 'strict') {
+    const acls = aclResult.status === 'fulfilled' ? (aclResult.value?.NetworkAcls ?? []) : [];
+    const associations = acls.flatMap((acl) =>
+      (acl.Associations ?? [])
+        .filter((a) => a.NetworkAclAssociationId && a.SubnetId)
+        .map((a) => ({
+          subnetId: a.SubnetId as string,
+          networkAclId: acl.NetworkAclId as string,
+          associationId: a.NetworkAclAssociationId as string,
+        })),
+    );
+    if (aclResult.status === 'fulfilled' && associations.length === 0 && record.subnetIds?.length) {
+      // Nothing on the site's own ACL: a containment run again (after a failure) finds its
+      // subnets on the deny-all ACL already. Say so only if every one of them is.
+      const subnetIds = [...record.subnetIds];
+      steps.push(
+        step(
+          'swap-network-acl',
+          now,
+          async () => {
+            const found = await deps.ec2.send(
+              new DescribeNetworkAclsCommand({ Filters: [{ Name: 'association.subnet-id', Values: subnetIds }] }),
+            );
+            const onQuarantine = new Set(
+              (found.NetworkAcls ?? [])
+                .filter((acl) => acl.NetworkAclId === config.quarantineAclId)
+                .flatMap((acl) => (acl.Associations ?? []).map((a) => a.SubnetId)),
+            );
+            const open = subnetIds.filter((id) => !onQuarantine.has(id));
+            if (open.length > 0) {
+              throw new Error(
+                `no subnet is associated with ${record.site}'s network ACL, and ${open.join(', ')} not with the deny-all ACL`,
+              );
+            }
+          },
+          () => `${subnetIds.join(', ')} already on the deny-all ACL`,
+        ),
+      );
+    } else if (aclResult.status === 'rejected' || associations.length === 0) {
+      const why =
+        aclResult.status === 'rejected'
+          ? String((aclResult.reason as Error).message)
+          : `no subnet is associated with ${record.site}'s network ACL`;
+      steps.push(
+        Promise.resolve({
+          ok: false,
+          record: { step: 'swap-network-acl', outcome: 'failed', at: now().toISOString(), detail: why },
+        }),
+      );
+    } else {
+      saved.networkAcl = {
+        associations: associations.map(({ subnetId, networkAclId }) => ({ subnetId, networkAclId })),
+      };
+      for (const [i, a] of associations.entries()) {
+        steps.push(
+          step(
+            'swap-network-acl',
+            now,
+            async () => {
+              const result = await deps.ec2.send(
+                new ReplaceNetworkAclAssociationCommand({
+                  AssociationId: a.associationId,
+                  NetworkAclId: config.quarantineAclId,
+                }),
+              );
+              const entry = saved.networkAcl?.associations[i];
+              if (entry) entry.quarantineAssociationId = result.NewAssociationId;
+              return result.NewAssociationId;
+            },
+            () => `${a.subnetId} now on the deny-all ACL`,
+          ),
+        );
+      }
+    }
+  }
+  return steps;
+}
+
+/**
+ * The workflow execution of a containment attempt: the incident id for the first, with the
+ * attempt number after (a FAILED containment run again is a new execution; the first one
+ * ran the FAILED incident's evidence and notice). Execution names are at most 80 characters;
+ * an incident id is at most 48.
+ */
+export function workflowExecutionName(incident: Pick<IncidentRecord, 'incidentId' | 'containAttempt'>): string {
+  const attempt = incident.containAttempt ?? 1;
+  return attempt > 1 ? `${incident.incidentId}-attempt-${attempt}` : incident.incidentId;
+}
+
+/**
+ * Starts the incident's workflow, once. Step Functions API reference, StartExecution: "For a
+ * STANDARD workflow, if you call StartExecution with the same name and input as a running
+ * execution, the call succeeds ... If the execution is closed or if the input is different,
+ * it returns a 400 ExecutionAlreadyExists error." The name belongs to this incident and
+ * containment attempt (workflowExecutionName), so an execution of that name is the one
+ * wanted, whatever input a later delivery would give it now.
+ */
+async function startWorkflow(deps: ContainDeps, record: SiteRecord, incident: IncidentRecord): Promise<void> {
+  try {
+    await sendStartExecution(deps, record, incident);
+  } catch (error) {
+    if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;
+  }
+}
+
+async function sendStartExecution(deps: ContainDeps, record: SiteRecord, incident: IncidentRecord): Promise<void> {
+  await deps.sfn.send(
+    new StartExecutionCommand({
+      stateMachineArn: deps.config.stateMachineArn,
+      name: workflowExecutionName(incident),
+      input: JSON.stringify({
+        incidentId: incident.incidentId,
+        site: incident.site,
+        status: incident.status,
+        policy: incident.policy,
+        drill: incident.drill,
+        forensicHoldSeconds: record.response.forensicHoldMinutes * 60,
+        autoRestore: record.response.autoRestore,
+        approvalTimeoutSeconds: (record.response.approvalTimeoutHours ?? 24) * 3600,
+      }),
+    }),
+  );
+}
+
+function ignoredOutcome(why: Ignored, deps: ContainDeps): ContainOutcome {
+  deps.metric(`EventsIgnored`, 1);
+  return { outcome: 'ignored', code: why.code, reason: why.message };
+}

@@ -1,0 +1,106 @@
+import { randomBytes } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import middy from '@middy/core';
+import { requiredEnv } from '../shared/env';
+import { IncidentStore } from '../shared/incident-store';
+import { type ContainDeps, type ContainOutcome, JOIN_WAIT_MS, respondToEvent } from './contain';
+import { printable } from '../../contracts/display';
+
+/**
+ * Containment: EventBridge delivers GuardDuty findings and site alarm state changes here.
+ * Clients use the SDK's default configuration (so AWS_ENDPOINT_URL reaches an emulator);
+ * throttled calls are retried with backoff, more patiently than the default, because
+ * isolation must not give up on a busy API.
+ */
+const logger = new Logger({ serviceName: 'bulkhead-contain' });
+const metrics = new Metrics({ namespace: 'Bulkhead', serviceName: 'bulkhead-contain' });
+const retrying = { maxAttempts: 8 };
+
+export function newIncidentId(site: string, now: Date): string {
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return `${stamp}-${site}-${randomBytes(3).toString('hex')}`;
+}
+
+let deps: ContainDeps | undefined;
+
+/** Built on first use, from the environment the response stack sets. */
+export function containDeps(): ContainDeps {
+  deps ??= {
+    ec2: new EC2Client(retrying),
+    ec2Fast: new EC2Client({ maxAttempts: 1 }),
+    ecs: new ECSClient(retrying),
+    elbv2: new ElasticLoadBalancingV2Client(retrying),
+    iam: new IAMClient(retrying),
+    ssm: new SSMClient(retrying),
+    sfn: new SFNClient(retrying),
+    store: new IncidentStore(
+      DynamoDBDocumentClient.from(new DynamoDBClient(retrying), { marshallOptions: { removeUndefinedValues: true } }),
+      requiredEnv('INCIDENT_TABLE'),
+    ),
+    config: {
+      scope: {
+        environment: requiredEnv('BULKHEAD_ENV'),
+        account: requiredEnv('BULKHEAD_ACCOUNT'),
+        region: requiredEnv('AWS_REGION'),
+        clusterArns: new Set(requiredEnv('CLUSTER_ARNS').split(',')),
+      },
+      logsEndpointGroupId: requiredEnv('LOGS_ENDPOINT_SG_ID'),
+      quarantineAclId: requiredEnv('QUARANTINE_ACL_ID'),
+      stateMachineArn: requiredEnv('STATE_MACHINE_ARN'),
+    },
+    now: () => new Date(),
+    newIncidentId,
+    finishQuarantineDelayMs: () => {
+      const [min, max] = (process.env.FINISH_QUARANTINE_DELAY_MS ?? '20000-40000').split('-').map(Number);
+      const low = Number.isFinite(min) ? (min as number) : 20_000;
+      const high = Number.isFinite(max) ? (max as number) : low;
+      return low + Math.random() * Math.max(0, high - low);
+    },
+    joinWaitMs: Number(process.env.JOIN_WAIT_MS ?? JOIN_WAIT_MS) || JOIN_WAIT_MS,
+    metric: (name, value, unit = 'Count') =>
+      metrics.addMetric(name, unit === 'Milliseconds' ? MetricUnit.Milliseconds : MetricUnit.Count, value),
+  };
+  return deps;
+}
+
+/** Test hook: forget the module-scope dependencies (new environment, new clients). */
+export function resetContainDeps(): void {
+  deps = undefined;
+}
+
+/**
+ * An ignored event's reason as logged. It quotes the event (a finding's type, its resource type, a
+ * source): one bounded, inert value in the JSON line, whatever the event carried
+ * (contracts/display.ts).
+ */
+export function loggedReason(reason: string): string {
+  return printable(reason, 2_000);
+}
+
+export async function containHandler(event: unknown): Promise<ContainOutcome> {
+  const outcome = await respondToEvent(event, containDeps());
+  if (outcome.outcome === 'ignored') {
+    logger.warn('event ignored, nothing changed', { code: outcome.code, reason: loggedReason(outcome.reason) });
+  } else {
+    logger.info('response', { ...outcome });
+  }
+  return outcome;
+}
+
+export const handler = middy(containHandler)
+  .use(injectLambdaContext(logger, { clearState: true }))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }));
