@@ -17,6 +17,7 @@ import {
 } from '../../contracts/console-api';
 import type { FleetConfig } from '../config/load-fleet';
 import type { ResponseStack } from '../response/response-stack';
+import type { FunctionEnvironment } from '../../contracts/function-environment';
 import { INCIDENT_TABLE } from '../../contracts/incident-table';
 import {
   cellClusterName,
@@ -127,6 +128,18 @@ export class OpsStack extends Stack {
     });
     tagComponent(logGroup, Component.opsConsole);
 
+    const consoleEnvironment: FunctionEnvironment<'console'> = {
+      BULKHEAD_ENV: env,
+      BULKHEAD_ACCOUNT: this.account,
+      INCIDENT_TABLE: response.incidents.tableName,
+      STATE_MACHINE_ARN: response.workflow.stateMachine.stateMachineArn,
+      LOGS_ENDPOINT_SG_ID: props.logsEndpointSecurityGroup.securityGroupId,
+      QUARANTINE_ACL_ID: props.quarantineAcl.networkAclId,
+      CLUSTER_ARNS: clusterNames.map((name) => this.arn('ecs', 'cluster', name)).join(','),
+      DB_USER_FUNCTION: databaseUserFunctionName(env),
+      [DRILL_EVENT_BUS_ENV]: this.drillBus.eventBusName,
+      DRILL_TIMEOUT_SECONDS: '120',
+    };
     const fn = (this.consoleFunction = new nodejs.NodejsFunction(this, 'ConsoleFunction', {
       functionName: consoleFunctionName(env),
       description: 'Bulkhead ops console: status, incidents, quarantine, release, restore, rotation, approval, drills',
@@ -138,16 +151,7 @@ export class OpsStack extends Stack {
       timeout: CONSOLE_TIMEOUT,
       logGroup,
       environment: {
-        BULKHEAD_ENV: env,
-        BULKHEAD_ACCOUNT: this.account,
-        INCIDENT_TABLE: response.incidents.tableName,
-        STATE_MACHINE_ARN: response.workflow.stateMachine.stateMachineArn,
-        LOGS_ENDPOINT_SG_ID: props.logsEndpointSecurityGroup.securityGroupId,
-        QUARANTINE_ACL_ID: props.quarantineAcl.networkAclId,
-        CLUSTER_ARNS: clusterNames.map((name) => this.arn('ecs', 'cluster', name)).join(','),
-        DB_USER_FUNCTION: databaseUserFunctionName(env),
-        [DRILL_EVENT_BUS_ENV]: this.drillBus.eventBusName,
-        DRILL_TIMEOUT_SECONDS: '120',
+        ...consoleEnvironment,
         POWERTOOLS_METRICS_NAMESPACE: 'Bulkhead',
         NODE_OPTIONS: '--enable-source-maps',
       },

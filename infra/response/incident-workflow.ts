@@ -4,6 +4,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import type { IncidentStepName, RecoveryStepName } from '../../contracts/workflow';
 
 export interface IncidentWorkflowProps {
   /** The Lambda that runs the evidence, notice and stop steps (`runtime/incident`). */
@@ -69,14 +70,14 @@ export class IncidentWorkflow extends Construct {
       });
       return task;
     };
-    const step = (stateId: string, name: string) => {
+    const step = (stateId: string, name: IncidentStepName) => {
       const task = invoke(stateId, props.stepFunction, name);
       task.addRetry({ errors: ['States.TaskFailed'], interval: Duration.seconds(5), maxAttempts: 2, backoffRate: 2 });
       return task;
     };
     // Restore steps retry only what is transient: a refusal (no known-good digest, say)
     // or a half-done rotation must not run again on its own.
-    const recovery = (stateId: string, name: string) => invoke(stateId, props.recoveryFunction, name);
+    const recovery = (stateId: string, name: RecoveryStepName) => invoke(stateId, props.recoveryFunction, name);
 
     const markFailed = step('MarkFailed', 'mark-failed');
     const failed = new sfn.Fail(this, 'IncidentFailed', {
@@ -148,7 +149,7 @@ export class IncidentWorkflow extends Construct {
       lambdaFunction: props.recoveryFunction,
       integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
       payload: sfn.TaskInput.fromObject({
-        step: 'await-approval',
+        step: 'await-approval' satisfies RecoveryStepName,
         input: sfn.JsonPath.objectAt('$'),
         taskToken: sfn.JsonPath.taskToken,
       }),

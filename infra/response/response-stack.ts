@@ -18,6 +18,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { FleetConfig } from '../config/load-fleet';
+import type { FunctionEnvironment, FunctionWithEnvironment } from '../../contracts/function-environment';
 import { INCIDENT_TABLE } from '../../contracts/incident-table';
 import {
   cellClusterName,
@@ -41,7 +42,7 @@ import {
 import { siteRecordParameterPrefix } from '../../contracts/site-record';
 import { Component, TAG_COMPONENT, TAG_ENV, TAG_SECURITY_GROUP, tagComponent } from '../shared/tags';
 import { IncidentWorkflow } from './incident-workflow';
-import { RuntimeCoverageAlerts } from './runtime-coverage';
+import { coverageEnvironment, RuntimeCoverageAlerts } from './runtime-coverage';
 import { allowAlarmsToEncrypt, allowAlarmsToPublish, responseAlarmName } from './ops-topic-publishers';
 
 /** Rules of the given listeners (`.../listener-rule/app/<lb>/<id>/<listener>/*`): listener rules cannot be tagged through CloudFormation. */
@@ -400,17 +401,18 @@ export class ResponseStack extends Stack {
       tagComponent(rule, Component.responseTriggers);
 
     // --- GuardDuty runtime coverage changes, to the operators naming the sites.
+    const coverageClusters = fleet.cells.map((c) => ({ name: cellClusterName(env, c.id), cell: c.id }));
     this.coverageFunction = this.responseFunction(
       'CoverageFunction',
       'coverage',
       'Bulkhead runtime coverage: tells the operators which sites GuardDuty no longer (or again) watches',
       functionLogs,
-      { BULKHEAD_ENV: env },
+      coverageEnvironment(env, this.opsTopic.topicArn, coverageClusters),
     );
     this.coverageRule = new RuntimeCoverageAlerts(this, 'RuntimeCoverage', {
       environment: env,
       coverageFunction: this.coverageFunction,
-      clusters: fleet.cells.map((c) => ({ name: cellClusterName(env, c.id), cell: c.id })),
+      clusters: coverageClusters,
       opsTopic: this.opsTopic,
       key: this.key,
       deadLetters: this.deadLetters,
@@ -465,12 +467,12 @@ export class ResponseStack extends Stack {
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
   }
 
-  private responseFunction(
+  private responseFunction<F extends FunctionWithEnvironment>(
     id: string,
-    folder: string,
+    folder: F,
     description: string,
     logGroup: logs.ILogGroup,
-    environment: Record<string, string>,
+    environment: FunctionEnvironment<F>,
     timeout = Duration.minutes(2),
   ) {
     const fn = new nodejs.NodejsFunction(this, id, {

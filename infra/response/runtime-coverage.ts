@@ -7,6 +7,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { FunctionEnvironment } from '../../contracts/function-environment';
 import { COVERAGE_HEALTHY, COVERAGE_UNHEALTHY } from '../../contracts/guardduty';
 import { acknowledge, nagArn } from '../shared/nag';
 import { siteRecordParameterPrefix } from '../../contracts/site-record';
@@ -24,6 +25,22 @@ export interface RuntimeCoverageAlertsProps {
 }
 
 /**
+ * The coverage function's environment (contracts/function-environment.ts): its cluster-to-cell
+ * map is `<cluster>=<cell>,...`.
+ */
+export function coverageEnvironment(
+  environment: string,
+  opsTopicArn: string,
+  clusters: readonly { readonly name: string; readonly cell: string }[],
+): FunctionEnvironment<'coverage'> {
+  return {
+    BULKHEAD_ENV: environment,
+    OPS_TOPIC_ARN: opsTopicArn,
+    CLUSTER_CELLS: clusters.map((c) => `${c.name}=${c.cell}`).join(','),
+  };
+}
+
+/**
  * GuardDuty runtime coverage changes of Bulkhead's clusters, to the operators naming the
  * sites: "GuardDuty Runtime Protection Unhealthy" / "... Healthy" events (sent by GuardDuty
  * to the default bus; EventBridge events reference, Amazon GuardDuty) about ECS clusters
@@ -37,9 +54,6 @@ export class RuntimeCoverageAlerts extends Construct {
     super(scope, id);
     const fn = props.coverageFunction;
     const stack = fn.stack as Stack;
-    fn.addEnvironment('CLUSTER_CELLS', props.clusters.map((c) => `${c.name}=${c.cell}`).join(','));
-    fn.addEnvironment('OPS_TOPIC_ARN', props.opsTopic.topicArn);
-    fn.addEnvironment('BULKHEAD_ENV', props.environment);
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'TellOperators',

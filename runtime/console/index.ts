@@ -15,7 +15,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { newIncidentId } from '../contain/index';
-import { requiredEnv } from '../shared/env';
+import { environmentOf, lambdaRegion } from '../shared/env';
 import { IncidentStore } from '../shared/incident-store';
 import type { Caller } from './audit-log';
 import { type ConsoleDeps, runConsole } from './console';
@@ -26,6 +26,8 @@ import {
   DRILL_EVENT_BUS_ENV,
 } from '../../contracts/console-api';
 import { eventBridgePutEvents } from './eventbridge';
+
+const ENV = environmentOf('console');
 
 /**
  * The ops console (`bulkhead-<env>-ops-console`): one function, `{ action, ... }` payloads
@@ -55,9 +57,9 @@ export function consoleDeps(): ConsoleDeps {
     const db = DynamoDBDocumentClient.from(new DynamoDBClient(retrying), {
       marshallOptions: { removeUndefinedValues: true },
     });
-    const tableName = requiredEnv('INCIDENT_TABLE');
-    const environment = requiredEnv('BULKHEAD_ENV');
-    const drillTimeout = Number(process.env.DRILL_TIMEOUT_SECONDS ?? '120');
+    const tableName = ENV.required('INCIDENT_TABLE');
+    const environment = ENV.required('BULKHEAD_ENV');
+    const drillTimeout = Number(ENV.optional('DRILL_TIMEOUT_SECONDS') ?? '120');
     deps = {
       environment,
       db,
@@ -72,19 +74,19 @@ export function consoleDeps(): ConsoleDeps {
       sfn: new SFNClient(retrying),
       secrets: new SecretsManagerClient(retrying),
       lambda: new LambdaClient(retrying),
-      databaseUserFunction: requiredEnv('DB_USER_FUNCTION'),
-      logsEndpointGroupId: requiredEnv('LOGS_ENDPOINT_SG_ID'),
-      quarantineAclId: requiredEnv('QUARANTINE_ACL_ID'),
+      databaseUserFunction: ENV.required('DB_USER_FUNCTION'),
+      logsEndpointGroupId: ENV.required('LOGS_ENDPOINT_SG_ID'),
+      quarantineAclId: ENV.required('QUARANTINE_ACL_ID'),
       config: {
         scope: {
           environment,
-          account: requiredEnv('BULKHEAD_ACCOUNT'),
-          region: requiredEnv('AWS_REGION'),
-          clusterArns: new Set(requiredEnv('CLUSTER_ARNS').split(',')),
+          account: ENV.required('BULKHEAD_ACCOUNT'),
+          region: lambdaRegion(),
+          clusterArns: new Set(ENV.required('CLUSTER_ARNS').split(',')),
         },
-        logsEndpointGroupId: requiredEnv('LOGS_ENDPOINT_SG_ID'),
-        quarantineAclId: requiredEnv('QUARANTINE_ACL_ID'),
-        stateMachineArn: requiredEnv('STATE_MACHINE_ARN'),
+        logsEndpointGroupId: ENV.required('LOGS_ENDPOINT_SG_ID'),
+        quarantineAclId: ENV.required('QUARANTINE_ACL_ID'),
+        stateMachineArn: ENV.required('STATE_MACHINE_ARN'),
       },
       now: () => new Date(),
       newIncidentId,
@@ -96,7 +98,7 @@ export function consoleDeps(): ConsoleDeps {
         metricsAdded = true;
         metrics.addMetric(name, unit === 'Milliseconds' ? MetricUnit.Milliseconds : MetricUnit.Count, value);
       },
-      putEvents: eventBridgePutEvents(requiredEnv(DRILL_EVENT_BUS_ENV)),
+      putEvents: eventBridgePutEvents(ENV.required(DRILL_EVENT_BUS_ENV)),
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       drillTimeoutMs: (Number.isFinite(drillTimeout) && drillTimeout > 0 ? drillTimeout : 120) * 1000,
       drillPollMs: 1_000,

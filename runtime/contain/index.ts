@@ -12,10 +12,12 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
-import { requiredEnv } from '../shared/env';
+import { environmentOf, lambdaRegion } from '../shared/env';
 import { IncidentStore } from '../shared/incident-store';
 import { type ContainDeps, type ContainOutcome, JOIN_WAIT_MS, respondToEvent } from './contain';
 import { printable } from '../../contracts/display';
+
+const ENV = environmentOf('contain');
 
 /**
  * Containment: EventBridge delivers GuardDuty findings and site alarm state changes here.
@@ -49,28 +51,28 @@ export function containDeps(): ContainDeps {
     sfn: new SFNClient(retrying),
     store: new IncidentStore(
       DynamoDBDocumentClient.from(new DynamoDBClient(retrying), { marshallOptions: { removeUndefinedValues: true } }),
-      requiredEnv('INCIDENT_TABLE'),
+      ENV.required('INCIDENT_TABLE'),
     ),
     config: {
       scope: {
-        environment: requiredEnv('BULKHEAD_ENV'),
-        account: requiredEnv('BULKHEAD_ACCOUNT'),
-        region: requiredEnv('AWS_REGION'),
-        clusterArns: new Set(requiredEnv('CLUSTER_ARNS').split(',')),
+        environment: ENV.required('BULKHEAD_ENV'),
+        account: ENV.required('BULKHEAD_ACCOUNT'),
+        region: lambdaRegion(),
+        clusterArns: new Set(ENV.required('CLUSTER_ARNS').split(',')),
       },
-      logsEndpointGroupId: requiredEnv('LOGS_ENDPOINT_SG_ID'),
-      quarantineAclId: requiredEnv('QUARANTINE_ACL_ID'),
-      stateMachineArn: requiredEnv('STATE_MACHINE_ARN'),
+      logsEndpointGroupId: ENV.required('LOGS_ENDPOINT_SG_ID'),
+      quarantineAclId: ENV.required('QUARANTINE_ACL_ID'),
+      stateMachineArn: ENV.required('STATE_MACHINE_ARN'),
     },
     now: () => new Date(),
     newIncidentId,
     finishQuarantineDelayMs: () => {
-      const [min, max] = (process.env.FINISH_QUARANTINE_DELAY_MS ?? '20000-40000').split('-').map(Number);
+      const [min, max] = (ENV.optional('FINISH_QUARANTINE_DELAY_MS') ?? '20000-40000').split('-').map(Number);
       const low = Number.isFinite(min) ? (min as number) : 20_000;
       const high = Number.isFinite(max) ? (max as number) : low;
       return low + Math.random() * Math.max(0, high - low);
     },
-    joinWaitMs: Number(process.env.JOIN_WAIT_MS ?? JOIN_WAIT_MS) || JOIN_WAIT_MS,
+    joinWaitMs: Number(ENV.optional('JOIN_WAIT_MS') ?? JOIN_WAIT_MS) || JOIN_WAIT_MS,
     metric: (name, value, unit = 'Count') =>
       metrics.addMetric(name, unit === 'Milliseconds' ? MetricUnit.Milliseconds : MetricUnit.Count, value),
   };

@@ -3,8 +3,10 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import middy from '@middy/core';
-import { requiredEnv } from '../shared/env';
+import { environmentOf } from '../shared/env';
 import { type CoverageDeps, handleCoverageChange } from './coverage';
+
+const ENV = environmentOf('coverage');
 
 /**
  * EventBridge sends GuardDuty runtime coverage changes of Bulkhead's clusters here; the
@@ -18,10 +20,10 @@ function depsFromEnvironment(): CoverageDeps {
   return {
     sns: new SNSClient({ maxAttempts: 6 }),
     ssm: new SSMClient({ maxAttempts: 6 }),
-    environment: requiredEnv('BULKHEAD_ENV'),
-    opsTopicArn: requiredEnv('OPS_TOPIC_ARN'),
+    environment: ENV.required('BULKHEAD_ENV'),
+    opsTopicArn: ENV.required('OPS_TOPIC_ARN'),
     clusterCells: new Map(
-      requiredEnv('CLUSTER_CELLS')
+      ENV.required('CLUSTER_CELLS')
         .split(',')
         .map((pair) => pair.split('=') as [string, string]),
     ),

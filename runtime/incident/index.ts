@@ -12,10 +12,13 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import { z } from 'zod';
-import { requiredEnv } from '../shared/env';
+import { INCIDENT_STEPS } from '../../contracts/workflow';
+import { environmentOf } from '../shared/env';
 import { Ledger } from '../recovery/ledger';
 import { IncidentStore } from '../shared/incident-store';
-import { WORKFLOW_STEPS, type WorkflowDeps, type WorkflowStepName } from './steps';
+import { WORKFLOW_STEPS, type WorkflowDeps } from './steps';
+
+const ENV = environmentOf('incident');
 
 /**
  * The incident workflow's Lambda: the state machine calls it once per step
@@ -32,9 +35,9 @@ export function workflowDeps(): WorkflowDeps {
     marshallOptions: { removeUndefinedValues: true },
   });
   deps = {
-    environment: requiredEnv('BULKHEAD_ENV'),
-    ledger: new Ledger(db, requiredEnv('INCIDENT_TABLE')),
-    store: new IncidentStore(db, requiredEnv('INCIDENT_TABLE')),
+    environment: ENV.required('BULKHEAD_ENV'),
+    ledger: new Ledger(db, ENV.required('INCIDENT_TABLE')),
+    store: new IncidentStore(db, ENV.required('INCIDENT_TABLE')),
     ssm: new SSMClient(retrying),
     ecs: new ECSClient(retrying),
     ec2: new EC2Client(retrying),
@@ -43,10 +46,10 @@ export function workflowDeps(): WorkflowDeps {
     sns: new SNSClient(retrying),
     backup: new BackupClient(retrying),
     cloudwatch: new CloudWatchClient(retrying),
-    evidenceBucket: requiredEnv('EVIDENCE_BUCKET'),
-    backupVaultName: requiredEnv('BACKUP_VAULT'),
-    backupRoleArn: requiredEnv('BACKUP_ROLE_ARN'),
-    opsTopicArn: requiredEnv('OPS_TOPIC_ARN'),
+    evidenceBucket: ENV.required('EVIDENCE_BUCKET'),
+    backupVaultName: ENV.required('BACKUP_VAULT'),
+    backupRoleArn: ENV.required('BACKUP_ROLE_ARN'),
+    opsTopicArn: ENV.required('OPS_TOPIC_ARN'),
     now: () => new Date(),
   };
   return deps;
@@ -57,7 +60,7 @@ export function resetWorkflowDeps(): void {
 }
 
 const requestSchema = z.object({
-  step: z.enum(Object.keys(WORKFLOW_STEPS) as [WorkflowStepName, ...WorkflowStepName[]]),
+  step: z.enum(INCIDENT_STEPS),
   input: z
     .object({
       incidentId: z.string().min(1).max(128),

@@ -6,6 +6,7 @@ import { DescribeServicesCommand, type ECSClient, StopTaskCommand, UpdateService
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
+import type { IncidentStepName } from '../../contracts/workflow';
 import type { SiteRecord } from '../../contracts/site-record';
 import type { IncidentRecord, IncidentStore, StepRecord } from '../shared/incident-store';
 import { loadSiteRecord } from '../shared/site-records';
@@ -217,6 +218,6 @@ export const WORKFLOW_STEPS = {
   notify: notifyStep,
   'stop-contained-tasks': stopContainedTasksStep,
   'mark-failed': markFailedStep,
-} as const;
+} as const satisfies Record<IncidentStepName, unknown>;
 
-export type WorkflowStepName = keyof typeof WORKFLOW_STEPS;
+export type WorkflowStepName = IncidentStepName;

@@ -6,7 +6,9 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import { z } from 'zod';
 import { Ledger, type LedgerEntry, recordDeploymentFromService } from '../recovery/ledger';
-import { requiredEnv } from '../shared/env';
+import { environmentOf } from '../shared/env';
+
+const ENV = environmentOf('ledger');
 
 /**
  * The ledger of images: EventBridge sends ECS "SERVICE_DEPLOYMENT_COMPLETED" events here,
@@ -45,12 +47,12 @@ export async function recordDeployment(event: unknown): Promise<LedgerEntry | { 
   const clusterArn = `${prefix}:cluster/${path.split('/')[0]}`;
   ledger ??= new Ledger(
     DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 6 })),
-    requiredEnv('INCIDENT_TABLE'),
+    ENV.required('INCIDENT_TABLE'),
   );
   const result = await recordDeploymentFromService(
     ecs,
     ledger,
-    requiredEnv('BULKHEAD_ENV'),
+    ENV.required('BULKHEAD_ENV'),
     clusterArn,
     serviceArn,
     parsed.data.detail.updatedAt ?? parsed.data.time,

@@ -13,8 +13,10 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import { z } from 'zod';
+import { INCIDENT_ID_PATTERN, SITE_ID_PATTERN } from '../../contracts/ids';
+import { RECOVERY_STEPS, type RecoveryStepName } from '../../contracts/workflow';
 import { IncidentStore } from '../shared/incident-store';
-import { requiredEnv } from '../shared/env';
+import { environmentOf } from '../shared/env';
 import { type ApprovalDeps, recordApprovalTimeout, requestApproval } from './approval';
 import { Ledger } from './ledger';
 import { type ReleaseDeps, releaseIncident } from './release';
@@ -30,6 +32,8 @@ import {
   returnToPrimary,
   rotateCredentials,
 } from './restore';
+
+const ENV = environmentOf('recovery');
 
 /**
  * The recovery function: the incident workflow's restore and approval steps
@@ -48,11 +52,11 @@ export function recoveryDeps(): RecoveryDeps {
   const db = DynamoDBDocumentClient.from(new DynamoDBClient(retrying), {
     marshallOptions: { removeUndefinedValues: true },
   });
-  const healthTimeout = Number(process.env.RESTORE_HEALTH_TIMEOUT_SECONDS ?? '900');
+  const healthTimeout = Number(ENV.optional('RESTORE_HEALTH_TIMEOUT_SECONDS') ?? '900');
   deps = {
-    environment: requiredEnv('BULKHEAD_ENV'),
-    store: new IncidentStore(db, requiredEnv('INCIDENT_TABLE')),
-    ledger: new Ledger(db, requiredEnv('INCIDENT_TABLE')),
+    environment: ENV.required('BULKHEAD_ENV'),
+    store: new IncidentStore(db, ENV.required('INCIDENT_TABLE')),
+    ledger: new Ledger(db, ENV.required('INCIDENT_TABLE')),
     ssm: new SSMClient(retrying),
     ecs: new ECSClient(retrying),
     ec2: new EC2Client(retrying),
@@ -61,9 +65,9 @@ export function recoveryDeps(): RecoveryDeps {
     secrets: new SecretsManagerClient(retrying),
     lambda: new LambdaClient(retrying),
     sfn: new SFNClient(retrying),
-    databaseUserFunction: requiredEnv('DB_USER_FUNCTION'),
-    logsEndpointGroupId: requiredEnv('LOGS_ENDPOINT_SG_ID'),
-    quarantineAclId: requiredEnv('QUARANTINE_ACL_ID'),
+    databaseUserFunction: ENV.required('DB_USER_FUNCTION'),
+    logsEndpointGroupId: ENV.required('LOGS_ENDPOINT_SG_ID'),
+    quarantineAclId: ENV.required('QUARANTINE_ACL_ID'),
     healthTimeoutMs: Number.isFinite(healthTimeout) && healthTimeout > 0 ? healthTimeout * 1000 : undefined,
     now: () => new Date(),
     newToken: () => randomUUID(),
@@ -107,16 +111,14 @@ const STEP_RUNS = {
     }
     return { ...input, status: 'RELEASED' };
   },
-} satisfies Record<string, StepRun>;
-
-const STEPS = Object.keys(STEP_RUNS) as [keyof typeof STEP_RUNS, ...(keyof typeof STEP_RUNS)[]];
+} satisfies Record<RecoveryStepName, StepRun>;
 
 const requestSchema = z.object({
-  step: z.enum(STEPS),
+  step: z.enum(RECOVERY_STEPS),
   input: z
     .object({
-      incidentId: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/),
-      site: z.string().regex(/^[a-z0-9-]{2,24}$/),
+      incidentId: z.string().regex(INCIDENT_ID_PATTERN),
+      site: z.string().regex(SITE_ID_PATTERN),
       approvalTimeoutSeconds: z.number().int().positive().optional(),
       decision: z
         .object({
