@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { auditAssembly, type CloudAssembly } from '../../tools/audit';
-import { RUNTIME_MONITORING_NUMBER, RUNTIME_MONITORING_QUESTION } from '../../tools/audit/runtime-monitoring';
+import { RUNTIME_MONITORING_NUMBER, RUNTIME_MONITORING_QUESTION } from '../../tools/audit/questions/runtime-monitoring';
 import { exampleAssembly, type MutableTemplate, mutated, siteStackName } from './audit-support';
 
 /** Question 11 (issue 12, item 1): answered from the templates, "no" with the reason when a site is not watched. */

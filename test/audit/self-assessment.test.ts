@@ -123,6 +123,71 @@ describe('answers follow the templates, not assumptions', () => {
     expect(q.evidence[0]).toBe('✗ bakery: container site has a writable root filesystem');
   });
 
+  it('2: a database user resource that manages another site’s account makes it no', () => {
+    // Prepare
+    const changed = mutated(assembly, {
+      [siteStackName('acme-shop')]: (t) => {
+        resourceOf(t, 'Custom::BulkheadDatabaseUser').resource.Properties.User = 'site_clinic';
+      },
+    });
+
+    // Act
+    const q = answerOf(changed, 2);
+
+    // Assess
+    expect(q.answer).toBe('no');
+    expect(q.evidence.join('\n')).toMatch(/acme-shop/);
+  });
+
+  it('3: an uploads access point rooted at the file system root makes it no', () => {
+    // Prepare
+    const changed = mutated(assembly, {
+      [siteStackName('clinic')]: (t) => {
+        const accessPoint = resourceOf(t, 'AWS::EFS::AccessPoint').resource.Properties;
+        accessPoint.RootDirectory = { ...(accessPoint.RootDirectory as Record<string, unknown>), Path: '/' };
+      },
+    });
+
+    // Act
+    const q = answerOf(changed, 3);
+
+    // Assess
+    expect(q.answer).toBe('no');
+    expect(q.evidence.join('\n')).toMatch(/✗ clinic: .*rooted at the file system root/);
+  });
+
+  it('5: a rule that admits another site’s group makes it no', () => {
+    // Prepare: acme-shop exports its group; bakery admits it on 443, where acme-shop's egress goes.
+    const changed = mutated(assembly, {
+      [siteStackName('acme-shop')]: (t) => {
+        const group = resourceOf(t, 'AWS::EC2::SecurityGroup', 'site-sg').id;
+        t.Outputs = {
+          ...t.Outputs,
+          LeakedGroup: { Value: { 'Fn::GetAtt': [group, 'GroupId'] }, Export: { Name: 'leaked-acme-sg' } },
+        };
+      },
+      [siteStackName('bakery')]: (t) => {
+        t.Resources.FromAcme = {
+          Type: 'AWS::EC2::SecurityGroupIngress',
+          Properties: {
+            GroupId: { 'Fn::GetAtt': [resourceOf(t, 'AWS::EC2::SecurityGroup', 'site-sg').id, 'GroupId'] },
+            IpProtocol: 'tcp',
+            FromPort: 443,
+            ToPort: 443,
+            SourceSecurityGroupId: { 'Fn::ImportValue': 'leaked-acme-sg' },
+          },
+        };
+      },
+    });
+
+    // Act
+    const q = answerOf(changed, 5);
+
+    // Assess
+    expect(answerOf(assembly, 5).answer).toBe('yes');
+    expect(q.answer).toBe('no');
+  });
+
   it('6: a password in a plain environment variable makes it no', () => {
     // Prepare
     const changed = mutated(assembly, {

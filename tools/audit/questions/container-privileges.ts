@@ -14,9 +14,10 @@
  *
  * Whether an init process runs (`InitProcessEnabled`) is shown as evidence.
  */
-import { displayValue, type Resolved } from './intrinsics';
-import type { Inventory, ResourceEntry, SiteInventory } from './inventory';
-import type { SelfAssessmentAnswer } from './types';
+import { displayValue, type Resolved } from '../intrinsics';
+import type { Inventory, ResourceEntry, SiteInventory } from '../inventory';
+import type { SelfAssessmentAnswer } from '../types';
+import type { AuditQuestion } from './question';
 
 export const CONTAINER_PRIVILEGES_QUESTION = 'Do site containers run without root and extra capabilities?';
 export const CONTAINER_PRIVILEGES_NUMBER = 13;
@@ -95,3 +96,9 @@ export function answerContainerPrivileges(inventory: Inventory): SelfAssessmentA
     evidence: inventory.sites.length === 0 ? ['No site stack in the assembly: nothing to assess.'] : evidence,
   };
 }
+
+export const containerPrivilegesQuestion: AuditQuestion = {
+  number: CONTAINER_PRIVILEGES_NUMBER,
+  text: CONTAINER_PRIVILEGES_QUESTION,
+  answer: ({ inventory }) => answerContainerPrivileges(inventory),
+};

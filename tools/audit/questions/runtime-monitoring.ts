@@ -8,11 +8,12 @@
  * with agent management is an account setting, outside the templates: `siteops doctor`
  * checks it, and the coverage of each site, against the account.
  */
-import { GUARDDUTY_AGENT_REPOSITORY, GUARDDUTY_MANAGED_TAG } from '../../contracts/guardduty';
-import { Component, TAG_COMPONENT } from '../../contracts/tag-names';
-import { displayValue, parseToken, type Resolved } from './intrinsics';
-import type { Inventory, ResourceEntry, SiteInventory } from './inventory';
-import type { SelfAssessmentAnswer } from './types';
+import { GUARDDUTY_AGENT_REPOSITORY, GUARDDUTY_MANAGED_TAG } from '../../../contracts/guardduty';
+import { Component, TAG_COMPONENT } from '../../../contracts/tag-names';
+import { displayValue, parseToken, type Resolved } from '../intrinsics';
+import type { Inventory, ResourceEntry, SiteInventory } from '../inventory';
+import type { SelfAssessmentAnswer } from '../types';
+import type { AuditQuestion } from './question';
 
 export const RUNTIME_MONITORING_QUESTION = 'Is every site watched by runtime monitoring?';
 export const RUNTIME_MONITORING_NUMBER = 11;
@@ -162,3 +163,9 @@ export function answerRuntimeMonitoring(inventory: Inventory): SelfAssessmentAns
     evidence,
   };
 }
+
+export const runtimeMonitoringQuestion: AuditQuestion = {
+  number: RUNTIME_MONITORING_NUMBER,
+  text: RUNTIME_MONITORING_QUESTION,
+  answer: ({ inventory }) => answerRuntimeMonitoring(inventory),
+};

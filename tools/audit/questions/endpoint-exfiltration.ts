@@ -23,11 +23,12 @@
  * Route 53 Resolver DNS Firewall association whose rule group blocks DNS tunnelling, or answers
  * only AWS names (infra/platform/dns-firewall.ts).
  */
-import { displayValue, parseToken, type Resolved } from './intrinsics';
-import type { Inventory, ResourceEntry } from './inventory';
-import type { RequestContext } from './policy/conditions';
-import { evaluateRequest, type Statement } from './policy/evaluate';
-import type { SelfAssessmentAnswer } from './types';
+import { displayValue, parseToken, type Resolved } from '../intrinsics';
+import type { Inventory, ResourceEntry } from '../inventory';
+import type { RequestContext } from '../policy/conditions';
+import { evaluateRequest, type Statement } from '../policy/evaluate';
+import type { SelfAssessmentAnswer } from '../types';
+import type { AuditQuestion } from './question';
 
 export const ENDPOINT_EXFILTRATION_QUESTION = 'Can a site send data to another account through a Bulkhead endpoint?';
 export const ENDPOINT_EXFILTRATION_NUMBER = 12;
@@ -219,3 +220,10 @@ export function answerEndpointExfiltration(inventory: Inventory): SelfAssessment
     evidence,
   };
 }
+
+export const endpointExfiltrationQuestion: AuditQuestion = {
+  number: ENDPOINT_EXFILTRATION_NUMBER,
+  text: ENDPOINT_EXFILTRATION_QUESTION,
+  wanted: 'no',
+  answer: ({ inventory }) => answerEndpointExfiltration(inventory),
+};
