@@ -1,6 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { auditAssembly, type CloudAssembly } from '../../tools/audit';
-import { ENDPOINT_EXFILTRATION_NUMBER, ENDPOINT_EXFILTRATION_QUESTION } from '../../tools/audit/questions/endpoint-exfiltration';
+import {
+  ENDPOINT_EXFILTRATION_NUMBER,
+  ENDPOINT_EXFILTRATION_QUESTION,
+} from '../../tools/audit/questions/endpoint-exfiltration';
 import { answeredWell } from '../../tools/audit/types';
 import { exampleAssembly, type MutableTemplate, mutated } from './audit-support';
 

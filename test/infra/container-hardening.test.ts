@@ -2,7 +2,10 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { auditAssembly, type CloudAssembly, loadCloudAssembly } from '../../tools/audit';
-import { CONTAINER_PRIVILEGES_NUMBER, CONTAINER_PRIVILEGES_QUESTION } from '../../tools/audit/questions/container-privileges';
+import {
+  CONTAINER_PRIVILEGES_NUMBER,
+  CONTAINER_PRIVILEGES_QUESTION,
+} from '../../tools/audit/questions/container-privileges';
 import { DEFAULTS, FleetConfigError, parseFleet } from '../../infra/config/load-fleet';
 import { mutated, siteStackName } from '../audit/audit-support';
 import { type SynthesizedFleet, synthExample } from '../support/synth-fleet';
