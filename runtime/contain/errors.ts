@@ -1,11 +1,16 @@
 import type { StepRecord } from '../shared/incident-store';
 
+/** Every error the containment function raises. Callers and tests can catch the function's errors by this one class. */
+export class ContainmentError extends Error {
+  override readonly name: string = 'ContainmentError';
+}
+
 /**
  * Containment could not isolate the site: the incident is FAILED with the reason. Thrown so
  * the event is delivered again (Lambda retries a function error of an asynchronous
  * invocation) and the next run, joining the FAILED incident, isolates again.
  */
-export class ContainmentIncompleteError extends Error {
+export class ContainmentIncompleteError extends ContainmentError {
   override readonly name = 'ContainmentIncompleteError';
   constructor(
     readonly site: string,
@@ -25,7 +30,7 @@ export class ContainmentIncompleteError extends Error {
  * write one. Thrown, so that the event runs again rather than join an incident that may
  * never exist.
  */
-export class LockUnsettledError extends Error {
+export class LockUnsettledError extends ContainmentError {
   override readonly name = 'LockUnsettledError';
   constructor(
     readonly site: string,

@@ -6,28 +6,33 @@
  * event "Reason" that anyone with stack read access can see.
  */
 
+/** Every error the database-user provider raises. Callers and tests can catch the function's errors by this one class. */
+export class DatabaseUserProviderError extends Error {
+  override readonly name: string = 'DatabaseUserProviderError';
+}
+
 /** A site id, schema, user or host that is not exactly what Bulkhead derives. Nothing was run. */
-export class InvalidSiteIdentifierError extends Error {
+export class InvalidSiteIdentifierError extends DatabaseUserProviderError {
   override readonly name = 'InvalidSiteIdentifierError';
 }
 
 /** A resource property other than an identifier (MaxConnections, SecretArn…) is unusable. */
-export class InvalidResourcePropertiesError extends Error {
+export class InvalidResourcePropertiesError extends DatabaseUserProviderError {
   override readonly name = 'InvalidResourcePropertiesError';
 }
 
 /** The Lambda environment is incomplete or names an unknown mode. Raised at cold start. */
-export class ConfigurationError extends Error {
+export class ConfigurationError extends DatabaseUserProviderError {
   override readonly name = 'ConfigurationError';
 }
 
 /** A secret could not be read, or its SecretString is not the JSON shape we need. */
-export class SecretFormatError extends Error {
+export class SecretFormatError extends DatabaseUserProviderError {
   override readonly name = 'SecretFormatError';
 }
 
 /** A statement or connection failed on the database server. `cause` is a {@link MysqlError}. */
-export class DatabaseUserError extends Error {
+export class DatabaseUserError extends DatabaseUserProviderError {
   override readonly name = 'DatabaseUserError';
 }
 
@@ -36,7 +41,7 @@ export class DatabaseUserError extends Error {
  * (which for CREATE/ALTER USER contains the password) and loggers print every enumerable
  * property, so raw driver errors must never be attached as a `cause`.
  */
-export class MysqlError extends Error {
+export class MysqlError extends DatabaseUserProviderError {
   override readonly name = 'MysqlError';
   constructor(
     message: string,

@@ -1,4 +1,7 @@
 import { createRequire } from 'node:module';
+import { ManagedListNotFoundError } from './errors';
+
+export { ManagedListNotFoundError };
 
 /**
  * A Lambda-backed CloudFormation custom resource that answers CloudFormation itself: the ids of Route 53 Resolver DNS
@@ -28,10 +31,6 @@ export interface ListPage {
 
 /** One page of ListFirewallDomainLists. */
 export type ListDomainLists = (nextToken: string | undefined) => Promise<ListPage>;
-
-export class ManagedListNotFoundError extends Error {
-  override readonly name = 'ManagedListNotFoundError';
-}
 
 /** The ids of the named AWS managed lists (every page read); an error naming any that is missing. */
 export async function managedListIds(names: readonly string[], list: ListDomainLists): Promise<Record<string, string>> {

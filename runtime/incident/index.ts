@@ -17,6 +17,9 @@ import { environmentOf } from '../shared/env';
 import { Ledger } from '../recovery/ledger';
 import { IncidentStore } from '../shared/incident-store';
 import { WORKFLOW_STEPS, type WorkflowDeps } from './steps';
+import { InvalidStepRequestError } from './errors';
+
+export { InvalidStepRequestError };
 
 const ENV = environmentOf('incident');
 
@@ -72,11 +75,6 @@ const requestSchema = z.object({
     })
     .loose(),
 });
-
-/** A request the workflow should never send: a bug, not a transient failure. */
-export class InvalidStepRequestError extends Error {
-  override readonly name = 'InvalidStepRequestError';
-}
 
 export async function runWorkflowStep(request: unknown) {
   const parsed = requestSchema.safeParse(request);

@@ -13,6 +13,9 @@ import { loadSiteRecord } from '../shared/site-records';
 import type { Ledger } from '../recovery/ledger';
 import { keepEvidence, type LogsKept } from './evidence';
 import { notifyIncident } from './notify';
+import { IncidentNotFoundError } from './errors';
+
+export { IncidentNotFoundError };
 
 /** What the state machine passes to every step. */
 export interface WorkflowInput {
@@ -41,10 +44,6 @@ export interface WorkflowDeps {
   readonly backupRoleArn: string;
   readonly opsTopicArn: string;
   readonly now: () => Date;
-}
-
-export class IncidentNotFoundError extends Error {
-  override readonly name = 'IncidentNotFoundError';
 }
 
 async function load(deps: WorkflowDeps, input: WorkflowInput) {

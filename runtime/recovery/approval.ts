@@ -1,5 +1,8 @@
 import { type SFNClient, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import type { IncidentStore, StepRecord } from '../shared/incident-store';
+import { ApprovalError } from './errors';
+
+export { ApprovalError };
 
 /**
  * The operator's decision on a contained incident when the site does not restore on its
@@ -33,11 +36,6 @@ export type ApprovalResult =
       readonly by?: string;
       readonly at?: string;
     };
-
-/** The incident is not waiting for a decision, or the wait is over. */
-export class ApprovalError extends Error {
-  override readonly name = 'ApprovalError';
-}
 
 /** Workflow step: records the wait (and its token) on the incident. */
 export async function requestApproval(

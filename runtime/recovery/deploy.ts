@@ -16,10 +16,9 @@ import {
   type UpdateServiceCommandInput,
   type UpdateServiceCommandOutput,
 } from '@aws-sdk/client-ecs';
+import { RestoreDeployError } from './errors';
 
-export class RestoreDeployError extends Error {
-  override readonly name = 'RestoreDeployError';
-}
+export { RestoreDeployError };
 
 /** The fields of a described task definition that RegisterTaskDefinition takes back. */
 const REGISTERABLE: readonly (keyof TaskDefinition & keyof RegisterTaskDefinitionCommandInput)[] = [

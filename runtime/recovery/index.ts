@@ -32,6 +32,9 @@ import {
   returnToPrimary,
   rotateCredentials,
 } from './restore';
+import { InvalidRecoveryRequestError } from './errors';
+
+export { InvalidRecoveryRequestError };
 
 const ENV = environmentOf('recovery');
 
@@ -134,11 +137,6 @@ const requestSchema = z.object({
     .loose(),
   taskToken: z.string().min(1).max(1024).optional(),
 });
-
-/** A request the workflow should never send: a bug, not a transient failure. */
-export class InvalidRecoveryRequestError extends Error {
-  override readonly name = 'InvalidRecoveryRequestError';
-}
 
 export async function runRecoveryStep(request: unknown): Promise<unknown> {
   const parsed = requestSchema.safeParse(request);

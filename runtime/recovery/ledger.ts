@@ -2,6 +2,9 @@ import { DescribeServicesCommand, DescribeTaskDefinitionCommand, type ECSClient 
 import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DIGEST_SORT_PREFIX, imageLedgerKey, sitePartition } from '../../contracts/incident-table';
 import { TAG_ENV, TAG_SITE } from '../../contracts/tag-names';
+import { LedgerError } from './errors';
+
+export { LedgerError };
 
 /**
  * The ledger of images: per site, every digest that went live, when, and what is known
@@ -24,10 +27,6 @@ export interface LedgerEntry {
   readonly status?: 'known-good' | 'suspect';
   readonly markedBy?: string;
   readonly suspectIncidentId?: string;
-}
-
-export class LedgerError extends Error {
-  override readonly name = 'LedgerError';
 }
 
 export class Ledger {

@@ -20,6 +20,9 @@ import { authorizeRules, revokeRules } from '../shared/security-group-writes';
 import type { SiteRecord } from '../../contracts/site-record';
 import type { IncidentStore, StepRecord } from '../shared/incident-store';
 import { actionsToPutBack, loadSiteRecord } from '../shared/site-records';
+import { ReleaseError } from './errors';
+
+export { ReleaseError };
 
 export interface ReleaseDeps {
   readonly ec2: EC2Client;
@@ -63,11 +66,6 @@ export type ReleaseResult =
       readonly site: string;
       readonly drift: readonly string[];
     };
-
-/** The incident does not exist, or is not in a state release applies to. */
-export class ReleaseError extends Error {
-  override readonly name = 'ReleaseError';
-}
 
 const RELEASABLE = new Set(['CONTAINED', 'SHED', 'FAILED', 'NOTIFIED']);
 

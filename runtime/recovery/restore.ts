@@ -36,6 +36,9 @@ import { deployImage, deploymentHealth, startedDeploymentId, taskIp } from './de
 import { chooseRestoreDigest, type Ledger } from './ledger';
 import { restoreGroup } from './release';
 import { rotateSiteCredentials } from './rotate';
+import { RestoreRefusedError } from './errors';
+
+export { RestoreRefusedError };
 
 /**
  * Restore: bring a contained site back on a known-good image (docs/restore-design.md).
@@ -100,11 +103,6 @@ export interface RestoreInput {
   readonly restore?: RestoreProgress;
   readonly holdUntil?: string;
   readonly [key: string]: unknown;
-}
-
-/** The restore cannot go on; the site stays contained. Not worth retrying. */
-export class RestoreRefusedError extends Error {
-  override readonly name = 'RestoreRefusedError';
 }
 
 export const DEFAULT_HEALTH_TIMEOUT_MS = 15 * 60_000;

@@ -8,6 +8,9 @@ import {
   type SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
+import { RotationError } from './errors';
+
+export { RotationError };
 
 export interface RotationDeps {
   readonly secrets: SecretsManagerClient;
@@ -39,11 +42,6 @@ export interface RotationResult {
   /** Sessions of the site's accounts killed (incident only). */
   readonly sessionsKilled: number;
   readonly sessionsNotKilled: number;
-}
-
-/** Rotation stopped; the message says which side holds which password (always a consistent pair). */
-export class RotationError extends Error {
-  override readonly name = 'RotationError';
 }
 
 async function invokePasswordAction(
