@@ -57,7 +57,14 @@ async function scenario(
   const ids = Array.from({ length: sites }, (_, i) => `site-${String(i + 1).padStart(3, '0')}`);
   const world: ResponseWorld = setUpResponseWorld(
     ids.map((id, i) => ({ id, cell: `c${Math.floor(i / 90) + 1}` })),
-    { latencyMs, retries: 'sdk', ec2RequestThrottling: options.throttling },
+    {
+      latencyMs,
+      retries: 'sdk',
+      ec2RequestThrottling: options.throttling,
+      // Parameter Store's documented read throughput, with the higher setting the response
+      // stack turns on (test/support/aws-model/ssm-throughput.ts).
+      ...(options.throttling ? { parameterStoreThroughput: 'higher' as const } : {}),
+    },
   );
   try {
     const events = ids.map((id) => ecsFindingEvent(world, id, { findingId: `f-${id}`, withTaskTags: options.tags }));

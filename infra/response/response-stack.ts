@@ -16,9 +16,11 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import type { FleetConfig } from '../config/load-fleet';
 import { INCIDENT_TABLE } from '../../contracts/incident-table';
+import { containmentReservedConcurrency } from '../config/quotas';
 import {
   cellClusterName,
   databaseUserFunctionName,
@@ -62,6 +64,9 @@ function listenerRuleArns(listenerArns: readonly string[]): string[] {
  * holder is surely dead (`TAKEOVER_AFTER_MS`, checked in the tests to exceed this).
  */
 export const CONTAIN_TIMEOUT = Duration.minutes(5);
+
+/** Construct id CDK gives the one Lambda behind every AwsCustomResource in a stack. */
+const AWS_CUSTOM_RESOURCE_SINGLETON = 'AWS679f53fac002430cb0da5b7982bd2287';
 
 /** How long a restore waits for the known-good tasks to be healthy before it gives up (site stays contained). */
 export const RESTORE_HEALTH_TIMEOUT = Duration.minutes(15);
@@ -268,6 +273,11 @@ export class ResponseStack extends Stack {
       },
       CONTAIN_TIMEOUT,
     );
+    // Every site of the fleet may be contained at once: containment's concurrency is reserved
+    // (no other function in the account can take it) and sized from the fleet.
+    (this.containFunction.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions =
+      containmentReservedConcurrency(fleet);
+    this.enableParameterStoreHigherThroughput();
     this.grantContainment(
       this.containFunction,
       fleet,
@@ -498,6 +508,51 @@ export class ResponseStack extends Stack {
       'Pinned to nodejs22.x, the runtime the project bundles for and tests against; a newer runtime is a deliberate, tested upgrade.',
     );
     return fn;
+  }
+
+  /**
+   * Every containment reads its site record (SSM GetParameter). Parameter Store's default
+   * throughput is 40 transactions a second for the account and Region, shared by
+   * GetParameter, GetParameters and GetParametersByPath (AWS General Reference, "AWS Systems
+   * Manager endpoints and quotas"): 100 containments at once would be throttled. The
+   * documented remedy (Systems Manager User Guide, "Changing Parameter Store throughput":
+   * "If you're experiencing ThrottlingException: Rate exceeded errors, we recommend enabling
+   * higher throughput") is the service setting `/ssm/parameter-store/high-throughput-enabled`,
+   * which this turns on. It applies to the whole account and Region and is charged per API
+   * interaction (AWS Systems Manager pricing); deleting the stack leaves it on.
+   */
+  private enableParameterStoreHigherThroughput(): void {
+    const settingId = '/ssm/parameter-store/high-throughput-enabled';
+    const setting = new cr.AwsCustomResource(this, 'ParameterStoreHigherThroughput', {
+      onUpdate: {
+        service: 'SSM',
+        action: 'updateServiceSetting',
+        parameters: { SettingId: settingId, SettingValue: 'true' },
+        physicalResourceId: cr.PhysicalResourceId.of(`parameter-store-high-throughput-${this.region}`),
+      },
+      policy: cr.AwsCustomResourcePolicy.fromStatements([
+        new iam.PolicyStatement({
+          actions: ['ssm:UpdateServiceSetting'],
+          resources: [this.arn('ssm', 'servicesetting', settingId.slice(1))],
+        }),
+      ]),
+      installLatestAwsSdk: false,
+    });
+    tagComponent(setting, Component.responseFunction);
+    const singleton = this.node.tryFindChild(AWS_CUSTOM_RESOURCE_SINGLETON);
+    if (singleton) {
+      tagComponent(singleton, Component.responseFunction);
+      acknowledge(
+        singleton,
+        `AwsSolutions-IAM4[${LAMBDA_BASIC_EXECUTION}]`,
+        'CDK AwsCustomResource function: AWS-managed policy for writing its own logs only.',
+      );
+      acknowledge(
+        singleton,
+        'AwsSolutions-L1',
+        'The CDK AwsCustomResource function runs the runtime CDK chooses; it makes one SSM call at deploy time.',
+      );
+    }
   }
 
   private arn(

@@ -260,6 +260,30 @@ describe('triggers', () => {
   });
 });
 
+describe('containment at the scale of the fleet (issue 11 item 7)', () => {
+  it('reserves concurrency for every site at once, sized from the fleet', () => {
+    response.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^Bulkhead containment'),
+      ReservedConcurrentExecutions: 2 * synth.fleet.sites.length + 10,
+    });
+  });
+
+  it('turns on Parameter Store’s higher throughput (default: 40 reads a second for the account), and may change nothing else', () => {
+    const json = synth.json.get(StackName.response('example')) as never;
+    const [[, setting]] = resourcesOfType(json, 'Custom::AWS') as unknown as [
+      [string, { Properties: Record<string, unknown> }],
+    ];
+    const create = JSON.stringify(setting.Properties.Update ?? setting.Properties.Create);
+    expect(create).toContain('updateServiceSetting');
+    expect(create).toContain('/ssm/parameter-store/high-throughput-enabled');
+    const granted = statements.filter((s) => actions(s).includes('ssm:UpdateServiceSetting'));
+    expect(granted.map((g) => g.Resource)).toEqual([
+      'arn:aws:ssm:eu-west-1:111122223333:servicesetting/ssm/parameter-store/high-throughput-enabled',
+    ]);
+    expect(actions(granted[0] as PolicyStatementJson)).toEqual(['ssm:UpdateServiceSetting']);
+  });
+});
+
 describe('containment timing', () => {
   it('a lock is taken over only after its holder’s function has surely timed out, and the timeout covers persistence and tidy-up', () => {
     const [, fn] = resourcesOfType(
