@@ -19,6 +19,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import type { FleetConfig } from '../config/load-fleet';
+import { ECS_ATTACK_SEQUENCE_TYPE } from '../../contracts/guardduty';
 import { INCIDENT_TABLE } from '../../contracts/incident-table';
 import { containmentReservedConcurrency } from '../config/quotas';
 import {
@@ -92,6 +93,8 @@ export class ResponseStack extends Stack {
   readonly incidents: dynamodb.Table;
   readonly evidence: s3.Bucket;
   readonly opsTopic: sns.Topic;
+  /** GuardDuty attack sequences about ECS clusters, to containment. */
+  readonly attackSequenceRule: events.Rule;
   readonly containFunction: nodejs.NodejsFunction;
   readonly incidentFunction: nodejs.NodejsFunction;
   readonly recoveryFunction: nodejs.NodejsFunction;
@@ -270,6 +273,7 @@ export class ResponseStack extends Stack {
         LOGS_ENDPOINT_SG_ID: props.logsEndpointSecurityGroup.securityGroupId,
         QUARANTINE_ACL_ID: props.quarantineAcl.networkAclId,
         CLUSTER_ARNS: clusterNames.map((name) => this.arn('ecs', 'cluster', name)).join(','),
+        OPS_TOPIC_ARN: this.opsTopic.topicArn,
       },
       CONTAIN_TIMEOUT,
     );
@@ -343,6 +347,20 @@ export class ResponseStack extends Stack {
       },
       targets: [target],
     });
+    // GuardDuty Extended Threat Detection: an attack sequence about an ECS cluster is a finding
+    // whose resource is the sequence (resource.resourceType "AttackSequence"), not ECSCluster,
+    // so the rule above never sees it. Its type is documented ("GuardDuty attack sequence
+    // finding types", default severity Critical); containment resolves the tasks it names
+    // (runtime/contain/wide-findings.ts). Issue 11 item 4.
+    this.attackSequenceRule = new events.Rule(this, 'GuardDutyEcsAttackSequences', {
+      description: `Bulkhead ${env}: GuardDuty attack sequences about ECS clusters (${ECS_ATTACK_SEQUENCE_TYPE})`,
+      eventPattern: {
+        source: ['aws.guardduty'],
+        detailType: ['GuardDuty Finding'],
+        detail: { type: [ECS_ATTACK_SEQUENCE_TYPE] },
+      },
+      targets: [target],
+    });
     this.alarmRule = new events.Rule(this, 'SiteAlarms', {
       description: `Bulkhead ${env}: site alarms entering ALARM`,
       eventPattern: {
@@ -406,7 +424,7 @@ export class ResponseStack extends Stack {
         }),
       ],
     });
-    for (const rule of [this.findingRule, this.alarmRule, this.deploymentRule])
+    for (const rule of [this.findingRule, this.attackSequenceRule, this.alarmRule, this.deploymentRule])
       tagComponent(rule, Component.responseTriggers);
 
     // --- GuardDuty runtime coverage changes, to the operators naming the sites.
@@ -632,6 +650,33 @@ export class ResponseStack extends Stack {
       }),
     );
     this.grantSiteRecords(fn, env);
+    // A finding about a whole cluster names the sites of its cell: every site record, by path.
+    // GetParametersByPath is authorized against the path in the request, not the parameters it
+    // returns (Systems Manager User Guide, "How Parameter Store authorizes parameter retrieval").
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ListSiteRecords',
+        actions: ['ssm:GetParametersByPath'],
+        resources: [this.arn('ssm', 'parameter', siteRecordParameterPrefix(env).replace(/^\//, '').replace(/\/$/, ''))],
+      }),
+    );
+    // What an attack sequence or a cluster finding names but containment cannot resolve goes
+    // to the operators (the topic is encrypted with the plane's key: SNS developer guide,
+    // "Encryption at rest": publishers need kms:GenerateDataKey and kms:Decrypt).
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'TellOperatorsUnresolved',
+        actions: ['sns:Publish'],
+        resources: [this.opsTopic.topicArn],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'EncryptOperatorNotices',
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: [this.key.keyArn],
+      }),
+    );
     this.grantIncidentTable(fn);
     this.workflow.stateMachine.grantStartExecution(fn);
     this.acknowledgeWildcards(fn, {

@@ -90,6 +90,8 @@ describe('least privilege of the containment function', () => {
       'states:StartExecution',
       // Events it could not act on go to the dead-letter queue (encrypted with the response key).
       'sqs:SendMessage',
+      // What an attack sequence names and it cannot resolve goes to the operators' topic (issue 11 item 4).
+      'sns:Publish',
       'kms:GenerateDataKey',
       'kms:Decrypt',
     ]);
@@ -110,7 +112,14 @@ describe('least privilege of the containment function', () => {
       ofRole('ContainFunction')
         .filter((s) => actions(s).some((a) => a.startsWith('kms:')))
         .map((s) => [[...actions(s)].sort(), s.Resource]),
-    ).toEqual([[['kms:Decrypt', 'kms:GenerateDataKey'], { 'Fn::GetAtt': [expect.stringMatching(/Key/), 'Arn'] }]]);
+    ).toEqual([
+      // The dead-letter queue's and the operators' topic's: both encrypted with the response key.
+      [['kms:Decrypt', 'kms:GenerateDataKey'], { 'Fn::GetAtt': [expect.stringMatching(/Key/), 'Arn'] }],
+      [['kms:Decrypt', 'kms:GenerateDataKey'], { 'Fn::GetAtt': [expect.stringMatching(/Key/), 'Arn'] }],
+    ]);
+    expect(ofRole('ContainFunction').filter((s) => actions(s).includes('sns:Publish'))).toEqual([
+      expect.objectContaining({ Resource: { Ref: expect.stringMatching(/^OpsTopic/) } }),
+    ]);
   });
 
   it('no response role may delete data: no Delete*, no Terminate*, no s3:DeleteObject*', () => {
@@ -181,6 +190,31 @@ describe('triggers', () => {
     });
   });
 
+  it('a rule for GuardDuty ECS attack sequences (resource type AttackSequence), to containment like the findings (issue 11 item 4)', () => {
+    const rules = resourcesOfType(synth.json.get(StackName.response('example')) as never, 'AWS::Events::Rule');
+    const pattern = (r: (typeof rules)[number]) => r[1].Properties?.EventPattern as Record<string, unknown>;
+    const sequences = rules.filter(([id]) => id.startsWith('GuardDutyEcsAttackSequences'));
+    const findings = rules.find(([id]) => id.startsWith('GuardDutyEcsFindings'));
+    expect(sequences).toHaveLength(1);
+    expect(pattern(sequences[0] as (typeof rules)[number])).toEqual({
+      source: ['aws.guardduty'],
+      'detail-type': ['GuardDuty Finding'],
+      detail: { type: ['AttackSequence:ECS/CompromisedCluster'] },
+    });
+    expect(sequences[0]?.[1].Properties?.Targets).toEqual(findings?.[1].Properties?.Targets);
+  });
+
+  it('containment may list the site records by their path and tell the operators, nothing more', () => {
+    const contain = ofRole('ContainFunction');
+    expect(contain.find((s) => s.Sid === 'ListSiteRecords')).toMatchObject({
+      Action: 'ssm:GetParametersByPath',
+      Resource: 'arn:aws:ssm:eu-west-1:111122223333:parameter/bulkhead/example/sites',
+    });
+    const publish = contain.find((s) => s.Sid === 'TellOperatorsUnresolved');
+    expect(publish?.Action).toBe('sns:Publish');
+    expect(publish?.Resource).toEqual({ Ref: expect.stringMatching(/^OpsTopic/) });
+  });
+
   it('a rule for Bulkhead’s site alarms entering ALARM', () => {
     response.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
@@ -193,8 +227,8 @@ describe('triggers', () => {
 
   it('each target retries, has a dead-letter queue, and the queue has an alarm', () => {
     const rules = resourcesOfType(synth.json.get(StackName.response('example')) as never, 'AWS::Events::Rule');
-    // Findings, alarms, deployments (the ledger) and GuardDuty coverage changes.
-    expect(rules).toHaveLength(4);
+    // Findings, attack sequences, alarms, deployments (the ledger) and GuardDuty coverage changes.
+    expect(rules).toHaveLength(5);
     for (const [, rule] of rules) {
       expect(rule.Properties?.Targets).toEqual([
         expect.objectContaining({
