@@ -2,6 +2,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { STEP_PERSISTENCE_MS, TAKEOVER_AFTER_MS } from '../../runtime/contain/contain';
 import { cellClusterName, siteAlarmName, siteAlarmPrefix, StackName } from '../../contracts/names';
+import { patternMatches } from '../support/event-bridge';
 import { type SynthesizedFleet, synthExample } from '../support/synth-fleet';
 import { type PolicyStatementJson, policyStatements, resourcesOfType } from '../support/template-queries';
 
@@ -202,6 +203,20 @@ describe('triggers', () => {
       detail: { type: ['AttackSequence:ECS/CompromisedCluster'] },
     });
     expect(sequences[0]?.[1].Properties?.Targets).toEqual(findings?.[1].Properties?.Targets);
+
+    // Routing, with EventBridge's matching rules (test/support/event-bridge.ts): an ECS attack
+    // sequence is taken by this rule only; another type of sequence by no rule of containment.
+    const sequence = (type: string) => ({
+      source: 'aws.guardduty',
+      'detail-type': 'GuardDuty Finding',
+      detail: { type, severity: 9, resource: { resourceType: 'AttackSequence' } },
+    });
+    const takenBy = (event: Record<string, unknown>) =>
+      [sequences[0], findings]
+        .filter((r) => r && patternMatches(pattern(r), event))
+        .map((r) => r?.[0].split(/[A-F0-9]{8}$/)[0]);
+    expect(takenBy(sequence('AttackSequence:ECS/CompromisedCluster'))).toEqual(['GuardDutyEcsAttackSequences']);
+    expect(takenBy(sequence('AttackSequence:IAM/CompromisedCredentials'))).toEqual([]);
   });
 
   it('containment may list the site records by their path and tell the operators, nothing more', () => {
