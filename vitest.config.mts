@@ -6,7 +6,12 @@ const EMULATOR_TESTS = ['test/emulator/**/*.test.ts'];
 export default defineConfig({
   test: {
     // No `include` here: projects extend this config and arrays would be merged.
-    setupFiles: ['test/support/node20-polyfills.ts', 'test/support/quiet-output.ts', 'test/support/temp-folders.ts'],
+    setupFiles: [
+      'test/support/node20-polyfills.ts',
+      'test/support/quiet-output.ts',
+      'test/support/temp-folders.ts',
+      'test/support/vitest-hooks.ts',
+    ],
     // Lambda code logs through Powertools; tests that read logs set their own level.
     // The SDK warns once per process that its 2027 releases need Node 22: Lambda runs
     // nodejs22.x, the tests run on this machine's Node 20 (README, "Node versions").

@@ -15,6 +15,7 @@ export const FUNCTION_ENVIRONMENT = {
       'LOGS_ENDPOINT_SG_ID',
       'QUARANTINE_ACL_ID',
       'CLUSTER_ARNS',
+      'OPS_TOPIC_ARN',
     ],
     /** Test hooks: the quarantine's finishing delay (`min-max` ms) and a joiner's wait (ms). */
     optional: ['FINISH_QUARANTINE_DELAY_MS', 'JOIN_WAIT_MS'],

@@ -94,3 +94,21 @@ export function candidateSites(environment: string, texts: readonly string[]): s
   }
   return [...found].sort();
 }
+
+/**
+ * GuardDuty Extended Threat Detection's attack sequence about an ECS cluster (GuardDuty User
+ * Guide, "GuardDuty attack sequence finding types": "AttackSequence:ECS/CompromisedCluster ...
+ * A sequence of suspicious actions performed by potentially compromised Amazon ECS cluster.
+ * Default severity: Critical"). Its resources are in `service.detection.sequence.resources`
+ * (the API reference's `Service.Detection.Sequence`, `ResourceV2`).
+ */
+export const ECS_ATTACK_SEQUENCE_TYPE = 'AttackSequence:ECS/CompromisedCluster';
+/**
+ * `resource.resourceType` of an attack sequence finding. Not an enum member of the API
+ * reference (`Resource.ResourceType` is a free string); AWS's sample attack sequence findings
+ * carry `"resource": {"resourceType": "AttackSequence"}` with `service.featureName`
+ * `"Correlation"`, as EventBridge delivers them (the test findings of Panther's managed rule
+ * `AWS.GuardDuty.CriticalSeverityFinding`, panther-labs/pypanther: AttackSequence:IAM and :S3
+ * findings from 2025). No public sample of an ECS attack sequence was found.
+ */
+export const ATTACK_SEQUENCE_RESOURCE_TYPE = 'AttackSequence';

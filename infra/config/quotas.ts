@@ -23,6 +23,21 @@ const PLATFORM_ROLES = 16;
 /** Groups of the platform: endpoints (2), database, uploads, db-user provider, one per cell's load balancer. */
 const PLATFORM_GROUPS = 5;
 
+/**
+ * Concurrency reserved for the containment function: every site of the fleet contained at
+ * once, each by a finding and an alarm arriving together, plus headroom for repeats and
+ * operators. Reserved, so that no other function in the account can take it (Lambda
+ * Developer Guide, "Configuring reserved concurrency": reserved concurrency "is the maximum
+ * number of concurrent instances that you want to allocate to your function", and "no
+ * other function can use that concurrency").
+ */
+export function containmentReservedConcurrency(fleet: Pick<FleetConfig, 'sites'>): number {
+  return 2 * fleet.sites.length + 10;
+}
+
+/** Lambda keeps this much of the account's concurrency unreserved ("Configuring reserved concurrency"). */
+export const LAMBDA_UNRESERVED_MINIMUM = 100;
+
 export function fleetQuotaNeeds(fleet: FleetConfig): QuotaNeed[] {
   const sites = fleet.sites.length;
   const strict = fleet.sites.filter((s) => s.isolation === 'strict').length;
@@ -86,8 +101,9 @@ export function fleetQuotaNeeds(fleet: FleetConfig): QuotaNeed[] {
     {
       key: 'lambda-concurrency',
       name: 'Lambda concurrent executions',
-      // A storm across the largest cell: one containment per site, plus the plane's other functions.
-      need: largestCell + 10,
+      // Containment's reserved concurrency, the unreserved minimum Lambda keeps, and the
+      // plane's other functions.
+      need: containmentReservedConcurrency(fleet) + LAMBDA_UNRESERVED_MINIMUM + 10,
       defaultValue: 1000,
       adjustable: true,
       advice: 'request an increase (new accounts may start far below the default)',

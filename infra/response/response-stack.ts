@@ -16,10 +16,13 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import type { FleetConfig } from '../config/load-fleet';
 import type { FunctionEnvironment, FunctionWithEnvironment } from '../../contracts/function-environment';
+import { ECS_ATTACK_SEQUENCE_TYPE } from '../../contracts/guardduty';
 import { INCIDENT_TABLE } from '../../contracts/incident-table';
+import { containmentReservedConcurrency } from '../config/quotas';
 import {
   cellClusterName,
   databaseUserFunctionName,
@@ -64,6 +67,9 @@ function listenerRuleArns(listenerArns: readonly string[]): string[] {
  */
 export const CONTAIN_TIMEOUT = Duration.minutes(5);
 
+/** Construct id CDK gives the one Lambda behind every AwsCustomResource in a stack. */
+const AWS_CUSTOM_RESOURCE_SINGLETON = 'AWS679f53fac002430cb0da5b7982bd2287';
+
 /** How long a restore waits for the known-good tasks to be healthy before it gives up (site stays contained). */
 export const RESTORE_HEALTH_TIMEOUT = Duration.minutes(15);
 
@@ -88,6 +94,8 @@ export class ResponseStack extends Stack {
   readonly incidents: dynamodb.Table;
   readonly evidence: s3.Bucket;
   readonly opsTopic: sns.Topic;
+  /** GuardDuty attack sequences about ECS clusters, to containment. */
+  readonly attackSequenceRule: events.Rule;
   readonly containFunction: nodejs.NodejsFunction;
   readonly incidentFunction: nodejs.NodejsFunction;
   readonly recoveryFunction: nodejs.NodejsFunction;
@@ -266,9 +274,15 @@ export class ResponseStack extends Stack {
         LOGS_ENDPOINT_SG_ID: props.logsEndpointSecurityGroup.securityGroupId,
         QUARANTINE_ACL_ID: props.quarantineAcl.networkAclId,
         CLUSTER_ARNS: clusterNames.map((name) => this.arn('ecs', 'cluster', name)).join(','),
+        OPS_TOPIC_ARN: this.opsTopic.topicArn,
       },
       CONTAIN_TIMEOUT,
     );
+    // Every site of the fleet may be contained at once: containment's concurrency is reserved
+    // (no other function in the account can take it) and sized from the fleet.
+    (this.containFunction.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions =
+      containmentReservedConcurrency(fleet);
+    this.enableParameterStoreHigherThroughput();
     this.grantContainment(
       this.containFunction,
       fleet,
@@ -331,6 +345,20 @@ export class ResponseStack extends Stack {
         source: ['aws.guardduty'],
         detailType: ['GuardDuty Finding'],
         detail: { resource: { resourceType: ['ECSCluster'] }, severity: [{ numeric: ['>=', minimumThreshold] }] },
+      },
+      targets: [target],
+    });
+    // GuardDuty Extended Threat Detection: an attack sequence about an ECS cluster is a finding
+    // whose resource is the sequence (resource.resourceType "AttackSequence"), not ECSCluster,
+    // so the rule above never sees it. Its type is documented ("GuardDuty attack sequence
+    // finding types", default severity Critical); containment resolves the tasks it names
+    // (runtime/contain/wide-findings.ts). Issue 11 item 4.
+    this.attackSequenceRule = new events.Rule(this, 'GuardDutyEcsAttackSequences', {
+      description: `Bulkhead ${env}: GuardDuty attack sequences about ECS clusters (${ECS_ATTACK_SEQUENCE_TYPE})`,
+      eventPattern: {
+        source: ['aws.guardduty'],
+        detailType: ['GuardDuty Finding'],
+        detail: { type: [ECS_ATTACK_SEQUENCE_TYPE] },
       },
       targets: [target],
     });
@@ -397,7 +425,7 @@ export class ResponseStack extends Stack {
         }),
       ],
     });
-    for (const rule of [this.findingRule, this.alarmRule, this.deploymentRule])
+    for (const rule of [this.findingRule, this.attackSequenceRule, this.alarmRule, this.deploymentRule])
       tagComponent(rule, Component.responseTriggers);
 
     // --- GuardDuty runtime coverage changes, to the operators naming the sites.
@@ -502,6 +530,51 @@ export class ResponseStack extends Stack {
     return fn;
   }
 
+  /**
+   * Every containment reads its site record (SSM GetParameter). Parameter Store's default
+   * throughput is 40 transactions a second for the account and Region, shared by
+   * GetParameter, GetParameters and GetParametersByPath (AWS General Reference, "AWS Systems
+   * Manager endpoints and quotas"): 100 containments at once would be throttled. The
+   * documented remedy (Systems Manager User Guide, "Changing Parameter Store throughput":
+   * "If you're experiencing ThrottlingException: Rate exceeded errors, we recommend enabling
+   * higher throughput") is the service setting `/ssm/parameter-store/high-throughput-enabled`,
+   * which this turns on. It applies to the whole account and Region and is charged per API
+   * interaction (AWS Systems Manager pricing); deleting the stack leaves it on.
+   */
+  private enableParameterStoreHigherThroughput(): void {
+    const settingId = '/ssm/parameter-store/high-throughput-enabled';
+    const setting = new cr.AwsCustomResource(this, 'ParameterStoreHigherThroughput', {
+      onUpdate: {
+        service: 'SSM',
+        action: 'updateServiceSetting',
+        parameters: { SettingId: settingId, SettingValue: 'true' },
+        physicalResourceId: cr.PhysicalResourceId.of(`parameter-store-high-throughput-${this.region}`),
+      },
+      policy: cr.AwsCustomResourcePolicy.fromStatements([
+        new iam.PolicyStatement({
+          actions: ['ssm:UpdateServiceSetting'],
+          resources: [this.arn('ssm', 'servicesetting', settingId.slice(1))],
+        }),
+      ]),
+      installLatestAwsSdk: false,
+    });
+    tagComponent(setting, Component.responseFunction);
+    const singleton = this.node.tryFindChild(AWS_CUSTOM_RESOURCE_SINGLETON);
+    if (singleton) {
+      tagComponent(singleton, Component.responseFunction);
+      acknowledge(
+        singleton,
+        `AwsSolutions-IAM4[${LAMBDA_BASIC_EXECUTION}]`,
+        'CDK AwsCustomResource function: AWS-managed policy for writing its own logs only.',
+      );
+      acknowledge(
+        singleton,
+        'AwsSolutions-L1',
+        'The CDK AwsCustomResource function runs the runtime CDK chooses; it makes one SSM call at deploy time.',
+      );
+    }
+  }
+
   private arn(
     service: string,
     resource: string,
@@ -579,6 +652,33 @@ export class ResponseStack extends Stack {
       }),
     );
     this.grantSiteRecords(fn, env);
+    // A finding about a whole cluster names the sites of its cell: every site record, by path.
+    // GetParametersByPath is authorized against the path in the request, not the parameters it
+    // returns (Systems Manager User Guide, "How Parameter Store authorizes parameter retrieval").
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ListSiteRecords',
+        actions: ['ssm:GetParametersByPath'],
+        resources: [this.arn('ssm', 'parameter', siteRecordParameterPrefix(env).replace(/^\//, '').replace(/\/$/, ''))],
+      }),
+    );
+    // What an attack sequence or a cluster finding names but containment cannot resolve goes
+    // to the operators (the topic is encrypted with the plane's key: SNS developer guide,
+    // "Encryption at rest": publishers need kms:GenerateDataKey and kms:Decrypt).
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'TellOperatorsUnresolved',
+        actions: ['sns:Publish'],
+        resources: [this.opsTopic.topicArn],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'EncryptOperatorNotices',
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: [this.key.keyArn],
+      }),
+    );
     this.grantIncidentTable(fn);
     this.workflow.stateMachine.grantStartExecution(fn);
     this.acknowledgeWildcards(fn, {

@@ -15,12 +15,23 @@ import {
 import { type IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { SSMClient } from '@aws-sdk/client-ssm';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SiteRecord } from '../../contracts/site-record';
 import { Component } from '../../contracts/tag-names';
 import type { IncidentRecord, IncidentStore, StepRecord, TriggerRecord } from '../shared/incident-store';
 import { loadSiteRecord, SiteRecordError, siteForwardActions } from '../shared/site-records';
 import { ContainmentIncompleteError, LockUnsettledError } from './errors';
-import { type Ignored, ignored, isIgnored, parseResponseEvent, type Trigger, triggerKey } from './events';
+import {
+  type Ignored,
+  ignored,
+  isIgnored,
+  parseResponseEvent,
+  parseWideFinding,
+  type Trigger,
+  triggerKey,
+  type WideTrigger,
+} from './events';
+import { respondToWideFinding, type WideResult } from './wide-findings';
 import {
   closeIngress,
   finishQuarantine,
@@ -71,10 +82,16 @@ export interface ContainDeps {
   readonly finishQuarantineDelayMs: () => number;
   /** How long a trigger waits on a lock with no incident under it (JOIN_WAIT_MS). */
   readonly joinWaitMs?: number;
+  /**
+   * The operators' topic, for findings about more than one task (attack sequences, whole
+   * clusters): what could not be resolved to a site is told there. The event handler has it.
+   */
+  readonly operators?: { readonly sns: SNSClient; readonly opsTopicArn: string };
 }
 
 export type ContainOutcome =
   | { readonly outcome: 'ignored'; readonly code: Ignored['code']; readonly reason: string }
+  | ({ readonly outcome: 'wide-finding' } & WideResult)
   | {
       readonly outcome: 'joined';
       readonly incidentId: string;
@@ -194,6 +211,12 @@ function triggerRecord(trigger: Trigger, receivedAt: string): TriggerRecord {
 export async function respondToEvent(event: unknown, deps: ContainDeps): Promise<ContainOutcome> {
   const receivedAt = deps.now().toISOString();
   const trigger = parseResponseEvent(event);
+  if (isIgnored(trigger) && trigger.code === 'not-ecs-finding') {
+    // No single task: an attack sequence, or a finding about a whole cluster (issue 11 item 4).
+    const wide = parseWideFinding(event);
+    if (isIgnored(wide)) return ignoredOutcome(wide, deps);
+    return respondToWide(wide, receivedAt, deps);
+  }
   if (isIgnored(trigger)) return ignoredOutcome(trigger, deps);
   const resolved = await resolveSite(trigger, deps.config.scope, deps.ecs);
   if (isIgnored(resolved)) return ignoredOutcome(resolved, deps);
@@ -209,6 +232,40 @@ export async function respondToEvent(event: unknown, deps: ContainDeps): Promise
     severityThresholdHint: hints.severityThreshold,
     listenerRuleArn: hints.listenerRuleArn,
   });
+}
+
+async function respondToWide(trigger: WideTrigger, receivedAt: string, deps: ContainDeps): Promise<ContainOutcome> {
+  if (!deps.operators) throw new Error('containment has no operators topic for a finding about more than one task');
+  const result = await respondToWideFinding(
+    trigger,
+    {
+      ecs: deps.ecs,
+      ssm: deps.ssm,
+      sns: deps.operators.sns,
+      opsTopicArn: deps.operators.opsTopicArn,
+      scope: deps.config.scope,
+    },
+    async (siteId, taskTrigger, hints) => {
+      const outcome = await respondForSite(siteId, triggerRecord(taskTrigger, receivedAt), deps, {
+        describeGroup: hints.policy === undefined || hints.policy === 'contain',
+        securityGroupId: hints.securityGroupId,
+        describeAcl: hints.isolation !== 'standard',
+        drill: taskTrigger.drill,
+        severity: taskTrigger.severity,
+        severityThresholdHint: hints.severityThreshold,
+        listenerRuleArn: hints.listenerRuleArn,
+      });
+      return {
+        site: siteId,
+        outcome: outcome.outcome,
+        ...('incidentId' in outcome ? { incidentId: outcome.incidentId } : {}),
+        ...(outcome.outcome === 'ignored' ? { reason: outcome.reason } : {}),
+      };
+    },
+  );
+  if (isIgnored(result)) return ignoredOutcome(result, deps);
+  if (result.notified) deps.metric('OperatorsToldUnresolved', 1);
+  return { outcome: 'wide-finding', ...result };
 }
 
 interface RespondOptions {

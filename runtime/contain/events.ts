@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ObservedValue } from '../shared/incident-store';
 import { DRILL_DETAIL_TYPE, DRILL_SOURCE } from '../../contracts/console-api';
+import { ATTACK_SEQUENCE_RESOURCE_TYPE, ECS_ATTACK_SEQUENCE_TYPE } from '../../contracts/guardduty';
 import { observedOf } from './observed';
 
 /**
@@ -203,10 +204,10 @@ export function parseResponseEvent(event: unknown): Trigger | Ignored {
     const resourceType = d.resource.resourceType;
     // GuardDuty's Resource marks no member required: the ECS details decide; a resource type,
     // when given, must agree.
-    if ((resourceType && resourceType !== 'ECSCluster') || !ecs?.taskDetails) {
+    if ((typeof resourceType === 'string' && resourceType !== 'ECSCluster') || !ecs?.taskDetails) {
       return ignored(
         'not-ecs-finding',
-        `finding ${d.id} (${d.type}) is about ${resourceType ? `a ${resourceType}` : 'no ECS task'}, not an ECS task`,
+        `finding ${d.id} (${d.type}) is about ${typeof resourceType === 'string' ? `a ${JSON.stringify(resourceType.slice(0, 64))}` : 'no ECS task'}, not an ECS task`,
       );
     }
     if (d.accountId !== e.account) {
@@ -285,4 +286,239 @@ export function triggerKey(trigger: Trigger): string {
   return trigger.kind === 'guardduty'
     ? `finding#${trigger.findingId}`
     : `alarm#${trigger.alarmName}#${trigger.detectedAt}`;
+}
+
+/**
+ * A finding about more than one task: GuardDuty Extended Threat Detection's ECS attack
+ * sequence, or an ECS finding about a whole cluster (no task). Containment cannot act on it
+ * as on one task's finding: it resolves what it can to sites and tells the operators.
+ */
+export interface TaskReference {
+  readonly taskArn: string;
+  /** The cluster the task ARN names (`task/<cluster>/<id>`, ECS API reference, Task.taskArn). */
+  readonly clusterArn: string;
+  /** The resource's tags (ResourceV2.Tags), when both members are given. */
+  readonly tags?: Tags;
+  /** Container ids of the task (ResourceV2.Data.EcsTask.ContainerUids). */
+  readonly containerUids: readonly string[];
+}
+
+/** A resource the sequence names that is no ECS task with an ARN: shown to the operators as given (bounded). */
+export interface OtherResource {
+  readonly type: string;
+  readonly uid: string;
+  readonly name?: string;
+  /** The resource's tags, when both members are given (a Bulkhead tag makes it Bulkhead's). */
+  readonly tags?: Tags;
+}
+
+export interface SequenceTrigger {
+  readonly kind: 'attack-sequence';
+  readonly eventId: string;
+  readonly findingId: string;
+  readonly findingType: string;
+  readonly severity: number;
+  readonly count: number;
+  readonly detectedAt: string;
+  readonly account: string;
+  readonly region: string;
+  readonly drill: boolean;
+  readonly tasks: readonly TaskReference[];
+  /** ECS_CLUSTER resources: their ARN (uid) when it is one. */
+  readonly clusterArns: readonly string[];
+  /** ECS_CLUSTER resources given by name only. */
+  readonly clusterNames: readonly string[];
+  readonly others: readonly OtherResource[];
+}
+
+export interface ClusterFindingTrigger {
+  readonly kind: 'cluster-finding';
+  readonly eventId: string;
+  readonly findingId: string;
+  readonly findingType: string;
+  readonly severity: number;
+  readonly detectedAt: string;
+  readonly account: string;
+  readonly region: string;
+  readonly drill: boolean;
+  readonly clusterArn: string;
+}
+
+export type WideTrigger = SequenceTrigger | ClusterFindingTrigger;
+
+/** The most resources of a sequence looked at (the API reference allows at most 400). */
+export const SEQUENCE_RESOURCES_MAX = 400;
+
+/**
+ * `ResourceV2` (GuardDuty API reference): `Uid` and `ResourceType` required; `Name`,
+ * `AccountId`, `Region`, `Tags`, `Data` optional. The ECS task's own data (`Data.EcsTask`)
+ * carries no ARN, so a task is known by its `Uid` when that is a task ARN (else by `Name`).
+ */
+const resourceV2Schema = z
+  .object({
+    uid: z.string().min(1).max(2_048),
+    resourceType: z.string().min(1).max(64),
+    name: informational(z.string().max(2_048)),
+    accountId: informational(z.string()),
+    region: informational(z.string()),
+    tags: tagList,
+    data: informational(
+      z
+        .object({
+          ecsTask: informational(z.object({ containerUids: informational(z.array(z.string())) }).loose()),
+        })
+        .loose(),
+    ),
+  })
+  .loose();
+
+/**
+ * The attack sequence finding as EventBridge delivers it: the `Finding` members containment
+ * decides on (id, type, severity, account, region) and `service.detection.sequence`
+ * (`Service.Detection.Sequence`: `Uid`, `Description`, `Signals` required; `Resources`
+ * optional, at most 400). Signals name resources by uid only (`Signal.ResourceUids`), so the
+ * resources decide; each is validated alone, and one that is not a ResourceV2 is skipped.
+ */
+const sequenceDetailSchema = z
+  .object({
+    id: z.string().min(1).max(256),
+    type: z.string().min(1).max(256),
+    severity: z.number().min(0).max(10),
+    accountId: z.string().regex(/^\d{12}$/),
+    region: z.string().min(1),
+    createdAt: time,
+    service: z
+      .object({
+        count: optional(z.number().int().min(1)),
+        eventFirstSeen: time,
+        detection: z
+          .object({
+            sequence: z
+              .object({
+                uid: z.string().min(1),
+                resources: informational(z.array(z.unknown()).max(SEQUENCE_RESOURCES_MAX)),
+              })
+              .loose(),
+          })
+          .loose(),
+      })
+      .loose(),
+  })
+  .loose();
+
+const taskArnCluster = (taskArn: string): string => {
+  const [prefix, rest] = taskArn.split(':task/');
+  return `${prefix}:cluster/${(rest ?? '').split('/')[0]}`;
+};
+
+const bounded = (text: string, max = 256): string => text.slice(0, max);
+
+/**
+ * A GuardDuty finding that names no single ECS task but may concern Bulkhead: an ECS attack
+ * sequence, or an ECS finding about a whole cluster. Called for events `parseResponseEvent`
+ * set aside as `not-ecs-finding`; anything else stays ignored with its reason.
+ */
+export function parseWideFinding(event: unknown): WideTrigger | Ignored {
+  const envelope = envelopeSchema.safeParse(event);
+  if (!envelope.success) {
+    return ignored('malformed-event', `not an EventBridge event: ${describeZodError(envelope.error)}`);
+  }
+  const e = envelope.data;
+  const drill = e.source === DRILL_SOURCE && e['detail-type'] === DRILL_DETAIL_TYPE;
+  if (!((e.source === 'aws.guardduty' && e['detail-type'] === 'GuardDuty Finding') || drill)) {
+    return ignored('foreign-event', `event ${e.id} from ${e.source} (${e['detail-type']}) is not a GuardDuty finding`);
+  }
+  const head = guardDutyDetailSchema.safeParse(e.detail);
+  const detail = e.detail as { resource?: { resourceType?: unknown } } | null | undefined;
+  const resourceType = detail?.resource?.resourceType;
+  if (resourceType === ATTACK_SEQUENCE_RESOURCE_TYPE) return parseSequence(e, drill);
+  // An ECS finding about the cluster itself: ECS details with no task.
+  if (head.success && head.data.resource.ecsClusterDetails && !head.data.resource.ecsClusterDetails.taskDetails) {
+    const d = head.data;
+    if ((d.resource.resourceType ?? 'ECSCluster') !== 'ECSCluster') {
+      return ignored('not-ecs-finding', `finding ${d.id} (${d.type}) is about a ${d.resource.resourceType}`);
+    }
+    if (d.accountId !== e.account) {
+      return ignored('foreign-account', `finding ${d.id} names account ${d.accountId} but arrived from ${e.account}`);
+    }
+    return {
+      kind: 'cluster-finding',
+      eventId: e.id,
+      findingId: d.id,
+      findingType: d.type,
+      severity: d.severity,
+      detectedAt: detectionTime([d.service?.eventFirstSeen ?? undefined, d.createdAt ?? undefined], e.time),
+      account: e.account,
+      region: e.region,
+      drill,
+      clusterArn: (d.resource.ecsClusterDetails as { arn: string }).arn,
+    };
+  }
+  return ignored(
+    'not-ecs-finding',
+    `finding ${head.success ? `${head.data.id} (${head.data.type})` : `of event ${e.id}`} is about ${typeof resourceType === 'string' ? `a ${bounded(resourceType, 64)}` : 'no ECS task or cluster'}`,
+  );
+}
+
+function parseSequence(e: z.infer<typeof envelopeSchema>, drill: boolean): SequenceTrigger | Ignored {
+  const parsed = sequenceDetailSchema.safeParse(e.detail);
+  if (!parsed.success) {
+    return ignored(
+      'malformed-event',
+      `attack sequence ${e.id} does not have the documented shape: ${describeZodError(parsed.error)}`,
+    );
+  }
+  const d = parsed.data;
+  if (d.type !== ECS_ATTACK_SEQUENCE_TYPE) {
+    return ignored('not-ecs-finding', `attack sequence ${d.id} is ${d.type}, not ${ECS_ATTACK_SEQUENCE_TYPE}`);
+  }
+  if (d.accountId !== e.account) {
+    return ignored('foreign-account', `finding ${d.id} names account ${d.accountId} but arrived from ${e.account}`);
+  }
+  const tasks: TaskReference[] = [];
+  const clusterArns = new Set<string>();
+  const clusterNames = new Set<string>();
+  const others: OtherResource[] = [];
+  for (const item of d.service.detection.sequence.resources ?? []) {
+    const resource = resourceV2Schema.safeParse(item);
+    if (!resource.success) continue;
+    const r = resource.data;
+    const tags = tagsToRecord(r.tags);
+    const taskArn = [r.uid, r.name].find((v): v is string => typeof v === 'string' && TASK_ARN.test(v));
+    if (r.resourceType === 'ECS_TASK' && taskArn) {
+      tasks.push({
+        taskArn,
+        clusterArn: taskArnCluster(taskArn),
+        tags,
+        containerUids: (r.data?.ecsTask?.containerUids ?? []).slice(0, 100).map((u) => bounded(u)),
+      });
+    } else if (r.resourceType === 'ECS_CLUSTER' && CLUSTER_ARN.test(r.uid)) {
+      clusterArns.add(r.uid);
+    } else if (r.resourceType === 'ECS_CLUSTER' && /^[A-Za-z0-9_-]{1,255}$/.test(r.name ?? r.uid)) {
+      clusterNames.add(r.name ?? r.uid);
+    } else {
+      others.push({
+        type: bounded(r.resourceType, 64),
+        uid: bounded(r.uid),
+        ...(r.name ? { name: bounded(r.name) } : {}),
+        ...(tags ? { tags } : {}),
+      });
+    }
+  }
+  return {
+    kind: 'attack-sequence',
+    eventId: e.id,
+    findingId: d.id,
+    findingType: d.type,
+    severity: d.severity,
+    count: d.service.count ?? 1,
+    detectedAt: detectionTime([d.service.eventFirstSeen ?? undefined, d.createdAt ?? undefined], e.time),
+    account: e.account,
+    region: e.region,
+    drill,
+    tasks,
+    clusterArns: [...clusterArns],
+    clusterNames: [...clusterNames],
+    others,
+  };
 }

@@ -8,6 +8,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -64,6 +65,7 @@ export function containDeps(): ContainDeps {
       quarantineAclId: ENV.required('QUARANTINE_ACL_ID'),
       stateMachineArn: ENV.required('STATE_MACHINE_ARN'),
     },
+    operators: { sns: new SNSClient(retrying), opsTopicArn: ENV.required('OPS_TOPIC_ARN') },
     now: () => new Date(),
     newIncidentId,
     finishQuarantineDelayMs: () => {

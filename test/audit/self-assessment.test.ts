@@ -228,7 +228,7 @@ describe('answers follow the templates, not assumptions', () => {
     // Assess
     expect(withoutRule.answer).toBe('no');
     expect(withoutRule.evidence).toContain(
-      '✗ No enabled EventBridge rule for aws.guardduty "GuardDuty Finding" with a Lambda target.',
+      '✗ No enabled EventBridge rule for aws.guardduty "GuardDuty Finding" about ECS tasks with a Lambda target.',
     );
     expect(missed.answer).toBe('no');
     expect(missed.evidence).toContain('✗ clinic: alarm clinic-egress is not taken by the alarm rule');

@@ -192,6 +192,15 @@ async function checkOneEvent(event: unknown): Promise<void> {
       } else {
         expect(mutating.map((c) => `${c.service}:${c.command}`)).toEqual([]);
       }
+    } else if (outcome.outcome === 'wide-finding') {
+      // A finding left with no task (or an attack sequence) about a Bulkhead cluster: the
+      // operators are told (issue 11 item 4). Only a task it names is contained.
+      expect(mutating.map((c) => `${c.service}:${c.command}`).filter((n) => n !== 'SNS:Publish')).toEqual(
+        outcome.sites.length > 0 ? expect.anything() : [],
+      );
+      if (outcome.sites.length === 0) {
+        for (const id of FUZZ_SITE_IDS) expect(w.aws.snapshot(id), `${id} changed`).toEqual(baseline[id]);
+      }
     } else {
       expect(FUZZ_SITE_IDS).toContain(outcome.site);
       expect(eventNames(event, outcome.site, w), `event does not name ${outcome.site}`).toBe(true);

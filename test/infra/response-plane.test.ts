@@ -2,6 +2,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { STEP_PERSISTENCE_MS, TAKEOVER_AFTER_MS } from '../../runtime/contain/contain';
 import { cellClusterName, siteAlarmName, siteAlarmPrefix, StackName } from '../../contracts/names';
+import { patternMatches } from '../support/event-bridge';
 import { type SynthesizedFleet, synthExample } from '../support/synth-fleet';
 import { type PolicyStatementJson, policyStatements, resourcesOfType } from '../support/template-queries';
 
@@ -90,6 +91,8 @@ describe('least privilege of the containment function', () => {
       'states:StartExecution',
       // Events it could not act on go to the dead-letter queue (encrypted with the response key).
       'sqs:SendMessage',
+      // What an attack sequence names and it cannot resolve goes to the operators' topic (issue 11 item 4).
+      'sns:Publish',
       'kms:GenerateDataKey',
       'kms:Decrypt',
     ]);
@@ -110,7 +113,14 @@ describe('least privilege of the containment function', () => {
       ofRole('ContainFunction')
         .filter((s) => actions(s).some((a) => a.startsWith('kms:')))
         .map((s) => [[...actions(s)].sort(), s.Resource]),
-    ).toEqual([[['kms:Decrypt', 'kms:GenerateDataKey'], { 'Fn::GetAtt': [expect.stringMatching(/Key/), 'Arn'] }]]);
+    ).toEqual([
+      // The dead-letter queue's and the operators' topic's: both encrypted with the response key.
+      [['kms:Decrypt', 'kms:GenerateDataKey'], { 'Fn::GetAtt': [expect.stringMatching(/Key/), 'Arn'] }],
+      [['kms:Decrypt', 'kms:GenerateDataKey'], { 'Fn::GetAtt': [expect.stringMatching(/Key/), 'Arn'] }],
+    ]);
+    expect(ofRole('ContainFunction').filter((s) => actions(s).includes('sns:Publish'))).toEqual([
+      expect.objectContaining({ Resource: { Ref: expect.stringMatching(/^OpsTopic/) } }),
+    ]);
   });
 
   it('no response role may delete data: no Delete*, no Terminate*, no s3:DeleteObject*', () => {
@@ -181,6 +191,45 @@ describe('triggers', () => {
     });
   });
 
+  it('a rule for GuardDuty ECS attack sequences (resource type AttackSequence), to containment like the findings (issue 11 item 4)', () => {
+    const rules = resourcesOfType(synth.json.get(StackName.response('example')) as never, 'AWS::Events::Rule');
+    const pattern = (r: (typeof rules)[number]) => r[1].Properties?.EventPattern as Record<string, unknown>;
+    const sequences = rules.filter(([id]) => id.startsWith('GuardDutyEcsAttackSequences'));
+    const findings = rules.find(([id]) => id.startsWith('GuardDutyEcsFindings'));
+    expect(sequences).toHaveLength(1);
+    expect(pattern(sequences[0] as (typeof rules)[number])).toEqual({
+      source: ['aws.guardduty'],
+      'detail-type': ['GuardDuty Finding'],
+      detail: { type: ['AttackSequence:ECS/CompromisedCluster'] },
+    });
+    expect(sequences[0]?.[1].Properties?.Targets).toEqual(findings?.[1].Properties?.Targets);
+
+    // Routing, with EventBridge's matching rules (test/support/event-bridge.ts): an ECS attack
+    // sequence is taken by this rule only; another type of sequence by no rule of containment.
+    const sequence = (type: string) => ({
+      source: 'aws.guardduty',
+      'detail-type': 'GuardDuty Finding',
+      detail: { type, severity: 9, resource: { resourceType: 'AttackSequence' } },
+    });
+    const takenBy = (event: Record<string, unknown>) =>
+      [sequences[0], findings]
+        .filter((r) => r && patternMatches(pattern(r), event))
+        .map((r) => r?.[0].split(/[A-F0-9]{8}$/)[0]);
+    expect(takenBy(sequence('AttackSequence:ECS/CompromisedCluster'))).toEqual(['GuardDutyEcsAttackSequences']);
+    expect(takenBy(sequence('AttackSequence:IAM/CompromisedCredentials'))).toEqual([]);
+  });
+
+  it('containment may list the site records by their path and tell the operators, nothing more', () => {
+    const contain = ofRole('ContainFunction');
+    expect(contain.find((s) => s.Sid === 'ListSiteRecords')).toMatchObject({
+      Action: 'ssm:GetParametersByPath',
+      Resource: 'arn:aws:ssm:eu-west-1:111122223333:parameter/bulkhead/example/sites',
+    });
+    const publish = contain.find((s) => s.Sid === 'TellOperatorsUnresolved');
+    expect(publish?.Action).toBe('sns:Publish');
+    expect(publish?.Resource).toEqual({ Ref: expect.stringMatching(/^OpsTopic/) });
+  });
+
   it('a rule for Bulkhead’s site alarms entering ALARM', () => {
     response.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
@@ -193,8 +242,8 @@ describe('triggers', () => {
 
   it('each target retries, has a dead-letter queue, and the queue has an alarm', () => {
     const rules = resourcesOfType(synth.json.get(StackName.response('example')) as never, 'AWS::Events::Rule');
-    // Findings, alarms, deployments (the ledger) and GuardDuty coverage changes.
-    expect(rules).toHaveLength(4);
+    // Findings, attack sequences, alarms, deployments (the ledger) and GuardDuty coverage changes.
+    expect(rules).toHaveLength(5);
     for (const [, rule] of rules) {
       expect(rule.Properties?.Targets).toEqual([
         expect.objectContaining({
@@ -257,6 +306,30 @@ describe('triggers', () => {
         }),
       },
     });
+  });
+});
+
+describe('containment at the scale of the fleet (issue 11 item 7)', () => {
+  it('reserves concurrency for every site at once, sized from the fleet', () => {
+    response.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^Bulkhead containment'),
+      ReservedConcurrentExecutions: 2 * synth.fleet.sites.length + 10,
+    });
+  });
+
+  it('turns on Parameter Store’s higher throughput (default: 40 reads a second for the account), and may change nothing else', () => {
+    const json = synth.json.get(StackName.response('example')) as never;
+    const [[, setting]] = resourcesOfType(json, 'Custom::AWS') as unknown as [
+      [string, { Properties: Record<string, unknown> }],
+    ];
+    const create = JSON.stringify(setting.Properties.Update ?? setting.Properties.Create);
+    expect(create).toContain('updateServiceSetting');
+    expect(create).toContain('/ssm/parameter-store/high-throughput-enabled');
+    const granted = statements.filter((s) => actions(s).includes('ssm:UpdateServiceSetting'));
+    expect(granted.map((g) => g.Resource)).toEqual([
+      'arn:aws:ssm:eu-west-1:111122223333:servicesetting/ssm/parameter-store/high-throughput-enabled',
+    ]);
+    expect(actions(granted[0] as PolicyStatementJson)).toEqual(['ssm:UpdateServiceSetting']);
   });
 });
 

@@ -245,3 +245,153 @@ export function siteAlarmEvent(
     },
   };
 }
+
+/** One `ResourceV2` of an attack sequence (GuardDuty API reference), camelCase as on EventBridge. */
+export interface SequenceResource {
+  readonly uid: string;
+  readonly resourceType: string;
+  readonly name?: string;
+  readonly accountId?: string;
+  readonly region?: string;
+  readonly service?: string;
+  readonly tags?: readonly { key?: string; value?: string }[] | null;
+  readonly data?: Record<string, unknown> | null;
+}
+
+/** The ECS_TASK resource for a site's running task (uid: the task ARN), with its container ids. */
+export function sequenceTaskResource(
+  world: ResponseWorld,
+  siteId: string,
+  options: { withTaskTags?: boolean; taskArn?: string } = {},
+): SequenceResource {
+  const site = world.site(siteId);
+  const taskArn = options.taskArn ?? site.taskArns[0] ?? '';
+  const task = world.aws.ecs.state.tasks?.[taskArn] as { tags?: { key?: string; value?: string }[] } | undefined;
+  return {
+    uid: taskArn,
+    name: taskArn.split('/').pop(),
+    resourceType: 'ECS_TASK',
+    accountId: world.aws.accountId,
+    region: world.aws.region,
+    service: 'ECS',
+    ...(options.withTaskTags ? { tags: (task?.tags ?? []).map((t) => ({ key: t.key, value: t.value })) } : {}),
+    data: {
+      ecsTask: {
+        taskDefinitionArn: site.taskDefinitionArn,
+        launchType: 'FARGATE',
+        containerUids: [`${taskArn.split('/').pop()}-site`],
+      },
+    },
+  };
+}
+
+/** The ECS_CLUSTER resource for a site's cluster (uid: the cluster ARN). */
+export function sequenceClusterResource(world: ResponseWorld, siteId: string): SequenceResource {
+  const site = world.site(siteId);
+  return {
+    uid: site.clusterArn,
+    name: site.clusterName,
+    resourceType: 'ECS_CLUSTER',
+    accountId: world.aws.accountId,
+    region: world.aws.region,
+    service: 'ECS',
+    data: { ecsCluster: { status: 'ACTIVE' } },
+  };
+}
+
+/**
+ * A GuardDuty `AttackSequence:ECS/CompromisedCluster` finding as EventBridge would deliver it.
+ * No public sample of this finding type was found, so it is built here from what is
+ * documented: the envelope and `detail` of a `GuardDuty Finding` event (as in the public
+ * samples under test/fixtures/events/guardduty); `resource.resourceType` "AttackSequence" and
+ * `service.featureName` "Correlation", as AWS's sample attack sequence findings carry them
+ * (contracts/guardduty.ts); the sequence in `service.detection.sequence` with the members the
+ * API reference's `Sequence` requires (`uid`, `description`, `signals`) and its `resources`
+ * (`ResourceV2`); each `Signal` with its required members and `resourceUids`. Severity 9
+ * (Critical is 9.0 to 10.0: GuardDuty User Guide, "Severity levels of GuardDuty findings").
+ */
+export function ecsAttackSequenceEvent(
+  world: ResponseWorld,
+  resources: readonly SequenceResource[],
+  options: { findingId?: string; type?: string; accountId?: string; eventId?: string } = {},
+): Record<string, unknown> {
+  const now = world.aws.clock.now();
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const findingId = options.findingId ?? 'c8c9e1b2d3a4f5e6a7b8c9d0e1f2a3b4';
+  const accountId = options.accountId ?? world.aws.accountId;
+  const signal = (name: string, uids: string[]) => ({
+    uid: `${findingId}-${name}`,
+    type: 'FINDING',
+    name,
+    description: `${name} observed`,
+    createdAt: iso(now - 600_000),
+    updatedAt: iso(now - 60_000),
+    firstSeenAt: iso(now - 600_000),
+    lastSeenAt: iso(now - 60_000),
+    severity: 8,
+    count: 1,
+    resourceUids: uids,
+    actorIds: [],
+    endpointIds: [],
+  });
+  eventSequence++;
+  return {
+    version: '0',
+    id: options.eventId ?? `00000000-0000-4000-9000-${String(eventSequence).padStart(12, '0')}`,
+    'detail-type': 'GuardDuty Finding',
+    source: 'aws.guardduty',
+    account: world.aws.accountId,
+    time: iso(now),
+    region: world.aws.region,
+    resources: [],
+    detail: {
+      schemaVersion: '2.0',
+      accountId,
+      region: world.aws.region,
+      partition: 'aws',
+      id: findingId,
+      arn: `arn:aws:guardduty:${world.aws.region}:${accountId}:detector/12abc34d567e8fa901bc2d34e56789f0/finding/${findingId}`,
+      type: options.type ?? 'AttackSequence:ECS/CompromisedCluster',
+      resource: { resourceType: 'AttackSequence' },
+      service: {
+        serviceName: 'guardduty',
+        detectorId: '12abc34d567e8fa901bc2d34e56789f0',
+        archived: false,
+        count: 1,
+        eventFirstSeen: iso(now - 600_000),
+        eventLastSeen: iso(now - 60_000),
+        resourceRole: 'TARGET',
+        featureName: 'Correlation',
+        additionalInfo: {},
+        detection: {
+          sequence: {
+            uid: `${findingId}-sequence`,
+            description: 'A sequence of suspicious actions performed by a potentially compromised Amazon ECS cluster.',
+            actors: [],
+            endpoints: [],
+            resources,
+            signals: [
+              signal(
+                'Execution:Runtime/ReverseShell',
+                resources.filter((r) => r.resourceType === 'ECS_TASK').map((r) => r.uid),
+              ),
+              signal(
+                'CryptoCurrency:Runtime/BitcoinTool.B!DNS',
+                resources.map((r) => r.uid),
+              ),
+            ],
+            sequenceIndicators: [
+              { key: 'ATTACK_TACTIC', values: ['Execution', 'Impact'], title: 'MITRE ATT&CK tactics' },
+            ],
+          },
+        },
+      },
+      severity: 9,
+      createdAt: iso(now - 30_000),
+      updatedAt: iso(now),
+      title: 'Potential compromise of an ECS cluster indicated by a sequence of actions.',
+      description:
+        'A sequence of actions involving multiple signals indicating a possible compromise of an ECS cluster.',
+    },
+  };
+}

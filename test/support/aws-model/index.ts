@@ -5,6 +5,7 @@
 export type { CallFilter, CallRecord } from './call-log';
 export { VirtualClock } from './clock';
 export { EC2_BUCKETS, ec2BucketFor, ec2RequestThrottling } from './ec2-request-throttling';
+export { PARAMETER_STORE_THROUGHPUT, parameterStoreThroughput } from './ssm-throughput';
 export { type AwsErrorOptions, type AwsServiceError, awsError, GENERIC_ERRORS, NotModelledError } from './errors';
 export type { Fault, FaultKind, FaultSpec } from './faults';
 export { seedFleet } from './fleet/seed';

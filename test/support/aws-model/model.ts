@@ -6,6 +6,7 @@ import { CloudWatchLogsModel } from './cloudwatch-logs';
 import { DynamoDbModel } from './dynamodb/dynamodb-model';
 import { Ec2Model } from './ec2/ec2-model';
 import { ec2RequestThrottling } from './ec2-request-throttling';
+import { parameterStoreThroughput } from './ssm-throughput';
 import { EcsModel } from './ecs/ecs-model';
 import { Elbv2Model } from './elbv2/elbv2-model';
 import { type AwsServiceError, abortError, awsError, GENERIC_ERRORS, NotModelledError, timeoutError } from './errors';
@@ -50,6 +51,8 @@ export interface AwsModelOptions {
   autoAdvanceMs?: number;
   /** Turn on EC2's documented request token buckets (see ec2-request-throttling.ts). */
   ec2RequestThrottling?: boolean;
+  /** Turn on Parameter Store's documented read throughput, default or higher (see ssm-throughput.ts). */
+  parameterStoreThroughput?: 'default' | 'higher';
 }
 
 /** A call as it arrives at the model, before it is answered. */
@@ -147,6 +150,9 @@ export class AwsModel {
       SSM: this.ssm,
     };
     if (options.ec2RequestThrottling) this.setRateLimit('EC2', ec2RequestThrottling);
+    if (options.parameterStoreThroughput) {
+      this.setRateLimit('SSM', parameterStoreThroughput(options.parameterStoreThroughput));
+    }
   }
 
   /** The model of one service by name. */

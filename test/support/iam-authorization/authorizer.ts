@@ -1,5 +1,5 @@
 import { runSimulation } from '@cloud-copilot/iam-simulate';
-import { expect, onTestFinished } from 'vitest';
+import type { VitestHooks } from '../vitest-hooks';
 import { evaluateRequest, type Statement as AuditStatement } from '../../../tools/audit/policy/evaluate';
 import type { AwsModel, FleetHandles } from '../aws-model';
 import { type IntrinsicContext, resolveValue } from '../cfn-intrinsics';
@@ -290,6 +290,13 @@ export interface AuthorizationHandle {
   report(): Promise<AuthorizationReport>;
 }
 
+/** vitest's hooks, set by the setup file test/support/vitest-hooks.ts (benchmarks load this module too). */
+function vitestHooks(): VitestHooks {
+  const hooks = (globalThis as { __bulkheadVitestHooks?: VitestHooks }).__bulkheadVitestHooks;
+  if (!hooks) throw new Error('the IAM check runs under vitest only (test/support/vitest-hooks.ts is a setup file)');
+  return hooks;
+}
+
 /**
  * Starts checking every call the world's handlers make. With `failTest` (the default) a test
  * with a denied call fails when it finishes; otherwise the test reads the denials from
@@ -337,6 +344,7 @@ export function authorizeHandlerCalls(
   let pending: Promise<string | undefined>[] = [];
   let checked: Partial<Record<ResponseFunction, number>> = {};
   const watch = () => {
+    const { expect, onTestFinished } = vitestHooks();
     const name = expect.getState().currentTestName;
     if (name === undefined || name === test) return;
     test = name;

@@ -60,10 +60,17 @@ function filterTakes(filter: Resolved, value: string): boolean {
 function automaticQuarantine(inventory: Inventory): SelfAssessmentAnswer {
   const stackName = responseStackName(inventory);
   const rules = eventRules(inventory, stackName);
+  // A rule that takes GuardDuty's findings about ECS tasks (resource type ECSCluster, any
+  // finding type): a rule for attack sequences only (detail.type) does not count here.
+  const takesTaskFindings = (r: EventRule) => {
+    const detail = record(r.pattern.detail);
+    return filterTakes(record(detail.resource).resourceType, 'ECSCluster') && detail.type === undefined;
+  };
   const guardDuty = rules.filter(
     (r) =>
       patternHas(r.pattern, 'source', 'aws.guardduty') &&
       patternHas(r.pattern, 'detail-type', 'GuardDuty Finding') &&
+      takesTaskFindings(r) &&
       r.lambdaTargets.length > 0,
   );
   const alarm = rules.filter(
@@ -80,7 +87,7 @@ function automaticQuarantine(inventory: Inventory): SelfAssessmentAnswer {
   evidence.push(
     ...(guardDuty.length > 0
       ? guardDuty.map((r) => describeRule(r, 'aws.guardduty "GuardDuty Finding"'))
-      : ['✗ No enabled EventBridge rule for aws.guardduty "GuardDuty Finding" with a Lambda target.']),
+      : ['✗ No enabled EventBridge rule for aws.guardduty "GuardDuty Finding" about ECS tasks with a Lambda target.']),
   );
   evidence.push(
     ...(alarm.length > 0
