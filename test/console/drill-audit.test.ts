@@ -163,6 +163,8 @@ describe('drill', () => {
   });
 });
 
+const BOB_CLAIM = 'arn:aws:sts::123456789012:assumed-role/bulkhead-test-operator-eu-west-1/bob';
+
 describe('the audit of console calls', () => {
   it('records every call (who, what, arguments without secrets, outcome), before acting', async () => {
     // Prepare
@@ -173,7 +175,8 @@ describe('the audit of console calls', () => {
     const { incidentId } = await ok({ action: 'quarantine', site: 'acme', reason: 'audit me' });
     await invokeConsole({ action: 'release', incidentId: 'nope-1' });
     await invokeConsole({ action: 'rotate-credentials', site: 'acme', password: 'hunter2' });
-    await invokeConsole({ action: 'status', identity: { user: 'bob' } }, null);
+    // The body claims to be bob's session: the record names the session API Gateway verified.
+    await invokeConsole({ action: 'status', identity: { user: 'bob', principal: BOB_CLAIM } }, null);
     await invokeConsole({ action: 'status' }, null);
 
     // Assess
@@ -193,10 +196,11 @@ describe('the audit of console calls', () => {
       kind: 'console-call',
       environment: 'test',
       who: ALICE_BY,
-      identity: ALICE,
-      identitySource: 'client-context',
-      identityVerified: false,
+      verified: { userArn: ALICE_BY, session: 'alice', accountId: '123456789012' },
+      identityVerifiedBy: 'api-gateway-iam',
+      claimed: ALICE,
       requestId: expect.stringMatching(/^req-/),
+      invocationId: expect.stringMatching(/^lambda-/),
       arguments: {},
       summary: '1 site(s), 0 with an open incident',
     });
@@ -214,8 +218,14 @@ describe('the audit of console calls', () => {
       error: { code: 'invalid-request' },
     });
     expect(JSON.stringify(items)).not.toContain('hunter2');
-    expect(bob).toMatchObject({ who: 'bob (unverified)', identitySource: 'payload', arguments: {} });
-    expect(nobody).toMatchObject({ who: 'unidentified caller (unverified)', identitySource: 'none' });
+    expect(bob).toMatchObject({
+      who: ALICE_BY,
+      verified: { userArn: ALICE_BY },
+      claimed: { user: 'bob', principal: BOB_CLAIM },
+      arguments: {},
+    });
+    expect(nobody).toMatchObject({ who: ALICE_BY, verified: { userArn: ALICE_BY } });
+    expect(nobody?.claimed).toBeUndefined();
   });
 
   it('acts only once the call is recorded: no audit record, no action', async () => {
