@@ -367,7 +367,15 @@ export class OpsStack extends Stack {
       stringValue: api.url,
     });
     tagComponent(urlParameter, Component.opsConsole);
-    urlParameter.grantRead(this.operatorRole);
+    // GetParameter alone (grantRead adds ssm:DescribeParameters, which takes no resource: Service
+    // Authorization Reference, AWS Systems Manager).
+    this.operatorRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadConsoleApiUrl',
+        actions: ['ssm:GetParameter'],
+        resources: [urlParameter.parameterArn],
+      }),
+    );
     new CfnOutput(this, 'ConsoleApiUrl', { value: api.url, description: 'siteops --url (else read from SSM)' });
 
     acknowledge(

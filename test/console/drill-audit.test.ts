@@ -4,6 +4,7 @@ import { deliveredEvent } from '../../runtime/console/drill';
 import { containHandler } from '../../runtime/contain/index';
 import { DRILL_DETAIL_TYPE, DRILL_SOURCE, parseResponseEvent } from '../../runtime/contain/events';
 import { overrideConsoleDeps } from '../../runtime/console/index';
+import { ANSWER_MARGIN_MS } from '../../runtime/console/console';
 import {
   ALICE,
   ALICE_BY,
@@ -152,6 +153,30 @@ describe('drill', () => {
     expect(mutatingCallsBesidesAudit(world)).toEqual([]);
   });
 
+  it("waits no longer than the console API's integration timeout allows, whatever the request asks", async () => {
+    // Prepare: the API waits 29 s (API Gateway's default); the operator asks for 120 s.
+    world = setUpConsoleWorld([{ id: 'acme', cell: 'c1' }], { deliverDrills: false });
+    let offset = 0;
+    overrideConsoleDeps({
+      now: () => new Date(Date.now() + offset),
+      sleep: async (ms) => {
+        offset += ms;
+      },
+      drillPollMs: 1_000,
+      answerWithinMs: 29_000,
+    });
+
+    // Act
+    const response = await invokeConsole({ action: 'drill', site: 'acme', timeoutSeconds: 120 });
+
+    // Assess: 29 s less the margin for the release and the answer
+    expect(response).toMatchObject({
+      ok: false,
+      error: { code: 'failed', message: expect.stringContaining(`within ${29 - ANSWER_MARGIN_MS / 1000} s`) },
+    });
+    expect(offset).toBeLessThanOrEqual(29_000 - ANSWER_MARGIN_MS);
+    expect(mutatingCallsBesidesAudit(world)).toEqual([]);
+  });
   it('an unknown site: a clear error, nothing sent', async () => {
     world = setUpConsoleWorld([{ id: 'acme', cell: 'c1' }]);
 

@@ -262,11 +262,7 @@ describe('the console API: only the operator role gets in', () => {
     expect(url).toMatch(CONSOLE_API_URL_PATTERN);
     expect(statements.map((s) => [s.Effect, s.Action, s.Resource])).toEqual([
       ['Allow', 'execute-api:Invoke', METHOD_ARN],
-      [
-        'Allow',
-        ['ssm:DescribeParameters', 'ssm:GetParameter', 'ssm:GetParameterHistory', 'ssm:GetParameters'],
-        `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${consoleApiUrlParameterName(ENV)}`,
-      ],
+      ['Allow', 'ssm:GetParameter', `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${consoleApiUrlParameterName(ENV)}`],
     ]);
   });
 });

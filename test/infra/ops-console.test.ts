@@ -118,7 +118,7 @@ describe('the operator role', () => {
     expect(role.Properties?.Policies).toBeUndefined();
     expect(statements.map((s) => [s.Sid ?? '', s.Effect, s.Action])).toEqual([
       ['CallOpsConsoleOnly', 'Allow', 'execute-api:Invoke'],
-      ['', 'Allow', ['ssm:DescribeParameters', 'ssm:GetParameter', 'ssm:GetParameterHistory', 'ssm:GetParameters']],
+      ['ReadConsoleApiUrl', 'Allow', 'ssm:GetParameter'],
     ]);
     // No direct invoke of the function: the API is the door (test/infra/console-api.test.ts).
     expect(JSON.stringify(statements)).not.toContain('lambda:');
