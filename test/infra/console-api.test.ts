@@ -8,10 +8,12 @@ import {
   consoleFunctionName,
 } from '../../contracts/console-api';
 import { operatorRoleName, StackName } from '../../contracts/names';
-import { CONSOLE_API_THROTTLING } from '../../infra/ops/ops-stack';
+import { readFileSync } from 'node:fs';
+import { parseFleet } from '../../infra/config/load-fleet';
+import { CONSOLE_API_THROTTLING, LAMBDA_RESOURCE_POLICY_REGIONS } from '../../infra/ops/ops-stack';
 import { awsManagedPolicyDocument } from '../../tools/audit/policy/managed-policies';
 import { type IntrinsicContext, resolveValue } from '../support/cfn-intrinsics';
-import { type CfnTemplate, synthExample } from '../support/synth-fleet';
+import { type CfnTemplate, synthExample, synthFleet } from '../support/synth-fleet';
 import { resourcesOfType } from '../support/template-queries';
 
 /**
@@ -327,5 +329,25 @@ describe('the console function: API Gateway only', () => {
     );
     expect(permissions).toEqual([]);
     expect(only('AWS::Lambda::ResourcePolicy')[1].Properties?.ResourceArn).toEqual({ 'Fn::GetAtt': [ids.fn, 'Arn'] });
+  });
+});
+
+describe('where CloudFormation has no AWS::Lambda::ResourcePolicy', () => {
+  it('the function gets an allow-only permission for the console API (the handler is then the only refusal)', () => {
+    // Prepare: the example fleet in us-east-1, a region LAMBDA_RESOURCE_POLICY_REGIONS does not list
+    const text = readFileSync('config/example.yaml', 'utf8').replaceAll('eu-west-1', 'us-east-1');
+    expect(LAMBDA_RESOURCE_POLICY_REGIONS.has('us-east-1')).toBe(false);
+
+    // Act
+    const elsewhere = synthFleet(parseFleet(text, 'us-east-1.yaml'), { nag: false, cloudFormationValidation: false });
+    const template = elsewhere.json.get(StackName.ops(ENV)) as CfnTemplate;
+
+    // Assess
+    expect(resourcesOfType(template, 'AWS::Lambda::ResourcePolicy')).toEqual([]);
+    const permissions = resourcesOfType(template, 'AWS::Lambda::Permission')
+      .map(([, p]) => p.Properties ?? {})
+      .filter((p) => p.Principal === 'apigateway.amazonaws.com');
+    expect(permissions).toHaveLength(1);
+    expect(JSON.stringify(permissions[0]?.SourceArn)).toContain('/console/POST/requests');
   });
 });
