@@ -3,15 +3,47 @@ import { DIGEST_PATTERN, INCIDENT_ID_PATTERN, SITE_ID_PATTERN } from './ids';
 import type { IncidentStatus, ObservedValue, StepRecord } from './incident-table';
 
 /**
- * The ops console's public contract: what `siteops` (or `aws lambda invoke`) sends, and what
- * comes back. Every request is one JSON object `{ action, ... }`, validated here; every
- * answer is a {@link ConsoleResponse}. Dependency-free apart from zod, so the CLI imports it.
+ * The ops console's public contract: what `siteops` sends, and what comes back. Every request is
+ * one JSON object `{ action, ... }`, the body of a SigV4-signed `POST` to the console's API,
+ * validated here; every answer is a {@link ConsoleResponse}, the body of the API's answer.
+ * Dependency-free apart from zod, so the CLI imports it.
  */
 
-/** The console function's fixed name: the CLI finds it by convention. */
+/** The console function's fixed name (invoked only by its API: the function refuses anything else). */
 export function consoleFunctionName(environment: string): string {
   return `bulkhead-${environment}-ops-console`;
 }
+
+/** The console's REST API (`bulkhead-<env>-ops-console`, IAM authorization; only the operator role gets in). */
+export function consoleApiName(environment: string): string {
+  return `bulkhead-${environment}-ops-console`;
+}
+
+/** The API's one stage: requests go to `POST https://<api-id>.execute-api.<region>.amazonaws.com/console/requests`. */
+export const CONSOLE_API_STAGE = 'console';
+
+/** The path of the API's one method, under the stage's URL. */
+export const CONSOLE_API_PATH = '/requests';
+
+/**
+ * Where the Ops stack publishes the API's URL (an SSM parameter; also the stack output
+ * `ConsoleApiUrl`): the API's id is chosen by AWS, so siteops reads the URL from here.
+ */
+export function consoleApiUrlParameterName(environment: string): string {
+  return `/bulkhead/${environment}/ops/console-api-url`;
+}
+
+/**
+ * A console API URL as API Gateway gives a REST API stage: `https://{restapi_id}.execute-api.{region}
+ * .amazonaws.com/{stage_name}/` (API Gateway Developer Guide, "Invoking REST APIs in API Gateway").
+ * siteops signs only for such a host, so a changed parameter cannot send the operator's signed
+ * requests to any other server.
+ */
+export const CONSOLE_API_URL_PATTERN =
+  /^https:\/\/([a-z0-9]{10})\.execute-api\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com(?:\.cn)?\/console\/?$/;
+
+/** The console's environment variable with the API's integration timeout, in seconds (its answers must fit). */
+export const CONSOLE_ANSWER_SECONDS_ENV = 'CONSOLE_ANSWER_SECONDS';
 
 /**
  * The drill event bus (`bulkhead-<env>-drills`, in the Ops stack): `siteops drill` findings travel
@@ -48,9 +80,9 @@ const digest = z.string().regex(DIGEST_PATTERN, { error: 'must be sha256: and 64
 const instant = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time such as 2025-06-01T00:00:00Z' });
 
 /**
- * Who the caller says they are. The console cannot see its IAM caller (Lambda does not pass
- * it to the function): this is a claim, recorded as such; CloudTrail's Invoke data event
- * (same request id) is the authoritative record. `siteops` fills it in.
+ * What the caller says about itself (its login and host): a claim, recorded apart and never
+ * trusted. Who called is what API Gateway verified (the signing role session, from the request
+ * context's `identity`), which the console records as `who`. `siteops` fills the claim in.
  */
 export const claimedIdentitySchema = z
   .object({

@@ -43,8 +43,11 @@ export const FUNCTION_ENVIRONMENT = {
       'DB_USER_FUNCTION',
       'DRILL_EVENT_BUS',
     ],
-    /** How long a drill waits for containment (seconds; default 120). */
-    optional: ['DRILL_TIMEOUT_SECONDS'],
+    /**
+     * How long a drill waits for containment (seconds; default 120), and how long the console may
+     * take to answer (seconds: the API's integration timeout; its waits are bounded by it).
+     */
+    optional: ['DRILL_TIMEOUT_SECONDS', 'CONSOLE_ANSWER_SECONDS'],
   },
 } as const;
 

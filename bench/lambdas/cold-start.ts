@@ -7,6 +7,8 @@
 import '../quiet-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { CONSOLE_API_PATH, CONSOLE_API_STAGE } from '../../contracts/console-api';
+import { operatorRoleName } from '../../contracts/names';
 import { ecsFindingEvent, setUpResponseWorld } from '../../test/kit';
 
 const [name, bundle] = process.argv.slice(2) as [string, string];
@@ -46,7 +48,25 @@ async function main() {
     // Refused before any SQL (the real database is measured in the tests): init + validation.
     event = { action: 'apply-pending-password', siteId: 'Not A Site', secretArn: 'x' };
   }
-  if (name === 'console') event = { action: 'status', identity: 'bench' };
+  if (name === 'console') {
+    // What the console's API hands it: a status request from the operator role's session.
+    const account = process.env.BULKHEAD_ACCOUNT ?? '';
+    const role = operatorRoleName(process.env.BULKHEAD_ENV ?? '', process.env.AWS_REGION ?? '');
+    event = {
+      httpMethod: 'POST',
+      resource: CONSOLE_API_PATH,
+      body: JSON.stringify({ action: 'status' }),
+      isBase64Encoded: false,
+      requestContext: {
+        httpMethod: 'POST',
+        stage: CONSOLE_API_STAGE,
+        resourcePath: CONSOLE_API_PATH,
+        accountId: account,
+        requestId: 'bench',
+        identity: { accountId: account, userArn: `arn:aws:sts::${account}:assumed-role/${role}/bench` },
+      },
+    };
+  }
   void DynamoDBDocumentClient.from(new DynamoDBClient({}));
 
   const loadStart = performance.now();

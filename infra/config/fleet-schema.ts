@@ -285,6 +285,12 @@ export const fleetSchema = z.strictObject({
         .min(1, { error: 'needs at least one principal: somebody must be able to run siteops' }),
       /** Operators' notification address (ops SNS topic). */
       email: email.optional(),
+      /**
+       * How long the console's API waits for an answer (its integration timeout). API Gateway's
+       * default maximum is 29 s; up to 300 s for a Regional REST API once the account's "Maximum
+       * integration timeout in milliseconds" quota is raised (API Gateway Developer Guide, quotas).
+       */
+      consoleTimeoutSeconds: z.int().min(5).max(300).optional(),
     },
     { error: 'is required: operators.principals lists who may run siteops' },
   ),

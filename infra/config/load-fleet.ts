@@ -112,7 +112,12 @@ export interface FleetConfig {
     readonly maxConnectionsPerSite: number;
     readonly backupRetentionDays: number;
   };
-  readonly operators: { readonly principals: readonly string[]; readonly email?: string };
+  readonly operators: {
+    readonly principals: readonly string[];
+    readonly email?: string;
+    /** The console API's integration timeout (default {@link DEFAULTS}.consoleTimeoutSeconds). */
+    readonly consoleTimeoutSeconds: number;
+  };
   readonly sites: readonly SiteConfig[];
   /** True when at least one site may reach the internet, so the VPC needs a NAT path. */
   readonly needsInternet: boolean;
@@ -122,6 +127,8 @@ export const DEFAULTS = {
   network: { cidr: '10.40.0.0/16', maxAzs: 2, strictSubnetPrefix: 26 },
   containerPort: 8080,
   cellSize: LIMITS.maxSitesPerCell,
+  /** API Gateway's integration timeout without a quota increase: "50 milliseconds - 29 seconds". */
+  consoleTimeoutSeconds: 29,
   database: {
     instanceClass: 'db.r6g.large',
     readers: 1,
@@ -341,6 +348,7 @@ const KNOWN_KEYS = [
   'backupRetentionDays',
   'principals',
   'email',
+  'consoleTimeoutSeconds',
 ];
 
 function suggestKey(key: string, _path: readonly PropertyKey[]): string {
@@ -523,7 +531,11 @@ function resolveFleet(file: FleetFile, source: string, report: Report): FleetCon
     cellSize,
     cells,
     database: db,
-    operators: { principals: file.operators.principals, email: file.operators.email },
+    operators: {
+      principals: file.operators.principals,
+      email: file.operators.email,
+      consoleTimeoutSeconds: file.operators.consoleTimeoutSeconds ?? DEFAULTS.consoleTimeoutSeconds,
+    },
     sites,
     needsInternet: sites.some((s) => s.internetEgress),
   };

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
-import { Arn, ArnFormat, CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Arn, ArnFormat, CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps, Token } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -7,8 +8,14 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import {
+  CONSOLE_ANSWER_SECONDS_ENV,
+  CONSOLE_API_PATH,
+  CONSOLE_API_STAGE,
+  consoleApiName,
+  consoleApiUrlParameterName,
   consoleFunctionName,
   DRILL_DETAIL_TYPE,
   DRILL_EVENT_BUS_ENV,
@@ -44,6 +51,21 @@ import { Component, TAG_COMPONENT, TAG_ENV, tagComponent } from '../shared/tags'
  * A drill waits at most 240 s for containment, then releases.
  */
 export const CONSOLE_TIMEOUT = Duration.minutes(5);
+
+/**
+ * Regions whose CloudFormation offers AWS::Lambda::ResourcePolicy (the only way to put a Deny on a
+ * function), as cfn-lint 1.51's region schemas list it (`cfnlint/data/schemas/providers/<region>.py`);
+ * elsewhere the console function gets an allow-only AWS::Lambda::Permission. Add a region here when
+ * its schema lists the type (`cfn-lint --regions <region>` on the Ops template: no E3006).
+ */
+export const LAMBDA_RESOURCE_POLICY_REGIONS: ReadonlySet<string> = new Set(['eu-west-1', 'eu-south-1']);
+
+/**
+ * The console API's stage throttling: a handful of operators, each command one request (a
+ * restore's follow-up polls every few seconds). "Throttling limits ... the steady-state rate and
+ * the burst" (API Gateway Developer Guide, "Throttle requests to your REST APIs").
+ */
+export const CONSOLE_API_THROTTLING = { rateLimit: 5, burstLimit: 10 } as const;
 
 /** How long an operator's session lasts, and the most an MFA sign-in may be old when it starts. */
 export const OPERATOR_SESSION = Duration.hours(1);
@@ -105,6 +127,8 @@ export interface OpsStackProps extends StackProps {
 export class OpsStack extends Stack {
   readonly consoleFunction: nodejs.NodejsFunction;
   readonly operatorRole: iam.Role;
+  /** `bulkhead-<env>-ops-console`: the REST API, the console's only door. */
+  readonly consoleApi: apigateway.RestApi;
   readonly drillRule: events.Rule;
   /** `bulkhead-<env>-drills`: the only bus a drill finding can travel on. */
   readonly drillBus: events.EventBus;
@@ -139,6 +163,8 @@ export class OpsStack extends Stack {
       DB_USER_FUNCTION: databaseUserFunctionName(env),
       [DRILL_EVENT_BUS_ENV]: this.drillBus.eventBusName,
       DRILL_TIMEOUT_SECONDS: '120',
+      // The API answers within its integration timeout: the console bounds its waits (a drill) by it.
+      [CONSOLE_ANSWER_SECONDS_ENV]: String(fleet.operators.consoleTimeoutSeconds),
     };
     const fn = (this.consoleFunction = new nodejs.NodejsFunction(this, 'ConsoleFunction', {
       functionName: consoleFunctionName(env),
@@ -183,21 +209,8 @@ export class OpsStack extends Stack {
       maxSessionDuration: OPERATOR_SESSION,
       assumedBy: new OperatorsWithMfa(fleet.operators.principals, mfa),
     });
-    this.operatorRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'InvokeOpsConsoleOnly',
-        actions: ['lambda:InvokeFunction'],
-        resources: [fn.functionArn],
-      }),
-    );
     tagComponent(this.operatorRole, Component.operatorRole);
-    // The function's resource policy names the operator role (and no one else). Lambda resource
-    // policies can only allow: a same-account principal whose own policy allows
-    // lambda:InvokeFunction on everything still can; docs/siteops.md shows the SCP that closes that.
-    fn.addPermission('OperatorRoleOnly', {
-      principal: new iam.ArnPrincipal(this.operatorRole.roleArn),
-      action: 'lambda:InvokeFunction',
-    });
+    this.consoleApi = this.addConsoleApi(env, fn, fleet.operators.consoleTimeoutSeconds);
 
     // --- Drills: `siteops drill` sends a synthetic finding; containment handles it like a real one.
     // It travels on the drill bus, never on the default bus: any principal of the account allowed
@@ -224,6 +237,172 @@ export class OpsStack extends Stack {
       description: "role_arn of the operators' AWS profile (with mfa_serial); see docs/siteops.md",
     });
     new CfnOutput(this, 'ConsoleFunctionName', { value: fn.functionName });
+  }
+
+  /**
+   * The console's only door: a Regional REST API, one `POST /requests` method with IAM authorization
+   * (callers sign with SigV4; API Gateway verifies the signature and the caller's permission to
+   * `execute-api:Invoke` before anything reaches the function), a resource policy that admits the
+   * operator role and denies every other principal, and a Lambda proxy integration, which hands the
+   * function the verified caller in `requestContext.identity` ("userArn", "caller", "accountId": API
+   * Gateway Developer Guide, "$context variables for data models, authorizers, mapping templates,
+   * and access logging" and "Input format of a Lambda function for proxy integration").
+   *
+   * Who may call, as API Gateway decides for IAM-authorized APIs: "If the API caller is in the same
+   * account as the API owner ... an explicit allow in either the IAM policy or the resource policy is
+   * enough ... an explicit deny in either policy overrides the allow" (API Gateway Developer Guide,
+   * "How API Gateway resource policies affect authorization workflow"). A PowerUser's own
+   * `execute-api:Invoke` on `*` would be enough on its own, so the resource policy denies every
+   * principal that is not the operator role (`aws:PrincipalArn` of a role session is the role's ARN:
+   * IAM User Guide, "AWS global condition context keys").
+   */
+  private addConsoleApi(env: string, fn: lambda.Function, timeoutSeconds: number): apigateway.RestApi {
+    const operatorRoleArn = this.operatorRole.roleArn;
+    // The API's own id is not known inside its own policy: `*` for it, the stage and method spelled out.
+    const invokeArn = (stage: string, method: string, path: string) =>
+      Arn.format(
+        {
+          service: 'execute-api',
+          resource: '*',
+          resourceName: `${stage}/${method}${path}`,
+          arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+        },
+        this,
+      );
+    const policy = new iam.PolicyDocument({
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'OperatorRoleCallsTheConsole',
+          principals: [new iam.ArnPrincipal(operatorRoleArn)],
+          actions: ['execute-api:Invoke'],
+          resources: [invokeArn(CONSOLE_API_STAGE, 'POST', CONSOLE_API_PATH)],
+        }),
+        new iam.PolicyStatement({
+          sid: 'NoOtherPrincipal',
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions: ['execute-api:Invoke'],
+          // Every method of this API (a resource policy applies to its own API only).
+          resources: [Arn.format({ service: 'execute-api', resource: '*' }, this)],
+          conditions: { ArnNotEquals: { 'aws:PrincipalArn': operatorRoleArn } },
+        }),
+      ],
+    });
+
+    const accessLogs = new logs.LogGroup(this, 'ConsoleApiAccessLogs', {
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    tagComponent(accessLogs, Component.opsConsole);
+
+    const api = new apigateway.RestApi(this, 'ConsoleApi', {
+      restApiName: consoleApiName(env),
+      description: `Bulkhead ${env}: the ops console (siteops); IAM authorization, the operator role only`,
+      endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
+      policy,
+      // The account-wide API Gateway logging role is not Bulkhead's to set (one per account and region).
+      cloudWatchRole: false,
+      deployOptions: {
+        stageName: CONSOLE_API_STAGE,
+        description: 'siteops: POST / with a console request',
+        throttlingRateLimit: CONSOLE_API_THROTTLING.rateLimit,
+        throttlingBurstLimit: CONSOLE_API_THROTTLING.burstLimit,
+        tracingEnabled: true,
+        metricsEnabled: true,
+        accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
+        // One JSON line per request, with the verified caller ($context.identity.*) beside the outcome.
+        accessLogFormat: apigateway.AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            extendedRequestId: '$context.extendedRequestId',
+            requestTime: '$context.requestTime',
+            httpMethod: '$context.httpMethod',
+            resourcePath: '$context.resourcePath',
+            status: '$context.status',
+            responseLength: '$context.responseLength',
+            integrationStatus: '$context.integrationStatus',
+            integrationLatency: '$context.integrationLatency',
+            errorMessage: '$context.error.message',
+            errorType: '$context.error.responseType',
+            userArn: '$context.identity.userArn',
+            caller: '$context.identity.caller',
+            accountId: '$context.identity.accountId',
+            sourceIp: '$context.identity.sourceIp',
+            userAgent: '$context.identity.userAgent',
+          }),
+        ),
+      },
+    });
+    tagComponent(api, Component.opsConsole);
+    // A Lambda proxy integration written out (AWS_PROXY, Lambda's Invoke path): CDK's LambdaIntegration
+    // would add AWS::Lambda::Permission resources, and "using both AWS::Lambda::Permission and
+    // AWS::Lambda::ResourcePolicy to set permissions on a function can result in errors" (CloudFormation
+    // Template Reference, AWS::Lambda::ResourcePolicy). The function's one policy is below.
+    api.root.addResource(CONSOLE_API_PATH.slice(1)).addMethod(
+      'POST',
+      new apigateway.Integration({
+        type: apigateway.IntegrationType.AWS_PROXY,
+        integrationHttpMethod: 'POST',
+        uri: Fn.join('', [
+          'arn:',
+          this.partition,
+          ':apigateway:',
+          this.region,
+          ':lambda:path/2015-03-31/functions/',
+          fn.functionArn,
+          '/invocations',
+        ]),
+        options: { timeout: Duration.seconds(timeoutSeconds) },
+      }),
+      { authorizationType: apigateway.AuthorizationType.IAM },
+    );
+    this.restrictConsoleFunction(fn, api.arnForExecuteApi('POST', CONSOLE_API_PATH, CONSOLE_API_STAGE));
+
+    this.operatorRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'CallOpsConsoleOnly',
+        actions: ['execute-api:Invoke'],
+        resources: [api.arnForExecuteApi('POST', CONSOLE_API_PATH, CONSOLE_API_STAGE)],
+      }),
+    );
+    const urlParameter = new ssm.StringParameter(this, 'ConsoleApiUrlParameter', {
+      parameterName: consoleApiUrlParameterName(env),
+      description: `Bulkhead ${env}: the ops console API's URL (siteops reads it)`,
+      stringValue: api.url,
+    });
+    tagComponent(urlParameter, Component.opsConsole);
+    // GetParameter alone (grantRead adds ssm:DescribeParameters, which takes no resource: Service
+    // Authorization Reference, AWS Systems Manager).
+    this.operatorRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadConsoleApiUrl',
+        actions: ['ssm:GetParameter'],
+        resources: [urlParameter.parameterArn],
+      }),
+    );
+    new CfnOutput(this, 'ConsoleApiUrl', { value: api.url, description: 'siteops --url (else read from SSM)' });
+
+    acknowledge(
+      api,
+      'AwsSolutions-APIG2',
+      'The console validates every body against its schema (contracts/console-api.ts) before it reads or changes anything; an invalid body is answered invalid-request and audited.',
+    );
+    acknowledge(
+      api,
+      'AwsSolutions-APIG3',
+      'IAM authorization and a resource policy that denies every principal but the operator role refuse any other caller before the integration; the stage is throttled. A web ACL adds nothing for a SigV4-only API with one caller.',
+    );
+    acknowledge(
+      api,
+      'AwsSolutions-APIG6',
+      "Execution logging needs the account-wide API Gateway CloudWatch role (AWS::ApiGateway::Account, one per account and region), which is not Bulkhead's to own; every request is in the stage's access log with its verified caller, and the function logs each call.",
+    );
+    acknowledge(
+      api,
+      'AwsSolutions-COG4',
+      'IAM authorization (SigV4, the operator role assumed with MFA), not Cognito: the operators are IAM principals.',
+    );
+    return api;
   }
 
   /**
@@ -260,6 +439,62 @@ export class OpsStack extends Stack {
     });
     // The bus's own Policy property (AWS::Events::EventBus): one document, no separate EventBusPolicy resources.
     (this.drillBus.node.defaultChild as events.CfnEventBus).policy = policy;
+  }
+
+  /**
+   * The console function's resource policy (AWS::Lambda::ResourcePolicy, Lambda's PutResourcePolicy):
+   * API Gateway may invoke it for the console API's `POST /requests` on its stage, and every other invoke is
+   * denied. A deny is needed: "When a user tries to access a Lambda resource, Lambda considers both the
+   * user's identity-based policies and the resource's resource-based policy" (Lambda Developer Guide,
+   * "Granting other AWS entities access to your Lambda functions"), so in the same account a
+   * principal whose own policy allows lambda:InvokeFunction (PowerUserAccess) could otherwise invoke
+   * it directly, and Lambda's resource policies take "Effect: Whether you want to allow or deny"
+   * (Lambda Developer Guide, "Working with resource-based policies in Lambda"); "an explicit deny in
+   * any policy overrides any allows" (IAM User Guide, "Policy evaluation logic"). A direct invoke
+   * carries no `aws:SourceArn`, and a negated condition operator on a missing key matches ("...IfExists"
+   * aside; IAM User Guide, "Condition operators"), so the deny applies to it. The handler refuses any
+   * event that is not this API's request with a verified operator caller as well
+   * (runtime/console/gateway.ts).
+   */
+  private restrictConsoleFunction(fn: lambda.Function, sourceArn: string): void {
+    if (Token.isUnresolved(this.region) || !LAMBDA_RESOURCE_POLICY_REGIONS.has(this.region)) {
+      // Where CloudFormation has no AWS::Lambda::ResourcePolicy, an allow-only permission (no deny):
+      // the handler's check is then the only refusal of a direct invoke (docs/iam.md).
+      new lambda.CfnPermission(this, 'ConsoleApiInvokes', {
+        functionName: fn.functionArn,
+        action: 'lambda:InvokeFunction',
+        principal: 'apigateway.amazonaws.com',
+        sourceArn,
+        sourceAccount: this.account,
+      });
+      return;
+    }
+    const policy = new iam.PolicyDocument({
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'ConsoleApiInvokes',
+          principals: [new iam.ServicePrincipal('apigateway.amazonaws.com')],
+          actions: ['lambda:InvokeFunction'],
+          resources: [fn.functionArn],
+          conditions: {
+            ArnLike: { 'AWS:SourceArn': sourceArn },
+            StringEquals: { 'AWS:SourceAccount': this.account },
+          },
+        }),
+        new iam.PolicyStatement({
+          sid: 'NothingElseInvokes',
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions: ['lambda:InvokeFunction'],
+          resources: [fn.functionArn],
+          conditions: { ArnNotLike: { 'AWS:SourceArn': sourceArn } },
+        }),
+      ],
+    });
+    new lambda.CfnResourcePolicy(this, 'ConsoleFunctionPolicy', {
+      resourceArn: fn.functionArn,
+      policyDocument: policy.toJSON(),
+    });
   }
 
   private arn(

@@ -1,23 +1,27 @@
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ClaimedIdentity, ConsoleErrorBody } from '../../contracts/console-api';
+import type { VerifiedIdentity } from './gateway';
 
 /**
  * Every console call, in the incident table: `AUDIT#<yyyy-mm-dd>` / `<iso>#<uuid>`, written
  * before the action runs (`outcome: started`; no record, no action) and completed after it
- * (`ok` or `error`, with a one-line summary). The caller's identity is what the caller
- * claims (Lambda does not tell a function who invoked it); `requestId` is the Lambda request
- * id, which CloudTrail's Invoke data event carries too: that event is the authoritative
- * record of which IAM principal called. Arguments are stored without secrets.
+ * (`ok` or `error`, with a one-line summary). `who` is the role session API Gateway verified
+ * (the request context's `identity.userArn`, runtime/console/gateway.ts); what the body says
+ * about its sender is kept apart as `claimed` and trusted for nothing. `requestId` is API
+ * Gateway's request id (the stage's access log carries it too), `invocationId` Lambda's.
+ * Arguments are stored without secrets.
  */
 
 export interface Caller {
-  /** Short form written on incidents (`releasedBy`, `approvedBy`, `by`). */
+  /** The verified role session's ARN, written on incidents (`releasedBy`, `approvedBy`, `by`). */
   readonly by: string;
-  readonly identity?: ClaimedIdentity;
-  /** Where the claim came from: the Invoke's client context, the payload, or nowhere. */
-  readonly identitySource: 'client-context' | 'payload' | 'none';
-  /** The Lambda request id of this invocation. */
+  readonly verified: VerifiedIdentity;
+  /** What the body says about its sender (login, host): recorded, never trusted. */
+  readonly claimed?: ClaimedIdentity;
+  /** API Gateway's request id. */
   readonly requestId: string;
+  /** The Lambda request id of this invocation. */
+  readonly invocationId?: string;
 }
 
 export interface AuditEntry {
@@ -34,10 +38,12 @@ export interface AuditItem {
   readonly action: string;
   readonly arguments: Record<string, unknown>;
   readonly who: string;
-  readonly identity?: ClaimedIdentity;
-  readonly identitySource: Caller['identitySource'];
-  readonly identityVerified: false;
+  readonly verified: VerifiedIdentity;
+  /** How `who` was established: API Gateway's IAM authorization (SigV4). */
+  readonly identityVerifiedBy: 'api-gateway-iam';
+  readonly claimed?: ClaimedIdentity;
   readonly requestId: string;
+  readonly invocationId?: string;
   readonly startedAt: string;
   readonly outcome: 'started' | 'ok' | 'error';
   readonly finishedAt?: string;
@@ -98,10 +104,11 @@ export class AuditLog {
       action: action.slice(0, 64),
       arguments: auditArguments(payload),
       who: caller.by,
-      identity: caller.identity,
-      identitySource: caller.identitySource,
-      identityVerified: false,
+      verified: caller.verified,
+      identityVerifiedBy: 'api-gateway-iam',
+      ...(caller.claimed ? { claimed: caller.claimed } : {}),
       requestId: caller.requestId,
+      ...(caller.invocationId ? { invocationId: caller.invocationId } : {}),
       startedAt: iso,
       outcome: 'started',
     };

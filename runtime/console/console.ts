@@ -67,8 +67,16 @@ export type ConsoleDeps = ContainDeps &
     readonly newId: () => string;
     /** How long a drill waits for containment, unless the request says. */
     readonly drillTimeoutMs: number;
+    /**
+     * How long the console's API waits for an answer (its integration timeout): a drill waits at most
+     * this less {@link ANSWER_MARGIN_MS}, so that its release and its answer still arrive.
+     */
+    readonly answerWithinMs?: number;
     readonly drillPollMs: number;
   };
+
+/** What a drill leaves of the API's integration timeout for its release and answer. */
+export const ANSWER_MARGIN_MS = 8_000;
 
 /** Runs one console request: validate, audit, act, audit the outcome. Typed errors come back as `ok: false`. */
 export async function runConsole(payload: unknown, caller: Caller, deps: ConsoleDeps): Promise<ConsoleResponse> {
@@ -649,7 +657,11 @@ async function drill(request: RequestOf<'drill'>, caller: Caller, deps: ConsoleD
 
   // Wait (bounded) for containment to open and finish the drill's incident.
   const key = `finding#${findingId}`;
-  const timeoutMs = request.timeoutSeconds ? request.timeoutSeconds * 1000 : deps.drillTimeoutMs;
+  const asked = request.timeoutSeconds ? request.timeoutSeconds * 1000 : deps.drillTimeoutMs;
+  const timeoutMs =
+    deps.answerWithinMs === undefined
+      ? asked
+      : Math.max(1_000, Math.min(asked, deps.answerWithinMs - ANSWER_MARGIN_MS));
   const deadline = sent.getTime() + timeoutMs;
   let incident: IncidentRecord | undefined;
   for (;;) {

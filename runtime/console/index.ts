@@ -22,18 +22,19 @@ import { type ConsoleDeps, runConsole } from './console';
 import {
   type ClaimedIdentity,
   claimedIdentitySchema,
-  type ConsoleResponse,
+  CONSOLE_ANSWER_SECONDS_ENV,
   DRILL_EVENT_BUS_ENV,
 } from '../../contracts/console-api';
+import { type GatewayResponse, gatewayResponse, readGatewayRequest } from './gateway';
 import { eventBridgePutEvents } from './eventbridge';
 
 const ENV = environmentOf('console');
 
 /**
- * The ops console (`bulkhead-<env>-ops-console`): one function, `{ action, ... }` payloads
- * (contracts/console-api.ts), invoked by the operator role only, through `siteops` or
- * `aws lambda invoke`. Typed errors come back as `{ ok: false, error }`; anything unexpected
- * fails the invocation (and is audited first).
+ * The ops console (`bulkhead-<env>-ops-console`): one function behind one API method, `{ action, ... }`
+ * bodies (contracts/console-api.ts), from the operator role only, verified by API Gateway (IAM
+ * authorization). Typed errors come back as `{ ok: false, error }`; anything unexpected is answered
+ * 500 (and audited first).
  */
 const logger = new Logger({ serviceName: 'bulkhead-console' });
 /**
@@ -43,9 +44,6 @@ const logger = new Logger({ serviceName: 'bulkhead-console' });
  */
 const metrics = new Metrics({ namespace: 'Bulkhead', serviceName: 'bulkhead-contain' });
 const retrying = { maxAttempts: 8 };
-
-/** Where `siteops` puts the caller's claimed identity in the Invoke's client context. */
-export const CLIENT_CONTEXT_IDENTITY_KEY = 'bulkheadIdentity';
 
 let deps: ConsoleDeps | undefined;
 let overrides: Partial<ConsoleDeps> = {};
@@ -101,6 +99,9 @@ export function consoleDeps(): ConsoleDeps {
       putEvents: eventBridgePutEvents(ENV.required(DRILL_EVENT_BUS_ENV)),
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       drillTimeoutMs: (Number.isFinite(drillTimeout) && drillTimeout > 0 ? drillTimeout : 120) * 1000,
+      ...(Number(ENV.optional(CONSOLE_ANSWER_SECONDS_ENV)) > 0
+        ? { answerWithinMs: Number(ENV.optional(CONSOLE_ANSWER_SECONDS_ENV)) * 1000 }
+        : {}),
       drillPollMs: 1_000,
     };
   }
@@ -118,50 +119,74 @@ export function overrideConsoleDeps(replacements: Partial<ConsoleDeps>): void {
   overrides = { ...overrides, ...replacements };
 }
 
-type InvocationContext = Partial<Pick<Context, 'awsRequestId'>> & {
-  readonly clientContext?: { readonly custom?: unknown; readonly Custom?: unknown } | undefined;
-};
+type InvocationContext = Partial<Pick<Context, 'awsRequestId'>>;
+
+/** What a refused event gets back: a 403 through the API, this same body to a direct invoke. */
+export interface CallerRefusal {
+  readonly ok: false;
+  readonly action: string;
+  readonly requestId: string;
+  readonly error: { readonly name: 'CallerRefusedError'; readonly code: 'refused'; readonly message: string };
+}
 
 function claimFrom(value: unknown): ClaimedIdentity | undefined {
   const parsed = claimedIdentitySchema.safeParse(value);
   return parsed.success && Object.keys(parsed.data).length > 0 ? parsed.data : undefined;
 }
 
-/**
- * Who called, as far as a Lambda function can know: what the caller claims, from the
- * Invoke's client context (`custom.bulkheadIdentity`, which siteops sets) or the payload's
- * `identity`. Never verified here; the audit record says so.
- */
-export function callerFrom(payload: unknown, context: InvocationContext | undefined): Caller {
-  const custom = (context?.clientContext?.custom ?? context?.clientContext?.Custom) as
-    Record<string, unknown> | undefined;
-  const fromContext = claimFrom(custom?.[CLIENT_CONTEXT_IDENTITY_KEY]);
-  const fromPayload = claimFrom((payload as { identity?: unknown } | null)?.identity);
-  const identity = fromContext ?? fromPayload;
-  const name =
-    identity?.principal ??
-    (identity?.user ? `${identity.user}${identity.host ? `@${identity.host}` : ''}` : undefined) ??
-    'unidentified caller';
-  return {
-    by: `${name} (unverified)`,
-    identity,
-    identitySource: fromContext ? 'client-context' : fromPayload ? 'payload' : 'none',
-    requestId: context?.awsRequestId ?? `local-${randomUUID()}`,
-  };
+function actionOf(payload: unknown): string {
+  const action = (payload as { action?: unknown } | null)?.action;
+  return typeof action === 'string' ? action.slice(0, 64) : 'unknown';
 }
 
-export async function consoleHandler(event: unknown, context?: InvocationContext): Promise<ConsoleResponse> {
-  const caller = callerFrom(event, context);
-  const action = (event as { action?: unknown } | null)?.action;
-  logger.info('console request', { action: typeof action === 'string' ? action : undefined, by: caller.by });
+/**
+ * The console function: a request of the console API from a verified operator role session is
+ * run (validated, audited, acted on) and answered 200 with the {@link ConsoleResponse}; an
+ * unexpected failure (audited first) is answered 500. Any other event is refused before anything
+ * is read or written (runtime/console/gateway.ts): a 403 through the API, a refusal body to a
+ * direct invoke (which the function's resource policy denies anyway).
+ */
+export async function consoleHandler(
+  event: unknown,
+  context?: InvocationContext,
+): Promise<GatewayResponse | CallerRefusal> {
+  const deps = consoleDeps();
+  const { account, region } = deps.config.scope;
+  const request = readGatewayRequest(event, { environment: deps.environment, account, region });
+  const invocationId = context?.awsRequestId ?? `local-${randomUUID()}`;
+  if (!request.accepted) {
+    logger.warn('console request refused', { reason: request.reason, fromGateway: request.fromGateway });
+    deps.metric('ConsoleCallsRefused', 1);
+    const body: CallerRefusal = {
+      ok: false,
+      action: request.fromGateway ? 'unknown' : actionOf(event),
+      requestId: invocationId,
+      error: { name: 'CallerRefusedError', code: 'refused', message: `refused: ${request.reason}` },
+    };
+    return request.fromGateway ? gatewayResponse(403, body) : body;
+  }
+  const payload = request.payload;
+  const claimed = claimFrom((payload as { identity?: unknown } | null)?.identity);
+  const caller: Caller = {
+    by: request.identity.userArn,
+    verified: request.identity,
+    ...(claimed ? { claimed } : {}),
+    requestId: request.requestId,
+    invocationId,
+  };
+  logger.info('console request', { action: actionOf(payload), by: caller.by, requestId: caller.requestId });
   try {
-    const response = await runConsole(event, caller, consoleDeps());
+    const response = await runConsole(payload, caller, deps);
     if (response.ok) logger.info('console answer', { action: response.action });
-    else logger.warn('console refused', { action: response.action, error: response.error });
-    return response;
+    else logger.warn('console answer: not done', { action: response.action, error: response.error });
+    return gatewayResponse(200, response);
   } catch (error) {
     logger.error('console action failed', { error: error as Error });
-    throw error;
+    return gatewayResponse(500, {
+      errorType: (error as Error)?.name ?? 'Error',
+      errorMessage: String((error as Error)?.message ?? error).slice(0, 2000),
+      requestId: caller.requestId,
+    });
   }
 }
 

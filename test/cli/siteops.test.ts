@@ -4,7 +4,14 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ConsoleResponse } from '../../contracts/console-api';
 import { consoleHandler } from '../../runtime/console/index';
-import type { InvokerFactory } from '../../tools/cli/invoker';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHash, createHmac } from 'node:crypto';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { SourceData } from '@smithy/types';
+import { consoleApiUrlParameterName } from '../../contracts/console-api';
+import { apiInvoker, type ConnectTo, type InvokerFactory } from '../../tools/cli/invoker';
+import { gatewayEvent } from '../support/console-gateway';
 import { runSiteops, type SiteopsOptions } from '../../tools/cli/siteops';
 import { StackName } from '../../contracts/names';
 import { synthExample } from '../support/synth-fleet';
@@ -18,10 +25,32 @@ import {
   store,
 } from '../console/console-world';
 
+/** SHA-256 for the test's own SigV4 signer (node:crypto). */
+class NodeSha256 {
+  private hash;
+  constructor(private readonly secret?: SourceData) {
+    this.hash = this.fresh();
+  }
+  private fresh() {
+    const key = this.secret;
+    if (key === undefined) return createHash('sha256');
+    return createHmac('sha256', typeof key === 'string' ? key : Buffer.from(key as Uint8Array));
+  }
+  update(chunk: Uint8Array): void {
+    this.hash.update(chunk);
+  }
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.hash.digest());
+  }
+  reset(): void {
+    this.hash = this.fresh();
+  }
+}
+
 /**
  * siteops end to end: the real command line, and the real console handler in-process
  * against the AWS model (no AWS account). The invoker is the one seam: in-process here, the
- * Lambda Invoke (against the model's Lambda) in the last tests.
+ * signed request to the console API (a local server in API Gateway's place) in the last tests.
  */
 let world: ConsoleWorld | undefined;
 afterEach(() => {
@@ -256,7 +285,7 @@ describe('exit codes and errors', () => {
     [['incidents', '--limit', '0'], /--limit 0: 1 to 500/],
     [['drill', 'acme', '--timeout', '5'], /--timeout 5: 10 to 240 seconds/],
     [['frobnicate'], /unknown command 'frobnicate'/],
-    [['--env', 'Prod!', 'status'], /--env Prod!: 2-16 characters/],
+    [['--env', 'Prod!', 'status'], /--env Prod!: an environment name is 2-16 characters/],
     [[], /Usage: siteops/],
   ])('2 for a usage error, sending nothing: siteops %j', async (args, message) => {
     const sent = requests.length;
@@ -289,47 +318,186 @@ describe('exit codes and errors', () => {
   });
 });
 
-describe('through Lambda Invoke (the AWS model answers as Lambda does)', () => {
+describe('through the console API (SigV4; a local server answers as API Gateway does)', () => {
+  const HOST = 'abcde12345.execute-api.eu-west-1.amazonaws.com';
+  const URL_OF_API = `https://${HOST}/console/`;
+  const SECRET = 'not-a-real-secret';
+
   function withCredentials(w: ConsoleWorld) {
     vi.stubEnv('AWS_ACCESS_KEY_ID', 'ASIAEXAMPLEEXAMPLE01');
-    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'not-a-real-secret');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', SECRET);
     vi.stubEnv('AWS_SESSION_TOKEN', 'token');
     vi.stubEnv('AWS_PROFILE', '');
     return ['--env', 'test', '--region', w.aws.region];
   }
 
-  it('a console that is not deployed: 1, and the command that deploys it', async () => {
+  interface Received {
+    readonly method: string;
+    readonly path: string;
+    readonly headers: Record<string, string>;
+    readonly body: string;
+  }
+
+  /**
+   * A local HTTP server in API Gateway's place: records each request and answers with `answer`
+   * (default: the console handler, given the request as API Gateway's proxy integration would).
+   */
+  async function localApi(
+    answer?: (r: Received) => Promise<{ status: number; body: string }>,
+  ): Promise<{ received: Received[]; connectTo: ConnectTo; close: () => Promise<void> }> {
+    const received: Received[] = [];
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const r: Received = {
+          method: req.method ?? '',
+          path: req.url ?? '',
+          headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
+          body: Buffer.concat(chunks).toString('utf8'),
+        };
+        received.push(r);
+        const reply =
+          answer ??
+          (async (x: Received) => {
+            const out = (await consoleHandler(gatewayEvent(undefined, { body: x.body }), { awsRequestId: 'r-1' })) as {
+              statusCode: number;
+              body: string;
+            };
+            return { status: out.statusCode, body: out.body };
+          });
+        void reply(r).then(({ status, body }) => {
+          res.writeHead(status, { 'content-type': 'application/json' });
+          res.end(body);
+        });
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    return {
+      received,
+      connectTo: { host: '127.0.0.1', port, protocol: 'http:' },
+      close: () => new Promise((resolve) => server.close(() => resolve())),
+    };
+  }
+
+  it('a console that is not deployed (no URL in SSM): 1, and the command that deploys it', async () => {
     const w = fleet();
 
     const { code, stderr } = await siteops([...withCredentials(w), 'status'], { invokerFactory: undefined });
 
     expect(code).toBe(1);
-    expect(stderr).toContain(
-      'the ops console bulkhead-test-ops-console is not deployed in eu-west-1: deploy Bulkhead-test-Ops first: npx cdk deploy Bulkhead-test-Ops -c env=test',
-    );
+    expect(stderr).toContain('the ops console API is not deployed in eu-west-1');
+    expect(stderr).toContain('deploy Bulkhead-test-Ops first: npx cdk deploy Bulkhead-test-Ops -c env=test');
   });
 
-  it('invokes bulkhead-<env>-ops-console with the request and the caller in the client context', async () => {
+  it("signs its request with SigV4 for execute-api, to the URL the Ops stack published, and prints the console's answer", async () => {
+    // Prepare
     const w = fleet();
-    w.aws.lambda.register('bulkhead-test-ops-console', (event) => consoleHandler(event, { awsRequestId: 'r-1' }));
+    w.aws.ssm.putParameter(consoleApiUrlParameterName('test'), URL_OF_API);
+    const api = await localApi();
 
-    const { code, stdout } = await siteops([...withCredentials(w), 'status', 'acme'], { invokerFactory: undefined });
+    // Act
+    const { code, stdout } = await siteops([...withCredentials(w), 'status', 'acme'], {
+      invokerFactory: (o) => apiInvoker({ ...o, connectTo: api.connectTo }),
+    });
+    await api.close();
 
+    // Assess: the answer printed
     expect(code).toBe(0);
     expect(stdout).toMatch(/^SITE/);
-    const [call] = w.aws.callsTo('Lambda', 'Invoke');
-    const input = call?.input as {
-      FunctionName: string;
-      InvocationType: string;
-      ClientContext: string;
-      Payload: Uint8Array;
-    };
-    expect(input).toMatchObject({ FunctionName: 'bulkhead-test-ops-console', InvocationType: 'RequestResponse' });
-    expect(JSON.parse(Buffer.from(input.Payload).toString('utf8'))).toEqual({ action: 'status', site: 'acme' });
-    const context = JSON.parse(Buffer.from(input.ClientContext, 'base64').toString('utf8')) as {
-      custom: { bulkheadIdentity: Record<string, string> };
-    };
-    expect(context.custom.bulkheadIdentity).toMatchObject({ accessKeyId: 'ASIAEXAMPLEEXAMPLE01', tool: 'siteops' });
+    expect(stdout).toContain('acme');
+    // Assess: one signed POST to the API's host and path
+    expect(api.received).toHaveLength(1);
+    const [request] = api.received as [Received];
+    expect(request).toMatchObject({ method: 'POST', path: '/console/requests' });
+    expect(request.headers.host).toBe(HOST);
+    expect(JSON.parse(request.body)).toMatchObject({ action: 'status', site: 'acme', identity: { tool: 'siteops' } });
+    const authorization = request.headers.authorization ?? '';
+    const date = request.headers['x-amz-date'] ?? '';
+    expect(date).toMatch(/^\d{8}T\d{6}Z$/);
+    expect(authorization).toMatch(
+      new RegExp(
+        `^AWS4-HMAC-SHA256 Credential=ASIAEXAMPLEEXAMPLE01/${date.slice(0, 8)}/eu-west-1/execute-api/aws4_request, SignedHeaders=([a-z0-9-;]+), Signature=[0-9a-f]{64}$`,
+      ),
+    );
+    const signedHeaders = /SignedHeaders=([a-z0-9-;]+)/.exec(authorization)?.[1]?.split(';') ?? [];
+    expect(signedHeaders).toEqual(
+      expect.arrayContaining(['host', 'x-amz-date', 'x-amz-security-token', 'content-type']),
+    );
+    expect(request.headers['x-amz-security-token']).toBe('token');
+    // Assess: the signature is the one SigV4 gives this request with these credentials
+    const again = await new SignatureV4({
+      service: 'execute-api',
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'ASIAEXAMPLEEXAMPLE01', secretAccessKey: SECRET, sessionToken: 'token' },
+      sha256: NodeSha256,
+    }).sign(
+      {
+        method: 'POST',
+        protocol: 'https:',
+        hostname: HOST,
+        path: '/console/requests',
+        query: {},
+        headers: Object.fromEntries(
+          signedHeaders
+            .filter((h) => h !== 'x-amz-date' && h !== 'x-amz-security-token')
+            .map((h) => [h, request.headers[h] ?? '']),
+        ),
+        body: request.body,
+      },
+      {
+        signingDate: new Date(
+          `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}T${date.slice(9, 11)}:${date.slice(11, 13)}:${date.slice(13, 15)}Z`,
+        ),
+      },
+    );
+    expect(again.headers.authorization).toBe(authorization);
+  });
+
+  it('a refusal by the API (not the operator role): 1, and who may', async () => {
+    // Prepare
+    const w = fleet();
+    const api = await localApi(async () => ({
+      status: 403,
+      body: JSON.stringify({
+        Message:
+          'User: arn:aws:sts::123456789012:assumed-role/PowerUser/mallory is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:eu-west-1:********1234:abcde12345/console/POST/requests with an explicit deny',
+      }),
+    }));
+
+    // Act
+    const { code, stderr } = await siteops([...withCredentials(w), '--url', URL_OF_API, 'status'], {
+      invokerFactory: (o) => apiInvoker({ ...o, connectTo: api.connectTo }),
+    });
+    await api.close();
+
+    // Assess
+    expect(code).toBe(1);
+    expect(stderr).toContain(
+      'siteops status: not allowed to call the ops console of test: User: arn:aws:sts::123456789012:assumed-role/PowerUser/mallory is not authorized',
+    );
+    expect(stderr).toContain('only the operator role may, assumed with MFA');
+  });
+
+  it('a URL that is not an API Gateway stage in the region: 1, and nothing is sent', async () => {
+    // Prepare
+    const w = fleet();
+    const api = await localApi();
+
+    // Act
+    const { code, stderr } = await siteops(
+      [...withCredentials(w), '--url', 'https://console.attacker.example/console/', 'status'],
+      {
+        invokerFactory: (o) => apiInvoker({ ...o, connectTo: api.connectTo }),
+      },
+    );
+    await api.close();
+
+    // Assess
+    expect(code).toBe(1);
+    expect(stderr).toContain('--url (https://console.attacker.example/console/) is not a console API URL');
+    expect(api.received).toEqual([]);
   });
 
   it('a profile with mfa_serial asks the operator for the code', async () => {
@@ -369,7 +537,7 @@ describe('through Lambda Invoke (the AWS model answers as Lambda does)', () => {
     expect(asked).toEqual(['MFA code for arn:aws:iam::111122223333:mfa/alice: ']);
     expect(code).toBe(1);
     expect(stderr).toContain('no MFA code given');
-    expect(w.aws.callsTo('Lambda', 'Invoke')).toEqual([]);
+    expect(w.aws.callsTo('SSM', 'GetParameter')).toEqual([]);
   });
 });
 

@@ -315,6 +315,24 @@ describe('a bad fleet file is refused whole, naming the file, the path and the f
     expect(error.problems[0]?.message).toContain('email address');
   });
 
+  it("takes the console API's timeout from operators.consoleTimeoutSeconds (29 s unless set) and refuses one API Gateway cannot have", () => {
+    // Prepare
+    const set = example();
+    (set.operators as Record<string, unknown>).consoleTimeoutSeconds = 300;
+
+    // Act
+    const byDefault = parseFleet(exampleText, 'fleet.yaml').operators.consoleTimeoutSeconds;
+    const chosen = parseFleet(stringify(set), 'fleet.yaml').operators.consoleTimeoutSeconds;
+    const tooLong = refuse((f) => {
+      (f.operators as Record<string, unknown>).consoleTimeoutSeconds = 301;
+    });
+
+    // Assess
+    expect(byDefault).toBe(29);
+    expect(chosen).toBe(300);
+    expect(tooLong.problems[0]).toMatchObject({ path: 'operators.consoleTimeoutSeconds' });
+  });
+
   it('refuses a strict site without a subnet slot, and a standard site with one', () => {
     const error = refuse((f) => {
       delete site(f, 2).subnetSlot;

@@ -12,7 +12,9 @@ import {
   type ResultMap,
 } from '../../contracts/console-api';
 import { type DrillEvent, deliveredEvent } from '../../runtime/console/drill';
-import { consoleHandler, overrideConsoleDeps, resetConsoleDeps } from '../../runtime/console/index';
+import { overrideConsoleDeps, resetConsoleDeps } from '../../runtime/console/index';
+import { operatorRoleName } from '../../contracts/names';
+import { callConsole } from '../support/console-gateway';
 import { type IncidentRecord, IncidentStore } from '../../runtime/shared/incident-store';
 import type { CallRecord } from '../support/aws-model';
 import type { SiteSnapshot } from '../support/aws-model';
@@ -31,7 +33,8 @@ export interface ConsoleWorld extends ResponseWorld {
 }
 
 export const ALICE: ClaimedIdentity = { user: 'alice', host: 'ops-laptop', profile: 'bulkhead-ops', tool: 'siteops' };
-export const ALICE_BY = 'alice@ops-laptop (unverified)';
+/** Who the console records for the operator role's session `alice`: the verified session's ARN. */
+export const ALICE_BY = `arn:aws:sts::123456789012:assumed-role/${operatorRoleName('test', 'eu-west-1')}/alice`;
 
 export function setUpConsoleWorld(
   sites: readonly WorldSite[],
@@ -65,16 +68,18 @@ export function setUpConsoleWorld(
 
 let sequence = 0;
 
-/** Invokes the console as siteops does: the identity in the client context. */
+/**
+ * Calls the console as siteops does: through its API as the operator role's session `alice`
+ * (verified by API Gateway), with siteops' claim about its sender in the body.
+ */
 export async function invokeConsole(
   payload: Record<string, unknown>,
-  /** `null`: no identity in the client context (as `aws lambda invoke` without --client-context). */
+  /** `null`: no claim in the body. */
   identity: ClaimedIdentity | null = ALICE,
 ): Promise<ConsoleResponse> {
   sequence++;
-  return consoleHandler(payload, {
-    awsRequestId: `req-${String(sequence).padStart(4, '0')}`,
-    clientContext: identity ? { custom: { bulkheadIdentity: identity } } : undefined,
+  return callConsole(identity && !('identity' in payload) ? { ...payload, identity } : payload, {
+    requestId: `req-${String(sequence).padStart(4, '0')}`,
   });
 }
 

@@ -4,6 +4,7 @@ import { deliveredEvent } from '../../runtime/console/drill';
 import { containHandler } from '../../runtime/contain/index';
 import { DRILL_DETAIL_TYPE, DRILL_SOURCE, parseResponseEvent } from '../../runtime/contain/events';
 import { overrideConsoleDeps } from '../../runtime/console/index';
+import { ANSWER_MARGIN_MS } from '../../runtime/console/console';
 import {
   ALICE,
   ALICE_BY,
@@ -152,6 +153,30 @@ describe('drill', () => {
     expect(mutatingCallsBesidesAudit(world)).toEqual([]);
   });
 
+  it("waits no longer than the console API's integration timeout allows, whatever the request asks", async () => {
+    // Prepare: the API waits 29 s (API Gateway's default); the operator asks for 120 s.
+    world = setUpConsoleWorld([{ id: 'acme', cell: 'c1' }], { deliverDrills: false });
+    let offset = 0;
+    overrideConsoleDeps({
+      now: () => new Date(Date.now() + offset),
+      sleep: async (ms) => {
+        offset += ms;
+      },
+      drillPollMs: 1_000,
+      answerWithinMs: 29_000,
+    });
+
+    // Act
+    const response = await invokeConsole({ action: 'drill', site: 'acme', timeoutSeconds: 120 });
+
+    // Assess: 29 s less the margin for the release and the answer
+    expect(response).toMatchObject({
+      ok: false,
+      error: { code: 'failed', message: expect.stringContaining(`within ${29 - ANSWER_MARGIN_MS / 1000} s`) },
+    });
+    expect(offset).toBeLessThanOrEqual(29_000 - ANSWER_MARGIN_MS);
+    expect(mutatingCallsBesidesAudit(world)).toEqual([]);
+  });
   it('an unknown site: a clear error, nothing sent', async () => {
     world = setUpConsoleWorld([{ id: 'acme', cell: 'c1' }]);
 
@@ -163,6 +188,8 @@ describe('drill', () => {
   });
 });
 
+const BOB_CLAIM = 'arn:aws:sts::123456789012:assumed-role/bulkhead-test-operator-eu-west-1/bob';
+
 describe('the audit of console calls', () => {
   it('records every call (who, what, arguments without secrets, outcome), before acting', async () => {
     // Prepare
@@ -173,7 +200,8 @@ describe('the audit of console calls', () => {
     const { incidentId } = await ok({ action: 'quarantine', site: 'acme', reason: 'audit me' });
     await invokeConsole({ action: 'release', incidentId: 'nope-1' });
     await invokeConsole({ action: 'rotate-credentials', site: 'acme', password: 'hunter2' });
-    await invokeConsole({ action: 'status', identity: { user: 'bob' } }, null);
+    // The body claims to be bob's session: the record names the session API Gateway verified.
+    await invokeConsole({ action: 'status', identity: { user: 'bob', principal: BOB_CLAIM } }, null);
     await invokeConsole({ action: 'status' }, null);
 
     // Assess
@@ -193,10 +221,11 @@ describe('the audit of console calls', () => {
       kind: 'console-call',
       environment: 'test',
       who: ALICE_BY,
-      identity: ALICE,
-      identitySource: 'client-context',
-      identityVerified: false,
+      verified: { userArn: ALICE_BY, session: 'alice', accountId: '123456789012' },
+      identityVerifiedBy: 'api-gateway-iam',
+      claimed: ALICE,
       requestId: expect.stringMatching(/^req-/),
+      invocationId: expect.stringMatching(/^lambda-/),
       arguments: {},
       summary: '1 site(s), 0 with an open incident',
     });
@@ -214,8 +243,14 @@ describe('the audit of console calls', () => {
       error: { code: 'invalid-request' },
     });
     expect(JSON.stringify(items)).not.toContain('hunter2');
-    expect(bob).toMatchObject({ who: 'bob (unverified)', identitySource: 'payload', arguments: {} });
-    expect(nobody).toMatchObject({ who: 'unidentified caller (unverified)', identitySource: 'none' });
+    expect(bob).toMatchObject({
+      who: ALICE_BY,
+      verified: { userArn: ALICE_BY },
+      claimed: { user: 'bob', principal: BOB_CLAIM },
+      arguments: {},
+    });
+    expect(nobody).toMatchObject({ who: ALICE_BY, verified: { userArn: ALICE_BY } });
+    expect(nobody?.claimed).toBeUndefined();
   });
 
   it('acts only once the call is recorded: no audit record, no action', async () => {

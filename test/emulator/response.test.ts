@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAINTENANCE_RESPONSE, SESSION_REVOCATION_POLICY } from '../../runtime/contain/contain';
+import { gatewayEvent, operatorSession } from '../support/console-gateway';
 import { motoEndpoint } from '../support/moto/endpoint';
 import { type SynthesizedFleet, synthExample } from '../support/synth-fleet';
 import { guardDutyFinding, siteAlarm } from './support/events';
@@ -267,22 +268,35 @@ describe('the ops console (the bundled console function) against moto', () => {
     const world = await newWorld();
     const before = await snapshots(world);
     const consoleFn = world.deployed.fn('ConsoleFunction');
-    const identity = { custom: { bulkheadIdentity: { user: 'emulator', tool: 'vitest' } } };
+    // What the console's API hands the function: the operator role's session, verified by API Gateway.
+    const scope = {
+      BULKHEAD_ENV: consoleFn.environment.BULKHEAD_ENV,
+      BULKHEAD_ACCOUNT: consoleFn.environment.BULKHEAD_ACCOUNT,
+      AWS_REGION: world.fleet.region,
+    };
+    const viaApi = (payload: Record<string, unknown>) =>
+      gatewayEvent(
+        { ...payload, identity: { user: 'emulator', tool: 'vitest' } },
+        { caller: operatorSession('emulator', scope), account: scope.BULKHEAD_ACCOUNT },
+      );
+    const body = (result: Record<string, unknown>) => {
+      expect(result.statusCode).toBe(200);
+      return JSON.parse(String(result.body)) as Record<string, unknown>;
+    };
     // Act
-    const quarantined = answer(
-      await world.invoke(
-        consoleFn,
-        { action: 'quarantine', site: 'acme-shop', reason: 'emulator test' },
-        { clientContext: identity },
+    const quarantined = body(
+      answer(
+        await world.invoke(consoleFn, viaApi({ action: 'quarantine', site: 'acme-shop', reason: 'emulator test' })),
       ),
     );
     const during = await snapshotSite(world, 'acme-shop');
     const incidentId = (quarantined.result as { incidentId?: string }).incidentId as string;
-    const released = answer(
-      await world.invoke(
-        consoleFn,
-        { action: 'release', incidentId, reason: 'false positive (emulator test)' },
-        { clientContext: identity },
+    const released = body(
+      answer(
+        await world.invoke(
+          consoleFn,
+          viaApi({ action: 'release', incidentId, reason: 'false positive (emulator test)' }),
+        ),
       ),
     );
     // Assess

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containHandler } from '../../runtime/contain/index';
 import { consoleRequestSchema, DRILL_EVENT_BUS_ENV, drillEventBusName } from '../../contracts/console-api';
 import { type DrillEvent, deliveredEvent } from '../../runtime/console/drill';
-import { consoleHandler, overrideConsoleDeps, resetConsoleDeps } from '../../runtime/console/index';
+import { overrideConsoleDeps, resetConsoleDeps } from '../../runtime/console/index';
+import { callConsole } from '../support/console-gateway';
 import type { ResponseWorld } from '../support/response-world';
 import { FUZZ_SITE_IDS, fuzzWorld } from './support/contain-world';
 import { HOSTILE_STRINGS, hostileJson, prototypeFingerprint } from './support/hostile';
@@ -227,10 +228,10 @@ describe('consoleHandler against the AWS model (400 cases)', () => {
         const prototypes = prototypeFingerprint();
         const verdict = consoleVerdict(payload);
         requests += 1;
-        let response: Awaited<ReturnType<typeof consoleHandler>> | undefined;
+        let response: Awaited<ReturnType<typeof callConsole>> | undefined;
         let thrown: unknown;
         try {
-          response = await consoleHandler(payload, { awsRequestId: `fuzz-${requests}` });
+          response = await callConsole(payload, { requestId: `fuzz-${requests}` });
         } catch (error) {
           thrown = error;
         }
@@ -297,8 +298,8 @@ describe('consoleHandler against the AWS model (400 cases)', () => {
       requests += 1;
 
       // Act
-      const response = await consoleHandler(JSON.parse(JSON.stringify(payload)), {
-        awsRequestId: `fuzz-${requests}`,
+      const response = await callConsole(JSON.parse(JSON.stringify(payload)), {
+        requestId: `fuzz-${requests}`,
       }).catch((error: Error) => ({ threw: `${error.name}: ${error.message}` }));
 
       // Assess

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { consoleHandler } from '../../runtime/console/index';
+import { callConsole } from '../support/console-gateway';
 import { containHandler } from '../../runtime/contain/index';
 import { runWorkflowStep } from '../../runtime/incident/index';
 import { recordDeployment } from '../../runtime/ledger/index';
@@ -45,8 +45,8 @@ describe('each call a handler makes is checked against its own function’s poli
       resources: [site.serviceArn],
       detail: { eventName: 'SERVICE_DEPLOYMENT_COMPLETED' },
     });
-    await consoleHandler({ action: 'quarantine', site: 'vault', reason: 'IAM check' });
-    await consoleHandler({ action: 'status' });
+    await callConsole({ action: 'quarantine', site: 'vault', reason: 'IAM check' });
+    await callConsole({ action: 'status' });
     const report = await world.iam?.report();
     // Assess
     expect(report?.denied).toEqual([]);

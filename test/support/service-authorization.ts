@@ -67,7 +67,8 @@ export async function actionReference(action: string): Promise<ActionReference |
         name: t.name,
         required: t.required,
         arn: type.arn,
-        conditionKeys: [...t.conditionKeys, ...type.conditionKeys],
+        // iam-data leaves the field out where a resource type has no condition keys (execute-api-domain).
+        conditionKeys: [...(t.conditionKeys ?? []), ...(type.conditionKeys ?? [])],
       };
     }),
   );

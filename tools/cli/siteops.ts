@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { Command, CommanderError } from 'commander';
 import {
   type ConsoleAction,
-  consoleFunctionName,
+  consoleApiUrlParameterName,
   type ConsoleResponse,
   DIGEST_PATTERN,
   type IncidentsResult,
@@ -26,12 +26,14 @@ import {
   formatSteps,
 } from './format';
 import {
+  apiInvoker,
   type CliRequest,
   ConsoleFunctionError,
   type ConsoleInvoker,
+  ConsoleNotDeployedError,
+  ConsoleTimeoutError,
   type InvokerFactory,
   type InvokerOptions,
-  lambdaInvoker,
 } from './invoker';
 import { type DoctorRunner, defaultDoctor } from './doctor-command';
 import { parseWhen } from './when';
@@ -40,7 +42,7 @@ import { provenanceMismatch, readProvenance, sourceState } from '../../infra/sha
 
 /**
  * `siteops`: the operators' command line for the ops console (docs/siteops.md). Each
- * command is one Invoke of `bulkhead-<env>-ops-console` with the operator's credentials;
+ * command is one SigV4-signed request to the console's API with the operator's credentials;
  * `audit` runs offline on a synthesized cloud assembly. Exit codes: 0 ok, 1 failed (or
  * refused), 2 usage.
  */
@@ -59,7 +61,7 @@ export interface SiteopsOptions {
   readonly stdout?: (text: string) => void;
   readonly stderr?: (text: string) => void;
   readonly env?: NodeJS.ProcessEnv;
-  /** How to reach the console; the default invokes the Lambda function with the AWS SDK. */
+  /** How to reach the console; the default signs a request to its API (tools/cli/invoker.ts). */
   readonly invokerFactory?: InvokerFactory;
   /** Reads a line from the operator (MFA codes). */
   readonly prompt?: (question: string) => Promise<string>;
@@ -141,7 +143,7 @@ interface GlobalOptions {
   profile?: string;
   region?: string;
   json?: boolean;
-  function?: string;
+  url?: string;
 }
 
 class UsageError extends Error {
@@ -172,7 +174,7 @@ export async function runSiteops(argv: readonly string[], options: SiteopsOption
   const env = options.env ?? process.env;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const now = options.now ?? (() => new Date());
-  const factory = options.invokerFactory ?? lambdaInvoker;
+  const factory = options.invokerFactory ?? apiInvoker;
   const prompt = options.prompt ?? readLine;
   let exitCode = EXIT_OK;
 
@@ -182,7 +184,10 @@ export async function runSiteops(argv: readonly string[], options: SiteopsOption
     .option('--profile <profile>', 'AWS profile: one that assumes the operator role with MFA')
     .option('--region <region>', 'AWS region of the fleet')
     .option('--json', 'print the console answer as JSON (for scripts)')
-    .option('--function <name>', 'the console function (default bulkhead-<env>-ops-console)')
+    .option(
+      '--url <url>',
+      "the console API's URL (default: $BULKHEAD_CONSOLE_URL, else the SSM parameter /bulkhead/<env>/ops/console-api-url)",
+    )
     .showHelpAfterError('(siteops --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: stdout, writeErr: stderr })
@@ -208,7 +213,7 @@ Exit codes: 0 ok, 1 failed or refused, 2 usage. Details: docs/siteops.md`,
       );
     const invokerOptions: InvokerOptions = {
       environment: o.env,
-      functionName: o.function ?? consoleFunctionName(o.env),
+      url: o.url ?? env.BULKHEAD_CONSOLE_URL,
       profile: o.profile,
       region: o.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
       prompt,
@@ -583,7 +588,7 @@ Exit codes: 0 ok, 1 failed or refused, 2 usage. Details: docs/siteops.md`,
 /** A clear sentence for what went wrong reaching the console. */
 export function explain(
   error: unknown,
-  options: Pick<InvokerOptions, 'environment' | 'functionName' | 'profile' | 'region'>,
+  options: Pick<InvokerOptions, 'environment' | 'url' | 'profile' | 'region'>,
 ): string {
   const e = error as Error;
   const name = e?.name ?? 'Error';
@@ -595,18 +600,20 @@ export function explain(
       '  use --profile with a profile that assumes the operator role with MFA (docs/siteops.md)'
     );
   }
-  if (name === 'ResourceNotFoundException') {
+  if (error instanceof ConsoleNotDeployedError) {
     return (
-      `the ops console ${options.functionName} is not deployed${options.region ? ` in ${options.region}` : ''}: ` +
-      `deploy Bulkhead-${env}-Ops first: npx cdk deploy Bulkhead-${env}-Ops -c env=${env}`
+      `the ops console API is not deployed${options.region ? ` in ${options.region}` : ''} (${message}): ` +
+      `deploy Bulkhead-${env}-Ops first: npx cdk deploy Bulkhead-${env}-Ops -c env=${env}` +
+      `, or pass --url (the stack output ConsoleApiUrl; SSM ${consoleApiUrlParameterName(env)})`
     );
   }
   if (name === 'AccessDeniedException' || name === 'AccessDenied' || name === 'UnauthorizedOperation') {
     return (
-      `not allowed to invoke ${options.functionName}: ${message}\n` +
+      `not allowed to call the ops console of ${env}: ${message}\n` +
       '  only the operator role may, assumed with MFA (docs/siteops.md)'
     );
   }
+  if (error instanceof ConsoleTimeoutError) return message;
   if (name === 'ExpiredTokenException' || name === 'ExpiredToken' || /security token .* expired/i.test(message)) {
     return `your AWS session has expired: assume the operator role again (${message})`;
   }
@@ -614,7 +621,7 @@ export function explain(
     return 'no AWS region: pass --region, set AWS_REGION, or give the profile a region';
   }
   if (error instanceof ConsoleFunctionError) {
-    return `the ops console failed: ${error.errorType}: ${message} (the call is in the audit; see the function's log)`;
+    return `the ops console failed: ${error.errorType}: ${message} (the call is in the audit; see the function's log and the API's access log)`;
   }
   return `${name}: ${message}`;
 }
