@@ -81,7 +81,9 @@ export function addFleet(app: App, fleet: FleetConfig, options: FleetAppOptions 
   const ops = new OpsStack(app, StackName.ops(fleet.environment), {
     env,
     fleet,
-    response,
+    incidents: response.incidents,
+    workflow: response.workflow.stateMachine,
+    containFunction: response.containFunction,
     logsEndpointSecurityGroup: network.logsEndpointSecurityGroup,
     quarantineAcl: network.quarantineAcl,
     description: `Bulkhead ${fleet.environment}: ops console (siteops), operator role, drills`,

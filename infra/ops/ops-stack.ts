@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { Arn, ArnFormat, CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps, Token } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -8,6 +9,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import {
@@ -23,7 +25,6 @@ import {
   drillEventBusName,
 } from '../../contracts/console-api';
 import type { FleetConfig } from '../config/load-fleet';
-import type { ResponseStack } from '../response/response-stack';
 import type { FunctionEnvironment } from '../../contracts/function-environment';
 import { INCIDENT_TABLE } from '../../contracts/incident-table';
 import {
@@ -109,8 +110,12 @@ class OperatorsWithMfa extends iam.PrincipalBase {
 
 export interface OpsStackProps extends StackProps {
   readonly fleet: FleetConfig;
-  /** The incident table, the workflow and the containment function (drills go to it). */
-  readonly response: ResponseStack;
+  /** The response plane's incident table (the console reads and writes incidents). */
+  readonly incidents: dynamodb.ITable;
+  /** The incident workflow (the console starts restores and answers approvals). */
+  readonly workflow: sfn.IStateMachine;
+  /** The containment function: drill findings go to it. */
+  readonly containFunction: lambda.IFunction;
   /** The CloudWatch Logs endpoint's group: the one destination a quarantined site keeps. */
   readonly logsEndpointSecurityGroup: ec2.ISecurityGroup;
   /** The deny-all ACL strict sites are swapped onto. */
@@ -135,7 +140,7 @@ export class OpsStack extends Stack {
 
   constructor(scope: Construct, id: string, props: OpsStackProps) {
     super(scope, id, props);
-    const { fleet, response } = props;
+    const { fleet } = props;
     const env = fleet.environment;
     const clusterNames = fleet.cells.map((c) => cellClusterName(env, c.id));
     const listenerArns = fleet.cells.map((c) => importCell(env, c.id, 'listenerArn'));
@@ -155,8 +160,8 @@ export class OpsStack extends Stack {
     const consoleEnvironment: FunctionEnvironment<'console'> = {
       BULKHEAD_ENV: env,
       BULKHEAD_ACCOUNT: this.account,
-      INCIDENT_TABLE: response.incidents.tableName,
-      STATE_MACHINE_ARN: response.workflow.stateMachine.stateMachineArn,
+      INCIDENT_TABLE: props.incidents.tableName,
+      STATE_MACHINE_ARN: props.workflow.stateMachineArn,
       LOGS_ENDPOINT_SG_ID: props.logsEndpointSecurityGroup.securityGroupId,
       QUARANTINE_ACL_ID: props.quarantineAcl.networkAclId,
       CLUSTER_ARNS: clusterNames.map((name) => this.arn('ecs', 'cluster', name)).join(','),
@@ -224,7 +229,7 @@ export class OpsStack extends Stack {
       eventPattern: { source: [DRILL_SOURCE], detailType: [DRILL_DETAIL_TYPE] },
       targets: [
         // Interactive: the console waits for the incident and reports a delivery that never came.
-        new targets.LambdaFunction(response.containFunction, {
+        new targets.LambdaFunction(props.containFunction, {
           retryAttempts: 2,
           maxEventAge: Duration.minutes(5),
         }),
@@ -524,7 +529,6 @@ export class OpsStack extends Stack {
     listenerArns: readonly string[],
   ): void {
     const env = props.fleet.environment;
-    const { response } = props;
     const taggedForEnv = { [`aws:ResourceTag/${TAG_ENV}`]: env };
     const add = (statement: iam.PolicyStatement) => fn.addToRolePolicy(statement);
 
@@ -638,10 +642,10 @@ export class OpsStack extends Stack {
           'dynamodb:Query',
           'dynamodb:ConditionCheckItem',
         ],
-        resources: [response.incidents.tableArn, `${response.incidents.tableArn}/index/${INCIDENT_TABLE.siteIndex}`],
+        resources: [props.incidents.tableArn, `${props.incidents.tableArn}/index/${INCIDENT_TABLE.siteIndex}`],
       }),
     );
-    response.workflow.stateMachine.grantStartExecution(fn);
+    props.workflow.grantStartExecution(fn);
     // states:SendTaskSuccess supports no resource-level permissions (Service Authorization
     // Reference, AWS Step Functions: no resource type): naming the state machine would match no
     // request and `siteops approve` would be refused. Only a holder of a task token can answer.
