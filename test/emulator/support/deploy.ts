@@ -421,6 +421,18 @@ export async function deployAssembly(assembly: Assembly, aws: MotoClients): Prom
             parameters: Record<string, unknown>;
             physicalResourceId?: { id?: string };
           };
+          if (
+            call.service === 'SSM' &&
+            call.action === 'updateServiceSetting' &&
+            call.parameters.SettingId === '/ssm/parameter-store/high-throughput-enabled' &&
+            call.parameters.SettingValue === 'true'
+          ) {
+            // Parameter Store's higher throughput (the response stack turns it on). moto 5.2 has no
+            // UpdateServiceSetting (test/emulator/README.md, known gaps): an account setting with no
+            // effect on what these tests read back; its rate is modelled in test/support/aws-model
+            // (test/response/burst-limits.test.ts).
+            return done(call.physicalResourceId?.id ?? id, {});
+          }
           if (call.service !== 'EC2' || call.action !== 'describeManagedPrefixLists') {
             throw new Error(`Custom::AWS ${call.service}.${call.action} is not interpreted by the emulator world`);
           }
