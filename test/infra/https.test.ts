@@ -136,7 +136,22 @@ describe('sites come and go without touching anything else', () => {
     // cell's web ACL and the rule groups it references: a load balancer takes one web ACL, and rules
     // are properties of the web ACL or rule group resource (AWS::WAFv2::WebACL Rules,
     // AWS::WAFv2::RuleGroup Rules). Nothing else of the cell, and no other stack, changes.
-    expect(changed).toEqual([StackName.cell('example', 'blue')]);
+    // Issue 11, item 7: containment's reserved concurrency is sized from the fleet (2 x sites + 10),
+    // so the response stack changes too: that one property of that one function, nothing else.
+    expect(changed).toEqual([StackName.cell('example', 'blue'), StackName.response('example')]);
+    const responseBefore = before.get(StackName.response('example'))?.Resources ?? {};
+    const responseAfter = after.get(StackName.response('example'))?.Resources ?? {};
+    const responseChanges = Object.keys(responseAfter).filter(
+      (id) => JSON.stringify(responseBefore[id]) !== JSON.stringify(responseAfter[id]),
+    );
+    expect(responseChanges.map((id) => responseAfter[id]?.Type)).toEqual(['AWS::Lambda::Function']);
+    const [fn] = responseChanges;
+    const concurrency = (id: string, resources: typeof responseAfter) =>
+      resources[id]?.Properties?.ReservedConcurrentExecutions;
+    expect([concurrency(fn as string, responseBefore), concurrency(fn as string, responseAfter)]).toEqual([18, 20]);
+    const withoutConcurrency = (resource: unknown) =>
+      JSON.stringify(resource, (key, value: unknown) => (key === 'ReservedConcurrentExecutions' ? undefined : value));
+    expect(withoutConcurrency(responseAfter[fn as string])).toBe(withoutConcurrency(responseBefore[fn as string]));
     const cellBefore = before.get(StackName.cell('example', 'blue'))?.Resources ?? {};
     const cellAfter = after.get(StackName.cell('example', 'blue'))?.Resources ?? {};
     const changedResources = [...new Set([...Object.keys(cellBefore), ...Object.keys(cellAfter)])].filter(
