@@ -9,6 +9,7 @@ import { databaseUsersOf } from './database-paths';
 import { displayValue, parseToken, type Resolved } from './intrinsics';
 import type { Inventory, ResourceEntry, SiteInventory } from './inventory';
 import { answerContainerPrivileges, CONTAINER_PRIVILEGES_QUESTION } from './container-privileges';
+import { answerEstablishedConnections, ESTABLISHED_CONNECTIONS_QUESTION } from './established-connections';
 import { answerEndpointExfiltration, ENDPOINT_EXFILTRATION_QUESTION } from './endpoint-exfiltration';
 import { answerRuntimeMonitoring, RUNTIME_MONITORING_QUESTION } from './runtime-monitoring';
 import { accessPointsOf } from './storage-paths';
@@ -33,6 +34,7 @@ export const QUESTIONS = [
   RUNTIME_MONITORING_QUESTION,
   ENDPOINT_EXFILTRATION_QUESTION,
   CONTAINER_PRIVILEGES_QUESTION,
+  ESTABLISHED_CONNECTIONS_QUESTION,
 ] as const;
 
 /** How many per-site lines evidence lists before it summarizes the rest. */
@@ -626,5 +628,6 @@ export function answerSelfAssessment(
     answerRuntimeMonitoring(inventory),
     answerEndpointExfiltration(inventory),
     answerContainerPrivileges(inventory),
+    answerEstablishedConnections(inventory),
   ];
 }

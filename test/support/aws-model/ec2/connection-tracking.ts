@@ -166,7 +166,7 @@ export function afterSecurityGroupChange(ec2: Ec2Model): void {
   for (const flow of Object.values(ec2.state.flows)) {
     if (flow.state !== 'established' || flow.tracked) continue;
     const why = securityGroupVerdict(ec2, flow, index);
-    if (why) end(flow, why);
+    if (why) end(ec2, flow, why);
   }
 }
 
@@ -176,7 +176,7 @@ export function afterAclChange(ec2: Ec2Model, subnetIds: readonly string[]): voi
     if (flow.state !== 'established') continue;
     if (!subnetIds.includes(flow.sourceSubnetId) && !subnetIds.includes(flow.destinationSubnetId ?? '')) continue;
     const why = networkAclVerdict(ec2, flow);
-    if (why) end(flow, why);
+    if (why) end(ec2, flow, why);
   }
 }
 
@@ -184,11 +184,12 @@ export function afterAclChange(ec2: Ec2Model, subnetIds: readonly string[]): voi
 export function afterInterfaceDeleted(ec2: Ec2Model, eniId: string, ip: string): void {
   for (const flow of Object.values(ec2.state.flows)) {
     if (flow.state !== 'established') continue;
-    if (flow.sourceEniId === eniId || flow.destinationIp === ip) end(flow, `interface ${eniId} deleted`);
+    if (flow.sourceEniId === eniId || flow.destinationIp === ip) end(ec2, flow, `interface ${eniId} deleted`);
   }
 }
 
-function end(flow: FlowRecord, why: string): void {
+function end(ec2: Ec2Model, flow: FlowRecord, why: string): void {
   flow.state = 'ended';
   flow.endedBy = why;
+  ec2.onFlowEnded?.(flow);
 }

@@ -72,10 +72,13 @@ export class Ec2Model extends ServiceModel<Ec2State> {
    * callers follow NextToken); the reference's MaxResults is only an upper bound.
    */
   pageLimit?: number;
+  /** Called when a flow ends (benchmarks time "established flows cut" with it). */
+  onFlowEnded?: (flow: FlowRecord) => void;
 
   override resetState(): void {
     super.resetState();
     this.pageLimit = undefined;
+    this.onFlowEnded = undefined;
   }
 
   protected initialState(): Ec2State {
