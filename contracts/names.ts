@@ -22,6 +22,7 @@ export const PlatformExport = {
   logsEndpointSecurityGroupId: 'logs-endpoint-sg-id',
   s3PrefixListId: 's3-prefix-list-id',
   quarantineAclId: 'quarantine-acl-id',
+  siteFlowLogsRoleArn: 'site-flow-logs-role-arn',
   databaseSecurityGroupId: 'db-sg-id',
   databaseEndpoint: 'db-endpoint',
   databasePort: 'db-port',
@@ -61,8 +62,11 @@ export const StackName = {
   ops: (env: string) => `Bulkhead-${env}-Ops`,
 };
 
-/** The kinds of alarm every site has. */
-export const SITE_ALARM_KINDS = ['error-rate', 'egress'] as const;
+/**
+ * The kinds of alarm every site has. `rejected-connections`: connections the site's own
+ * tasks tried and were refused (VPC flow logs of its subnets, REJECT, egress; docs/network.md).
+ */
+export const SITE_ALARM_KINDS = ['error-rate', 'egress', 'rejected-connections'] as const;
 export type SiteAlarmKind = (typeof SITE_ALARM_KINDS)[number];
 
 /**
@@ -157,4 +161,17 @@ export function siteTaskRoleBoundaryName(environment: string, region: string, si
 /** What every site task-role boundary's name of this environment and region starts with. */
 export function siteTaskRoleBoundaryPrefix(environment: string, region: string): string {
   return `bulkhead-${environment}-task-boundary-${region}-`;
+}
+
+/**
+ * The metric a site's REJECT flow records are counted into (a metric filter on its flow-log
+ * group): one metric per site, `Bulkhead/<env>` namespace, `RejectedConnections-<site>`.
+ */
+export function siteRejectMetric(environment: string, siteId: string): { namespace: string; metricName: string } {
+  return { namespace: `Bulkhead/${environment}`, metricName: `RejectedConnections-${siteId}` };
+}
+
+/** The log group of a site's REJECT flow records (`<instance>` as for its container logs). */
+export function siteFlowLogGroupName(environment: string, siteId: string, instance: string): string {
+  return `/bulkhead/${environment}/flow-rejects/${siteId}/${instance}`;
 }

@@ -25,7 +25,7 @@ export interface SiteRecord {
   readonly fileSystemArn: string;
   readonly containerPort: number;
   readonly isolation: 'standard' | 'strict';
-  /** Strict sites: their own network ACL (quarantine replaces its subnet associations). */
+  /** Its own network ACL and subnets (every site since issue 14; quarantine replaces the associations). */
   readonly networkAclId?: string;
   readonly subnetIds?: readonly string[];
   readonly image: { readonly repository: string; readonly digest: string };
@@ -48,4 +48,14 @@ export function siteRecordParameterPrefix(environment: string): string {
 
 export function siteRecordParameterName(environment: string, siteId: string): string {
   return `${siteRecordParameterPrefix(environment)}${siteId}`;
+}
+
+/**
+ * Whether the site runs in subnets of its own with an ACL of its own, which quarantine swaps
+ * for the quarantine ACL (every site deployed since issue 14; before it only strict sites: a
+ * record written by an older site stack has neither, and containment then changes only the
+ * security group).
+ */
+export function hasOwnSubnets(record: Pick<SiteRecord, 'networkAclId' | 'subnetIds'>): boolean {
+  return Boolean(record.networkAclId && record.subnetIds && record.subnetIds.length > 0);
 }

@@ -104,6 +104,11 @@ const alarmsSchema = z.strictObject({
   errorRatePercent: z.number().gt(0).max(100).optional(),
   /** Bytes a site's tasks may send per minute before the egress alarm fires. */
   egressBytesPerMinute: z.int().positive().optional(),
+  /**
+   * Connections the site's tasks try and are refused (REJECT in its subnets' flow logs) in
+   * five minutes before the rejected-connections alarm fires (default 20; docs/network.md).
+   */
+  rejectedConnectionsPerFiveMinutes: z.int().positive().optional(),
 });
 
 /** A non-root numeric `uid` or `uid:gid` (no 0, no leading zeros, within 2^31 - 1). */

@@ -11,7 +11,7 @@ import {
   type ResponsePolicy,
   type SiteEntry,
 } from './fleet-schema';
-import { type NetworkLayout, networkLayout, strictSubnetCidrs } from './network-layout';
+import { type NetworkLayout, networkLayout, strictSubnetCidrs, usableSubnetAddresses } from './network-layout';
 import { firstFree, stableSlot } from './slots';
 
 /** One thing wrong with a fleet file, located as precisely as we can. */
@@ -69,7 +69,11 @@ export interface SiteConfig {
   readonly isolation: 'standard' | 'strict';
   readonly contact: string;
   readonly response: ResponseSettings;
-  readonly alarms: { readonly errorRatePercent: number; readonly egressBytesPerMinute: number };
+  readonly alarms: {
+    readonly errorRatePercent: number;
+    readonly egressBytesPerMinute: number;
+    readonly rejectedConnectionsPerFiveMinutes: number;
+  };
   readonly healthCheckPath: string;
   /** The container's user: a numeric `uid` or `uid:gid`, never root (default `33:33`). */
   readonly runAsUser: string;
@@ -79,8 +83,10 @@ export interface SiteConfig {
   readonly uploadsPosixId: number;
   /** An ACM certificate for its domains; without one the site's stack requests one (DNS validation). */
   readonly certificateArn?: string;
-  /** Strict sites only: the CIDR blocks of its own subnets, one per AZ. */
-  readonly strictSubnetCidrs?: readonly string[];
+  /** Which block of the VPC's site range holds its own subnets (`subnetSlot`, or derived from the id). */
+  readonly subnetSlot: number;
+  /** The CIDR blocks of its own subnets, one per AZ (every site has them: docs/network.md). */
+  readonly subnetCidrs: readonly string[];
   readonly database: {
     /** Schema (database) name: `wp_` + id with `-` as `_`. */
     readonly schema: string;
@@ -153,7 +159,10 @@ export const DEFAULTS = {
       autoRestore: false,
       approvalTimeoutHours: 24,
     },
-    alarms: { errorRatePercent: 5, egressBytesPerMinute: 50 * 1024 * 1024 },
+    // 20 refused attempts in 5 minutes: a site's own code almost never tries a connection its
+    // group refuses (it only knows its database, endpoints and, with internetEgress, HTTPS), so
+    // a few are a misconfiguration and a scan of the neighbours is hundreds (docs/network.md).
+    alarms: { errorRatePercent: 5, egressBytesPerMinute: 50 * 1024 * 1024, rejectedConnectionsPerFiveMinutes: 20 },
   },
 } as const;
 
@@ -328,6 +337,7 @@ const KNOWN_KEYS = [
   'alarms',
   'errorRatePercent',
   'egressBytesPerMinute',
+  'rejectedConnectionsPerFiveMinutes',
   'healthCheckPath',
   'runAsUser',
   'firewall',
@@ -389,6 +399,8 @@ function resolveFleet(file: FleetFile, source: string, report: Report): FleetCon
       `lists ${layout.availabilityZones.length} zones but maxAzs is ${layout.maxAzs}; list exactly ${layout.maxAzs}`,
     );
   }
+  const placement = placementProblem(layout, file.sites.length);
+  if (placement) report(file.network ? ['network'] : ['sites'], placement);
   if (
     layout.availabilityZones &&
     file.region &&
@@ -412,6 +424,7 @@ function resolveFleet(file: FleetFile, source: string, report: Report): FleetCon
   const siteIndexById = new Map<string, number>();
   const domainOwner = new Map<string, string>();
   const sites: SiteConfig[] = [];
+  const derivedSlots = deriveSubnetSlots(file.sites, layout);
   file.sites.forEach((entry, i) => {
     const at = (...rest: PropertyKey[]) => ['sites', i, ...rest];
     const firstIndex = siteIndexById.get(entry.id);
@@ -440,7 +453,7 @@ function resolveFleet(file: FleetFile, source: string, report: Report): FleetCon
         `cell "${entry.cell}" is not declared under cells (declared: ${declaredCells.join(', ')}); add it there or pick one of those`,
       );
     }
-    const site = resolveSite(entry, defaults, layout, at, report);
+    const site = resolveSite(entry, defaults, layout, derivedSlots, at, report);
     // A repeated id is already reported; its derived numbers would only echo that.
     if (site && firstIndex === undefined) sites.push(site);
   });
@@ -476,6 +489,18 @@ function resolveFleet(file: FleetFile, source: string, report: Report): FleetCon
   checkUnique(
     file.sites,
     sites,
+    (s) => String(s.subnetSlot),
+    'subnetSlot',
+    (s) => `subnet slot ${s.subnetSlot} (${s.subnetCidrs.join(', ')})`,
+    new Map([['', new Set(sites.map((s) => s.subnetSlot))]]),
+    () => '',
+    0,
+    layout.strictSlots - 1,
+    report,
+  );
+  checkUnique(
+    file.sites,
+    sites,
     (s) => `${s.cell}/${s.listenerPriority}`,
     'listenerPriority',
     (s) => `listener priority ${s.listenerPriority} in cell "${s.cell}"`,
@@ -497,21 +522,6 @@ function resolveFleet(file: FleetFile, source: string, report: Report): FleetCon
     LIMITS.maxPosixId,
     report,
   );
-  const slotOwner = new Map<number, string>();
-  file.sites.forEach((entry, i) => {
-    if (entry.subnetSlot === undefined) return;
-    const owner = slotOwner.get(entry.subnetSlot);
-    if (owner !== undefined) {
-      const taken = new Set(slotOwner.keys());
-      report(
-        ['sites', i, 'subnetSlot'],
-        `subnet slot ${entry.subnetSlot} is already used by ${owner}; slot ${firstFree(taken, 0, layout.strictSlots - 1) ?? '(none left)'} is free`,
-      );
-    } else {
-      slotOwner.set(entry.subnetSlot, `sites[${i}] (${entry.id})`);
-    }
-  });
-
   if (sites.length !== file.sites.length) return undefined;
   const db = { ...DEFAULTS.database, ...file.database };
   const overbooked = connectionBudgetProblem(
@@ -541,10 +551,59 @@ function resolveFleet(file: FleetFile, source: string, report: Report): FleetCon
   };
 }
 
+/**
+ * Whether the VPC can place every site's own subnets (docs/network.md, "Address plan"): the
+ * site range must hold a slot per site, and the VPC's subnets must stay within the most a VPC
+ * can have at all. The default quota of 200 subnets per VPC is adjustable and only warned
+ * about (fleet check, siteops doctor); address space is not.
+ */
+export function placementProblem(layout: NetworkLayout, siteCount: number): string | undefined {
+  if (siteCount <= layout.strictSlots) return undefined;
+  const neededSlots = siteCount;
+  const bestPrefix = [24, 25, 26, 27, 28].find(
+    (p) => networkLayout(layout.vpcCidr, layout.maxAzs, p).strictSlots >= neededSlots,
+  );
+  const fix = bestPrefix
+    ? `set network.strictSubnetPrefix to ${bestPrefix} (or longer)`
+    : `no subnet size fits ${neededSlots} sites in ${layout.vpcCidr}: use a /16 VPC with network.strictSubnetPrefix 28, or split the fleet (one environment per VPC, docs/network.md "Address plan")`;
+  return `the fleet has ${siteCount} sites but the site range of ${layout.vpcCidr} holds ${layout.strictSlots} blocks of ${layout.maxAzs} /${layout.strictSubnetPrefix} subnets (every site has its own subnets, one per AZ): ${fix}`;
+}
+
+/**
+ * Subnet slots of the sites that do not name one. Each site's home slot is hashed from its id;
+ * sites are placed in order of (home, id), each in the first slot from its home on that no
+ * named slot and no site placed before it holds. The result depends only on the set of site
+ * ids and named slots, never on their order in the file. Adding a site moves nobody unless
+ * its home is on another derived site's probe path and its id sorts first there (then that
+ * site's subnets are replaced at its next deploy, a rolling ECS deployment); naming the slot
+ * (`subnetSlot`) pins a site for good (docs/network.md, "Address plan").
+ */
+export function deriveSubnetSlots(
+  entries: readonly Pick<SiteEntry, 'id' | 'subnetSlot'>[],
+  layout: NetworkLayout,
+): Map<string, number> {
+  const slots = layout.strictSlots;
+  const taken = new Set(entries.flatMap((e) => (e.subnetSlot === undefined ? [] : [e.subnetSlot])));
+  const derived = new Map<string, number>();
+  const unnamed = entries
+    .filter((e) => e.subnetSlot === undefined)
+    .map((e) => ({ id: e.id, home: stableSlot(e.id, 'subnet', 0, slots - 1) }))
+    .sort((a, b) => a.home - b.home || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  for (const { id, home } of unnamed) {
+    if (derived.has(id)) continue;
+    let slot = home;
+    for (let step = 0; step < slots && taken.has(slot); step++) slot = (home + step + 1) % slots;
+    taken.add(slot);
+    derived.set(id, slot);
+  }
+  return derived;
+}
+
 function resolveSite(
   entry: SiteEntry,
   defaults: NonNullable<FleetFile['defaults']>,
   layout: NetworkLayout,
+  derivedSlots: ReadonlyMap<string, number>,
   at: (...rest: PropertyKey[]) => PropertyKey[],
   report: Report,
 ): SiteConfig | undefined {
@@ -562,23 +621,34 @@ function resolveSite(
     fail(where, `cpu ${cpu} with memory ${memory} is not a size Fargate offers: ${describeFargateMemory(cpu)}`);
   }
   const isolation = entry.isolation ?? defaults.isolation ?? d.isolation;
-  let cidrs: string[] | undefined;
-  if (isolation === 'strict') {
-    if (entry.subnetSlot === undefined) {
-      fail(
-        at('isolation'),
-        `a strict site needs subnetSlot: the block (0..${layout.strictSlots - 1}) of the VPC's strict range that holds its own subnets. Pick an unused number; it never changes once deployed`,
-      );
-    } else if (entry.subnetSlot >= layout.strictSlots) {
-      fail(
-        at('subnetSlot'),
-        `subnet slot ${entry.subnetSlot} does not fit: the strict range of ${layout.vpcCidr} holds slots 0..${layout.strictSlots - 1} with /${layout.strictSubnetPrefix} subnets in ${layout.maxAzs} AZs`,
-      );
-    } else {
-      cidrs = strictSubnetCidrs(layout, entry.subnetSlot);
-    }
-  } else if (entry.subnetSlot !== undefined) {
-    fail(at('subnetSlot'), 'only strict sites have their own subnets; remove subnetSlot or set isolation: strict');
+  // Every site has its own subnets (docs/network.md): in the slot the fleet file names, or,
+  // for a standard site without one, a slot derived from its id (deriveSubnetSlots). A strict
+  // site names its slot: strict sites had their slots before every site had subnets.
+  let cidrs: string[] = [];
+  let slot = entry.subnetSlot ?? derivedSlots.get(entry.id) ?? 0;
+  if (isolation === 'strict' && entry.subnetSlot === undefined) {
+    fail(
+      at('isolation'),
+      `a strict site needs subnetSlot: the block (0..${layout.strictSlots - 1}) of the VPC's site range that holds its own subnets. Pick an unused number; it never changes once deployed`,
+    );
+  } else if (slot >= layout.strictSlots) {
+    fail(
+      at('subnetSlot'),
+      `subnet slot ${slot} does not fit: the site range of ${layout.vpcCidr} holds slots 0..${layout.strictSlots - 1} with /${layout.strictSubnetPrefix} subnets in ${layout.maxAzs} AZs`,
+    );
+    slot = 0;
+  } else {
+    cidrs = strictSubnetCidrs(layout, slot);
+  }
+  // Room for the service at twice its size during a deployment (maxHealthyPercent 200) and the
+  // known-good tasks a restore starts beside the contained ones: three times desiredCount.
+  const desired = entry.desiredCount ?? defaults.desiredCount ?? d.desiredCount;
+  const room = usableSubnetAddresses(layout.strictSubnetPrefix) * layout.maxAzs;
+  if (3 * desired > room) {
+    fail(
+      entry.desiredCount !== undefined ? at('desiredCount') : ['network', 'strictSubnetPrefix'],
+      `desiredCount ${desired} needs ${3 * desired} addresses in the site's own subnets (a deployment doubles it, a restore adds the known-good tasks), but /${layout.strictSubnetPrefix} subnets in ${layout.maxAzs} AZs offer ${room}: lower desiredCount or use a shorter network.strictSubnetPrefix`,
+    );
   }
   const repoMatch = ECR_REPOSITORY_PATTERN.exec(entry.image.repository);
   if (!ok || !repoMatch) return undefined;
@@ -610,7 +680,8 @@ function resolveSite(
     listenerPriority: entry.listenerPriority ?? stableSlot(entry.id, 'listener', 1, LIMITS.maxListenerPriority),
     uploadsPosixId: entry.uploadsPosixId ?? stableSlot(entry.id, 'posix', LIMITS.minPosixId, LIMITS.maxPosixId),
     ...(entry.certificateArn ? { certificateArn: entry.certificateArn } : {}),
-    strictSubnetCidrs: cidrs,
+    subnetSlot: slot,
+    subnetCidrs: cidrs,
     database: databaseNames(entry.id),
   };
 }
@@ -623,7 +694,7 @@ function checkUnique(
   entries: readonly SiteEntry[],
   sites: readonly SiteConfig[],
   keyOf: (s: SiteConfig) => string,
-  field: 'listenerPriority' | 'uploadsPosixId',
+  field: 'listenerPriority' | 'uploadsPosixId' | 'subnetSlot',
   describe: (s: SiteConfig) => string,
   takenByGroup: Map<string, Set<number>>,
   groupOf: (s: SiteConfig) => string,

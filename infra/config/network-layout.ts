@@ -1,7 +1,10 @@
 /**
- * How the VPC's address space is split: the lower half holds the shared subnets (public,
- * egress, isolated; CDK allocates them from the start of the block), the upper half holds
- * strict sites' own subnets, one block per `subnetSlot` and one subnet per AZ in it.
+ * How the VPC's address space is split (docs/network.md): the lower half holds the shared
+ * subnets (public, egress, isolated; CDK allocates them from the start of the block) and, in
+ * its last block, which CDK never reaches, the watch subnets (the CloudWatch Logs and GuardDuty
+ * data endpoints: the only destinations the quarantine ACL admits). The upper half, the site
+ * range, holds every site's own subnets, one block per slot (`subnetSlot`, or derived from the
+ * site id) and one subnet per AZ in it.
  */
 export interface NetworkLayout {
   readonly vpcCidr: string;
@@ -10,8 +13,9 @@ export interface NetworkLayout {
   readonly availabilityZones?: readonly string[];
   /** Prefix length CDK uses for each shared subnet. */
   readonly sharedSubnetPrefix: number;
+  /** Prefix length of each site's own subnets (the fleet file's `network.strictSubnetPrefix`). */
   readonly strictSubnetPrefix: number;
-  /** How many strict sites fit in the upper half. */
+  /** How many sites' subnet blocks fit in the upper half (the site range). */
   readonly strictSlots: number;
 }
 
@@ -44,7 +48,7 @@ export function networkLayout(
   };
 }
 
-/** The CIDR blocks of a strict site's own subnets, one per AZ, for its slot. */
+/** The CIDR blocks of a site's own subnets, one per AZ, for its slot. */
 export function strictSubnetCidrs(layout: NetworkLayout, slot: number): string[] {
   if (!Number.isInteger(slot) || slot < 0 || slot >= layout.strictSlots) {
     throw new RangeError(`subnet slot ${slot} is outside 0..${layout.strictSlots - 1}`);
@@ -57,7 +61,32 @@ export function strictSubnetCidrs(layout: NetworkLayout, slot: number): string[]
   });
 }
 
-/** The upper half of the VPC block, where strict sites' own subnets live. */
+/**
+ * The watch subnets, one per AZ, in the last shared-size block of the lower half: CDK fills the
+ * lower half from its start with 3 tiers x AZs blocks (6 or 9 of 8 or 16), so the last block
+ * is always free. Only the CloudWatch Logs and GuardDuty data endpoints live there, so the
+ * quarantine ACL can admit exactly them.
+ */
+export function watchSubnetCidrs(layout: NetworkLayout): string[] {
+  const [base, prefixText] = layout.vpcCidr.split('/') as [string, string];
+  const prefix = Number(prefixText);
+  const network = ipv4ToInt(base) - (ipv4ToInt(base) % 2 ** (32 - prefix));
+  const blockSize = 2 ** (32 - layout.sharedSubnetPrefix);
+  const lastBlock = network + 2 ** (32 - prefix - 1) - blockSize;
+  const azBits = Math.ceil(Math.log2(layout.maxAzs));
+  const subnetPrefix = layout.sharedSubnetPrefix + azBits;
+  return Array.from(
+    { length: layout.maxAzs },
+    (_, az) => `${intToIpv4(lastBlock + az * 2 ** (32 - subnetPrefix))}/${subnetPrefix}`,
+  );
+}
+
+/** Addresses a subnet offers to tasks: AWS reserves five in each ("the first four IP addresses and the last IP address in each subnet CIDR block", VPC User Guide, "Subnet CIDR blocks"). */
+export function usableSubnetAddresses(prefix: number): number {
+  return 2 ** (32 - prefix) - 5;
+}
+
+/** The upper half of the VPC block (the site range), where every site's own subnets live. */
 export function strictRange(vpcCidr: string): string {
   const [base, prefixText] = vpcCidr.split('/') as [string, string];
   const prefix = Number(prefixText);

@@ -39,7 +39,7 @@ import {
   listTasksInClusters,
   siteGroupRuleStatements,
   siteTaskDefinitionsOnly,
-  strictSiteAclStatements,
+  siteAclStatements,
 } from '../shared/iam-statements';
 import { lambdaBundling } from '../shared/lambda-defaults';
 import { acknowledge, LAMBDA_BASIC_EXECUTION, nagArn, nagResource } from '../shared/nag';
@@ -540,7 +540,7 @@ export class OpsStack extends Stack {
         'ec2:RevokeSecurityGroupEgress',
         'ec2:ModifySecurityGroupRules',
       ]),
-      ...strictSiteAclStatements(this, env, 'SwapStrictSiteAcls'),
+      ...siteAclStatements(this, env, 'SwapSiteAcls'),
     ])
       add(statement);
     // Listener rules cannot be tagged through CloudFormation: rules of the cells' own listeners.

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -6,10 +6,10 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import type { FleetConfig } from '../config/load-fleet';
-import { strictRange } from '../config/network-layout';
+import { strictRange, watchSubnetCidrs } from '../config/network-layout';
 import { type PlatformExportKey } from '../../contracts/names';
 import { exportPlatformValues } from '../shared/stack-exports';
-import { acknowledge, LAMBDA_BASIC_EXECUTION } from '../shared/nag';
+import { acknowledge, LAMBDA_BASIC_EXECUTION, nagArn } from '../shared/nag';
 import { Component, tagComponent } from '../shared/tags';
 import { fleetAvailabilityZones } from './availability-zones';
 import { DnsFirewall } from './dns-firewall';
@@ -36,9 +36,13 @@ export class NetworkStack extends Stack {
   readonly endpointSecurityGroup: ec2.SecurityGroup;
   readonly logsEndpointSecurityGroup: ec2.SecurityGroup;
   readonly quarantineAcl: ec2.NetworkAcl;
+  /** The subnets of the CloudWatch Logs and GuardDuty data endpoints, one per AZ (docs/network.md). */
+  readonly watchSubnets: ec2.ISubnet[];
   /** Receives the cells' load balancer access logs. */
   readonly accessLogs: s3.Bucket;
   readonly dnsFirewall: DnsFirewall;
+  /** The role VPC Flow Logs assumes to write sites' REJECT records. */
+  readonly siteFlowLogsRoleArn: string;
 
   private readonly fleetAzs: string[];
 
@@ -90,6 +94,34 @@ export class NetworkStack extends Stack {
       trafficType: ec2.FlowLogTrafficType.ALL,
     });
 
+    // The role VPC Flow Logs assumes to write each site's REJECT records (infra/site/site-compartment.ts
+    // rejectAlarm) into that site's flow-log group; one role for the fleet, not one per site.
+    const siteFlowLogsRole = new iam.Role(this, 'SiteFlowLogsRole', {
+      assumedBy: new iam.ServicePrincipal('vpc-flow-logs.amazonaws.com'),
+      description: "Bulkhead: VPC Flow Logs writes each site's REJECT records to that site's flow-log group",
+    });
+    siteFlowLogsRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteSiteFlowLogs',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+        resources: [
+          this.formatArn({
+            service: 'logs',
+            resource: 'log-group',
+            resourceName: `/bulkhead/${fleet.environment}/flow-rejects/*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    tagComponent(siteFlowLogsRole, Component.flowLogs);
+    acknowledge(
+      siteFlowLogsRole,
+      `AwsSolutions-IAM5[Resource::${nagArn(this, 'logs', `log-group:/bulkhead/${fleet.environment}/flow-rejects/*`)}]`,
+      "The sites' flow-log groups (one per site, named by site and stack instance), and only those.",
+    );
+    this.siteFlowLogsRoleArn = siteFlowLogsRole.roleArn;
+
     const appCidrs = [
       ...this.vpc.isolatedSubnets.map((s) => s.ipv4CidrBlock),
       ...this.vpc.privateSubnets.map((s) => s.ipv4CidrBlock),
@@ -115,18 +147,22 @@ export class NetworkStack extends Stack {
       Component.logsEndpointSecurityGroup,
     );
     const isolated = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
-    const endpoints: [string, ec2.InterfaceVpcEndpointAwsService, ec2.SecurityGroup][] = [
-      ['EcrApi', ec2.InterfaceVpcEndpointAwsService.ECR, this.endpointSecurityGroup],
-      ['EcrDocker', ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER, this.endpointSecurityGroup],
-      ['SecretsManager', ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER, this.endpointSecurityGroup],
-      ['Logs', ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS, this.logsEndpointSecurityGroup],
-      ['GuardDutyData', ec2.InterfaceVpcEndpointAwsService.GUARDDUTY_DATA, this.logsEndpointSecurityGroup],
+    // The Logs and GuardDuty data endpoints have subnets of their own, so the quarantine ACL
+    // admits exactly them and nothing else on 443 (docs/network.md, "Watch subnets").
+    this.watchSubnets = this.createWatchSubnets(watchSubnetCidrs(layout));
+    const watch = { subnets: this.watchSubnets };
+    const endpoints: [string, ec2.InterfaceVpcEndpointAwsService, ec2.SecurityGroup, ec2.SubnetSelection][] = [
+      ['EcrApi', ec2.InterfaceVpcEndpointAwsService.ECR, this.endpointSecurityGroup, isolated],
+      ['EcrDocker', ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER, this.endpointSecurityGroup, isolated],
+      ['SecretsManager', ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER, this.endpointSecurityGroup, isolated],
+      ['Logs', ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS, this.logsEndpointSecurityGroup, watch],
+      ['GuardDutyData', ec2.InterfaceVpcEndpointAwsService.GUARDDUTY_DATA, this.logsEndpointSecurityGroup, watch],
     ];
     const created = new Map<string, ec2.InterfaceVpcEndpoint>();
-    for (const [name, service, securityGroup] of endpoints) {
+    for (const [name, service, securityGroup, subnets] of endpoints) {
       const endpoint = this.vpc.addInterfaceEndpoint(`${name}Endpoint`, {
         service,
-        subnets: isolated,
+        subnets,
         securityGroups: [securityGroup],
         open: false,
         privateDnsEnabled: true,
@@ -148,7 +184,11 @@ export class NetworkStack extends Stack {
       awsNamesOnly: !fleet.needsInternet,
     });
 
-    this.quarantineAcl = this.quarantineAclFor(this.vpc.isolatedSubnets.map((s) => s.ipv4CidrBlock));
+    this.quarantineAcl = this.quarantineAclFor(
+      watchSubnetCidrs(layout),
+      this.vpc.publicSubnets.map((s) => s.ipv4CidrBlock),
+      fleet.containerPort,
+    );
 
     this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -177,6 +217,7 @@ export class NetworkStack extends Stack {
       logsEndpointSecurityGroupId: this.logsEndpointSecurityGroup.securityGroupId,
       s3PrefixListId: s3PrefixList,
       quarantineAclId: this.quarantineAcl.networkAclId,
+      siteFlowLogsRoleArn: this.siteFlowLogsRoleArn,
       appSubnetsPrefixListId: this.appSubnets.prefixListId,
     };
     if (fleet.needsInternet) {
@@ -187,17 +228,69 @@ export class NetworkStack extends Stack {
   }
 
   /**
-   * Quarantine swaps a strict site's subnets to this ACL. Its default deny drops everything,
-   * including connections already established, except HTTPS to the endpoint (isolated)
-   * subnets and the answers: the contained site's group allows only HTTPS to the Logs and
-   * GuardDuty endpoints' group, so the task keeps its logs and stays watched. ACLs are
+   * The watch subnets: one per AZ, in the last block of the lower half that CDK never
+   * allocates (infra/config/network-layout.ts), on the isolated route tables and the VPC's
+   * default ACL. Only the CloudWatch Logs and GuardDuty data endpoints live there.
+   */
+  private createWatchSubnets(cidrs: readonly string[]): ec2.ISubnet[] {
+    return cidrs.map((cidrBlock, i) => {
+      const availabilityZone = this.fleetAzs[i] as string;
+      const subnet = new ec2.CfnSubnet(this, `WatchSubnet${i}`, {
+        vpcId: this.vpc.vpcId,
+        cidrBlock,
+        availabilityZone,
+        mapPublicIpOnLaunch: false,
+      });
+      tagComponent(subnet, Component.network);
+      const routeTableId = (this.vpc.isolatedSubnets[i] as ec2.ISubnet).routeTable.routeTableId;
+      new ec2.CfnSubnetRouteTableAssociation(this, `WatchSubnetRoutes${i}`, { subnetId: subnet.ref, routeTableId });
+      return ec2.Subnet.fromSubnetAttributes(this, `WatchSubnetRef${i}`, {
+        subnetId: subnet.ref,
+        availabilityZone,
+        routeTableId,
+        ipv4CidrBlock: cidrBlock,
+      });
+    });
+  }
+
+  /**
+   * Quarantine swaps a site's own subnets to this ACL. Its default deny drops everything,
+   * including connections already established, except HTTPS to the watch subnets (the Logs
+   * and GuardDuty data endpoints, nothing else lives there) and the answers: exactly what the
+   * quarantine security-group set admits, so the task keeps its logs and stays watched. ACLs are
    * stateless, so the answers need their own inbound entry ("Network ACLs are stateless,
    * which means that responses to allowed inbound traffic are subject to the rules for
    * outbound traffic (and vice versa)": https://docs.aws.amazon.com/vpc/latest/userguide/vpc-network-acls.html).
    */
-  private quarantineAclFor(endpointSubnetCidrs: readonly string[]): ec2.NetworkAcl {
+  private quarantineAclFor(
+    endpointSubnetCidrs: readonly string[],
+    loadBalancerSubnetCidrs: readonly string[],
+    containerPort: number,
+  ): ec2.NetworkAcl {
     const acl = new ec2.NetworkAcl(this, 'QuarantineAcl', { vpc: this.vpc });
     tagComponent(acl, Component.quarantineAcl);
+    // The load balancer's health checks (public subnets to the container port, and the
+    // answers), so that a swap before the listener rule is shed does not fail them: after
+    // UnhealthyThresholdCount failures ECS replaces the task and the evidence in it goes
+    // (issue 16 item 9). The contained group refuses these once the shed is done (it has no
+    // ingress), and a shed rule forwards nothing; NAT'd flows arrive from their internet
+    // address, never from a public subnet, so this admits no way out.
+    loadBalancerSubnetCidrs.forEach((cidr, i) => {
+      acl.addEntry(`LoadBalancerToTasks${i}`, {
+        ruleNumber: 200 + i,
+        cidr: ec2.AclCidr.ipv4(cidr),
+        traffic: ec2.AclTraffic.tcpPort(containerPort),
+        direction: ec2.TrafficDirection.INGRESS,
+        ruleAction: ec2.Action.ALLOW,
+      });
+      acl.addEntry(`AnswersToLoadBalancer${i}`, {
+        ruleNumber: 200 + i,
+        cidr: ec2.AclCidr.ipv4(cidr),
+        traffic: ec2.AclTraffic.tcpPortRange(1024, 65535),
+        direction: ec2.TrafficDirection.EGRESS,
+        ruleAction: ec2.Action.ALLOW,
+      });
+    });
     endpointSubnetCidrs.forEach((cidr, i) => {
       acl.addEntry(`HttpsToEndpoints${i}`, {
         ruleNumber: 100 + i,
@@ -217,7 +310,7 @@ export class NetworkStack extends Stack {
     acknowledge(
       acl,
       'AwsSolutions-VPC3',
-      'The quarantine ACL is the point: swapping a strict site onto it cuts even established connections, all but HTTPS to the endpoint subnets.',
+      'The quarantine ACL is the point: swapping a site onto it cuts even established connections, all but HTTPS to the Logs and GuardDuty endpoints.',
     );
     return acl;
   }

@@ -40,7 +40,7 @@ import {
   listTasksInClusters,
   siteGroupRuleStatements,
   siteTaskDefinitionsOnly,
-  strictSiteAclStatements,
+  siteAclStatements,
 } from '../shared/iam-statements';
 import { siteRecordParameterPrefix } from '../../contracts/site-record';
 import { Component, TAG_COMPONENT, TAG_ENV, TAG_SECURITY_GROUP, tagComponent } from '../shared/tags';
@@ -601,7 +601,7 @@ export class ResponseStack extends Stack {
         'ec2:AuthorizeSecurityGroupEgress',
         'ec2:ModifySecurityGroupRules',
       ],
-      aclSid: 'SwapStrictSiteAcls',
+      aclSid: 'SwapSiteAcls',
     });
     // Listener rules cannot be tagged through CloudFormation, so ModifyRule is scoped by ARN:
     // rules of the cells' own listeners only.
@@ -724,7 +724,7 @@ export class ResponseStack extends Stack {
         'ec2:RevokeSecurityGroupIngress',
         'ec2:RevokeSecurityGroupEgress',
       ],
-      aclSid: 'PutStrictSiteAclsBack',
+      aclSid: 'PutSiteAclsBack',
     });
     const ruleArns = listenerRuleArns(listenerArns);
     fn.addToRolePolicy(
@@ -968,7 +968,7 @@ export class ResponseStack extends Stack {
   ) {
     for (const statement of [
       ...siteGroupRuleStatements(this, env, options.groupSid, options.groupActions),
-      ...strictSiteAclStatements(this, env, options.aclSid),
+      ...siteAclStatements(this, env, options.aclSid),
     ])
       fn.addToRolePolicy(statement);
   }

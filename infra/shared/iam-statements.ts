@@ -73,11 +73,12 @@ export function siteGroupRuleStatements(
 /**
  * `ec2:ReplaceNetworkAclAssociation` authorizes against both the `network-acl` and the
  * `subnet` (both required, Service Authorization Reference, Amazon EC2), so each is held on
- * its own: only strict sites' own subnets (`bulkhead:component=subnet`, never a shared
- * subnet, whose move onto the quarantine ACL would cut off every site in it), and only the
- * quarantine ACL or a strict site's own ACL of this environment.
+ * its own: only sites' own subnets (`bulkhead:component=subnet`: every site has them since
+ * issue 14; never a shared or watch subnet, tagged `network`, whose move onto the quarantine
+ * ACL would cut off every site or endpoint in it), and only the quarantine ACL or a site's
+ * own ACL of this environment.
  */
-export function strictSiteAclStatements(stack: Stack, environment: string, sid: string): iam.PolicyStatement[] {
+export function siteAclStatements(stack: Stack, environment: string, sid: string): iam.PolicyStatement[] {
   return [
     new iam.PolicyStatement({
       sid: `${sid}Subnets`,

@@ -34,6 +34,8 @@ export interface CompartmentPlatform {
   readonly databaseUserServiceToken: string;
   /** The response plane's key: each site's notice topic is encrypted with it. */
   readonly responseKeyArn: string;
+  /** The role VPC Flow Logs assumes to write the site's REJECT records. */
+  readonly siteFlowLogsRoleArn: string;
 }
 
 /** Imports the platform for one site from the exports named in contracts/names.ts. */
@@ -104,5 +106,6 @@ export function compartmentPlatformFromExports(
     databasePort: importPlatform(env, 'databasePort'),
     databaseUserServiceToken: importPlatform(env, 'databaseUserServiceToken'),
     responseKeyArn: importPlatform(env, 'responseKeyArn'),
+    siteFlowLogsRoleArn: importPlatform(env, 'siteFlowLogsRoleArn'),
   };
 }

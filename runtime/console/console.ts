@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { type SiteRecord, siteRecordParameterName } from '../../contracts/site-record';
+import { hasOwnSubnets, type SiteRecord, siteRecordParameterName } from '../../contracts/site-record';
 import { type ContainDeps, respondForSite, type SavedState } from '../contain/contain';
 import { type ApprovalDeps, ApprovalError, approveIncident } from '../recovery/approval';
 import { type ReleaseDeps, ReleaseError, releaseIncident } from '../recovery/release';
@@ -350,7 +350,7 @@ async function quarantine(
   };
   const outcome = await respondForSite(request.site, trigger, deps, {
     describeGroup: true,
-    describeAcl: record.isolation === 'strict',
+    describeAcl: hasOwnSubnets(record),
     drill: false,
     forcePolicy: 'contain',
   });

@@ -16,7 +16,7 @@ import { type IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { SNSClient } from '@aws-sdk/client-sns';
-import type { SiteRecord } from '../../contracts/site-record';
+import { hasOwnSubnets, type SiteRecord } from '../../contracts/site-record';
 import { Component } from '../../contracts/tag-names';
 import type { IncidentRecord, IncidentStore, StepRecord, TriggerRecord } from '../shared/incident-store';
 import { loadSiteRecord, SiteRecordError, siteForwardActions } from '../shared/site-records';
@@ -226,7 +226,8 @@ export async function respondToEvent(event: unknown, deps: ContainDeps): Promise
   return respondForSite(siteId, triggerRecord(trigger, receivedAt), deps, {
     describeGroup: hints.policy === undefined || hints.policy === 'contain',
     securityGroupId: hints.securityGroupId,
-    describeAcl: hints.isolation !== 'standard',
+    // Every site deployed by this version has its own ACL; the read is in round 1, beside the record's.
+    describeAcl: true,
     drill: trigger.kind === 'guardduty' && trigger.drill,
     severity: trigger.kind === 'guardduty' ? trigger.severity : undefined,
     severityThresholdHint: hints.severityThreshold,
@@ -372,7 +373,7 @@ export async function respondForSite(
           groupRead(groupResult)
             ? Promise.resolve((groupResult as PromiseFulfilledResult<SiteGroupState | undefined>).value)
             : readSiteGroup(deps.ec2, env, siteId, record.securityGroupId),
-          record.isolation === 'strict' && !(aclResult.status === 'fulfilled' && aclResult.value)
+          hasOwnSubnets(record) && !(aclResult.status === 'fulfilled' && aclResult.value)
             ? deps.ec2.send(
                 new DescribeNetworkAclsCommand({ Filters: siteTagFilters(env, siteId, Component.networkAcl) }),
               )
@@ -867,7 +868,7 @@ function isolateNetwork(
       ),
     );
   }
-  if (record.isolation === 'strict') {
+  if (hasOwnSubnets(record)) {
     const acls = aclResult.status === 'fulfilled' ? (aclResult.value?.NetworkAcls ?? []) : [];
     const associations = acls.flatMap((acl) =>
       (acl.Associations ?? [])

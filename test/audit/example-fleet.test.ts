@@ -58,15 +58,15 @@ describe('audit of the example fleet', () => {
     expect(result.statistics.databaseUsers).toBe(siteIds.length);
   });
 
-  it('scores full marks on the isolation self-assessment (all thirteen questions, each answered as a sealed fleet answers it)', () => {
+  it('scores full marks on the isolation self-assessment (all fourteen questions, each answered as a sealed fleet answers it)', () => {
     // Act
     const no = result.questions.filter((q) => !answeredWell(q)).map((q) => `${q.number}: ${q.evidence.join(' | ')}`);
 
     // Assess
     expect(result.questions.map((q) => q.question)).toEqual([...QUESTIONS]);
     expect(no).toEqual([]);
-    expect(result.questions).toHaveLength(13);
-    expect(result.score).toBe(13);
+    expect(result.questions).toHaveLength(14);
+    expect(result.score).toBe(14);
   });
 
   it('answers each question with evidence read from the templates', () => {
@@ -88,7 +88,8 @@ describe('audit of the example fleet', () => {
     }
     expect(evidence(5)).toContain(`${result.pairsChecked} ordered pairs of ${siteIds.length} sites checked`);
     expect(evidence(7)).toMatch(/Bulkhead-example-Response\/GuardDutyEcsFindings\w+: aws\.guardduty/);
-    expect(evidence(7)).toContain(`${siteIds.length * 2} of ${siteIds.length * 2} site alarms match`);
+    // Three alarms per site: error rate, egress, rejected connections (SITE_ALARM_KINDS).
+    expect(evidence(7)).toContain(`${siteIds.length * 3} of ${siteIds.length * 3} site alarms match`);
     expect(evidence(9)).toMatch(/evidence bucket with S3 Object Lock/);
     expect(evidence(9)).toMatch(/Incidents\w+: incident table/);
   });
@@ -102,8 +103,8 @@ describe('audit of the example fleet', () => {
     expect(lines[0]).toBe(
       `Isolation audit: ${siteIds.length} sites, ${result.pairsChecked} ordered pairs checked, no path between sites: PASSED`,
     );
-    expect(summary).toContain(`Self-assessment: ${result.score}/13`);
-    expect(lines.filter((l) => /^ +\d{1,2}\. (yes|no |YES|NO ) /.test(l))).toHaveLength(13);
+    expect(summary).toContain(`Self-assessment: ${result.score}/14`);
+    expect(lines.filter((l) => /^ +\d{1,2}\. (yes|no |YES|NO ) /.test(l))).toHaveLength(14);
   });
 
   it('renders a self-contained HTML report with the whole matrix', () => {

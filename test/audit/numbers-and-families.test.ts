@@ -22,7 +22,6 @@ beforeAll(() => {
 
 const A = 'acme-shop';
 const B = 'bakery';
-const NETWORK = 'Bulkhead-example-Network';
 const DATA = 'Bulkhead-example-Data';
 
 function accessPoint(t: MutableTemplate) {
@@ -114,12 +113,29 @@ describe('storage: POSIX ids are numbers', () => {
 });
 
 describe('network: IPv6 and ranges outside the VPC', () => {
-  /** Gives the shared app subnets (the standard sites', with and without internet) IPv6 blocks. */
-  const dualStack = (t: MutableTemplate) => {
+  /**
+   * Gives a site's own subnets IPv6 blocks and its own ACL IPv6 allow entries (every site has
+   * its own subnets and ACL: docs/network.md), as a dual-stack deployment would.
+   */
+  const dualStack = (base: number) => (t: MutableTemplate) => {
     let n = 0;
+    let acl: string | undefined;
     for (const [id, r] of Object.entries(t.Resources)) {
-      if (r.Type === 'AWS::EC2::Subnet' && /egress|isolated/.test(id))
-        r.Properties.Ipv6CidrBlock = `2001:db8:40:${n++}::/64`;
+      if (r.Type === 'AWS::EC2::Subnet') r.Properties.Ipv6CidrBlock = `2001:db8:40:${base + n++}::/64`;
+      if (r.Type === 'AWS::EC2::NetworkAcl') acl = id;
+    }
+    for (const egress of [false, true]) {
+      t.Resources[egress ? 'V6AclOut' : 'V6AclIn'] = {
+        Type: 'AWS::EC2::NetworkAclEntry',
+        Properties: {
+          NetworkAclId: { Ref: acl },
+          RuleNumber: 90,
+          Protocol: -1,
+          RuleAction: 'allow',
+          Egress: egress,
+          Ipv6CidrBlock: '::/0',
+        },
+      };
     }
   };
   const v6Rules = {
@@ -149,16 +165,28 @@ describe('network: IPv6 and ranges outside the VPC', () => {
     },
   };
 
+  const dualStackSites = {
+    [siteStackName(A)]: (t: MutableTemplate) => {
+      dualStack(0)(t);
+      v6Rules[siteStackName(A)]?.(t);
+    },
+    [siteStackName(B)]: (t: MutableTemplate) => {
+      dualStack(8)(t);
+      v6Rules[siteStackName(B)]?.(t);
+    },
+  };
+
   it('names IPv6 rules between sites whose tasks have IPv6 addresses', () => {
     // Prepare
-    const changed = mutated(assembly, { ...v6Rules, [NETWORK]: dualStack });
+    const changed = mutated(assembly, dualStackSites);
 
     // Act
     const result = auditAssembly(changed);
 
     // Assess
     expect(result.findings.map((f) => `${f.kind} ${f.from}→${f.to}`)).toEqual([`network ${A}→${B}`]);
-    expect(result.findings[0]?.rules.map((r) => r.logicalId)).toEqual(['V6Out', 'V6In']);
+    // The groups' rules and, since every site has its own ACL, the ACL entries that let IPv6 through.
+    expect(result.findings[0]?.rules.map((r) => r.logicalId)).toEqual(['V6Out', 'V6In', 'V6AclOut', 'V6AclIn']);
   });
 
   it('is compliant with the same IPv6 rules when the tasks have no IPv6 address', () => {

@@ -31,7 +31,21 @@ describe('EC2 network ACL associations', () => {
       }),
     );
     expect(quarantine.NetworkAcls?.map((a) => a.NetworkAclId)).toEqual([fleet.quarantineAclId]);
-    expect(quarantine.NetworkAcls?.[0]?.Entries?.every((e) => e.RuleAction === 'deny')).toBe(true);
+    // The quarantine ACL admits only HTTPS to the watch subnets (the Logs endpoint's) and the answers,
+    // besides the load balancer's health checks (from the public subnets, to the container port).
+    const allowed = (quarantine.NetworkAcls?.[0]?.Entries ?? []).filter(
+      (e) =>
+        e.RuleAction === 'allow' &&
+        !fleet.publicSubnetIds.some((id) => aws.ec2.state.subnets[id]?.CidrBlock === e.CidrBlock),
+    );
+    expect(allowed.map((e) => e.CidrBlock).sort()).toEqual(
+      fleet.watchSubnetIds
+        .flatMap((id) => [aws.ec2.state.subnets[id]?.CidrBlock, aws.ec2.state.subnets[id]?.CidrBlock])
+        .sort(),
+    );
+    expect(allowed.filter((e) => e.Egress).every((e) => e.PortRange?.From === 443 && e.PortRange?.To === 443)).toBe(
+      true,
+    );
     expect(bySubnet.NetworkAcls?.map((a) => a.NetworkAclId)).toEqual([site.siteAclId]);
   });
 

@@ -79,8 +79,9 @@ describe('the example fleet', () => {
     expect(acme?.image.uri).toMatch(
       /^111122223333\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/sites\/acme-shop@sha256:[0-9a-f]{64}$/,
     );
-    expect(clinic?.strictSubnetCidrs).toEqual(['10.40.128.0/26', '10.40.128.64/26']);
-    expect(acme?.strictSubnetCidrs).toBeUndefined();
+    expect(clinic?.subnetCidrs).toEqual(['10.40.128.0/26', '10.40.128.64/26']);
+    expect(acme?.subnetCidrs).toHaveLength(2);
+    expect(acme?.subnetCidrs).not.toEqual(clinic?.subnetCidrs);
   });
 
   it('keeps derived numbers stable when other sites are added or reordered', () => {
@@ -108,6 +109,7 @@ describe('the example fleet', () => {
         s.listenerPriority,
         s.listenerPriority,
       ]);
+      expect([pick(afterReorder)?.subnetCidrs, pick(afterAdd)?.subnetCidrs]).toEqual([s.subnetCidrs, s.subnetCidrs]);
     }
   });
 });
@@ -333,22 +335,71 @@ describe('a bad fleet file is refused whole, naming the file, the path and the f
     expect(tooLong.problems[0]).toMatchObject({ path: 'operators.consoleTimeoutSeconds' });
   });
 
-  it('refuses a strict site without a subnet slot, and a standard site with one', () => {
+  it('refuses a strict site without a subnet slot; a standard site may name its own', () => {
+    // Act
     const error = refuse((f) => {
       delete site(f, 2).subnetSlot;
-      site(f, 3).subnetSlot = 4;
     });
-    expect(error.problems.map((p) => p.path)).toEqual(['sites[2].isolation', 'sites[3].subnetSlot']);
+    const named = example();
+    site(named, 3).subnetSlot = 4;
+    const fleet = parseFleet(stringify(named), 'named.yaml');
+
+    // Assess
+    expect(error.problems.map((p) => p.path)).toEqual(['sites[2].isolation']);
+    expect(fleet.sites[3]?.subnetCidrs).toEqual(['10.40.130.0/26', '10.40.130.64/26']);
   });
 
-  it('refuses two strict sites in one subnet slot and names a free one', () => {
+  it('refuses two sites in one subnet slot and names a free one', () => {
     const error = refuse((f) => {
       Object.assign(site(f, 3), { isolation: 'strict', subnetSlot: 0 });
     });
     expect(error.problems).toEqual([
       expect.objectContaining({
         path: 'sites[3].subnetSlot',
-        message: expect.stringContaining('slot 1 is free'),
+        message: expect.stringMatching(
+          /subnet slot 0 .* is shared by sites "clinic" and "dentist"; set subnetSlot: \d+/,
+        ),
+      }),
+    ]);
+  });
+
+  it('refuses a fleet whose sites the VPC cannot place, and says what would fit', () => {
+    // Prepare: a /20 VPC's site range holds 16 blocks of two /26 subnets.
+    const small = (sites: number) => {
+      const f = example();
+      f.network = { cidr: '10.40.0.0/20', maxAzs: 2, strictSubnetPrefix: 26 };
+      f.sites = Array.from({ length: sites }, (_, i) => ({
+        ...site(f, 0),
+        id: `site-${i}`,
+        domains: [`s${i}.example`],
+        listenerPriority: i + 1,
+        uploadsPosixId: 60000 + i,
+        subnetSlot: i,
+      }));
+      return stringify(f);
+    };
+
+    // Act
+    const error = problemsOf(small(20));
+
+    // Assess
+    expect(error.problems[0]).toMatchObject({ path: 'network' });
+    expect(error.problems[0]?.message).toContain(
+      'the fleet has 20 sites but the site range of 10.40.0.0/20 holds 16 blocks',
+    );
+    expect(error.problems[0]?.message).toContain('network.strictSubnetPrefix to 27');
+    expect(parseFleet(small(16), 'fits.yaml').sites).toHaveLength(16);
+  });
+
+  it("refuses a desiredCount the site's own subnets cannot hold three times over", () => {
+    const error = refuse((f) => {
+      f.network = { ...(f.network as object), strictSubnetPrefix: 28 };
+      site(f, 0).desiredCount = 8;
+    });
+    expect(error.problems).toEqual([
+      expect.objectContaining({
+        path: 'sites[0].desiredCount',
+        message: expect.stringContaining('desiredCount 8 needs 24 addresses'),
       }),
     ]);
   });

@@ -91,7 +91,7 @@ function expectInvariants(fleet: FleetConfig): void {
     expect(site.listenerPriority).toBeGreaterThanOrEqual(1);
     expect(site.listenerPriority).toBeLessThanOrEqual(LIMITS.maxListenerPriority);
     expect(fleet.cells.some((c) => c.id === site.cell && c.siteIds.includes(site.id))).toBe(true);
-    if (site.isolation === 'strict') expect(site.strictSubnetCidrs?.length).toBe(fleet.network.maxAzs);
+    expect(site.subnetCidrs.length).toBe(fleet.network.maxAzs);
   }
   for (const cell of fleet.cells) {
     expect(cell.siteIds.length).toBeLessThanOrEqual(fleet.cellSize);
@@ -100,8 +100,8 @@ function expectInvariants(fleet: FleetConfig): void {
   }
   const posix = fleet.sites.map((s) => s.uploadsPosixId);
   expect(new Set(posix).size).toBe(posix.length);
-  const strict = fleet.sites.flatMap((s) => s.strictSubnetCidrs ?? []);
-  expect(new Set(strict).size).toBe(strict.length);
+  const own = fleet.sites.flatMap((s) => s.subnetCidrs);
+  expect(new Set(own).size).toBe(own.length);
 }
 
 const FLEET_FOCUS = [

@@ -1,6 +1,12 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cellExportName, platformExportName, siteSecretName } from '../../contracts/names';
+import {
+  cellExportName,
+  parseSiteAlarmName,
+  platformExportName,
+  siteAlarmName,
+  siteSecretName,
+} from '../../contracts/names';
 import { type SynthesizedFleet, synthExample } from '../support/synth-fleet';
 import {
   importedName,
@@ -147,41 +153,73 @@ describe('network isolation of each site', () => {
     }
   });
 
-  it('strict sites run in subnets of their own, with their own ACL; standard sites in the shared ones', () => {
+  it("every site runs in subnets of its own, with its own ACL; a strict site's ACL keeps other ports inside the VPC", () => {
     for (const site of sites()) {
+      // Prepare
       const template = synth.site(site.id);
       const json = synth.siteJson(site.id);
+
+      // Act
+      const subnets = resourcesOfType(json, 'AWS::EC2::Subnet');
+      const entries = resourcesOfType(json, 'AWS::EC2::NetworkAclEntry').map(([, e]) => e.Properties ?? {});
+
+      // Assess: own subnets with the derived CIDRs, an ACL association each, and the service in them.
+      expect(subnets.map(([, s]) => s.Properties?.CidrBlock)).toEqual(site.subnetCidrs);
+      template.resourceCountIs('AWS::EC2::NetworkAcl', 1);
+      template.resourceCountIs('AWS::EC2::SubnetNetworkAclAssociation', subnets.length);
+      template.hasResourceProperties('AWS::ECS::Service', {
+        NetworkConfiguration: {
+          AwsvpcConfiguration: { Subnets: subnets.map(([id]) => ({ Ref: id })) },
+        },
+      });
+      const open = entries.filter((e) => e.CidrBlock === '0.0.0.0/0' && e.Protocol === -1);
       if (site.isolation === 'strict') {
-        // Assess: own subnets with the derived CIDRs, an ACL association each, and the service in them.
-        const subnets = resourcesOfType(json, 'AWS::EC2::Subnet');
-        expect(subnets.map(([, s]) => s.Properties?.CidrBlock)).toEqual(site.strictSubnetCidrs);
-        template.resourceCountIs('AWS::EC2::NetworkAcl', 1);
-        template.resourceCountIs('AWS::EC2::SubnetNetworkAclAssociation', subnets.length);
-        template.hasResourceProperties('AWS::ECS::Service', {
-          NetworkConfiguration: {
-            AwsvpcConfiguration: { Subnets: subnets.map(([id]) => ({ Ref: id })) },
-          },
-        });
+        expect(open, site.id).toEqual([]);
+        expect(entries.filter((e) => e.CidrBlock === '0.0.0.0/0').map((e) => e.PortRange)).toEqual(
+          expect.arrayContaining([
+            { From: 1024, To: 65535 },
+            { From: 443, To: 443 },
+          ]),
+        );
       } else {
-        template.resourceCountIs('AWS::EC2::Subnet', 0);
-        const tier = site.internetEgress ? 'egressSubnetIds' : 'isolatedSubnetIds';
-        template.hasResourceProperties('AWS::ECS::Service', {
-          NetworkConfiguration: {
-            AwsvpcConfiguration: {
-              Subnets: Match.arrayWith([
-                {
-                  'Fn::Select': [
-                    0,
-                    {
-                      'Fn::Split': [',', { 'Fn::ImportValue': platformExportName(synth.fleet.environment, tier) }],
-                    },
-                  ],
-                },
-              ]),
-            },
-          },
-        });
+        expect(open.length, site.id).toBe(2);
       }
+    }
+  });
+});
+
+describe('refused connections of each site', () => {
+  it('its own subnets log REJECT records to its own group, counted outbound, with an alarm at the fleet file threshold that the response plane hears', () => {
+    for (const site of sites()) {
+      // Prepare
+      const json = synth.siteJson(site.id);
+      const template = synth.site(site.id);
+
+      // Act
+      const subnets = resourcesOfType(json, 'AWS::EC2::Subnet').map(([id]) => id);
+      const flowLogs = resourcesOfType(json, 'AWS::EC2::FlowLog').map(([, f]) => f.Properties ?? {});
+      const [filter] = resourcesOfType(json, 'AWS::Logs::MetricFilter').map(([, f]) => f.Properties ?? {});
+
+      // Assess
+      expect(flowLogs.map((f) => f.ResourceId)).toEqual(subnets.map((id) => ({ Ref: id })));
+      for (const f of flowLogs) expect(f).toMatchObject({ ResourceType: 'Subnet', TrafficType: 'REJECT' });
+      expect(String(flowLogs[0]?.LogFormat)).toMatch(/\$\{action\} \$\{log-status\} \$\{flow-direction\}$/);
+      expect(String(filter?.FilterPattern)).toContain('action = "REJECT"');
+      expect(String(filter?.FilterPattern)).toContain('direction = "egress"');
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: siteAlarmName(synth.fleet.environment, site.id, 'rejected-connections'),
+        Threshold: site.alarms.rejectedConnectionsPerFiveMinutes,
+        Period: 300,
+      });
+      expect(
+        parseSiteAlarmName(
+          synth.fleet.environment,
+          siteAlarmName(synth.fleet.environment, site.id, 'rejected-connections'),
+        ),
+      ).toEqual({
+        site: site.id,
+        kind: 'rejected-connections',
+      });
     }
   });
 });

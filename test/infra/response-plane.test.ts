@@ -43,8 +43,8 @@ describe('least privilege of the containment function', () => {
   });
 
   it('swaps network ACL associations only on ACLs and subnets tagged as this environment’s (subnets: strict sites’ own)', () => {
-    const subnets = ofRole('ContainFunction').find((s) => s.Sid === 'SwapStrictSiteAclsSubnets');
-    const acls = ofRole('ContainFunction').find((s) => s.Sid === 'SwapStrictSiteAclsAcls');
+    const subnets = ofRole('ContainFunction').find((s) => s.Sid === 'SwapSiteAclsSubnets');
+    const acls = ofRole('ContainFunction').find((s) => s.Sid === 'SwapSiteAclsAcls');
     expect(actions(subnets as PolicyStatementJson)).toEqual(['ec2:ReplaceNetworkAclAssociation']);
     expect(actions(acls as PolicyStatementJson)).toEqual(['ec2:ReplaceNetworkAclAssociation']);
     expect(subnets?.Condition).toEqual({
@@ -160,9 +160,9 @@ describe('least privilege of the containment function', () => {
       'DeployKnownGoodRevisions',
       'LiftSessionDeny',
       'PassSiteRolesToEcs',
+      'PutSiteAclsBackAcls',
+      'PutSiteAclsBackSubnets',
       'PutSiteRulesBack',
-      'PutStrictSiteAclsBackAcls',
-      'PutStrictSiteAclsBackSubnets',
       'ReadDeployedServices',
       'RemoveOwnProbeRules',
       'RetagServiceSecurityGroup',

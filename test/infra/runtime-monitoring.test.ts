@@ -82,21 +82,35 @@ describe('the site tasks reach the GuardDuty data endpoint', () => {
     }
   });
 
-  it('the quarantine ACL lets a contained strict site reach only HTTPS in the endpoint subnets (and the answers)', () => {
+  it('the quarantine ACL lets a contained site reach only HTTPS in the watch subnets (and the answers), where only the Logs and GuardDuty endpoints live; and the load balancer its port', () => {
     // Prepare
-    const isolated = resourcesOfType(network, 'AWS::EC2::Subnet')
-      .filter(([id]) => /isolated/i.test(id))
-      .map(([, s]) => s.Properties?.CidrBlock);
+    const subnets = resourcesOfType(network, 'AWS::EC2::Subnet');
+    const watch = subnets.filter(([id]) => /^WatchSubnet\d+$/.test(id));
+    const publicCidrs = subnets.filter(([id]) => /public/i.test(id)).map(([, s]) => s.Properties?.CidrBlock);
+    const endpoints = resourcesOfType(network, 'AWS::EC2::VPCEndpoint');
     // Act
     const entries = resourcesOfType(network, 'AWS::EC2::NetworkAclEntry').map(([, e]) => e.Properties ?? {});
+    const toWatch = entries.filter((e) => !publicCidrs.includes(e.CidrBlock));
+    const toLoadBalancer = entries.filter((e) => publicCidrs.includes(e.CidrBlock));
+    const inWatch = endpoints.filter(([, e]) =>
+      String(JSON.stringify(e.Properties?.SubnetIds)).includes(`"${watch[0]?.[0]}"`),
+    );
     // Assess
-    expect(isolated.length).toBe(2);
-    expect(entries).toHaveLength(2 * isolated.length);
-    for (const e of entries) {
-      expect(isolated).toContain(e.CidrBlock);
+    expect(watch.length).toBe(2);
+    expect(toWatch).toHaveLength(2 * watch.length);
+    for (const e of toWatch) {
+      expect(watch.map(([, s]) => s.Properties?.CidrBlock)).toContain(e.CidrBlock);
       expect(e).toMatchObject({ Protocol: 6, RuleAction: 'allow' });
       expect(e.PortRange).toEqual(e.Egress ? { From: 443, To: 443 } : { From: 1024, To: 65535 });
     }
+    expect(toLoadBalancer).toHaveLength(2 * publicCidrs.length);
+    for (const e of toLoadBalancer) {
+      expect(e.PortRange).toEqual(
+        e.Egress ? { From: 1024, To: 65535 } : { From: synth.fleet.containerPort, To: synth.fleet.containerPort },
+      );
+    }
+    expect(inWatch).toHaveLength(2);
+    for (const [id] of inWatch) expect(id).toMatch(/^Vpc(Logs|GuardDutyData)Endpoint/);
   });
 });
 

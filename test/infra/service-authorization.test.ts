@@ -55,7 +55,7 @@ describe('held where the issue found them loose', () => {
     });
   });
 
-  it('no role may move a subnet between ACLs unless it is a strict site’s own subnet, for every role that may', () => {
+  it('no role may move a subnet between ACLs unless it is a site’s own subnet, for every role that may', () => {
     // Prepare
     const movers = uses.filter((u) => u.action === 'ec2:ReplaceNetworkAclAssociation');
     const json = [...synthExample().json.values()];
@@ -86,18 +86,26 @@ describe('held where the issue found them loose', () => {
     }
   });
 
-  it('shared subnets are not tagged as a strict site’s own subnets', () => {
+  it('shared and watch subnets are not tagged as a site’s own subnets; every site’s own subnets are', () => {
     // Prepare
-    const network = synthExample().json.get('Bulkhead-example-Network');
+    const synth = synthExample();
+    const network = synth.json.get('Bulkhead-example-Network');
+    const componentsOf = (
+      template: { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> } | undefined,
+    ) =>
+      Object.values(template?.Resources ?? {})
+        .filter((r) => r.Type === 'AWS::EC2::Subnet')
+        .map(
+          (r) =>
+            (r.Properties?.Tags as { Key: string; Value: string }[]).find((t) => t.Key === 'bulkhead:component')?.Value,
+        );
     // Act
-    const subnets = Object.values(network?.Resources ?? {}).filter((r) => r.Type === 'AWS::EC2::Subnet');
-    const components = subnets.map(
-      (r) =>
-        (r.Properties?.Tags as { Key: string; Value: string }[]).find((t) => t.Key === 'bulkhead:component')?.Value,
-    );
+    const shared = componentsOf(network);
+    const own = synth.fleet.sites.map((site) => componentsOf(synth.json.get(`Bulkhead-example-Site-${site.id}`)));
     // Assess
-    expect(subnets.length).toBeGreaterThan(0);
-    expect(components.filter((c) => c === 'subnet')).toEqual([]);
+    expect(shared.length).toBeGreaterThan(0);
+    expect(shared.filter((c) => c === 'subnet')).toEqual([]);
+    for (const components of own) expect(components).toEqual(['subnet', 'subnet']);
   });
 });
 

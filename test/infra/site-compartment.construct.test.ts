@@ -67,6 +67,7 @@ function handMadePlatform(stack: Stack): CompartmentPlatform {
     databasePort: '3306',
     databaseUserServiceToken: 'arn:aws:lambda:eu-west-1:111122223333:function:bulkhead-unit-db-user-provider',
     responseKeyArn: 'arn:aws:kms:eu-west-1:111122223333:key/01234567-89ab-cdef-0123-456789abcdef',
+    siteFlowLogsRoleArn: 'arn:aws:iam::111122223333:role/bulkhead-unit-site-flow-logs',
   };
 }
 
@@ -90,7 +91,7 @@ beforeAll(() => {
 });
 
 describe('SiteCompartment on a bare stack', () => {
-  it('runs one Fargate service in its own group, on the platform’s cluster and subnets, without a public address', () => {
+  it('runs one Fargate service in its own group and its own subnets, on the platform’s cluster, without a public address', () => {
     template.resourceCountIs('AWS::ECS::Service', 1);
     template.hasResourceProperties('AWS::ECS::Service', {
       Cluster: 'bulkhead-unit-blue',
@@ -99,6 +100,8 @@ describe('SiteCompartment on a bare stack', () => {
         AwsvpcConfiguration: Match.objectLike({
           AssignPublicIp: 'DISABLED',
           SecurityGroups: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^SiteSecurityGroup'), 'GroupId'] }],
+          // Its own subnets (issue 14): quarantine swaps their ACL, cutting established connections.
+          Subnets: Match.arrayWith([{ Ref: Match.stringLikeRegexp('Subnet') }]),
         }),
       },
     });

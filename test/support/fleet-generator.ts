@@ -19,7 +19,6 @@ export function generateFleetYaml(options: GeneratedFleetOptions): string {
   const strictEvery = options.strictEvery ?? 25;
   const internetEvery = options.internetEvery ?? 3;
   const cellCount = Math.ceil(options.sites / LIMITS.maxSitesPerCell);
-  let strictSlot = 0;
   const sites = Array.from({ length: options.sites }, (_, i) => {
     const id = `site-${String(i + 1).padStart(4, '0')}`;
     const strict = strictEvery > 0 && i % strictEvery === strictEvery - 1;
@@ -33,7 +32,9 @@ export function generateFleetYaml(options: GeneratedFleetOptions): string {
       },
       contact: `owner@${id}.clients.example`,
       internetEgress: internetEvery > 0 && i % internetEvery === 0,
-      ...(strict ? { isolation: 'strict', subnetSlot: strictSlot++ } : {}),
+      // Every site has its own subnets: slot i, never a derived one (hashes collide in big fleets).
+      ...(strict ? { isolation: 'strict' } : {}),
+      subnetSlot: i,
       listenerPriority: (i % LIMITS.maxSitesPerCell) + 1,
     };
   });
@@ -41,7 +42,7 @@ export function generateFleetYaml(options: GeneratedFleetOptions): string {
     environment: options.environment ?? 'bench',
     account: '111122223333',
     region: 'eu-west-1',
-    network: { cidr: '10.0.0.0/16', maxAzs: 2, strictSubnetPrefix: 27 },
+    network: { cidr: '10.0.0.0/16', maxAzs: 2, strictSubnetPrefix: 28 },
     // The largest class Aurora MySQL lists (7,000 connections), shared out so the fleet fits.
     database: {
       instanceClass: 'db.r5.24xlarge',

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { type AuthorizationHandle, authorizeHandlerCalls } from './iam-authorization/authorizer';
 import * as path from 'node:path';
 import { resetContainDeps } from '../../runtime/contain/index';
-import { siteAlarmName } from '../../contracts/names';
+import { type SiteAlarmKind, siteAlarmName } from '../../contracts/names';
 import { resetWorkflowDeps } from '../../runtime/incident/index';
 import { resetRecoveryDeps } from '../../runtime/recovery/index';
 import {
@@ -227,7 +227,7 @@ export function ecsFindingEvent(
 export function siteAlarmEvent(
   world: ResponseWorld,
   siteId: string,
-  kind: 'error-rate' | 'egress' = 'error-rate',
+  kind: SiteAlarmKind = 'error-rate',
 ): Record<string, unknown> {
   const sample = sampleEvent('cloudwatch/single-metric-cpu-ok-to-alarm_cw-docs.json') as Record<string, unknown> & {
     detail: Record<string, unknown> & { state: Record<string, unknown> };

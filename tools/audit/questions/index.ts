@@ -5,6 +5,7 @@
 import { automaticQuarantineQuestion } from './automatic-quarantine';
 import { containerPrivilegesQuestion } from './container-privileges';
 import { endpointExfiltrationQuestion } from './endpoint-exfiltration';
+import { establishedConnectionsQuestion } from './established-connections';
 import { immutableArtifactsQuestion } from './immutable-artifacts';
 import { isolatedWritableDirectoriesQuestion } from './isolated-writable-directories';
 import { noTrafficQuestion } from './no-traffic';
@@ -34,4 +35,5 @@ export const AUDIT_QUESTIONS: readonly AuditQuestion[] = [
   runtimeMonitoringQuestion,
   endpointExfiltrationQuestion,
   containerPrivilegesQuestion,
+  establishedConnectionsQuestion,
 ];

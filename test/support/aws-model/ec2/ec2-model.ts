@@ -20,8 +20,16 @@ import {
   revoke,
 } from './security-groups';
 import { createTags, deleteTags, describeTags } from './tags';
+import {
+  afterAclChange,
+  afterInterfaceDeleted,
+  afterSecurityGroupChange,
+  type OpenFlowInput,
+  openFlow,
+} from './connection-tracking';
 import type {
   Ec2State,
+  FlowRecord,
   NetworkAclEntryRecord,
   NetworkAclRecord,
   NetworkInterfaceRecord,
@@ -64,10 +72,13 @@ export class Ec2Model extends ServiceModel<Ec2State> {
    * callers follow NextToken); the reference's MaxResults is only an upper bound.
    */
   pageLimit?: number;
+  /** Called when a flow ends (benchmarks time "established flows cut" with it). */
+  onFlowEnded?: (flow: FlowRecord) => void;
 
   override resetState(): void {
     super.resetState();
     this.pageLimit = undefined;
+    this.onFlowEnded = undefined;
   }
 
   protected initialState(): Ec2State {
@@ -80,29 +91,44 @@ export class Ec2Model extends ServiceModel<Ec2State> {
       aclAssociations: {},
       networkInterfaces: {},
       prefixLists: {},
+      flows: {},
       rulesPerGroupQuota: 60,
     };
   }
 
   handlers(): Record<string, Handler> {
+    // Connection tracking (connection-tracking.ts): what a change does to established flows.
+    const afterGroups =
+      <I, O>(handler: (i: I) => O) =>
+      (i: I): O => {
+        const out = handler(i);
+        afterSecurityGroupChange(this);
+        return out;
+      };
     return {
       DescribeSecurityGroups: (i: Parameters<typeof describeSecurityGroups>[1]) => describeSecurityGroups(this, i),
       DescribeSecurityGroupRules: (i: Parameters<typeof describeSecurityGroupRules>[1]) =>
         describeSecurityGroupRules(this, i),
-      AuthorizeSecurityGroupIngress: (i: Parameters<typeof authorize>[1]) => authorize(this, i, false),
-      AuthorizeSecurityGroupEgress: (i: Parameters<typeof authorize>[1]) => authorize(this, i, true),
-      RevokeSecurityGroupIngress: (i: Parameters<typeof revoke>[1]) => revoke(this, i, false),
-      RevokeSecurityGroupEgress: (i: Parameters<typeof revoke>[1]) => revoke(this, i, true),
-      ModifySecurityGroupRules: (i: Parameters<typeof modifySecurityGroupRules>[1]) =>
+      AuthorizeSecurityGroupIngress: afterGroups((i: Parameters<typeof authorize>[1]) => authorize(this, i, false)),
+      AuthorizeSecurityGroupEgress: afterGroups((i: Parameters<typeof authorize>[1]) => authorize(this, i, true)),
+      RevokeSecurityGroupIngress: afterGroups((i: Parameters<typeof revoke>[1]) => revoke(this, i, false)),
+      RevokeSecurityGroupEgress: afterGroups((i: Parameters<typeof revoke>[1]) => revoke(this, i, true)),
+      ModifySecurityGroupRules: afterGroups((i: Parameters<typeof modifySecurityGroupRules>[1]) =>
         modifySecurityGroupRules(this, i),
+      ),
       CreateSecurityGroup: (i: Parameters<typeof createSecurityGroup>[1]) => createSecurityGroup(this, i),
       DescribeNetworkAcls: (i: Parameters<typeof describeNetworkAcls>[1]) => describeNetworkAcls(this, i),
-      ReplaceNetworkAclAssociation: (i: Parameters<typeof replaceNetworkAclAssociation>[1]) =>
-        replaceNetworkAclAssociation(this, i),
+      ReplaceNetworkAclAssociation: (i: Parameters<typeof replaceNetworkAclAssociation>[1]) => {
+        const subnetId = this.state.aclAssociations[i.AssociationId ?? '']?.SubnetId;
+        const out = replaceNetworkAclAssociation(this, i);
+        if (subnetId) afterAclChange(this, [subnetId]);
+        return out;
+      },
       DescribeNetworkInterfaces: (i: Parameters<typeof describeNetworkInterfaces>[1]) =>
         describeNetworkInterfaces(this, i),
-      ModifyNetworkInterfaceAttribute: (i: Parameters<typeof modifyNetworkInterfaceAttribute>[1]) =>
+      ModifyNetworkInterfaceAttribute: afterGroups((i: Parameters<typeof modifyNetworkInterfaceAttribute>[1]) =>
         modifyNetworkInterfaceAttribute(this, i),
+      ),
       DescribeSubnets: (i: Parameters<typeof describeSubnets>[1]) => describeSubnets(this, i),
       DescribeVpcs: (i: Parameters<typeof describeVpcs>[1]) => describeVpcs(this, i),
       CreateTags: (i: Parameters<typeof createTags>[1]) => createTags(this, i),
@@ -241,6 +267,7 @@ export class Ec2Model extends ServiceModel<Ec2State> {
       NetworkAclId: networkAclId,
       SubnetId: subnetId,
     };
+    afterAclChange(this, [subnetId]);
     return id;
   }
 
@@ -285,7 +312,25 @@ export class Ec2Model extends ServiceModel<Ec2State> {
   }
 
   deleteNetworkInterface(id: string): void {
+    const eni = this.state.networkInterfaces[id];
     delete this.state.networkInterfaces[id];
+    if (eni) afterInterfaceDeleted(this, id, eni.PrivateIpAddress);
+  }
+
+  /**
+   * Opens a TCP connection from a task's interface (connection-tracking.ts): established if
+   * groups and ACLs admit it now, else recorded as refused.
+   */
+  openFlow(input: OpenFlowInput): FlowRecord {
+    return openFlow(this, input);
+  }
+
+  /** Flows opened from (or to) an interface, in the order they were opened. */
+  flowsOf(eniId: string): FlowRecord[] {
+    const eni = this.state.networkInterfaces[eniId];
+    return Object.values(this.state.flows).filter(
+      (f) => f.sourceEniId === eniId || (eni !== undefined && f.destinationIp === eni.PrivateIpAddress),
+    );
   }
 
   /** The interface holding a private IPv4 address in a VPC. */

@@ -94,6 +94,32 @@ export interface PrefixListRecord {
   Cidrs: string[];
 }
 
+/**
+ * One TCP connection a task opened (a flow record of the model's connection tracking,
+ * `connection-tracking.ts`). Opened by tests; ended by what AWS documents ends it.
+ */
+export interface FlowRecord {
+  FlowId: string;
+  /** The interface that opened it (a task's). */
+  sourceEniId: string;
+  sourceIp: string;
+  sourceSubnetId: string;
+  destinationIp: string;
+  /** The destination's subnet when it is in the VPC (an endpoint, the database), else undefined. */
+  destinationSubnetId?: string;
+  port: number;
+  /** What carries it: straight to a VPC address, a NAT gateway, or an interface VPC endpoint. */
+  via: 'direct' | 'nat-gateway' | 'interface-endpoint';
+  /** Whether the security group tracks it (decides whether a rule change ends it). */
+  tracked: boolean;
+  /** `refused`: never established (what a flow log records as REJECT). */
+  state: 'established' | 'ended' | 'refused';
+  /** Why it ended or was refused (the layer and the rule or association that cut it). */
+  endedBy?: string;
+  /** A test's own name for it ("reverse shell", "logs"). */
+  label?: string;
+}
+
 /** Everything EC2 holds. Plain data so it can be cloned and rolled back. */
 export interface Ec2State {
   vpcs: Record<string, VpcRecord>;
@@ -104,6 +130,8 @@ export interface Ec2State {
   aclAssociations: Record<string, AclAssociationRecord>;
   networkInterfaces: Record<string, NetworkInterfaceRecord>;
   prefixLists: Record<string, PrefixListRecord>;
+  /** Connections tasks opened (connection tracking, `connection-tracking.ts`). */
+  flows: Record<string, FlowRecord>;
   /** Default quota "Inbound or outbound rules per security group" (60 each). */
   rulesPerGroupQuota: number;
 }

@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Tag as EcsTag } from '@aws-sdk/client-ecs';
-import { siteAlarmName, siteNoticeTopicName, siteTaskRoleBoundaryName } from '../../../../contracts/names';
+import {
+  SITE_ALARM_KINDS,
+  siteAlarmName,
+  siteNoticeTopicName,
+  siteTaskRoleBoundaryName,
+} from '../../../../contracts/names';
 import { type SiteRecord, siteRecordParameterName } from '../../../../contracts/site-record';
 import {
   Component,
@@ -55,8 +60,9 @@ function block(base: string, prefix: number, n: number): string {
  * host-header listener rule, a task role, a secret, a log group, alarms, a task definition
  * pinned by digest, a service named after the site (`propagateTags: SERVICE`, isolation
  * and response-policy tags) with its tasks RUNNING and healthy, and the site record in
- * SSM (`/bulkhead/<env>/sites/<id>`). Strict sites get their own subnets associated with
- * their own (allow) network ACL. Every resource carries `bulkhead:env`,
+ * SSM (`/bulkhead/<env>/sites/<id>`). Every site gets its own subnets associated with its
+ * own network ACL (unless seeded with `sharedSubnets`, as a site deployed before that); the
+ * quarantine ACL admits only HTTPS to the watch subnets, where the Logs endpoint's interface is. Every resource carries `bulkhead:env`,
  * `bulkhead:component` and, for site resources, `bulkhead:site`.
  */
 export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles {
@@ -123,10 +129,73 @@ export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles 
     tags: envTags(Component.uploadsSecurityGroup),
     ingress: appCidrs.map((c) => tcp(2049, { CidrIpv4: c }, 'NFS from application subnets')),
   });
+  // The watch subnets hold only the Logs and GuardDuty data endpoints (infra/platform/network-stack.ts);
+  // the quarantine ACL admits HTTPS to them and their answers, and nothing else.
+  const watchSubnets = azs.map((az, i) =>
+    model.ec2.createSubnet({
+      vpcId: vpc.VpcId,
+      cidr: block(vpcBase, 24, 112 + i),
+      availabilityZone: az,
+      tags: envTags(Component.network, { Name: `bulkhead-${env}-watch` }),
+    }),
+  );
   const quarantineAcl = model.ec2.createNetworkAcl({
     vpcId: vpc.VpcId,
-    entries: denyAllEntries(),
+    entries: [
+      // The load balancer's health checks (infra/platform/network-stack.ts quarantineAclFor).
+      ...publicSubnets.flatMap((p, i): NetworkAclEntryRecord[] => [
+        {
+          RuleNumber: 200 + i,
+          Protocol: '6',
+          RuleAction: 'allow',
+          Egress: false,
+          CidrBlock: p.CidrBlock,
+          PortRange: { From: port, To: port },
+        },
+        {
+          RuleNumber: 200 + i,
+          Protocol: '6',
+          RuleAction: 'allow',
+          Egress: true,
+          CidrBlock: p.CidrBlock,
+          PortRange: { From: 1024, To: 65535 },
+        },
+      ]),
+      ...watchSubnets.flatMap((w, i): NetworkAclEntryRecord[] => [
+        {
+          RuleNumber: 100 + i,
+          Protocol: '6',
+          RuleAction: 'allow',
+          Egress: true,
+          CidrBlock: w.CidrBlock,
+          PortRange: { From: 443, To: 443 },
+        },
+        {
+          RuleNumber: 100 + i,
+          Protocol: '6',
+          RuleAction: 'allow',
+          Egress: false,
+          CidrBlock: w.CidrBlock,
+          PortRange: { From: 1024, To: 65535 },
+        },
+      ]),
+      ...denyAllEntries(),
+    ],
     tags: envTags(Component.quarantineAcl, { Name: `bulkhead-${env}-quarantine` }),
+  });
+
+  const logsEndpoint = model.ec2.createNetworkInterface({
+    subnetId: (watchSubnets[0] as { SubnetId: string }).SubnetId,
+    groups: [logsSg.GroupId],
+    description: 'VPC Endpoint Interface (CloudWatch Logs)',
+    interfaceType: 'vpc_endpoint',
+    requesterManaged: true,
+  });
+  const database = model.ec2.createNetworkInterface({
+    subnetId: (privateSubnets[0] as { SubnetId: string }).SubnetId,
+    groups: [dbSg.GroupId],
+    description: 'RDSNetworkInterface',
+    requesterManaged: true,
   });
 
   // ---- shared services --------------------------------------------------------------
@@ -189,7 +258,7 @@ export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles 
   // ---- sites ------------------------------------------------------------------------
   const sites: Record<string, SiteHandles> = {};
   const priorities = new Map<string, number>();
-  let strictSlot = 0;
+  let siteSlot = 0;
   for (const site of input.sites) {
     const cell = cells[site.cell] as CellHandles;
     const id = site.id;
@@ -208,24 +277,48 @@ export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles 
     let subnetIds = privateSubnets.map((s) => s.SubnetId);
     let siteAclId: string | undefined;
     const aclAssociationIds: string[] = [];
-    if (isolation === 'strict') {
+    if (!site.sharedSubnets) {
+      // Every site: its own subnets (one per AZ) and its own ACL (infra/site/site-compartment.ts ownSubnets).
       const own = azs.map((az, i) =>
         model.ec2.createSubnet({
           vpcId: vpc.VpcId,
-          cidr: block(upperHalf, 24, strictSlot * azCount + i),
+          cidr: block(upperHalf, 26, siteSlot * azCount + i),
           availabilityZone: az,
           tags: siteTags(id, Component.subnet),
         }),
       );
-      strictSlot++;
-      const allow: NetworkAclEntryRecord[] = [
-        { RuleNumber: 100, Protocol: '-1', RuleAction: 'allow', Egress: false, CidrBlock: '0.0.0.0/0' },
-        { RuleNumber: 100, Protocol: '-1', RuleAction: 'allow', Egress: true, CidrBlock: '0.0.0.0/0' },
-        ...denyAllEntries(),
-      ];
+      siteSlot++;
+      const entries: NetworkAclEntryRecord[] =
+        isolation === 'strict'
+          ? [
+              { RuleNumber: 100, Protocol: '-1', RuleAction: 'allow', Egress: false, CidrBlock: vpcCidr },
+              { RuleNumber: 100, Protocol: '-1', RuleAction: 'allow', Egress: true, CidrBlock: vpcCidr },
+              {
+                RuleNumber: 110,
+                Protocol: '6',
+                RuleAction: 'allow',
+                Egress: false,
+                CidrBlock: '0.0.0.0/0',
+                PortRange: { From: 1024, To: 65535 },
+              },
+              {
+                RuleNumber: 110,
+                Protocol: '6',
+                RuleAction: 'allow',
+                Egress: true,
+                CidrBlock: '0.0.0.0/0',
+                PortRange: { From: 443, To: 443 },
+              },
+              ...denyAllEntries(),
+            ]
+          : [
+              { RuleNumber: 100, Protocol: '-1', RuleAction: 'allow', Egress: false, CidrBlock: '0.0.0.0/0' },
+              { RuleNumber: 100, Protocol: '-1', RuleAction: 'allow', Egress: true, CidrBlock: '0.0.0.0/0' },
+              ...denyAllEntries(),
+            ];
       const acl = model.ec2.createNetworkAcl({
         vpcId: vpc.VpcId,
-        entries: allow,
+        entries,
         tags: siteTags(id, Component.networkAcl),
       });
       siteAclId = acl.NetworkAclId;
@@ -298,7 +391,7 @@ export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles 
     model.logs.createLogGroup(logGroupName);
     // The site's own notice topic, as its stack makes it (infra/shared/contract.ts siteNoticeTopicName).
     const contactTopicArn = model.sns.createTopic(siteNoticeTopicName(env, id));
-    const alarmArns = (['error-rate', 'egress'] as const).map((kind) =>
+    const alarmArns = SITE_ALARM_KINDS.map((kind) =>
       model.cloudwatch.createAlarm(siteAlarmName(env, id, kind), { tags: siteTags(id, Component.alarm) }),
     );
 
@@ -446,6 +539,9 @@ export function seedFleet(model: AwsModel, input: SeedFleetInput): FleetHandles 
     efsSecurityGroupId: efsSg.GroupId,
     s3PrefixListId,
     quarantineAclId: quarantineAcl.NetworkAclId,
+    watchSubnetIds: watchSubnets.map((w) => w.SubnetId),
+    logsEndpointIp: logsEndpoint.PrivateIpAddress,
+    databaseIp: database.PrivateIpAddress,
     evidenceBucket,
     opsTopicArn,
     stateMachineArn,

@@ -6,8 +6,13 @@ export interface SeedSite {
   cell: string;
   /** HTTPS (443) egress to 0.0.0.0/0. */
   internetEgress?: boolean;
-  /** `strict` sites get their own subnets and a network ACL that quarantine swaps. */
+  /** Every site gets its own subnets and network ACL; a `strict` site's ACL keeps other ports inside the VPC. */
   isolation?: 'standard' | 'strict';
+  /**
+   * A site deployed before every site had its own subnets: a standard site in the shared
+   * subnets, its record without `networkAclId`/`subnetIds` (default false).
+   */
+  sharedSubnets?: boolean;
   /** RUNNING tasks at seed time (default 1). */
   desiredCount?: number;
   /** Listener rule priority (default: 10, 20, 30... per cell in input order). */
@@ -88,11 +93,11 @@ export interface SiteHandles {
   accessPointArn: string;
   /** The SSM parameter holding the site record (`/bulkhead/<env>/sites/<id>`). */
   siteRecordParameter: string;
-  /** `bulkhead.<env>.<id>.error-rate` and `.egress` alarms (infra/shared/contract.ts siteAlarmName). */
+  /** `bulkhead.<env>.<id>.<kind>` alarms, one per SITE_ALARM_KINDS (contracts/names.ts siteAlarmName). */
   alarmArns: string[];
-  /** The subnets the site's tasks run in (its own for strict sites). */
+  /** The subnets the site's tasks run in (its own, unless seeded with `sharedSubnets`). */
   subnetIds: string[];
-  /** Strict sites: the network ACL their subnets are associated with, and the associations. */
+  /** Its own network ACL (absent with `sharedSubnets`), and its subnets' associations. */
   siteAclId?: string;
   aclAssociationIds: string[];
   /** Tasks RUNNING at seed time. */
@@ -112,6 +117,12 @@ export interface FleetHandles {
   efsSecurityGroupId: string;
   s3PrefixListId: string;
   quarantineAclId: string;
+  /** The watch subnets: the CloudWatch Logs (and GuardDuty data) endpoint's, the only ones the quarantine ACL admits. */
+  watchSubnetIds: string[];
+  /** The CloudWatch Logs interface endpoint's interface (in the first watch subnet). */
+  logsEndpointIp: string;
+  /** The database's interface (in the first private subnet). */
+  databaseIp: string;
   evidenceBucket: string;
   opsTopicArn: string;
   stateMachineArn: string;
