@@ -62,7 +62,8 @@ describe('network paths', () => {
     expect(result.passed).toBe(false);
     const [finding, ...others] = findingsBetween(result.findings, A, B, 'network');
     expect(others).toEqual([]);
-    expect(finding?.summary).toBe(`${A} may connect to ${B} on tcp 443 (security groups allow it)`);
+    // Every site has subnets and an ACL of its own (issue 14): the path crosses A's ACL out and B's in.
+    expect(finding?.summary).toBe(`${A} may connect to ${B} on tcp 443 (security groups and network ACLs allow it)`);
     expect(finding?.rules).toEqual([
       {
         stack: siteStackName(A),
@@ -73,6 +74,16 @@ describe('network paths', () => {
         stack: siteStackName(B),
         logicalId: 'FromAcme',
         rule: `ingress tcp 443 from group {${siteStackName(A)}/${aGroup}} on group {${siteStackName(B)}/${groupOf(changed.stacks.find((s) => s.name === siteStackName(B))?.template as unknown as MutableTemplate).id}} "debugging, remove me"`,
+      },
+      {
+        stack: siteStackName(A),
+        logicalId: expect.stringMatching(/^CompartmentAclEgress/),
+        rule: 'network ACL egress #100 allow all traffic to 0.0.0.0/0',
+      },
+      {
+        stack: siteStackName(B),
+        logicalId: expect.stringMatching(/^CompartmentAclIngress/),
+        rule: 'network ACL ingress #100 allow all traffic from 0.0.0.0/0',
       },
     ]);
     // Only that pair: B cannot send to A, and the other sites are untouched.
@@ -153,8 +164,21 @@ describe('network paths', () => {
         rule: 'ingress tcp 80 from 0.0.0.0/0 "Web traffic on 80"',
       }),
     );
-    expect(rules[2]?.rule).toMatch(/^egress tcp 8080 to prefix list \{Bulkhead-example-Network\/AppSubnets\w+\}/);
-    expect(rules[3]).toEqual(
+    // B's own ACL lets the call out (issue 14: every site has subnets and an ACL of its own).
+    expect(rules[2]).toEqual(
+      expect.objectContaining({
+        stack: siteStackName(B),
+        rule: 'network ACL egress #100 allow all traffic to 0.0.0.0/0',
+      }),
+    );
+    expect(rules[3]?.rule).toMatch(/^egress tcp 8080 to prefix list \{Bulkhead-example-Network\/AppSubnets\w+\}/);
+    expect(rules[5]).toEqual(
+      expect.objectContaining({
+        stack: siteStackName(A),
+        rule: 'network ACL ingress #100 allow all traffic from 0.0.0.0/0',
+      }),
+    );
+    expect(rules[4]).toEqual(
       expect.objectContaining({
         stack: siteStackName(A),
         rule: expect.stringMatching(
@@ -206,8 +230,10 @@ describe('network paths', () => {
     const denied = mutated(assembly, {
       [clinicStack]: (t) => {
         shared(t);
-        // A deny for the shared subnets' range ahead of the allow-all entry of clinic's own ACL.
-        t.Resources.DenyShared = {
+        // A deny for the VPC's range ahead of the allow entry of clinic's own ACL. (A deny of
+        // dentist's own two subnets alone is not enough for the audit: it still names the path,
+        // erring on the side of a finding; to be narrowed, see the stop note of 2026-12-07.)
+        t.Resources.DenyVpc = {
           Type: 'AWS::EC2::NetworkAclEntry',
           Properties: {
             NetworkAclId: { Ref: resourceOf(t, 'AWS::EC2::NetworkAcl').id },
@@ -215,7 +241,7 @@ describe('network paths', () => {
             Protocol: -1,
             RuleAction: 'deny',
             Egress: false,
-            CidrBlock: '10.40.0.0/17',
+            CidrBlock: '10.40.0.0/16',
           },
         };
       },
@@ -232,9 +258,11 @@ describe('network paths', () => {
     expect(into[0]?.rules.map((r) => r.logicalId)).toEqual([
       'SelfOut',
       'Self',
-      expect.stringMatching(/^CompartmentAclIngress/),
+      expect.stringMatching(/^CompartmentAclEgress/), // dentist's own ACL (issue 14), out
+      expect.stringMatching(/^CompartmentAclIngress/), // clinic's, in
     ]);
-    expect(into[0]?.rules[2]?.rule).toBe('network ACL ingress #100 allow all traffic from 0.0.0.0/0');
+    // clinic is strict: its ACL admits only the VPC's own addresses (and answers).
+    expect(into[0]?.rules[3]?.rule).toBe('network ACL ingress #100 allow all traffic from 10.40.0.0/16');
     expect(findingsBetween(openResult.findings, 'clinic', 'dentist', 'network')).toHaveLength(1);
     expect(findingsBetween(deniedResult.findings, 'dentist', 'clinic', 'network')).toEqual([]);
     expect(findingsBetween(deniedResult.findings, 'clinic', 'dentist', 'network')).toHaveLength(1);

@@ -542,7 +542,7 @@ describe('through the console API (SigV4; a local server answers as API Gateway 
 });
 
 describe('audit', () => {
-  it('audits the synthesized example fleet offline: every pair isolated, 13/13 (12: no endpoint carries data out; 13: containers without root or capabilities), exit 0, and writes the HTML report', async () => {
+  it('audits the synthesized example fleet offline: every pair isolated, 14/14 (12: no endpoint carries data out; 13: containers without root or capabilities; 14: established connections cut), exit 0, and writes the HTML report', async () => {
     // Prepare
     const { outdir } = synthExample();
     const html = path.join(mkdtempSync(path.join(tmpdir(), 'siteops-audit-')), 'audit.html');
@@ -552,7 +552,7 @@ describe('audit', () => {
 
     // Assess
     expect(code).toBe(0);
-    expect(stdout).toMatch(/13\/13/);
+    expect(stdout).toMatch(/14\/14/);
     expect(stdout).toContain(`HTML report: ${html}`);
     expect(readFileSync(html, 'utf8')).toMatch(/^<!doctype html>/i);
   });

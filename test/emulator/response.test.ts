@@ -130,7 +130,17 @@ describe('containment (the bundled contain function) against moto', () => {
     const incident = await incidentItem(world, outcome.incidentId as string);
     expect(incident).toMatchObject({ status: 'CONTAINED', site: 'acme-shop', policy: 'contain' });
     expect(incident.isolatedAt).toEqual(expect.any(String));
-    expect(Object.keys(incident.saved as object).sort()).toEqual(['listenerRule', 'rolePolicy', 'securityGroup']);
+    // Every site has subnets of its own (issue 14): a standard site's move to the quarantine ACL too.
+    expect(Object.keys(incident.saved as object).sort()).toEqual([
+      'listenerRule',
+      'networkAcl',
+      'rolePolicy',
+      'securityGroup',
+    ]);
+    expect(after.record.subnetIds).toHaveLength(2);
+    expect(after.aclAssociations.map((a) => [a.subnetId, a.networkAclId])).toEqual(
+      [...(after.record.subnetIds ?? [])].sort().map((s) => [s, exported(world, 'quarantine-acl-id')]),
+    );
     expect(await workflowInputs(world)).toEqual([
       expect.objectContaining({ incidentId: outcome.incidentId, site: 'acme-shop', status: 'CONTAINED' }),
     ]);
