@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DIGEST_PATTERN, INCIDENT_ID_PATTERN, SITE_ID_PATTERN } from './ids';
-import type { IncidentStatus, ObservedValue, StepRecord } from './incident-table';
+import type { IncidentRecord, IncidentStatus, ObservedValue, StepRecord } from './incident-table';
 
 /**
  * The ops console's public contract: what `siteops` sends, and what comes back. Every request is
@@ -201,18 +201,20 @@ export interface IncidentTimes {
 }
 
 /** An incident without what the console never returns (the approval task token, saved rules). */
-export interface IncidentView {
-  readonly incidentId: string;
-  readonly site: string;
-  readonly environment: string;
-  readonly status: IncidentStatus;
-  readonly policy: 'contain' | 'shed' | 'notify';
-  readonly drill: boolean;
-  readonly detectedAt: string;
-  readonly receivedAt: string;
-  readonly isolatedAt?: string;
-  readonly shedAt?: string;
-  readonly failedAt?: string;
+export interface IncidentView extends Pick<
+  IncidentRecord,
+  | 'incidentId'
+  | 'site'
+  | 'environment'
+  | 'status'
+  | 'policy'
+  | 'drill'
+  | 'detectedAt'
+  | 'receivedAt'
+  | 'isolatedAt'
+  | 'shedAt'
+  | 'failedAt'
+> {
   readonly failureReason?: string;
   readonly evidenceKeptAt?: string;
   readonly evidence?: { readonly bucket: string; readonly prefix: string; readonly files: number };

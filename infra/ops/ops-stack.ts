@@ -40,6 +40,7 @@ import {
   siteGroupRuleStatements,
   siteTaskDefinitionsOnly,
   siteAclStatements,
+  stackArn,
 } from '../shared/iam-statements';
 import { lambdaBundling } from '../shared/lambda-defaults';
 import { acknowledge, LAMBDA_BASIC_EXECUTION, nagArn, nagResource } from '../shared/nag';
@@ -502,13 +503,8 @@ export class OpsStack extends Stack {
     });
   }
 
-  private arn(
-    service: string,
-    resource: string,
-    resourceName?: string,
-    arnFormat = ArnFormat.SLASH_RESOURCE_NAME,
-  ): string {
-    return Arn.format({ service, resource, resourceName, arnFormat }, this);
+  private arn(service: string, resource: string, resourceName?: string, arnFormat?: ArnFormat): string {
+    return stackArn(this, service, resource, resourceName, arnFormat);
   }
 
   /**

@@ -41,6 +41,7 @@ import {
   siteGroupRuleStatements,
   siteTaskDefinitionsOnly,
   siteAclStatements,
+  stackArn,
 } from '../shared/iam-statements';
 import { siteRecordParameterPrefix } from '../../contracts/site-record';
 import { Component, TAG_COMPONENT, TAG_ENV, TAG_SECURITY_GROUP, tagComponent } from '../shared/tags';
@@ -575,13 +576,8 @@ export class ResponseStack extends Stack {
     }
   }
 
-  private arn(
-    service: string,
-    resource: string,
-    resourceName?: string,
-    arnFormat = ArnFormat.SLASH_RESOURCE_NAME,
-  ): string {
-    return Arn.format({ service, resource, resourceName, arnFormat }, this);
+  private arn(service: string, resource: string, resourceName?: string, arnFormat?: ArnFormat): string {
+    return stackArn(this, service, resource, resourceName, arnFormat);
   }
 
   /** Only what containment needs, and only on resources tagged as this environment's. */

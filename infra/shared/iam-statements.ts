@@ -1,4 +1,4 @@
-import { Arn, type Stack } from 'aws-cdk-lib';
+import { Arn, ArnFormat, type Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { siteTaskFamilyPrefix, siteTaskRoleBoundaryPrefix } from '../../contracts/names';
 import { Component, TAG_COMPONENT, TAG_ENV } from '../../contracts/tag-names';
@@ -147,4 +147,18 @@ export function siteTaskDefinitionsOnly(stack: Stack, environment: string): Reco
       ),
     },
   };
+}
+
+/**
+ * An ARN in the stack's own partition, region and account (`arn:${Partition}:<service>:<region>:<account>:<resource>/<name>`),
+ * for policy statements that name resources by pattern.
+ */
+export function stackArn(
+  stack: Stack,
+  service: string,
+  resource: string,
+  resourceName?: string,
+  arnFormat = ArnFormat.SLASH_RESOURCE_NAME,
+): string {
+  return Arn.format({ service, resource, resourceName, arnFormat }, stack);
 }
