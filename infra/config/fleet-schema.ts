@@ -196,17 +196,6 @@ export const siteSchema = z.strictObject({
   subnetSlot: z.int().min(0).optional(),
 });
 
-const cellSchema = z.strictObject({
-  id: z.string().regex(CELL_ID_PATTERN, {
-    error: 'must be 1 to 10 lowercase letters or digits, starting with a letter',
-  }),
-  /**
-   * The default certificate of the cell's HTTPS listener (clients without SNI, or asking for a
-   * host no site serves, get it and a 404). Required: every cell serves HTTPS.
-   */
-  certificateArn: acmCertificateArn.optional(),
-});
-
 const cidr = z.string().superRefine((value, ctx) => {
   const m = CIDR_PATTERN.exec(value);
   const octets = m ? m.slice(1, 5).map(Number) : [];
@@ -217,6 +206,28 @@ const cidr = z.string().superRefine((value, ctx) => {
       message: `"${value}" must be an IPv4 CIDR block with a prefix from /16 to /20, such as 10.40.0.0/16`,
     });
   }
+});
+
+const cellSchema = z.strictObject({
+  id: z.string().regex(CELL_ID_PATTERN, {
+    error: 'must be 1 to 10 lowercase letters or digits, starting with a letter',
+  }),
+  /**
+   * The default certificate of the cell's HTTPS listener (clients without SNI, or asking for a
+   * host no site serves, get it and a 404). Required: every cell serves HTTPS.
+   */
+  certificateArn: acmCertificateArn.optional(),
+  /**
+   * A VPC of the cell's own (docs/network.md, "A VPC per cell"): its load balancer, cluster,
+   * endpoints and its sites' own subnets live there; the database and uploads stay in the
+   * platform VPC, reached by peering. Without it the cell runs in the platform VPC.
+   */
+  network: z
+    .strictObject({
+      /** The cell VPC's block: /16 to /20, overlapping neither `network.cidr` nor another cell's. */
+      cidr: z.string({ error: "is required: the IPv4 block of the cell's own VPC, such as 10.41.0.0/16" }).pipe(cidr),
+    })
+    .optional(),
 });
 
 export const fleetSchema = z.strictObject({

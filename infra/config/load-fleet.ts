@@ -11,7 +11,15 @@ import {
   type ResponsePolicy,
   type SiteEntry,
 } from './fleet-schema';
-import { type NetworkLayout, networkLayout, strictSubnetCidrs, usableSubnetAddresses } from './network-layout';
+import {
+  cidrsOverlap,
+  intToIpv4,
+  ipv4ToInt,
+  type NetworkLayout,
+  networkLayout,
+  strictSubnetCidrs,
+  usableSubnetAddresses,
+} from './network-layout';
 import { firstFree, stableSlot } from './slots';
 
 /** One thing wrong with a fleet file, located as precisely as we can. */
@@ -99,6 +107,11 @@ export interface CellConfig {
   readonly id: string;
   readonly certificateArn?: string;
   readonly siteIds: readonly string[];
+  /**
+   * The layout of the cell's own VPC (`cells[].network.cidr`; docs/network.md, "A VPC per
+   * cell"). Absent: the cell and its sites run in the platform VPC (`FleetConfig.network`).
+   */
+  readonly network?: NetworkLayout;
 }
 
 export interface FleetConfig {
@@ -391,40 +404,24 @@ export function formatPath(path: readonly PropertyKey[]): string {
 }
 
 function resolveFleet(file: FleetFile, source: string, report: Report): FleetConfig | undefined {
-  const net = { ...DEFAULTS.network, ...file.network };
-  const layout = networkLayout(net.cidr, net.maxAzs, net.strictSubnetPrefix, file.network?.availabilityZones);
-  if (layout.availabilityZones && layout.availabilityZones.length !== layout.maxAzs) {
-    report(
-      ['network', 'availabilityZones'],
-      `lists ${layout.availabilityZones.length} zones but maxAzs is ${layout.maxAzs}; list exactly ${layout.maxAzs}`,
-    );
-  }
-  const placement = placementProblem(layout, file.sites.length);
-  if (placement) report(file.network ? ['network'] : ['sites'], placement);
-  if (
-    layout.availabilityZones &&
-    file.region &&
-    layout.availabilityZones.some((az) => !az.startsWith(file.region as string))
-  ) {
-    report(['network', 'availabilityZones'], `every zone must be in the fleet's region ${file.region}`);
-  }
+  const layout = resolvePlatformLayout(file, report);
+  const cellNetworks = resolveCellNetworks(file, layout, report);
+  const vpcKeyOf = (cellId: string) => (cellNetworks.has(cellId) ? cellId : PLATFORM_VPC);
+  const layoutOf = (vpcKey: string) => cellNetworks.get(vpcKey) ?? layout;
+  checkPlacement(file, layout, cellNetworks, vpcKeyOf, report);
   const defaults = file.defaults ?? {};
   const cellSize = file.cellSize ?? DEFAULTS.cellSize;
-
-  const declaredCells = file.cells?.map((c) => c.id);
-  if (file.cells) {
-    const seen = new Map<string, number>();
-    file.cells.forEach((cell, i) => {
-      const first = seen.get(cell.id);
-      if (first !== undefined) report(['cells', i, 'id'], `cell "${cell.id}" is already declared at cells[${first}]`);
-      else seen.set(cell.id, i);
-    });
-  }
+  const declaredCells = checkDeclaredCells(file, report);
 
   const siteIndexById = new Map<string, number>();
   const domainOwner = new Map<string, string>();
   const sites: SiteConfig[] = [];
-  const derivedSlots = deriveSubnetSlots(file.sites, layout);
+  // Slots are derived per VPC: each VPC's site range is its own.
+  const derivedSlots = new Map<string, Map<string, number>>();
+  for (const vpcKey of new Set(file.sites.map((s) => vpcKeyOf(s.cell)))) {
+    const entries = file.sites.filter((s) => vpcKeyOf(s.cell) === vpcKey);
+    derivedSlots.set(vpcKey, deriveSubnetSlots(entries, layoutOf(vpcKey)));
+  }
   file.sites.forEach((entry, i) => {
     const at = (...rest: PropertyKey[]) => ['sites', i, ...rest];
     const firstIndex = siteIndexById.get(entry.id);
@@ -453,75 +450,14 @@ function resolveFleet(file: FleetFile, source: string, report: Report): FleetCon
         `cell "${entry.cell}" is not declared under cells (declared: ${declaredCells.join(', ')}); add it there or pick one of those`,
       );
     }
-    const site = resolveSite(entry, defaults, layout, derivedSlots, at, report);
+    const vpcKey = vpcKeyOf(entry.cell);
+    const site = resolveSite(entry, defaults, layoutOf(vpcKey), derivedSlots.get(vpcKey) ?? new Map(), at, report);
     // A repeated id is already reported; its derived numbers would only echo that.
     if (site && firstIndex === undefined) sites.push(site);
   });
 
-  // Cells: declared ones in order, then any only named by sites, in order of first use.
-  const cellIds = [...(declaredCells ?? [])];
-  for (const site of file.sites) if (!cellIds.includes(site.cell)) cellIds.push(site.cell);
-  const cells: CellConfig[] = cellIds.map((id) => ({
-    id,
-    certificateArn: file.cells?.find((c) => c.id === id)?.certificateArn,
-    siteIds: file.sites.filter((s) => s.cell === id).map((s) => s.id),
-  }));
-  cells.forEach((cell, i) => {
-    if (cell.certificateArn) return;
-    const declared = file.cells?.findIndex((c) => c.id === cell.id) ?? -1;
-    // A site naming an undeclared cell is reported as such (above); one problem is enough.
-    if (declared < 0 && file.cells) return;
-    report(
-      declared >= 0 ? ['cells', declared] : ['cells'],
-      `cell "${cell.id}" needs certificateArn: every cell serves HTTPS, and its listener's default certificate (for clients without SNI or asking for a host no site serves) must be an ACM certificate in ${file.region ?? "the fleet's region"} for a name you control, such as ${cell.id}.sites.example.com${declared >= 0 ? '' : `; declare the cell under cells (it is only named by sites, as cells[${i}] would be)`}`,
-    );
-  });
-  for (const cell of cells) {
-    if (cell.siteIds.length > cellSize) {
-      const overflowAt = file.sites.map((s, i) => ({ s, i })).filter(({ s }) => s.cell === cell.id)[cellSize];
-      report(
-        overflowAt ? ['sites', overflowAt.i, 'cell'] : ['cellSize'],
-        `cell "${cell.id}" has ${cell.siteIds.length} sites but cellSize is ${cellSize}; move ${cell.siteIds.length - cellSize} site(s) to another cell (add one under cells) or raise cellSize (at most ${LIMITS.maxSitesPerCell})`,
-      );
-    }
-  }
-
-  checkUnique(
-    file.sites,
-    sites,
-    (s) => String(s.subnetSlot),
-    'subnetSlot',
-    (s) => `subnet slot ${s.subnetSlot} (${s.subnetCidrs.join(', ')})`,
-    new Map([['', new Set(sites.map((s) => s.subnetSlot))]]),
-    () => '',
-    0,
-    layout.strictSlots - 1,
-    report,
-  );
-  checkUnique(
-    file.sites,
-    sites,
-    (s) => `${s.cell}/${s.listenerPriority}`,
-    'listenerPriority',
-    (s) => `listener priority ${s.listenerPriority} in cell "${s.cell}"`,
-    new Map(cells.map((c) => [c.id, new Set(sites.filter((s) => s.cell === c.id).map((s) => s.listenerPriority))])),
-    (s) => s.cell,
-    1,
-    LIMITS.maxListenerPriority,
-    report,
-  );
-  checkUnique(
-    file.sites,
-    sites,
-    (s) => String(s.uploadsPosixId),
-    'uploadsPosixId',
-    (s) => `uploads POSIX id ${s.uploadsPosixId}`,
-    new Map([['', new Set(sites.map((s) => s.uploadsPosixId))]]),
-    () => '',
-    LIMITS.minPosixId,
-    LIMITS.maxPosixId,
-    report,
-  );
+  const cells = resolveCells(file, declaredCells, cellNetworks, cellSize, report);
+  checkUniqueNumbers(file, sites, cells, (s) => vpcKeyOf(s.cell), layoutOf, report);
   if (sites.length !== file.sites.length) return undefined;
   const db = { ...DEFAULTS.database, ...file.database };
   const overbooked = connectionBudgetProblem(
@@ -551,22 +487,211 @@ function resolveFleet(file: FleetFile, source: string, report: Report): FleetCon
   };
 }
 
+/** The key of the platform VPC among the fleet's VPCs (a cell's own VPC is keyed by the cell id). */
+const PLATFORM_VPC = '';
+
+function resolvePlatformLayout(file: FleetFile, report: Report): NetworkLayout {
+  const net = { ...DEFAULTS.network, ...file.network };
+  const layout = networkLayout(net.cidr, net.maxAzs, net.strictSubnetPrefix, file.network?.availabilityZones);
+  if (layout.availabilityZones && layout.availabilityZones.length !== layout.maxAzs) {
+    report(
+      ['network', 'availabilityZones'],
+      `lists ${layout.availabilityZones.length} zones but maxAzs is ${layout.maxAzs}; list exactly ${layout.maxAzs}`,
+    );
+  }
+  if (
+    layout.availabilityZones &&
+    file.region &&
+    layout.availabilityZones.some((az) => !az.startsWith(file.region as string))
+  ) {
+    report(['network', 'availabilityZones'], `every zone must be in the fleet's region ${file.region}`);
+  }
+  return layout;
+}
+
+/**
+ * The layouts of the cells that have a VPC of their own (`cells[].network.cidr`), with the
+ * platform's AZs and subnet sizes. Every block is peered with the platform VPC, so none may
+ * overlap it or another cell's (docs/network.md, "A VPC per cell").
+ */
+function resolveCellNetworks(file: FleetFile, platform: NetworkLayout, report: Report): Map<string, NetworkLayout> {
+  const layouts = new Map<string, NetworkLayout>();
+  const taken: { cidr: string; owner: string }[] = [{ cidr: platform.vpcCidr, owner: 'network.cidr' }];
+  file.cells?.forEach((cell, i) => {
+    if (!cell.network) return;
+    const { cidr } = cell.network;
+    const clash = taken.find((t) => cidrsOverlap(t.cidr, cidr));
+    if (clash) {
+      report(
+        ['cells', i, 'network', 'cidr'],
+        `${cidr} overlaps ${clash.cidr} (${clash.owner}); a cell's VPC is peered with the platform VPC and needs a block of its own, such as ${suggestFreeBlock(
+          taken.map((t) => t.cidr),
+          cidr,
+        )}`,
+      );
+      return;
+    }
+    taken.push({ cidr, owner: `cells[${i}] (${cell.id})` });
+    if (!layouts.has(cell.id)) {
+      layouts.set(
+        cell.id,
+        networkLayout(cidr, platform.maxAzs, platform.strictSubnetPrefix, platform.availabilityZones),
+      );
+    }
+  });
+  return layouts;
+}
+
+/** A block of the same size as `like`, after every taken one, in the same /8. */
+function suggestFreeBlock(taken: readonly string[], like: string): string {
+  const prefix = Number(like.split('/')[1]);
+  const size = 2 ** (32 - prefix);
+  let start = ipv4ToInt(like.split('/')[0] as string);
+  start -= start % size;
+  for (let n = 0; n < 256; n++, start += size) {
+    const candidate = `${intToIpv4(start)}/${prefix}`;
+    if (!taken.some((t) => cidrsOverlap(t, candidate))) return candidate;
+  }
+  return 'a free private block';
+}
+
+/** Every VPC must place its sites' own subnets; a fleet too big for one VPC is told to add cell VPCs. */
+function checkPlacement(
+  file: FleetFile,
+  platform: NetworkLayout,
+  cellNetworks: ReadonlyMap<string, NetworkLayout>,
+  vpcKeyOf: (cellId: string) => string,
+  report: Report,
+): void {
+  const inPlatform = file.sites.filter((s) => vpcKeyOf(s.cell) === PLATFORM_VPC).length;
+  const placement = placementProblem(platform, inPlatform);
+  if (placement) report(file.network ? ['network'] : ['sites'], placement);
+  for (const [cellId, layout] of cellNetworks) {
+    const count = file.sites.filter((s) => s.cell === cellId).length;
+    const problem = placementProblem(layout, count, `cell "${cellId}"`);
+    const index = file.cells?.findIndex((c) => c.id === cellId) ?? -1;
+    if (problem) report(['cells', index, 'network'], problem);
+  }
+}
+
+/** The declared cell ids (each reported once if repeated), or undefined when the file declares none. */
+function checkDeclaredCells(file: FleetFile, report: Report): string[] | undefined {
+  if (!file.cells) return undefined;
+  const seen = new Map<string, number>();
+  file.cells.forEach((cell, i) => {
+    const first = seen.get(cell.id);
+    if (first !== undefined) report(['cells', i, 'id'], `cell "${cell.id}" is already declared at cells[${first}]`);
+    else seen.set(cell.id, i);
+  });
+  return file.cells.map((c) => c.id);
+}
+
+function resolveCells(
+  file: FleetFile,
+  declaredCells: readonly string[] | undefined,
+  cellNetworks: ReadonlyMap<string, NetworkLayout>,
+  cellSize: number,
+  report: Report,
+): CellConfig[] {
+  // Cells: declared ones in order, then any only named by sites, in order of first use.
+  const cellIds = [...(declaredCells ?? [])];
+  for (const site of file.sites) if (!cellIds.includes(site.cell)) cellIds.push(site.cell);
+  const cells: CellConfig[] = cellIds.map((id) => {
+    const network = cellNetworks.get(id);
+    return {
+      id,
+      certificateArn: file.cells?.find((c) => c.id === id)?.certificateArn,
+      siteIds: file.sites.filter((s) => s.cell === id).map((s) => s.id),
+      ...(network ? { network } : {}),
+    };
+  });
+  cells.forEach((cell, i) => {
+    if (cell.certificateArn) return;
+    const declared = file.cells?.findIndex((c) => c.id === cell.id) ?? -1;
+    // A site naming an undeclared cell is reported as such (above); one problem is enough.
+    if (declared < 0 && file.cells) return;
+    report(
+      declared >= 0 ? ['cells', declared] : ['cells'],
+      `cell "${cell.id}" needs certificateArn: every cell serves HTTPS, and its listener's default certificate (for clients without SNI or asking for a host no site serves) must be an ACM certificate in ${file.region ?? "the fleet's region"} for a name you control, such as ${cell.id}.sites.example.com${declared >= 0 ? '' : `; declare the cell under cells (it is only named by sites, as cells[${i}] would be)`}`,
+    );
+  });
+  for (const cell of cells) {
+    if (cell.siteIds.length > cellSize) {
+      const overflowAt = file.sites.map((s, i) => ({ s, i })).filter(({ s }) => s.cell === cell.id)[cellSize];
+      report(
+        overflowAt ? ['sites', overflowAt.i, 'cell'] : ['cellSize'],
+        `cell "${cell.id}" has ${cell.siteIds.length} sites but cellSize is ${cellSize}; move ${cell.siteIds.length - cellSize} site(s) to another cell (add one under cells) or raise cellSize (at most ${LIMITS.maxSitesPerCell})`,
+      );
+    }
+  }
+  return cells;
+}
+
+/** Subnet slots (per VPC), listener priorities (per cell) and uploads POSIX ids (per fleet) are unique. */
+function checkUniqueNumbers(
+  file: FleetFile,
+  sites: readonly SiteConfig[],
+  cells: readonly CellConfig[],
+  vpcKeyOf: (s: SiteConfig) => string,
+  layoutOf: (vpcKey: string) => NetworkLayout,
+  report: Report,
+): void {
+  const vpcKeys = [...new Set(sites.map(vpcKeyOf))];
+  checkUnique(
+    file.sites,
+    sites,
+    (s) => `${vpcKeyOf(s)}/${s.subnetSlot}`,
+    'subnetSlot',
+    (s) => `subnet slot ${s.subnetSlot} (${s.subnetCidrs.join(', ')})`,
+    new Map(vpcKeys.map((k) => [k, new Set(sites.filter((s) => vpcKeyOf(s) === k).map((s) => s.subnetSlot))])),
+    vpcKeyOf,
+    0,
+    (s) => layoutOf(vpcKeyOf(s)).strictSlots - 1,
+    report,
+  );
+  checkUnique(
+    file.sites,
+    sites,
+    (s) => `${s.cell}/${s.listenerPriority}`,
+    'listenerPriority',
+    (s) => `listener priority ${s.listenerPriority} in cell "${s.cell}"`,
+    new Map(cells.map((c) => [c.id, new Set(sites.filter((s) => s.cell === c.id).map((s) => s.listenerPriority))])),
+    (s) => s.cell,
+    1,
+    () => LIMITS.maxListenerPriority,
+    report,
+  );
+  checkUnique(
+    file.sites,
+    sites,
+    (s) => String(s.uploadsPosixId),
+    'uploadsPosixId',
+    (s) => `uploads POSIX id ${s.uploadsPosixId}`,
+    new Map([['', new Set(sites.map((s) => s.uploadsPosixId))]]),
+    () => '',
+    LIMITS.minPosixId,
+    () => LIMITS.maxPosixId,
+    report,
+  );
+}
+
 /**
  * Whether the VPC can place every site's own subnets (docs/network.md, "Address plan"): the
  * site range must hold a slot per site, and the VPC's subnets must stay within the most a VPC
  * can have at all. The default quota of 200 subnets per VPC is adjustable and only warned
  * about (fleet check, siteops doctor); address space is not.
  */
-export function placementProblem(layout: NetworkLayout, siteCount: number): string | undefined {
+export function placementProblem(layout: NetworkLayout, siteCount: number, holder = 'the fleet'): string | undefined {
   if (siteCount <= layout.strictSlots) return undefined;
   const neededSlots = siteCount;
   const bestPrefix = [24, 25, 26, 27, 28].find(
     (p) => networkLayout(layout.vpcCidr, layout.maxAzs, p).strictSlots >= neededSlots,
   );
+  const cellVpcs = `give cells VPCs of their own (cells[].network.cidr, docs/network.md "A VPC per cell")`;
   const fix = bestPrefix
-    ? `set network.strictSubnetPrefix to ${bestPrefix} (or longer)`
-    : `no subnet size fits ${neededSlots} sites in ${layout.vpcCidr}: use a /16 VPC with network.strictSubnetPrefix 28, or split the fleet (one environment per VPC, docs/network.md "Address plan")`;
-  return `the fleet has ${siteCount} sites but the site range of ${layout.vpcCidr} holds ${layout.strictSlots} blocks of ${layout.maxAzs} /${layout.strictSubnetPrefix} subnets (every site has its own subnets, one per AZ): ${fix}`;
+    ? `set network.strictSubnetPrefix to ${bestPrefix} (or longer), or ${cellVpcs}`
+    : `no subnet size fits ${neededSlots} sites in ${layout.vpcCidr}: ${cellVpcs}`;
+  return `${holder} has ${siteCount} sites but the site range of ${layout.vpcCidr} holds ${layout.strictSlots} blocks of ${layout.maxAzs} /${layout.strictSubnetPrefix} subnets (every site has its own subnets, one per AZ): ${fix}`;
 }
 
 /**
@@ -699,7 +824,7 @@ function checkUnique(
   takenByGroup: Map<string, Set<number>>,
   groupOf: (s: SiteConfig) => string,
   min: number,
-  max: number,
+  maxOf: (s: SiteConfig) => number,
   report: Report,
 ): void {
   const first = new Map<string, SiteConfig>();
@@ -715,7 +840,7 @@ function checkUnique(
     const otherIndex = entries.findIndex((e) => e.id === other.id);
     const explicit = entries[index]?.[field] !== undefined;
     const blamed = explicit && entries[otherIndex]?.[field] === undefined ? otherIndex : index;
-    const free = firstFree(takenByGroup.get(groupOf(site)) ?? new Set(), min, max);
+    const free = firstFree(takenByGroup.get(groupOf(site)) ?? new Set(), min, maxOf(site));
     report(
       ['sites', blamed],
       `${describe(site)} is shared by sites "${other.id}" and "${site.id}"; set ${field}: ${free} on sites[${blamed}] (${entries[blamed]?.id}) and never change it afterwards`,

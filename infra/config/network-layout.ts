@@ -93,3 +93,23 @@ export function strictRange(vpcCidr: string): string {
   const network = ipv4ToInt(base) - (ipv4ToInt(base) % 2 ** (32 - prefix));
   return `${intToIpv4(network + 2 ** (32 - prefix - 1))}/${prefix + 1}`;
 }
+
+/** The first and last address of a CIDR block. */
+function cidrBounds(cidr: string): [number, number] {
+  const [base, prefixText] = cidr.split('/') as [string, string];
+  const size = 2 ** (32 - Number(prefixText));
+  const start = ipv4ToInt(base) - (ipv4ToInt(base) % size);
+  return [start, start + size - 1];
+}
+
+/**
+ * Whether two blocks share an address. Peered VPCs must not: "The requester VPC and accepter
+ * VPC cannot have overlapping CIDR blocks. If you create a VPC peering connection request
+ * between VPCs with overlapping CIDR blocks, the VPC peering connection has a status of
+ * `failed`" (CloudFormation template reference, AWS::EC2::VPCPeeringConnection).
+ */
+export function cidrsOverlap(a: string, b: string): boolean {
+  const [aStart, aEnd] = cidrBounds(a);
+  const [bStart, bEnd] = cidrBounds(b);
+  return aStart <= bEnd && bStart <= aEnd;
+}

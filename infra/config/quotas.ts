@@ -38,10 +38,31 @@ export function containmentReservedConcurrency(fleet: Pick<FleetConfig, 'sites'>
 /** Lambda keeps this much of the account's concurrency unreserved ("Configuring reserved concurrency"). */
 export const LAMBDA_UNRESERVED_MINIMUM = 100;
 
+/**
+ * What the busiest VPC of the fleet holds (docs/network.md, "Quotas"): every site's own subnets
+ * (one per AZ) and ACL, plus per VPC the shared tiers (public, isolated, egress when a site
+ * there reaches the internet), the watch subnets, the quarantine ACL and the default ACL.
+ */
+export function busiestVpc(fleet: FleetConfig): { readonly subnets: number; readonly acls: number } {
+  const azs = fleet.network.maxAzs;
+  const vpcs = [
+    fleet.sites.filter((s) => !fleet.cells.find((c) => c.id === s.cell)?.network),
+    ...fleet.cells.filter((c) => c.network).map((c) => fleet.sites.filter((s) => s.cell === c.id)),
+  ];
+  const needs = vpcs.map((sites) => ({
+    subnets: (sites.length + (sites.some((s) => s.internetEgress) ? 4 : 3)) * azs,
+    acls: sites.length + 2,
+  }));
+  return {
+    subnets: Math.max(0, ...needs.map((n) => n.subnets)),
+    acls: Math.max(0, ...needs.map((n) => n.acls)),
+  };
+}
+
 export function fleetQuotaNeeds(fleet: FleetConfig): QuotaNeed[] {
   const sites = fleet.sites.length;
-  const strict = fleet.sites.filter((s) => s.isolation === 'strict').length;
-  const azs = fleet.network.maxAzs;
+  const busiest = busiestVpc(fleet);
+  const cellVpcs = fleet.cells.filter((c) => c.network).length;
   const largestCell = Math.max(0, ...fleet.cells.map((c) => c.siteIds.length));
   const tasks = fleet.sites.reduce((n, s) => n + s.desiredCount, 0);
   return [
@@ -65,20 +86,40 @@ export function fleetQuotaNeeds(fleet: FleetConfig): QuotaNeed[] {
     {
       key: 'subnets',
       name: 'Subnets per VPC',
-      need: (fleet.needsInternet ? 3 : 2) * azs + strict * azs,
+      need: busiest.subnets,
       defaultValue: 200,
       adjustable: true,
       serviceQuota: { serviceCode: 'vpc', quotaName: 'Subnets per VPC' },
-      advice: 'request an increase, or make fewer sites strict',
+      advice: 'request an increase, or give cells VPCs of their own (cells[].network.cidr, docs/network.md)',
     },
     {
       key: 'network-acls',
       name: 'Network ACLs per VPC',
-      need: 2 + strict,
+      need: busiest.acls,
       defaultValue: 200,
       adjustable: true,
       serviceQuota: { serviceCode: 'vpc', quotaName: 'Network ACLs per VPC' },
-      advice: 'request an increase, or make fewer sites strict',
+      advice: 'request an increase, or give cells VPCs of their own (cells[].network.cidr, docs/network.md)',
+    },
+    {
+      key: 'vpcs',
+      name: 'VPCs per Region',
+      // The platform VPC and one per cell with a VPC of its own.
+      need: 1 + cellVpcs,
+      defaultValue: 5,
+      adjustable: true,
+      serviceQuota: { serviceCode: 'vpc', quotaName: 'VPCs per Region' },
+      advice: 'request an increase ("you can have hundreds of VPCs per Region", VPC quotas)',
+    },
+    {
+      key: 'vpc-peering',
+      name: 'Active VPC peering connections per VPC',
+      // The platform VPC is peered with every cell VPC.
+      need: cellVpcs,
+      defaultValue: 50,
+      adjustable: true,
+      serviceQuota: { serviceCode: 'vpc', quotaName: 'Active VPC peering connections per VPC' },
+      advice: 'request an increase (at most 125), or use fewer, larger cell VPCs',
     },
     {
       key: 'alb-certificates',

@@ -9,6 +9,12 @@ export interface GeneratedFleetOptions {
   /** Every n-th site may reach the internet (0: none). @default 3 */
   readonly internetEvery?: number;
   readonly environment?: string;
+  /**
+   * Every cell in a VPC of its own (`cells[].network.cidr`: 10.16.0.0/16, 10.17.0.0/16, ...),
+   * sites in /26 subnets numbered from slot 0 in each cell; otherwise one /16 VPC with /28
+   * subnets. @default false
+   */
+  readonly cellVpcs?: boolean;
 }
 
 /**
@@ -34,7 +40,7 @@ export function generateFleetYaml(options: GeneratedFleetOptions): string {
       internetEgress: internetEvery > 0 && i % internetEvery === 0,
       // Every site has its own subnets: slot i, never a derived one (hashes collide in big fleets).
       ...(strict ? { isolation: 'strict' } : {}),
-      subnetSlot: i,
+      subnetSlot: options.cellVpcs ? i % LIMITS.maxSitesPerCell : i,
       listenerPriority: (i % LIMITS.maxSitesPerCell) + 1,
     };
   });
@@ -42,7 +48,7 @@ export function generateFleetYaml(options: GeneratedFleetOptions): string {
     environment: options.environment ?? 'bench',
     account: '111122223333',
     region: 'eu-west-1',
-    network: { cidr: '10.0.0.0/16', maxAzs: 2, strictSubnetPrefix: 28 },
+    network: { cidr: '10.0.0.0/16', maxAzs: 2, strictSubnetPrefix: options.cellVpcs ? 26 : 28 },
     // The largest class Aurora MySQL lists (7,000 connections), shared out so the fleet fits.
     database: {
       instanceClass: 'db.r5.24xlarge',
@@ -51,6 +57,7 @@ export function generateFleetYaml(options: GeneratedFleetOptions): string {
     cells: Array.from({ length: cellCount }, (_, i) => ({
       id: `c${i + 1}`,
       certificateArn: `arn:aws:acm:eu-west-1:111122223333:certificate/00000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}`,
+      ...(options.cellVpcs ? { network: { cidr: `10.${16 + i}.0.0/16` } } : {}),
     })),
     operators: { principals: ['arn:aws:iam::111122223333:role/PlatformOperators'] },
     sites,
