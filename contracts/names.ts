@@ -44,6 +44,33 @@ export const CellExport = {
 export type PlatformExportKey = keyof typeof PlatformExport;
 export type CellExportKey = keyof typeof CellExport;
 
+/**
+ * The values every VPC that holds site compartments exports: the platform VPC under
+ * `bulkhead-<env>-<name>`, a cell's own VPC (docs/network.md, "A VPC per cell") under
+ * `bulkhead-<env>-cell-<cell>-<name>`, with the same names as the platform's.
+ */
+export const SITE_VPC_EXPORT_KEYS = [
+  'vpcId',
+  'vpcCidr',
+  'isolatedSubnetIds',
+  'isolatedRouteTableIds',
+  'egressSubnetIds',
+  'egressRouteTableIds',
+  'appSubnetsPrefixListId',
+  'endpointSecurityGroupId',
+  'logsEndpointSecurityGroupId',
+  's3PrefixListId',
+  'quarantineAclId',
+] as const satisfies readonly PlatformExportKey[];
+
+/** A value a VPC of site compartments exports (platform or cell). */
+export type SiteVpcExportKey = (typeof SITE_VPC_EXPORT_KEYS)[number];
+
+/** The export name of a value of a cell's own VPC. */
+export function cellVpcExportName(environment: string, cell: string, key: SiteVpcExportKey): string {
+  return `bulkhead-${environment}-cell-${cell}-${PlatformExport[key]}`;
+}
+
 export function platformExportName(environment: string, key: PlatformExportKey): string {
   return `bulkhead-${environment}-${PlatformExport[key]}`;
 }
@@ -57,6 +84,8 @@ export const StackName = {
   network: (env: string) => `Bulkhead-${env}-Network`,
   data: (env: string) => `Bulkhead-${env}-Data`,
   cell: (env: string, cell: string) => `Bulkhead-${env}-Cell-${cell}`,
+  /** A cell's own VPC, when the fleet file gives it one (`cells[].network.cidr`). */
+  cellNetwork: (env: string, cell: string) => `Bulkhead-${env}-Cell-${cell}-Network`,
   site: (env: string, site: string) => `Bulkhead-${env}-Site-${site}`,
   response: (env: string) => `Bulkhead-${env}-Response`,
   ops: (env: string) => `Bulkhead-${env}-Ops`,

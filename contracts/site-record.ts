@@ -28,6 +28,13 @@ export interface SiteRecord {
   /** Its own network ACL and subnets (every site since issue 14; quarantine replaces the associations). */
   readonly networkAclId?: string;
   readonly subnetIds?: readonly string[];
+  /**
+   * The quarantine ACL and the Logs/GuardDuty endpoint group of the VPC the site runs in, when
+   * its cell has a VPC of its own (docs/network.md, "A VPC per cell"); absent: the platform
+   * VPC's, which the response plane's environment names.
+   */
+  readonly quarantineAclId?: string;
+  readonly logsEndpointSecurityGroupId?: string;
   readonly image: { readonly repository: string; readonly digest: string };
   readonly contact: string;
   /** The site's own notice topic, its contact subscribed (absent in records written before per-site topics). */

@@ -1,5 +1,6 @@
 import type { App } from 'aws-cdk-lib';
 import type { FleetConfig } from './config/load-fleet';
+import { CellNetworkStack, mountTargetAddresses } from './platform/cell-network-stack';
 import { CellStack } from './platform/cell-stack';
 import { DataStack } from './platform/data-stack';
 import { NetworkStack } from './platform/network-stack';
@@ -23,6 +24,8 @@ export interface FleetStacks {
   readonly network?: NetworkStack;
   readonly data?: DataStack;
   readonly cells: readonly CellStack[];
+  /** The cells' own VPCs (`cells[].network.cidr`), by cell id. */
+  readonly cellNetworks: ReadonlyMap<string, CellNetworkStack>;
   readonly response?: ResponseStack;
   readonly ops?: OpsStack;
   readonly sites: readonly SiteStack[];
@@ -37,7 +40,7 @@ export { UnknownSiteError } from './site/site-app';
  */
 export function addFleet(app: App, fleet: FleetConfig, options: FleetAppOptions = {}): FleetStacks {
   if (options.site !== undefined) {
-    return { cells: [], sites: [addSingleSite(app, fleet, options.site, options)] };
+    return { cells: [], cellNetworks: new Map(), sites: [addSingleSite(app, fleet, options.site, options)] };
   }
   const env = stackEnvironment(fleet);
   prepareApp(app, fleet, options.nag ?? true);
@@ -56,18 +59,38 @@ export function addFleet(app: App, fleet: FleetConfig, options: FleetAppOptions 
     endpointSecurityGroup: network.endpointSecurityGroup,
     description: `Bulkhead ${fleet.environment}: database cluster, uploads file system, database-user provider`,
   });
-  const cells = fleet.cells.map(
-    (cell) =>
-      new CellStack(app, StackName.cell(fleet.environment, cell.id), {
-        env,
-        fleet,
-        cell,
+  const cellNetworks = new Map<string, CellNetworkStack>();
+  for (const cell of fleet.cells) {
+    if (!cell.network) continue;
+    const cellNetwork = new CellNetworkStack(app, StackName.cellNetwork(fleet.environment, cell.id), {
+      env,
+      fleet,
+      cell,
+      platform: {
         vpc: network.vpc,
-        appSubnets: network.appSubnets,
-        accessLogs: network.accessLogs,
-        description: `Bulkhead ${fleet.environment}: cell ${cell.id} (cluster and load balancer)`,
-      }),
-  );
+        isolatedSubnets: network.vpc.isolatedSubnets,
+        uploads: { fileSystemId: data.uploads.fileSystemId, mountTargetAddresses: mountTargetAddresses(data.uploads) },
+        dnsFirewall: {
+          threatsGroupId: network.dnsFirewall.threats.attrId,
+          awsNamesOnlyGroupId: network.dnsFirewall.awsOnly.attrId,
+        },
+      },
+      description: `Bulkhead ${fleet.environment}: cell ${cell.id}'s own VPC (endpoints, quarantine ACL, peering to the platform)`,
+    });
+    cellNetworks.set(cell.id, cellNetwork);
+  }
+  const cells = fleet.cells.map((cell) => {
+    const own = cellNetworks.get(cell.id)?.siteVpc;
+    return new CellStack(app, StackName.cell(fleet.environment, cell.id), {
+      env,
+      fleet,
+      cell,
+      vpc: own?.vpc ?? network.vpc,
+      appSubnets: own?.appSubnets ?? network.appSubnets,
+      accessLogs: network.accessLogs,
+      description: `Bulkhead ${fleet.environment}: cell ${cell.id} (cluster and load balancer)`,
+    });
+  });
   const response = new ResponseStack(app, StackName.response(fleet.environment), {
     env,
     fleet,
@@ -98,7 +121,9 @@ export function addFleet(app: App, fleet: FleetConfig, options: FleetAppOptions 
     stack.addStackDependency(response);
     const cell = cells[fleet.cells.findIndex((c) => c.id === site.cell)];
     if (cell) stack.addStackDependency(cell);
+    const cellNetwork = cellNetworks.get(site.cell);
+    if (cellNetwork) stack.addStackDependency(cellNetwork);
     return stack;
   });
-  return { network, data, cells, response, ops, sites };
+  return { network, data, cells, cellNetworks, response, ops, sites };
 }

@@ -113,3 +113,11 @@ export function cidrsOverlap(a: string, b: string): boolean {
   const [bStart, bEnd] = cidrBounds(b);
   return aStart <= bEnd && bStart <= aEnd;
 }
+
+/** The lower half of the VPC block: its shared subnets (public, isolated, egress) and the watch subnets. */
+export function sharedRange(vpcCidr: string): string {
+  const [base, prefixText] = vpcCidr.split('/') as [string, string];
+  const prefix = Number(prefixText);
+  const network = ipv4ToInt(base) - (ipv4ToInt(base) % 2 ** (32 - prefix));
+  return `${intToIpv4(network)}/${prefix + 1}`;
+}

@@ -4,9 +4,11 @@ import {
   CellExport,
   type CellExportKey,
   cellExportName,
+  cellVpcExportName,
   PlatformExport,
   type PlatformExportKey,
   platformExportName,
+  type SiteVpcExportKey,
 } from '../../contracts/names';
 
 /**
@@ -22,6 +24,38 @@ export function importPlatform(environment: string, key: PlatformExportKey): str
 /** Reads a cell export (`Fn::ImportValue`). */
 export function importCell(environment: string, cell: string, key: CellExportKey): string {
   return Fn.importValue(cellExportName(environment, cell, key));
+}
+
+/** Reads a value of the VPC a cell's sites run in: the cell's own (`cellVpc`), or the platform's. */
+export function importSiteVpc(environment: string, cellVpc: string | undefined, key: SiteVpcExportKey): string {
+  return cellVpc === undefined
+    ? importPlatform(environment, key)
+    : Fn.importValue(cellVpcExportName(environment, cellVpc, key));
+}
+
+/** Imports a comma-joined list export of a site VPC as `count` tokens. */
+export function importSiteVpcList(
+  environment: string,
+  cellVpc: string | undefined,
+  key: SiteVpcExportKey,
+  count: number,
+): string[] {
+  return Fn.split(',', importSiteVpc(environment, cellVpc, key), count);
+}
+
+/** Publishes a cell VPC's values under their contract export names. */
+export function exportCellVpcValues(
+  scope: Construct,
+  environment: string,
+  cell: string,
+  values: Partial<Record<SiteVpcExportKey, string>>,
+): void {
+  for (const [key, value] of Object.entries(values) as [SiteVpcExportKey, string][]) {
+    new CfnOutput(scope, `Export-${PlatformExport[key]}`, {
+      value,
+      exportName: cellVpcExportName(environment, cell, key),
+    });
+  }
 }
 
 /** Imports a comma-joined list export as `count` tokens. */

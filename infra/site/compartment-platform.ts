@@ -6,7 +6,9 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type { Construct } from 'constructs';
 import type { FleetConfig, SiteConfig } from '../config/load-fleet';
 import { fleetAvailabilityZones } from '../platform/availability-zones';
-import { importCell, importPlatform, importPlatformList } from '../shared/stack-exports';
+import type { SiteVpcExportKey } from '../../contracts/names';
+import { sharedRange } from '../config/network-layout';
+import { importCell, importPlatform, importSiteVpc, importSiteVpcList } from '../shared/stack-exports';
 
 /**
  * What a site compartment needs from the platform, as interfaces. `fromExports` builds it
@@ -36,6 +38,18 @@ export interface CompartmentPlatform {
   readonly responseKeyArn: string;
   /** The role VPC Flow Logs assumes to write the site's REJECT records. */
   readonly siteFlowLogsRoleArn: string;
+  /**
+   * Set when the site's cell has a VPC of its own (docs/network.md, "A VPC per cell"): that
+   * VPC's quarantine ACL and Logs endpoint group, which the site record names for the response
+   * plane (whose environment names the platform VPC's), and the platform VPC's shared range
+   * (the database and uploads, reached through peering) that a strict site's ACL admits.
+   * @default the site runs in the platform VPC
+   */
+  readonly cellVpc?: {
+    readonly quarantineAclId: string;
+    readonly logsEndpointSecurityGroupId: string;
+    readonly platformSharedRange: string;
+  };
 }
 
 /** Imports the platform for one site from the exports named in contracts/names.ts. */
@@ -49,15 +63,25 @@ export function compartmentPlatformFromExports(
   const azCount = fleet.network.maxAzs;
   const availabilityZones = fleetAvailabilityZones(stack, fleet);
   const tier = site.internetEgress ? 'egress' : 'isolated';
-  const subnetIds = importPlatformList(env, tier === 'egress' ? 'egressSubnetIds' : 'isolatedSubnetIds', azCount);
-  const routeTableIds = importPlatformList(
+  // The VPC the site's cell runs in: the cell's own, or the platform's.
+  const cellLayout = fleet.cells.find((c) => c.id === site.cell)?.network;
+  const cellVpc = cellLayout ? site.cell : undefined;
+  const fromVpc = (key: SiteVpcExportKey) => importSiteVpc(env, cellVpc, key);
+  const subnetIds = importSiteVpcList(
     env,
+    cellVpc,
+    tier === 'egress' ? 'egressSubnetIds' : 'isolatedSubnetIds',
+    azCount,
+  );
+  const routeTableIds = importSiteVpcList(
+    env,
+    cellVpc,
     tier === 'egress' ? 'egressRouteTableIds' : 'isolatedRouteTableIds',
     azCount,
   );
   const vpc = ec2.Vpc.fromVpcAttributes(scope, 'Vpc', {
-    vpcId: importPlatform(env, 'vpcId'),
-    vpcCidrBlock: fleet.network.vpcCidr,
+    vpcId: fromVpc('vpcId'),
+    vpcCidrBlock: (cellLayout ?? fleet.network).vpcCidr,
     availabilityZones,
   });
   const group = (id: string, securityGroupId: string) =>
@@ -94,18 +118,27 @@ export function compartmentPlatformFromExports(
     loadBalancerSecurityGroup,
     loadBalancerFullName: importCell(env, site.cell, 'loadBalancerFullName'),
     databaseSecurityGroup: group('DatabaseSecurityGroup', importPlatform(env, 'databaseSecurityGroupId')),
-    endpointSecurityGroup: group('EndpointSecurityGroup', importPlatform(env, 'endpointSecurityGroupId')),
-    logsEndpointSecurityGroup: group('LogsEndpointSecurityGroup', importPlatform(env, 'logsEndpointSecurityGroupId')),
+    endpointSecurityGroup: group('EndpointSecurityGroup', fromVpc('endpointSecurityGroupId')),
+    logsEndpointSecurityGroup: group('LogsEndpointSecurityGroup', fromVpc('logsEndpointSecurityGroupId')),
     uploadsSecurityGroup,
     uploads: efs.FileSystem.fromFileSystemAttributes(scope, 'Uploads', {
       fileSystemArn: importPlatform(env, 'uploadsFileSystemArn'),
       securityGroup: uploadsSecurityGroup,
     }),
-    s3PrefixListId: importPlatform(env, 's3PrefixListId'),
+    s3PrefixListId: fromVpc('s3PrefixListId'),
     databaseEndpoint: importPlatform(env, 'databaseEndpoint'),
     databasePort: importPlatform(env, 'databasePort'),
     databaseUserServiceToken: importPlatform(env, 'databaseUserServiceToken'),
     responseKeyArn: importPlatform(env, 'responseKeyArn'),
     siteFlowLogsRoleArn: importPlatform(env, 'siteFlowLogsRoleArn'),
+    ...(cellVpc
+      ? {
+          cellVpc: {
+            quarantineAclId: fromVpc('quarantineAclId'),
+            logsEndpointSecurityGroupId: fromVpc('logsEndpointSecurityGroupId'),
+            platformSharedRange: sharedRange(fleet.network.vpcCidr),
+          },
+        }
+      : {}),
   };
 }

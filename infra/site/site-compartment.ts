@@ -442,6 +442,12 @@ export class SiteCompartment extends Construct {
       isolation: site.isolation,
       networkAclId: this.networkAcl.ref,
       subnetIds: this.subnets.map((s) => s.ref),
+      ...(platform.cellVpc
+        ? {
+            quarantineAclId: platform.cellVpc.quarantineAclId,
+            logsEndpointSecurityGroupId: platform.cellVpc.logsEndpointSecurityGroupId,
+          }
+        : {}),
       image: { repository: site.image.repository, digest: site.image.digest },
       contact: site.contact,
       noticeTopicArn: this.noticeTopic.topicArn,
@@ -547,6 +553,32 @@ export class SiteCompartment extends Construct {
         ? [
             ['AclIngress', { ruleNumber: 100, protocol: -1, ruleAction: 'allow', egress: false, cidrBlock: vpcCidr }],
             ['AclEgress', { ruleNumber: 100, protocol: -1, ruleAction: 'allow', egress: true, cidrBlock: vpcCidr }],
+            // In a cell's own VPC, the database and uploads are in the platform VPC's shared range
+            // (through peering; docs/network.md, "A VPC per cell").
+            ...(platform.cellVpc
+              ? ([
+                  [
+                    'AclPlatformIngress',
+                    {
+                      ruleNumber: 105,
+                      protocol: -1,
+                      ruleAction: 'allow',
+                      egress: false,
+                      cidrBlock: platform.cellVpc.platformSharedRange,
+                    },
+                  ],
+                  [
+                    'AclPlatformEgress',
+                    {
+                      ruleNumber: 105,
+                      protocol: -1,
+                      ruleAction: 'allow',
+                      egress: true,
+                      cidrBlock: platform.cellVpc.platformSharedRange,
+                    },
+                  ],
+                ] as [string, Omit<ec2.CfnNetworkAclEntryProps, 'networkAclId'>][])
+              : []),
             [
               'AclAnswersIngress',
               {

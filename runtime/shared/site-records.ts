@@ -30,6 +30,14 @@ const siteRecordSchema = z
     isolation: z.enum(['standard', 'strict']),
     networkAclId: z.string().optional(),
     subnetIds: z.array(z.string()).optional(),
+    quarantineAclId: z
+      .string()
+      .regex(/^acl-[0-9a-f]+$/)
+      .optional(),
+    logsEndpointSecurityGroupId: z
+      .string()
+      .regex(/^sg-[0-9a-f]+$/)
+      .optional(),
     image: z.object({ repository: z.string(), digest: z.string() }),
     contact: z.string(),
     noticeTopicArn: z
