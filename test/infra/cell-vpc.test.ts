@@ -5,6 +5,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { parseFleet } from '../../infra/config/load-fleet';
 import { StackName } from '../../contracts/names';
+import { auditAssembly } from '../../tools/audit';
+import { loadCloudAssembly } from '../../tools/audit/cloud-assembly';
+import { ESTABLISHED_CONNECTIONS_NUMBER } from '../../tools/audit/questions/established-connections';
+import { mutated, resourceOf } from '../audit/audit-support';
 import { type CfnResource, type CfnTemplate, synthFleet, type SynthesizedFleet } from '../support/synth-fleet';
 
 /**
@@ -145,6 +149,44 @@ describe("a site in a cell's own VPC", () => {
     const green = template(StackName.cell(ENV, 'green'));
     const [, lb] = ofType(green, 'AWS::ElasticLoadBalancingV2::LoadBalancer')[0] as [string, CfnResource];
     expect(JSON.stringify(props(lb).Subnets)).toContain('Bulkhead-example-Cell-green-Network');
+  });
+});
+
+describe('the isolation audit on the cell-VPC fleet', () => {
+  it("answers every question as for the example fleet, and question 14 checks each VPC's quarantine ACL", () => {
+    // Act
+    const report = auditAssembly(loadCloudAssembly(synthesized.outdir));
+
+    // Assess: 12 ("can a site send data to another account ...?") is the one whose good answer is no.
+    expect(report.questions.map((q) => [q.number, q.answer])).toEqual(
+      report.questions.map((q) => [q.number, q.number === 12 ? 'no' : 'yes']),
+    );
+    const q14 = report.questions.find((q) => q.number === ESTABLISHED_CONNECTIONS_NUMBER);
+    expect(q14?.evidence.filter((e) => e.startsWith('Quarantine ACL')).map((e) => e.split(':')[0])).toEqual([
+      expect.stringMatching(/^Quarantine ACL Bulkhead-example-Network\/QuarantineAcl/),
+      expect.stringMatching(/^Quarantine ACL Bulkhead-example-Cell-green-Network\/QuarantineAcl/),
+    ]);
+  });
+
+  it("is no for the cell's sites, and only them, when the cell's VPC has no quarantine ACL", () => {
+    // Prepare: the cell VPC's quarantine ACL loses its tag (nothing marks it as the one to move onto).
+    const changed = mutated(loadCloudAssembly(synthesized.outdir), {
+      [StackName.cellNetwork(ENV, 'green')]: (t) => {
+        const { resource } = resourceOf(t, 'AWS::EC2::NetworkAcl', 'quarantine-acl');
+        resource.Properties.Tags = [];
+      },
+    });
+
+    // Act
+    const q14 = auditAssembly(changed).questions.find((q) => q.number === ESTABLISHED_CONNECTIONS_NUMBER);
+
+    // Assess
+    expect(q14?.answer).toBe('no');
+    const failing = q14?.evidence.filter((e) => e.startsWith('✗')) ?? [];
+    expect(failing).toEqual([
+      expect.stringMatching(/^✗ clinic: its VPC .* has no quarantine ACL/),
+      expect.stringMatching(/^✗ dentist: its VPC .* has no quarantine ACL/),
+    ]);
   });
 });
 

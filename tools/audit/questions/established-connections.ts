@@ -157,38 +157,68 @@ function siteProblems(inventory: Inventory, site: SiteInventory): { problems: st
   };
 }
 
-export function answerEstablishedConnections(inventory: Inventory): SelfAssessmentAnswer {
-  const quarantine = inventory
-    .ofType('AWS::EC2::NetworkAcl')
-    .filter((a) => a.tags[TAG_COMPONENT] === Component.quarantineAcl);
-  const evidence: string[] = [];
-  let platformOk = quarantine.length === 1;
-  if (quarantine.length !== 1) {
-    evidence.push(
-      quarantine.length === 0
-        ? '✗ No network ACL tagged quarantine-acl: nothing to move a contained site onto.'
-        : `✗ ${quarantine.length} ACLs tagged quarantine-acl (${quarantine.map(name).join(', ')}): containment names one.`,
-    );
-  } else {
-    const acl = quarantine[0] as ResourceEntry;
+/** The VPC a resource names (`VpcId`), as a token that is the same from every stack. */
+function vpcOf(inventory: Inventory, entry: ResourceEntry): string {
+  return baseToken(inventory.resolver.resolve(entry.stack, entry.properties.VpcId));
+}
+
+/**
+ * The quarantine ACLs by VPC, each checked: an ACL belongs to one VPC, so every VPC holding
+ * sites (the platform's, and each cell's own: docs/network.md, "A VPC per cell") has one.
+ */
+function quarantineAclsByVpc(inventory: Inventory, evidence: string[]): Map<string, { ok: boolean }> {
+  const byVpc = new Map<string, ResourceEntry[]>();
+  for (const acl of inventory.ofType('AWS::EC2::NetworkAcl')) {
+    if (acl.tags[TAG_COMPONENT] !== Component.quarantineAcl) continue;
+    const vpc = vpcOf(inventory, acl);
+    byVpc.set(vpc, [...(byVpc.get(vpc) ?? []), acl]);
+  }
+  const verdicts = new Map<string, { ok: boolean }>();
+  for (const [vpc, acls] of byVpc) {
+    if (acls.length > 1) {
+      evidence.push(
+        `✗ ${acls.length} ACLs tagged quarantine-acl in one VPC (${acls.map(name).join(', ')}): containment names one.`,
+      );
+      verdicts.set(vpc, { ok: false });
+      continue;
+    }
+    const acl = acls[0] as ResourceEntry;
     const { problems, lines } = quarantineAclProblems(inventory, entriesOf(inventory, acl));
-    platformOk = problems.length === 0;
     evidence.push(
       `Quarantine ACL ${name(acl)}: allows ${lines.length ? lines.join('; ') : 'nothing'}; everything else denied.`,
     );
     evidence.push(...problems.map((p) => `✗ ${p}`));
+    verdicts.set(vpc, { ok: problems.length === 0 });
   }
+  if (byVpc.size === 0) evidence.push('✗ No network ACL tagged quarantine-acl: nothing to move a contained site onto.');
+  return verdicts;
+}
+
+export function answerEstablishedConnections(inventory: Inventory): SelfAssessmentAnswer {
+  const evidence: string[] = [];
+  const quarantineByVpc = quarantineAclsByVpc(inventory, evidence);
   const failing: string[] = [];
   const passing: string[] = [];
   for (const site of inventory.sites) {
     const { problems, line } = siteProblems(inventory, site);
+    const own = ofSite(site, 'AWS::EC2::Subnet').filter((s) => s.tags[TAG_COMPONENT] === Component.subnet);
+    const vpcs = new Set(own.map((s) => vpcOf(inventory, s)));
+    for (const vpc of vpcs) {
+      const verdict = quarantineByVpc.get(vpc);
+      if (!verdict) problems.push(`its VPC (${displayValue(vpc)}) has no quarantine ACL to move its subnets onto`);
+      else if (!verdict.ok) problems.push(`its VPC's quarantine ACL admits more than the quarantine set`);
+    }
     if (problems.length) failing.push(`✗ ${site.id}: ${problems.join('; ')}`);
     else passing.push(line);
   }
   const room = Math.max(0, 6 - failing.length);
   evidence.push(...failing, ...passing.slice(0, room));
   if (passing.length > room) evidence.push(`… and ${passing.length - room} more sites like these`);
-  const yes = inventory.sites.length > 0 && platformOk && failing.length === 0;
+  const yes =
+    inventory.sites.length > 0 &&
+    quarantineByVpc.size > 0 &&
+    [...quarantineByVpc.values()].every((v) => v.ok) &&
+    failing.length === 0;
   return {
     number: ESTABLISHED_CONNECTIONS_NUMBER,
     question: ESTABLISHED_CONNECTIONS_QUESTION,
