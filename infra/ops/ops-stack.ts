@@ -34,18 +34,26 @@ import {
   siteSecretNamePrefix,
 } from '../../contracts/names';
 import { importCell } from '../shared/stack-exports';
+import { stackArn } from '../shared/iam-statements';
 import {
-  boundedTaskRoles,
-  listTasksInClusters,
-  siteGroupRuleStatements,
-  siteTaskDefinitionsOnly,
-  siteAclStatements,
-  stackArn,
-} from '../shared/iam-statements';
+  clusterArns,
+  listenerRuleArns,
+  listSiteTasksStatement,
+  quarantineAndRestoreSiteNetworkStatements,
+  readAndListSiteRecordsStatement,
+  readSiteServicesStatement,
+  readTaskRoleSessionDenyStatement,
+  rotateSitePasswordStatements,
+  siteListenerRuleStatement,
+  siteNetworkLookupsStatement,
+  siteTasksStatement,
+  taskRoleSessionDenyStatement,
+  updateSiteServicesStatement,
+} from '../shared/capabilities';
 import { lambdaBundling } from '../shared/lambda-defaults';
-import { acknowledge, LAMBDA_BASIC_EXECUTION, nagArn, nagResource } from '../shared/nag';
+import { acknowledge, acknowledgeResources, acknowledgeWildcards, LAMBDA_BASIC_EXECUTION, nagArn } from '../shared/nag';
 import { siteRecordParameterPrefix } from '../../contracts/site-record';
-import { Component, TAG_COMPONENT, TAG_ENV, tagComponent } from '../shared/tags';
+import { Component, tagComponent } from '../shared/tags';
 
 /**
  * The console may hold a site's lock while it quarantines (containment's own code), so its
@@ -165,7 +173,7 @@ export class OpsStack extends Stack {
       STATE_MACHINE_ARN: props.workflow.stateMachineArn,
       LOGS_ENDPOINT_SG_ID: props.logsEndpointSecurityGroup.securityGroupId,
       QUARANTINE_ACL_ID: props.quarantineAcl.networkAclId,
-      CLUSTER_ARNS: clusterNames.map((name) => this.arn('ecs', 'cluster', name)).join(','),
+      CLUSTER_ARNS: clusterArns(this, clusterNames).join(','),
       DB_USER_FUNCTION: databaseUserFunctionName(env),
       [DRILL_EVENT_BUS_ENV]: this.drillBus.eventBusName,
       DRILL_TIMEOUT_SECONDS: '120',
@@ -263,6 +271,16 @@ export class OpsStack extends Stack {
    * IAM User Guide, "AWS global condition context keys").
    */
   private addConsoleApi(env: string, fn: lambda.Function, timeoutSeconds: number): apigateway.RestApi {
+    const api = this.addConsoleRestApi(env, this.consoleApiPolicy());
+    this.addConsoleMethod(api, fn, timeoutSeconds);
+    this.restrictConsoleFunction(fn, api.arnForExecuteApi('POST', CONSOLE_API_PATH, CONSOLE_API_STAGE));
+    this.letOperatorsCallTheConsole(env, api);
+    this.acknowledgeConsoleApi(api);
+    return api;
+  }
+
+  /** The API's resource policy: the operator role may call `POST /requests`; every other principal is denied. */
+  private consoleApiPolicy(): iam.PolicyDocument {
     const operatorRoleArn = this.operatorRole.roleArn;
     // The API's own id is not known inside its own policy: `*` for it, the stage and method spelled out.
     const invokeArn = (stage: string, method: string, path: string) =>
@@ -275,7 +293,7 @@ export class OpsStack extends Stack {
         },
         this,
       );
-    const policy = new iam.PolicyDocument({
+    return new iam.PolicyDocument({
       statements: [
         new iam.PolicyStatement({
           sid: 'OperatorRoleCallsTheConsole',
@@ -294,7 +312,10 @@ export class OpsStack extends Stack {
         }),
       ],
     });
+  }
 
+  /** The Regional REST API, its stage (throttled, traced) and the stage's access log, one JSON line per request. */
+  private addConsoleRestApi(env: string, policy: iam.PolicyDocument): apigateway.RestApi {
     const accessLogs = new logs.LogGroup(this, 'ConsoleApiAccessLogs', {
       retention: logs.RetentionDays.ONE_YEAR,
       removalPolicy: RemovalPolicy.RETAIN,
@@ -340,6 +361,10 @@ export class OpsStack extends Stack {
       },
     });
     tagComponent(api, Component.opsConsole);
+    return api;
+  }
+
+  private addConsoleMethod(api: apigateway.RestApi, fn: lambda.Function, timeoutSeconds: number): void {
     // A Lambda proxy integration written out (AWS_PROXY, Lambda's Invoke path): CDK's LambdaIntegration
     // would add AWS::Lambda::Permission resources, and "using both AWS::Lambda::Permission and
     // AWS::Lambda::ResourcePolicy to set permissions on a function can result in errors" (CloudFormation
@@ -362,8 +387,10 @@ export class OpsStack extends Stack {
       }),
       { authorizationType: apigateway.AuthorizationType.IAM },
     );
-    this.restrictConsoleFunction(fn, api.arnForExecuteApi('POST', CONSOLE_API_PATH, CONSOLE_API_STAGE));
+  }
 
+  /** The operator role may invoke the API's one method and read where the API is (its URL parameter). */
+  private letOperatorsCallTheConsole(env: string, api: apigateway.RestApi): void {
     this.operatorRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'CallOpsConsoleOnly',
@@ -387,7 +414,9 @@ export class OpsStack extends Stack {
       }),
     );
     new CfnOutput(this, 'ConsoleApiUrl', { value: api.url, description: 'siteops --url (else read from SSM)' });
+  }
 
+  private acknowledgeConsoleApi(api: apigateway.RestApi): void {
     acknowledge(
       api,
       'AwsSolutions-APIG2',
@@ -408,7 +437,6 @@ export class OpsStack extends Stack {
       'AwsSolutions-COG4',
       'IAM authorization (SigV4, the operator role assumed with MFA), not Cognito: the operators are IAM principals.',
     );
-    return api;
   }
 
   /**
@@ -508,7 +536,8 @@ export class OpsStack extends Stack {
   }
 
   /**
-   * What the console's actions need, scoped as the response plane's own functions are:
+   * What the console's actions need, scoped as the response plane's own functions are, from the
+   * same capabilities (infra/shared/capabilities):
    * - quarantine (containment's code): swap a site group's rules, a strict site's ACL,
    *   shed at its listener rule, deny older sessions of its task role, start the workflow;
    * - release (recovery's code): put those back, lift the session deny;
@@ -525,109 +554,21 @@ export class OpsStack extends Stack {
     listenerArns: readonly string[],
   ): void {
     const env = props.fleet.environment;
-    const taggedForEnv = { [`aws:ResourceTag/${TAG_ENV}`]: env };
-    const add = (statement: iam.PolicyStatement) => fn.addToRolePolicy(statement);
-
-    for (const statement of [
-      ...siteGroupRuleStatements(this, env, 'QuarantineAndRestoreSiteGroupRules', [
-        'ec2:AuthorizeSecurityGroupIngress',
-        'ec2:AuthorizeSecurityGroupEgress',
-        'ec2:RevokeSecurityGroupIngress',
-        'ec2:RevokeSecurityGroupEgress',
-        'ec2:ModifySecurityGroupRules',
-      ]),
-      ...siteAclStatements(this, env, 'SwapSiteAcls'),
-    ])
-      add(statement);
-    // Listener rules cannot be tagged through CloudFormation: rules of the cells' own listeners.
-    const ruleArns = listenerArns.map((arn) =>
-      Fn.join('', [
-        Fn.select(0, Fn.split(':listener/', arn)),
-        ':listener-rule/',
-        Fn.select(1, Fn.split(':listener/', arn)),
-        '/*',
-      ]),
-    );
-    add(
-      new iam.PolicyStatement({
-        sid: 'ShedAndReopenSiteListenerRules',
-        actions: ['elasticloadbalancing:ModifyRule'],
-        resources: ruleArns,
-      }),
-    );
-    add(
-      new iam.PolicyStatement({
-        sid: 'TaskRoleSessionDeny',
-        actions: ['iam:PutRolePolicy', 'iam:DeleteRolePolicy'],
-        resources: [Arn.format({ service: 'iam', region: '', resource: 'role', resourceName: '*' }, this)],
-        conditions: {
-          StringEquals: { ...taggedForEnv, [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.taskRole },
-          ...boundedTaskRoles(this, env),
-        },
-      }),
-    );
-    add(
-      new iam.PolicyStatement({
-        sid: 'ReadTaskRoleSessionDeny',
-        actions: ['iam:GetRolePolicy'],
-        resources: [Arn.format({ service: 'iam', region: '', resource: 'role', resourceName: '*' }, this)],
-        conditions: { StringEquals: { ...taggedForEnv, [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.taskRole } },
-      }),
-    );
-    add(
-      new iam.PolicyStatement({
-        sid: 'ReadOnlyLookups',
-        actions: [
-          'ec2:DescribeSecurityGroups',
-          'ec2:DescribeSecurityGroupRules',
-          'ec2:DescribeNetworkAcls',
-          'elasticloadbalancing:DescribeRules',
-        ],
-        resources: ['*'],
-      }),
-    );
-    add(
-      new iam.PolicyStatement({
-        sid: 'ReadSiteServices',
-        actions: ['ecs:DescribeServices'],
-        resources: clusterNames.map((name) => this.arn('ecs', 'service', `${name}/*`)),
-      }),
-    );
-    add(
-      new iam.PolicyStatement({
-        sid: 'ReadSiteTasks',
-        actions: ['ecs:DescribeTasks'],
-        resources: clusterNames.map((name) => this.arn('ecs', 'task', `${name}/*`)),
-      }),
-    );
-    add(
-      listTasksInClusters(
-        'ListSiteTasks',
-        clusterNames.map((name) => this.arn('ecs', 'cluster', name)),
-      ),
-    );
-    add(
-      new iam.PolicyStatement({
-        sid: 'RedeployAfterRotation',
-        actions: ['ecs:UpdateService'],
-        resources: clusterNames.map((name) => this.arn('ecs', 'service', `${name}/*`)),
-        conditions: {
-          StringEquals: { ...taggedForEnv, [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.service },
-          ...siteTaskDefinitionsOnly(this, env),
-        },
-      }),
-    );
-    add(
-      new iam.PolicyStatement({
-        sid: 'ReadSiteRecords',
-        actions: ['ssm:GetParameter', 'ssm:GetParametersByPath'],
-        resources: [
-          this.arn('ssm', 'parameter', siteRecordParameterPrefix(env).replace(/^\//, '').replace(/\/$/, '')),
-          this.arn('ssm', 'parameter', `${siteRecordParameterPrefix(env).replace(/^\//, '')}*`),
-        ],
-      }),
-    );
-    add(
+    const ruleArns = listenerRuleArns(listenerArns);
+    const add = (statements: readonly iam.PolicyStatement[]) => {
+      for (const statement of statements) fn.addToRolePolicy(statement);
+    };
+    add([
+      ...quarantineAndRestoreSiteNetworkStatements(this, env),
+      siteListenerRuleStatement('ShedAndReopenSiteListenerRules', ruleArns),
+      taskRoleSessionDenyStatement(this, env, 'TaskRoleSessionDeny', ['iam:PutRolePolicy', 'iam:DeleteRolePolicy']),
+      readTaskRoleSessionDenyStatement(this, env),
+      siteNetworkLookupsStatement(),
+      readSiteServicesStatement(this, clusterNames),
+      siteTasksStatement(this, clusterNames, 'ReadSiteTasks', ['ecs:DescribeTasks']),
+      listSiteTasksStatement(this, clusterNames),
+      updateSiteServicesStatement(this, env, clusterNames, 'RedeployAfterRotation'),
+      readAndListSiteRecordsStatement(this, env),
       new iam.PolicyStatement({
         sid: 'IncidentsAndAuditWithoutDelete',
         actions: [
@@ -640,65 +581,35 @@ export class OpsStack extends Stack {
         ],
         resources: [props.incidents.tableArn, `${props.incidents.tableArn}/index/${INCIDENT_TABLE.siteIndex}`],
       }),
-    );
+    ]);
     props.workflow.grantStartExecution(fn);
-    // states:SendTaskSuccess supports no resource-level permissions (Service Authorization
-    // Reference, AWS Step Functions: no resource type): naming the state machine would match no
-    // request and `siteops approve` would be refused. Only a holder of a task token can answer.
-    add(
+    add([
+      // states:SendTaskSuccess supports no resource-level permissions (Service Authorization
+      // Reference, AWS Step Functions: no resource type): naming the state machine would match no
+      // request and `siteops approve` would be refused. Only a holder of a task token can answer.
       new iam.PolicyStatement({
         sid: 'AnswerApprovalWaits',
         actions: ['states:SendTaskSuccess'],
         resources: ['*'],
       }),
-    );
-    add(
-      new iam.PolicyStatement({
-        sid: 'RotateSitePasswords',
-        actions: [
-          'secretsmanager:DescribeSecret',
-          'secretsmanager:GetSecretValue',
-          'secretsmanager:PutSecretValue',
-          'secretsmanager:UpdateSecretVersionStage',
-        ],
-        resources: [
-          Arn.format(
-            {
-              service: 'secretsmanager',
-              resource: 'secret',
-              resourceName: `${siteSecretNamePrefix(env)}*`,
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            },
-            this,
-          ),
-        ],
-        conditions: { StringEquals: { ...taggedForEnv, [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.secret } },
-      }),
-    );
-    add(
-      new iam.PolicyStatement({
-        sid: 'RandomPasswords',
-        actions: ['secretsmanager:GetRandomPassword'],
-        resources: ['*'],
-      }),
-    );
-    add(
-      new iam.PolicyStatement({
-        sid: 'ChangeDatabasePasswords',
-        actions: ['lambda:InvokeFunction'],
-        resources: [this.arn('lambda', 'function', databaseUserFunctionName(env), ArnFormat.COLON_RESOURCE_NAME)],
-      }),
-    );
-    add(
+      ...rotateSitePasswordStatements(this, env),
       new iam.PolicyStatement({
         sid: 'SendDrillFindings',
         actions: ['events:PutEvents'],
         resources: [this.arn('events', 'event-bus', drillEventBusName(env))],
         conditions: { StringEquals: { 'events:source': DRILL_SOURCE, 'events:detail-type': DRILL_DETAIL_TYPE } },
       }),
-    );
+    ]);
+    this.acknowledgeConsoleWildcards(fn, env, clusterNames, ruleArns);
+  }
 
-    const reasons: Record<string, string> = {
+  private acknowledgeConsoleWildcards(
+    fn: lambda.Function,
+    env: string,
+    clusterNames: readonly string[],
+    ruleArns: readonly string[],
+  ): void {
+    acknowledgeWildcards(fn, {
       '*': "Describe calls (EC2 groups, group rules and ACLs; ELB rules), secretsmanager:GetRandomPassword and states:SendTaskSuccess support no resource-level permissions (only a task token's holder can answer a wait); ecs:ListTasks is held to Bulkhead's clusters by the ecs:cluster condition (docs/iam.md).",
       [nagArn(this, 'ec2', 'security-group-rule/*')]:
         'ModifySecurityGroupRules also authorizes against each rule (untagged); every request names its group, which must be a site group of this environment (tag condition).',
@@ -722,16 +633,11 @@ export class OpsStack extends Stack {
           ],
         ]),
       ),
-    };
-    for (const [resource, reason] of Object.entries(reasons)) {
-      acknowledge(fn, `AwsSolutions-IAM5[Resource::${resource}]`, reason);
-    }
-    for (const arn of ruleArns) {
-      acknowledge(
-        fn,
-        `AwsSolutions-IAM5[Resource::${nagResource(this, arn)}]`,
-        "Rules of one cell listener of Bulkhead's: a site's rule is found from its record (ModifyRule only).",
-      );
-    }
+    });
+    acknowledgeResources(
+      fn,
+      ruleArns,
+      "Rules of one cell listener of Bulkhead's: a site's rule is found from its record (ModifyRule only).",
+    );
   }
 }

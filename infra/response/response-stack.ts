@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Arn, ArnFormat, CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -34,32 +34,32 @@ import {
 } from '../../contracts/names';
 import { exportPlatformValues, importCell, stackInstanceSuffix } from '../shared/stack-exports';
 import { lambdaBundling } from '../shared/lambda-defaults';
-import { acknowledge, LAMBDA_BASIC_EXECUTION, nagArn, nagResource } from '../shared/nag';
+import { acknowledge, acknowledgeResources, acknowledgeWildcards, LAMBDA_BASIC_EXECUTION, nagArn } from '../shared/nag';
+import { stackArn } from '../shared/iam-statements';
 import {
-  boundedTaskRoles,
-  listTasksInClusters,
-  siteGroupRuleStatements,
-  siteTaskDefinitionsOnly,
-  siteAclStatements,
-  stackArn,
-} from '../shared/iam-statements';
+  clusterArns,
+  deployKnownGoodRevisionStatements,
+  listenerRuleArns,
+  listSiteRecordsStatement,
+  listSiteTasksStatement,
+  putSiteNetworkBackStatements,
+  readSiteRecordsStatement,
+  readSiteServicesStatement,
+  readTaskDefinitionsStatement,
+  restoreProbeStatements,
+  rotateSitePasswordStatements,
+  siteListenerRuleStatement,
+  siteNetworkLookupsStatement,
+  siteTasksStatement,
+  swapSiteNetworkStatements,
+  taskRoleSessionDenyStatement,
+  updateSiteServicesStatement,
+} from '../shared/capabilities';
 import { siteRecordParameterPrefix } from '../../contracts/site-record';
-import { Component, TAG_COMPONENT, TAG_ENV, TAG_SECURITY_GROUP, tagComponent } from '../shared/tags';
+import { Component, tagComponent } from '../shared/tags';
 import { IncidentWorkflow } from './incident-workflow';
 import { coverageEnvironment, RuntimeCoverageAlerts } from './runtime-coverage';
 import { allowAlarmsToEncrypt, allowAlarmsToPublish, responseAlarmName } from './ops-topic-publishers';
-
-/** Rules of the given listeners (`.../listener-rule/app/<lb>/<id>/<listener>/*`): listener rules cannot be tagged through CloudFormation. */
-function listenerRuleArns(listenerArns: readonly string[]): string[] {
-  return listenerArns.map((arn) =>
-    Fn.join('', [
-      Fn.select(0, Fn.split(':listener/', arn)),
-      ':listener-rule/',
-      Fn.select(1, Fn.split(':listener/', arn)),
-      '/*',
-    ]),
-  );
-}
 
 /**
  * Containment may persist through throttling (`STEP_PERSISTENCE_MS`) and then tidy interim
@@ -114,11 +114,67 @@ export class ResponseStack extends Stack {
     const { fleet } = props;
     const env = fleet.environment;
 
-    const key = (this.key = new kms.Key(this, 'ResponseKey', {
+    this.key = this.addKey(env);
+    this.incidents = this.addIncidentTable();
+    this.evidence = this.addEvidenceBucket(props.accessLogs);
+    this.opsTopic = this.addOpsTopic(fleet);
+    const { vault, backupRole } = this.addIncidentBackups(env);
+    const { workflowLogs, functionLogs } = this.addLogGroups();
+    const clusterNames = fleet.cells.map((c) => cellClusterName(env, c.id));
+
+    // --- Incident workflow
+    this.incidentFunction = this.addIncidentFunction(env, functionLogs, clusterNames, vault, backupRole);
+    this.grantIncidentSteps(this.incidentFunction, fleet, clusterNames, vault, backupRole);
+
+    // --- Recovery: approval, release and restore steps (and the ops console's release/restore)
+    this.recoveryFunction = this.addRecoveryFunction(props, functionLogs, clusterNames);
+
+    this.workflow = this.addWorkflow(workflowLogs);
+
+    // --- Containment
+    this.containFunction = this.addContainFunction(props, functionLogs, clusterNames);
+    this.enableParameterStoreHigherThroughput();
+    this.grantContainment(
+      this.containFunction,
+      fleet,
+      clusterNames,
+      fleet.cells.map((c) => importCell(env, c.id, 'listenerArn')),
+    );
+
+    // --- Triggers
+    this.deadLetters = this.addDeadLetters();
+    this.sendFailedContainmentsToDeadLetters();
+    const triggers = this.addContainmentTriggers(fleet);
+    this.findingRule = triggers.findingRule;
+    this.attackSequenceRule = triggers.attackSequenceRule;
+    this.alarmRule = triggers.alarmRule;
+
+    // --- Ledger of images: every completed deployment of a site's service.
+    this.ledgerFunction = this.addLedgerFunction(env, functionLogs, clusterNames);
+    this.deploymentRule = this.addDeploymentRule(env, clusterNames);
+    for (const rule of [this.findingRule, this.attackSequenceRule, this.alarmRule, this.deploymentRule])
+      tagComponent(rule, Component.responseTriggers);
+
+    // --- GuardDuty runtime coverage changes, to the operators naming the sites.
+    const coverage = this.addRuntimeCoverage(fleet, functionLogs);
+    this.coverageFunction = coverage.coverageFunction;
+    this.coverageRule = coverage.coverageRule;
+
+    this.addPlaneAlarms(env);
+
+    // Site stacks encrypt their notice topics with the plane's key (by export name).
+    exportPlatformValues(this, env, { responseKeyArn: this.key.keyArn });
+    new CfnOutput(this, 'IncidentTableName', { value: this.incidents.tableName });
+    new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
+  }
+
+  /** The plane's key: topics, queues, evidence and backups. */
+  private addKey(env: string): kms.Key {
+    const key = new kms.Key(this, 'ResponseKey', {
       description: `Bulkhead ${env} response plane: topics, queues, evidence, backups`,
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
-    }));
+    });
     tagComponent(key, Component.evidence);
     key.grantEncryptDecrypt(new iam.ServicePrincipal('events.amazonaws.com'));
     // The plane's own alarms publish to the encrypted ops topic as cloudwatch.amazonaws.com, which
@@ -126,8 +182,11 @@ export class ResponseStack extends Stack {
     // topics": https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services),
     // held to this account and these alarms (infra/response/ops-topic-publishers.ts).
     allowAlarmsToEncrypt(key, this, env);
+    return key;
+  }
 
-    this.incidents = new dynamodb.Table(this, 'Incidents', {
+  private addIncidentTable(): dynamodb.Table {
+    const incidents = new dynamodb.Table(this, 'Incidents', {
       partitionKey: { name: INCIDENT_TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
       sortKey: { name: INCIDENT_TABLE.sortKey, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -136,44 +195,55 @@ export class ResponseStack extends Stack {
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    this.incidents.addGlobalSecondaryIndex({
+    incidents.addGlobalSecondaryIndex({
       indexName: INCIDENT_TABLE.siteIndex,
       partitionKey: { name: INCIDENT_TABLE.siteIndexPartitionKey, type: dynamodb.AttributeType.STRING },
       sortKey: { name: INCIDENT_TABLE.siteIndexSortKey, type: dynamodb.AttributeType.STRING },
     });
-    tagComponent(this.incidents, Component.incidents);
+    tagComponent(incidents, Component.incidents);
+    return incidents;
+  }
 
-    this.evidence = new s3.Bucket(this, 'Evidence', {
+  /** Evidence under Object Lock (governance, a year), encrypted with the plane's key. */
+  private addEvidenceBucket(accessLogs: s3.IBucket): s3.Bucket {
+    const evidence = new s3.Bucket(this, 'Evidence', {
       versioned: true,
       objectLockEnabled: true,
       objectLockDefaultRetention: s3.ObjectLockRetention.governance(Duration.days(365)),
       encryption: s3.BucketEncryption.KMS,
-      encryptionKey: key,
+      encryptionKey: this.key,
       bucketKeyEnabled: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      serverAccessLogsBucket: props.accessLogs,
+      serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'evidence/',
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    tagComponent(this.evidence, Component.evidence);
+    tagComponent(evidence, Component.evidence);
+    return evidence;
+  }
 
-    this.opsTopic = new sns.Topic(this, 'OpsTopic', {
+  private addOpsTopic(fleet: FleetConfig): sns.Topic {
+    const env = fleet.environment;
+    const topic = new sns.Topic(this, 'OpsTopic', {
       displayName: `Bulkhead ${env} operators`,
-      masterKey: key,
+      masterKey: this.key,
       enforceSSL: true,
     });
-    if (fleet.operators.email)
-      this.opsTopic.addSubscription(new subscriptions.EmailSubscription(fleet.operators.email));
-    allowAlarmsToPublish(this.opsTopic, this, env);
+    if (fleet.operators.email) topic.addSubscription(new subscriptions.EmailSubscription(fleet.operators.email));
+    allowAlarmsToPublish(topic, this, env);
     // Client notices go to each site's own topic, made by its stack (infra/site/site-compartment.ts).
-    tagComponent(this.opsTopic, Component.notifications);
+    tagComponent(topic, Component.notifications);
+    return topic;
+  }
 
+  /** The vault (locked) and the role AWS Backup uses for the uploads' on-demand backups during incidents. */
+  private addIncidentBackups(env: string): { vault: backup.BackupVault; backupRole: iam.Role } {
     const vault = new backup.BackupVault(this, 'IncidentBackups', {
       // Retained (and locked): a re-created stack gets a vault of its own.
       backupVaultName: `bulkhead-${env}-incidents-${stackInstanceSuffix(this)}`,
-      encryptionKey: key,
+      encryptionKey: this.key,
       removalPolicy: RemovalPolicy.RETAIN,
       lockConfiguration: { minRetention: Duration.days(7) },
     });
@@ -189,7 +259,10 @@ export class ResponseStack extends Stack {
     );
     tagComponent(vault, Component.evidence);
     tagComponent(backupRole, Component.evidence);
+    return { vault, backupRole };
+  }
 
+  private addLogGroups(): { workflowLogs: logs.LogGroup; functionLogs: logs.LogGroup } {
     const workflowLogs = new logs.LogGroup(this, 'WorkflowLogs', {
       retention: logs.RetentionDays.ONE_YEAR,
       removalPolicy: RemovalPolicy.RETAIN,
@@ -200,14 +273,21 @@ export class ResponseStack extends Stack {
     });
     tagComponent(workflowLogs, Component.workflow);
     tagComponent(functionLogs, Component.responseFunction);
-    const clusterNames = fleet.cells.map((c) => cellClusterName(env, c.id));
+    return { workflowLogs, functionLogs };
+  }
 
-    // --- Incident workflow
-    this.incidentFunction = this.responseFunction(
+  private addIncidentFunction(
+    env: string,
+    logGroup: logs.ILogGroup,
+    clusterNames: readonly string[],
+    vault: backup.IBackupVault,
+    backupRole: iam.IRole,
+  ): nodejs.NodejsFunction {
+    return this.responseFunction(
       'IncidentFunction',
       'incident',
       'Bulkhead incident workflow steps: evidence, notify, stop contained tasks',
-      functionLogs,
+      logGroup,
       {
         BULKHEAD_ENV: env,
         INCIDENT_TABLE: this.incidents.tableName,
@@ -217,14 +297,19 @@ export class ResponseStack extends Stack {
         OPS_TOPIC_ARN: this.opsTopic.topicArn,
       },
     );
-    this.grantIncidentSteps(this.incidentFunction, fleet, clusterNames, vault, backupRole);
+  }
 
-    // --- Recovery: approval, release and restore steps (and the ops console's release/restore)
-    this.recoveryFunction = this.responseFunction(
+  private addRecoveryFunction(
+    props: ResponseStackProps,
+    logGroup: logs.ILogGroup,
+    clusterNames: readonly string[],
+  ): nodejs.NodejsFunction {
+    const env = props.fleet.environment;
+    const fn = this.responseFunction(
       'RecoveryFunction',
       'recovery',
       'Bulkhead recovery: releases false positives and restores sites from known-good images',
-      functionLogs,
+      logGroup,
       {
         BULKHEAD_ENV: env,
         INCIDENT_TABLE: this.incidents.tableName,
@@ -235,19 +320,47 @@ export class ResponseStack extends Stack {
       },
     );
     this.grantRecovery(
-      this.recoveryFunction,
-      fleet,
+      fn,
+      props.fleet,
       clusterNames,
-      fleet.cells.map((c) => importCell(env, c.id, 'listenerArn')),
+      props.fleet.cells.map((c) => importCell(env, c.id, 'listenerArn')),
     );
+    return fn;
+  }
 
-    this.workflow = new IncidentWorkflow(this, 'IncidentWorkflow', {
+  /** GuardDuty runtime coverage changes, to the operators naming the sites. */
+  private addRuntimeCoverage(
+    fleet: FleetConfig,
+    logGroup: logs.ILogGroup,
+  ): { coverageFunction: nodejs.NodejsFunction; coverageRule: events.Rule } {
+    const env = fleet.environment;
+    const coverageClusters = fleet.cells.map((c) => ({ name: cellClusterName(env, c.id), cell: c.id }));
+    const coverageFunction = this.responseFunction(
+      'CoverageFunction',
+      'coverage',
+      'Bulkhead runtime coverage: tells the operators which sites GuardDuty no longer (or again) watches',
+      logGroup,
+      coverageEnvironment(env, this.opsTopic.topicArn, coverageClusters),
+    );
+    const coverageRule = new RuntimeCoverageAlerts(this, 'RuntimeCoverage', {
+      environment: env,
+      coverageFunction,
+      clusters: coverageClusters,
+      opsTopic: this.opsTopic,
+      key: this.key,
+      deadLetters: this.deadLetters,
+    }).rule;
+    return { coverageFunction, coverageRule };
+  }
+
+  private addWorkflow(logGroup: logs.ILogGroup): IncidentWorkflow {
+    const workflow = new IncidentWorkflow(this, 'IncidentWorkflow', {
       stepFunction: this.incidentFunction,
       recoveryFunction: this.recoveryFunction,
-      logGroup: workflowLogs,
+      logGroup,
     });
-    tagComponent(this.workflow, Component.workflow);
-    const stateMachineRole = this.workflow.stateMachine.role;
+    tagComponent(workflow, Component.workflow);
+    const stateMachineRole = workflow.stateMachine.role;
     for (const fn of [this.incidentFunction, this.recoveryFunction]) {
       acknowledge(
         stateMachineRole,
@@ -260,55 +373,58 @@ export class ResponseStack extends Stack {
       'AwsSolutions-IAM5[Resource::*]',
       'X-Ray tracing (xray:PutTraceSegments and friends) and log delivery support no resource-level permissions.',
     );
+    return workflow;
+  }
 
-    // --- Containment
-    this.containFunction = this.responseFunction(
+  private addContainFunction(
+    props: ResponseStackProps,
+    logGroup: logs.ILogGroup,
+    clusterNames: readonly string[],
+  ): nodejs.NodejsFunction {
+    const { fleet } = props;
+    const fn = this.responseFunction(
       'ContainFunction',
       'contain',
       'Bulkhead containment: isolates a site on a GuardDuty finding or site alarm',
-      functionLogs,
+      logGroup,
       {
-        BULKHEAD_ENV: env,
+        BULKHEAD_ENV: fleet.environment,
         BULKHEAD_ACCOUNT: this.account,
         INCIDENT_TABLE: this.incidents.tableName,
         STATE_MACHINE_ARN: this.workflow.stateMachine.stateMachineArn,
         LOGS_ENDPOINT_SG_ID: props.logsEndpointSecurityGroup.securityGroupId,
         QUARANTINE_ACL_ID: props.quarantineAcl.networkAclId,
-        CLUSTER_ARNS: clusterNames.map((name) => this.arn('ecs', 'cluster', name)).join(','),
+        CLUSTER_ARNS: clusterArns(this, clusterNames).join(','),
         OPS_TOPIC_ARN: this.opsTopic.topicArn,
       },
       CONTAIN_TIMEOUT,
     );
     // Every site of the fleet may be contained at once: containment's concurrency is reserved
     // (no other function in the account can take it) and sized from the fleet.
-    (this.containFunction.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions =
-      containmentReservedConcurrency(fleet);
-    this.enableParameterStoreHigherThroughput();
-    this.grantContainment(
-      this.containFunction,
-      fleet,
-      clusterNames,
-      fleet.cells.map((c) => importCell(env, c.id, 'listenerArn')),
-    );
+    (fn.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions = containmentReservedConcurrency(fleet);
+    return fn;
+  }
 
-    // --- Triggers
-    this.deadLetters = new sqs.Queue(this, 'TriggerDeadLetters', {
-      encryptionMasterKey: key,
+  private addDeadLetters(): sqs.Queue {
+    const deadLetters = new sqs.Queue(this, 'TriggerDeadLetters', {
+      encryptionMasterKey: this.key,
       encryption: sqs.QueueEncryption.KMS,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
-    acknowledge(
-      this.deadLetters,
-      'AwsSolutions-SQS3',
-      'This queue is itself the dead-letter queue of the response rules.',
-    );
-    tagComponent(this.deadLetters, Component.responseTriggers);
-    // A containment that could not isolate throws, so the event runs again. Lambda user guide,
-    // "How Lambda handles errors and retries with asynchronous invocation": "If the function
-    // returns an error, by default Lambda attempts to run it two more times, with a one-minute
-    // wait between the first two attempts, and two minutes between the second and third
-    // attempts." Said here, with what is left over going to the dead-letter queue.
+    acknowledge(deadLetters, 'AwsSolutions-SQS3', 'This queue is itself the dead-letter queue of the response rules.');
+    tagComponent(deadLetters, Component.responseTriggers);
+    return deadLetters;
+  }
+
+  /**
+   * A containment that could not isolate throws, so the event runs again. Lambda user guide,
+   * "How Lambda handles errors and retries with asynchronous invocation": "If the function
+   * returns an error, by default Lambda attempts to run it two more times, with a one-minute
+   * wait between the first two attempts, and two minutes between the second and third
+   * attempts." Said here, with what is left over going to the dead-letter queue.
+   */
+  private sendFailedContainmentsToDeadLetters(): void {
     this.containFunction.configureAsyncInvoke({
       retryAttempts: 2,
       maxEventAge: Duration.hours(2),
@@ -327,20 +443,29 @@ export class ResponseStack extends Stack {
             new iam.PolicyStatement({
               sid: 'EncryptDeadLetters',
               actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-              resources: [key.keyArn],
+              resources: [this.key.keyArn],
             }),
           );
           return { destination: this.deadLetters.queueArn };
         },
       },
     });
+  }
+
+  /** GuardDuty ECS findings, attack sequences about ECS clusters and the sites' alarms, to containment. */
+  private addContainmentTriggers(fleet: FleetConfig): {
+    findingRule: events.Rule;
+    attackSequenceRule: events.Rule;
+    alarmRule: events.Rule;
+  } {
+    const env = fleet.environment;
     const minimumThreshold = Math.min(...fleet.sites.map((s) => s.response.severityThreshold));
     const target = new targets.LambdaFunction(this.containFunction, {
       retryAttempts: 8,
       maxEventAge: Duration.hours(2),
       deadLetterQueue: this.deadLetters,
     });
-    this.findingRule = new events.Rule(this, 'GuardDutyEcsFindings', {
+    const findingRule = new events.Rule(this, 'GuardDutyEcsFindings', {
       description: `Bulkhead ${env}: GuardDuty Runtime Monitoring findings about ECS tasks, at or above the lowest site threshold (${minimumThreshold})`,
       eventPattern: {
         source: ['aws.guardduty'],
@@ -354,7 +479,7 @@ export class ResponseStack extends Stack {
     // so the rule above never sees it. Its type is documented ("GuardDuty attack sequence
     // finding types", default severity Critical); containment resolves the tasks it names
     // (runtime/contain/wide-findings.ts). Issue 11 item 4.
-    this.attackSequenceRule = new events.Rule(this, 'GuardDutyEcsAttackSequences', {
+    const attackSequenceRule = new events.Rule(this, 'GuardDutyEcsAttackSequences', {
       description: `Bulkhead ${env}: GuardDuty attack sequences about ECS clusters (${ECS_ATTACK_SEQUENCE_TYPE})`,
       eventPattern: {
         source: ['aws.guardduty'],
@@ -363,7 +488,7 @@ export class ResponseStack extends Stack {
       },
       targets: [target],
     });
-    this.alarmRule = new events.Rule(this, 'SiteAlarms', {
+    const alarmRule = new events.Rule(this, 'SiteAlarms', {
       description: `Bulkhead ${env}: site alarms entering ALARM`,
       eventPattern: {
         source: ['aws.cloudwatch'],
@@ -373,30 +498,26 @@ export class ResponseStack extends Stack {
       },
       targets: [target],
     });
-    // --- Ledger of images: every completed deployment of a site's service.
-    this.ledgerFunction = this.responseFunction(
+    return { findingRule, attackSequenceRule, alarmRule };
+  }
+
+  /** The ledger of images: reads a completed deployment's service and revision, writes the incident table. */
+  private addLedgerFunction(
+    env: string,
+    logGroup: logs.ILogGroup,
+    clusterNames: readonly string[],
+  ): nodejs.NodejsFunction {
+    const fn = this.responseFunction(
       'LedgerFunction',
       'ledger',
       'Bulkhead ledger of images: records the digest a site runs when its deployment completes',
-      functionLogs,
+      logGroup,
       { BULKHEAD_ENV: env, INCIDENT_TABLE: this.incidents.tableName },
     );
-    this.grantIncidentTable(this.ledgerFunction);
-    this.ledgerFunction.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadSiteServices',
-        actions: ['ecs:DescribeServices'],
-        resources: clusterNames.map((name) => this.arn('ecs', 'service', `${name}/*`)),
-      }),
-    );
-    this.ledgerFunction.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadTaskDefinitions',
-        actions: ['ecs:DescribeTaskDefinition'],
-        resources: ['*'],
-      }),
-    );
-    this.acknowledgeWildcards(this.ledgerFunction, {
+    this.grantIncidentTable(fn);
+    fn.addToRolePolicy(readSiteServicesStatement(this, clusterNames));
+    fn.addToRolePolicy(readTaskDefinitionsStatement());
+    acknowledgeWildcards(fn, {
       '*': 'ecs:DescribeTaskDefinition supports no resource-level permissions; it is read-only.',
       [`<${this.incidentsLogicalId()}.Arn>/index/*`]: "The incident table's own indexes.",
       ...Object.fromEntries(
@@ -406,7 +527,11 @@ export class ResponseStack extends Stack {
         ]),
       ),
     });
-    this.deploymentRule = new events.Rule(this, 'SiteDeployments', {
+    return fn;
+  }
+
+  private addDeploymentRule(env: string, clusterNames: readonly string[]): events.Rule {
+    return new events.Rule(this, 'SiteDeployments', {
       description: `Bulkhead ${env}: completed deployments of site services (the ledger of images)`,
       eventPattern: {
         source: ['aws.ecs'],
@@ -426,28 +551,10 @@ export class ResponseStack extends Stack {
         }),
       ],
     });
-    for (const rule of [this.findingRule, this.attackSequenceRule, this.alarmRule, this.deploymentRule])
-      tagComponent(rule, Component.responseTriggers);
+  }
 
-    // --- GuardDuty runtime coverage changes, to the operators naming the sites.
-    const coverageClusters = fleet.cells.map((c) => ({ name: cellClusterName(env, c.id), cell: c.id }));
-    this.coverageFunction = this.responseFunction(
-      'CoverageFunction',
-      'coverage',
-      'Bulkhead runtime coverage: tells the operators which sites GuardDuty no longer (or again) watches',
-      functionLogs,
-      coverageEnvironment(env, this.opsTopic.topicArn, coverageClusters),
-    );
-    this.coverageRule = new RuntimeCoverageAlerts(this, 'RuntimeCoverage', {
-      environment: env,
-      coverageFunction: this.coverageFunction,
-      clusters: coverageClusters,
-      opsTopic: this.opsTopic,
-      key: this.key,
-      deadLetters: this.deadLetters,
-    }).rule;
-
-    // --- Alarms on the response plane itself
+  /** Alarms on the response plane itself, to the operators' topic. */
+  private addPlaneAlarms(env: string): void {
     const alarmTopic = new cwActions.SnsAction(this.opsTopic);
     const alarms = [
       new cloudwatch.Alarm(this, 'TriggersDeadLettered', {
@@ -489,11 +596,6 @@ export class ResponseStack extends Stack {
       alarm.addAlarmAction(alarmTopic);
       tagComponent(alarm, Component.responseTriggers);
     }
-
-    // Site stacks encrypt their notice topics with the plane's key (by export name).
-    exportPlatformValues(this, env, { responseKeyArn: this.key.keyArn });
-    new CfnOutput(this, 'IncidentTableName', { value: this.incidents.tableName });
-    new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
   }
 
   private responseFunction<F extends FunctionWithEnvironment>(
@@ -588,96 +690,38 @@ export class ResponseStack extends Stack {
     listenerArns: readonly string[],
   ) {
     const env = fleet.environment;
-    const taggedForEnv = { [`aws:ResourceTag/${TAG_ENV}`]: env };
-    this.allowSiteNetworkChanges(fn, env, {
-      groupSid: 'SwapSiteSecurityGroupRules',
-      groupActions: [
-        'ec2:RevokeSecurityGroupIngress',
-        'ec2:RevokeSecurityGroupEgress',
-        'ec2:AuthorizeSecurityGroupEgress',
-        'ec2:ModifySecurityGroupRules',
-      ],
-      aclSid: 'SwapSiteAcls',
-    });
-    // Listener rules cannot be tagged through CloudFormation, so ModifyRule is scoped by ARN:
-    // rules of the cells' own listeners only.
     const ruleArns = listenerRuleArns(listenerArns);
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ShedSiteTraffic',
-        actions: ['elasticloadbalancing:ModifyRule'],
-        resources: ruleArns,
-      }),
-    );
-    for (const arn of ruleArns) {
-      acknowledge(
-        fn,
-        `AwsSolutions-IAM5[Resource::${nagResource(this, arn)}]`,
-        "Rules of one cell listener of Bulkhead's, any priority: a site's rule is found from its record.",
-      );
-    }
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'RevokeTaskRoleSessions',
-        actions: ['iam:PutRolePolicy'],
-        resources: [Arn.format({ service: 'iam', region: '', resource: 'role', resourceName: '*' }, this)],
-        // Task roles only, and only those whose boundary caps what any policy put on them can grant.
-        conditions: {
-          StringEquals: { ...taggedForEnv, [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.taskRole },
-          ...boundedTaskRoles(this, env),
-        },
-      }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'FindTheSite',
-        actions: ['ecs:DescribeTasks'],
-        resources: clusterNames.map((name) => this.arn('ecs', 'task', `${name}/*`)),
-      }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadOnlyLookups',
-        actions: [
-          'ec2:DescribeSecurityGroups',
-          'ec2:DescribeSecurityGroupRules',
-          'ec2:DescribeNetworkAcls',
-          'elasticloadbalancing:DescribeRules',
-        ],
-        resources: ['*'],
-      }),
-    );
-    this.grantSiteRecords(fn, env);
-    // A finding about a whole cluster names the sites of its cell: every site record, by path.
-    // GetParametersByPath is authorized against the path in the request, not the parameters it
-    // returns (Systems Manager User Guide, "How Parameter Store authorizes parameter retrieval").
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ListSiteRecords',
-        actions: ['ssm:GetParametersByPath'],
-        resources: [this.arn('ssm', 'parameter', siteRecordParameterPrefix(env).replace(/^\//, '').replace(/\/$/, ''))],
-      }),
-    );
-    // What an attack sequence or a cluster finding names but containment cannot resolve goes
-    // to the operators (the topic is encrypted with the plane's key: SNS developer guide,
-    // "Encryption at rest": publishers need kms:GenerateDataKey and kms:Decrypt).
-    fn.addToRolePolicy(
+    addStatements(fn, [
+      ...swapSiteNetworkStatements(this, env),
+      siteListenerRuleStatement('ShedSiteTraffic', ruleArns),
+      taskRoleSessionDenyStatement(this, env, 'RevokeTaskRoleSessions', ['iam:PutRolePolicy']),
+      siteTasksStatement(this, clusterNames, 'FindTheSite', ['ecs:DescribeTasks']),
+      siteNetworkLookupsStatement(),
+      readSiteRecordsStatement(this, env),
+      // A finding about a whole cluster names the sites of its cell: every site record, by path.
+      listSiteRecordsStatement(this, env),
+      // What an attack sequence or a cluster finding names but containment cannot resolve goes
+      // to the operators (the topic is encrypted with the plane's key: SNS developer guide,
+      // "Encryption at rest": publishers need kms:GenerateDataKey and kms:Decrypt).
       new iam.PolicyStatement({
         sid: 'TellOperatorsUnresolved',
         actions: ['sns:Publish'],
         resources: [this.opsTopic.topicArn],
       }),
-    );
-    fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'EncryptOperatorNotices',
         actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
         resources: [this.key.keyArn],
       }),
-    );
-    this.grantIncidentTable(fn);
+      this.incidentTableStatement(),
+    ]);
     this.workflow.stateMachine.grantStartExecution(fn);
-    this.acknowledgeWildcards(fn, {
+    acknowledgeResources(
+      fn,
+      ruleArns,
+      "Rules of one cell listener of Bulkhead's, any priority: a site's rule is found from its record.",
+    );
+    acknowledgeWildcards(fn, {
       '*': 'ec2:DescribeSecurityGroups, ec2:DescribeSecurityGroupRules, ec2:DescribeNetworkAcls and elasticloadbalancing:DescribeRules support no resource-level permissions; they are read-only.',
       [nagArn(this, 'ec2', 'security-group/*')]:
         'Any security group, but only with the tags bulkhead:env of this environment and bulkhead:component=site-sg (condition).',
@@ -711,198 +755,14 @@ export class ResponseStack extends Stack {
     listenerArns: readonly string[],
   ) {
     const env = fleet.environment;
-    const taggedForEnv = { [`aws:ResourceTag/${TAG_ENV}`]: env };
-    this.allowSiteNetworkChanges(fn, env, {
-      groupSid: 'PutSiteRulesBack',
-      groupActions: [
-        'ec2:AuthorizeSecurityGroupIngress',
-        'ec2:AuthorizeSecurityGroupEgress',
-        'ec2:RevokeSecurityGroupIngress',
-        'ec2:RevokeSecurityGroupEgress',
-      ],
-      aclSid: 'PutSiteAclsBack',
-    });
     const ruleArns = listenerRuleArns(listenerArns);
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'RestoreListenerRules',
-        actions: ['elasticloadbalancing:ModifyRule'],
-        resources: ruleArns,
-      }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'CreateProbeRules',
-        actions: ['elasticloadbalancing:CreateRule'],
-        resources: [...listenerArns],
-      }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'TagProbeRulesOnCreate',
-        actions: ['elasticloadbalancing:AddTags'],
-        resources: ruleArns,
-        conditions: { StringEquals: { 'elasticloadbalancing:CreateAction': 'CreateRule' } },
-      }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'RemoveOwnProbeRules',
-        actions: ['elasticloadbalancing:DeleteRule'],
-        resources: ruleArns,
-        conditions: {
-          StringEquals: { ...taggedForEnv, [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.restoreProbeRule },
-        },
-      }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'TakeContainedTargetsOut',
-        actions: ['elasticloadbalancing:DeregisterTargets'],
-        resources: [this.arn('elasticloadbalancing', 'targetgroup', '*')],
-        conditions: {
-          StringEquals: { ...taggedForEnv, [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.targetGroup },
-        },
-      }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'LiftSessionDeny',
-        actions: ['iam:DeleteRolePolicy'],
-        resources: [Arn.format({ service: 'iam', region: '', resource: 'role', resourceName: '*' }, this)],
-        conditions: {
-          StringEquals: { ...taggedForEnv, [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.taskRole },
-          ...boundedTaskRoles(this, env),
-        },
-      }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'RotateSitePasswords',
-        actions: [
-          'secretsmanager:DescribeSecret',
-          'secretsmanager:GetSecretValue',
-          'secretsmanager:PutSecretValue',
-          'secretsmanager:UpdateSecretVersionStage',
-        ],
-        resources: [
-          Arn.format(
-            {
-              service: 'secretsmanager',
-              resource: 'secret',
-              resourceName: `${siteSecretNamePrefix(env)}*`,
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            },
-            this,
-          ),
-        ],
-        conditions: { StringEquals: { ...taggedForEnv, [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.secret } },
-      }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'RandomPasswords',
-        actions: ['secretsmanager:GetRandomPassword'],
-        resources: ['*'],
-      }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ChangeDatabasePasswords',
-        actions: ['lambda:InvokeFunction'],
-        resources: [this.arn('lambda', 'function', databaseUserFunctionName(env), ArnFormat.COLON_RESOURCE_NAME)],
-      }),
-    );
-    const siteServices = clusterNames.map((name) => this.arn('ecs', 'service', `${name}/*`));
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'DeployKnownGoodRevisions',
-        actions: ['ecs:UpdateService'],
-        resources: siteServices,
-        // Site services of this environment, and only to revisions of this environment's site families.
-        conditions: {
-          StringEquals: { ...taggedForEnv, [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.service },
-          ...siteTaskDefinitionsOnly(this, env),
-        },
-      }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadDeployedServices',
-        actions: ['ecs:DescribeServices'],
-        resources: siteServices,
-        conditions: { StringEquals: taggedForEnv },
-      }),
-    );
-    // A restore moves the service between its own and its standby group, and says so in the
-    // one tag containment reads (bulkhead:security-group); this role may set no other tag.
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'RetagServiceSecurityGroup',
-        actions: ['ecs:TagResource'],
-        resources: siteServices,
-        conditions: {
-          StringEquals: taggedForEnv,
-          'ForAllValues:StringEquals': { 'aws:TagKeys': [TAG_SECURITY_GROUP] },
-        },
-      }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ProtectAndReadSiteTasks',
-        actions: ['ecs:UpdateTaskProtection', 'ecs:DescribeTasks'],
-        resources: clusterNames.map((name) => this.arn('ecs', 'task', `${name}/*`)),
-      }),
-    );
-    fn.addToRolePolicy(
-      listTasksInClusters(
-        'ListSiteTasks',
-        clusterNames.map((name) => this.arn('ecs', 'cluster', name)),
-      ),
-    );
-    // Revisions of this environment's site families only, carrying the environment's tag; the
-    // tags go on at registration (ecs:CreateAction, Service Authorization Reference, Amazon ECS),
-    // so TagResource cannot touch any task definition that already exists.
-    const siteRevisions = this.arn('ecs', 'task-definition', `${siteTaskFamilyPrefix(env)}*:*`);
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'RegisterRevisions',
-        actions: ['ecs:RegisterTaskDefinition'],
-        resources: [siteRevisions],
-        conditions: { StringEquals: { [`aws:RequestTag/${TAG_ENV}`]: env } },
-      }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'TagRevisionsOnRegister',
-        actions: ['ecs:TagResource'],
-        resources: [siteRevisions],
-        conditions: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
-      }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadTaskDefinitions',
-        actions: ['ecs:DescribeTaskDefinition'],
-        resources: ['*'],
-      }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'PassSiteRolesToEcs',
-        actions: ['iam:PassRole'],
-        resources: [Arn.format({ service: 'iam', region: '', resource: 'role', resourceName: '*' }, this)],
-        // Site task and execution roles of this environment, to ECS tasks, and nothing else.
-        conditions: {
-          StringEquals: {
-            ...taggedForEnv,
-            [`aws:ResourceTag/${TAG_COMPONENT}`]: [Component.taskRole, Component.executionRole],
-            'iam:PassedToService': 'ecs-tasks.amazonaws.com',
-          },
-        },
-      }),
-    );
-    fn.addToRolePolicy(
+    addStatements(fn, [
+      ...putSiteNetworkBackStatements(this, env),
+      siteListenerRuleStatement('RestoreListenerRules', ruleArns),
+      ...restoreProbeStatements(this, env, listenerArns, ruleArns),
+      taskRoleSessionDenyStatement(this, env, 'LiftSessionDeny', ['iam:DeleteRolePolicy']),
+      ...rotateSitePasswordStatements(this, env),
+      ...deployKnownGoodRevisionStatements(this, env, clusterNames),
       new iam.PolicyStatement({
         sid: 'ReadOnlyLookups',
         actions: [
@@ -914,10 +774,10 @@ export class ResponseStack extends Stack {
         ],
         resources: ['*'],
       }),
-    );
-    this.grantSiteRecords(fn, env);
-    this.grantIncidentTable(fn);
-    this.acknowledgeWildcards(fn, {
+      readSiteRecordsStatement(this, env),
+      this.incidentTableStatement(),
+    ]);
+    acknowledgeWildcards(fn, {
       '*': "Describe calls (EC2 groups and ACLs, ELB rules, their tags and target health), secretsmanager:GetRandomPassword and ecs:DescribeTaskDefinition support no resource-level permissions; ecs:ListTasks is held to Bulkhead's clusters by the ecs:cluster condition (docs/iam.md), and only this environment's services may be updated (tag condition).",
       [nagArn(this, 'ec2', 'security-group/*')]:
         'Any security group, but only tagged bulkhead:env of this environment and bulkhead:component=site-sg (condition).',
@@ -944,29 +804,11 @@ export class ResponseStack extends Stack {
       [nagArn(this, 'ecs', `task-definition/${siteTaskFamilyPrefix(env)}*:*`)]:
         "Revisions of this environment's site families only, registered with the bulkhead:env tag (condition) and tagged only at registration (ecs:CreateAction).",
     });
-    for (const arn of ruleArns) {
-      acknowledge(
-        fn,
-        `AwsSolutions-IAM5[Resource::${nagResource(this, arn)}]`,
-        "Rules of one cell listener of Bulkhead's: a site's rule is found from its record; deletes only rules tagged restore-probe.",
-      );
-    }
-  }
-
-  /**
-   * Security-group rule changes only on groups tagged as this environment's site groups, and
-   * ACL swaps only on ACLs and subnets tagged as this environment's (containment, recovery).
-   */
-  private allowSiteNetworkChanges(
-    fn: lambda.Function,
-    env: string,
-    options: { groupSid: string; groupActions: string[]; aclSid: string },
-  ) {
-    for (const statement of [
-      ...siteGroupRuleStatements(this, env, options.groupSid, options.groupActions),
-      ...siteAclStatements(this, env, options.aclSid),
-    ])
-      fn.addToRolePolicy(statement);
+    acknowledgeResources(
+      fn,
+      ruleArns,
+      "Rules of one cell listener of Bulkhead's: a site's rule is found from its record; deletes only rules tagged restore-probe.",
+    );
   }
 
   private grantIncidentSteps(
@@ -977,16 +819,14 @@ export class ResponseStack extends Stack {
     backupRole: iam.IRole,
   ) {
     const env = fleet.environment;
-    this.grantSiteRecords(fn, env);
-    this.grantIncidentTable(fn);
-    fn.addToRolePolicy(
+    addStatements(fn, [
+      readSiteRecordsStatement(this, env),
+      this.incidentTableStatement(),
       new iam.PolicyStatement({
         sid: 'WriteEvidence',
         actions: ['s3:PutObject'],
         resources: [this.evidence.arnForObjects('incidents/*')],
       }),
-    );
-    fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'PublishNotices',
         actions: ['sns:Publish'],
@@ -995,70 +835,32 @@ export class ResponseStack extends Stack {
           this.arn('sns', `${siteNoticeTopicPrefix(env)}*`, undefined, ArnFormat.NO_RESOURCE_NAME),
         ],
       }),
-    );
-    fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'EncryptEvidenceAndNotices',
         actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
         resources: [this.key.keyArn],
       }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'DescribeAndStopContainedTasks',
-        actions: ['ecs:DescribeTasks', 'ecs:StopTask'],
-        resources: clusterNames.map((name) => this.arn('ecs', 'task', `${name}/*`)),
-      }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        // After the hold with no restore: desired count 0, so the compromised revision is not relaunched.
-        sid: 'StopRelaunchingContainedRevision',
-        actions: ['ecs:UpdateService'],
-        resources: clusterNames.map((name) => this.arn('ecs', 'service', `${name}/*`)),
-        conditions: {
-          StringEquals: {
-            [`aws:ResourceTag/${TAG_ENV}`]: env,
-            [`aws:ResourceTag/${TAG_COMPONENT}`]: Component.service,
-          },
-          ...siteTaskDefinitionsOnly(this, env),
-        },
-      }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadSiteServices',
-        actions: ['ecs:DescribeServices'],
-        resources: clusterNames.map((name) => this.arn('ecs', 'service', `${name}/*`)),
-      }),
-    );
-    fn.addToRolePolicy(
-      listTasksInClusters(
-        'ListTasksOfClusters',
-        clusterNames.map((name) => this.arn('ecs', 'cluster', name)),
-      ),
-    );
-    fn.addToRolePolicy(
+      siteTasksStatement(this, clusterNames, 'DescribeAndStopContainedTasks', ['ecs:DescribeTasks', 'ecs:StopTask']),
+      // After the hold with no restore: desired count 0, so the compromised revision is not relaunched.
+      updateSiteServicesStatement(this, env, clusterNames, 'StopRelaunchingContainedRevision'),
+      readSiteServicesStatement(this, clusterNames),
+      listSiteTasksStatement(this, clusterNames, 'ListTasksOfClusters'),
       new iam.PolicyStatement({
         sid: 'ReadOnlyEvidence',
         actions: ['ecs:DescribeTaskDefinition', 'ec2:DescribeNetworkInterfaces'],
         resources: ['*'],
       }),
-    );
-    fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'ReadSiteLogs',
         actions: ['logs:FilterLogEvents'],
         resources: [this.arn('logs', 'log-group', `${siteLogGroupName(env, '*')}:*`, ArnFormat.COLON_RESOURCE_NAME)],
       }),
-    );
-    fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'BackUpUploads',
         actions: ['backup:StartBackupJob'],
         resources: [vault.backupVaultArn],
       }),
-    );
+    ]);
     backupRole.grantPassRole(fn.grantPrincipal);
     fn.addToRolePolicy(
       new iam.PolicyStatement({
@@ -1068,7 +870,7 @@ export class ResponseStack extends Stack {
         conditions: { StringEquals: { 'cloudwatch:namespace': 'Bulkhead' } },
       }),
     );
-    this.acknowledgeWildcards(fn, {
+    acknowledgeWildcards(fn, {
       '*': "ecs:DescribeTaskDefinition and ec2:DescribeNetworkInterfaces support no resource-level permissions (read-only); cloudwatch:PutMetricData is limited to the Bulkhead namespace and ecs:ListTasks to Bulkhead's clusters (conditions; docs/iam.md).",
       [nagArn(this, 'ssm', `parameter${siteRecordParameterPrefix(env)}*`)]:
         "This environment's site records only (read-only).",
@@ -1089,40 +891,29 @@ export class ResponseStack extends Stack {
   }
 
   /** Read and write incidents; never delete (closing an incident only clears the site's lock). */
-  private grantIncidentTable(fn: lambda.Function) {
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'IncidentsWithoutDelete',
-        actions: [
-          'dynamodb:GetItem',
-          'dynamodb:PutItem',
-          'dynamodb:UpdateItem',
-          'dynamodb:Query',
-          'dynamodb:ConditionCheckItem',
-        ],
-        resources: [this.incidents.tableArn, `${this.incidents.tableArn}/index/*`],
-      }),
-    );
+  private incidentTableStatement(): iam.PolicyStatement {
+    return new iam.PolicyStatement({
+      sid: 'IncidentsWithoutDelete',
+      actions: [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:Query',
+        'dynamodb:ConditionCheckItem',
+      ],
+      resources: [this.incidents.tableArn, `${this.incidents.tableArn}/index/*`],
+    });
   }
 
-  private grantSiteRecords(fn: lambda.Function, env: string) {
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadSiteRecords',
-        actions: ['ssm:GetParameter'],
-        resources: [this.arn('ssm', 'parameter', `${siteRecordParameterPrefix(env).replace(/^\//, '')}*`)],
-      }),
-    );
+  private grantIncidentTable(fn: lambda.Function) {
+    fn.addToRolePolicy(this.incidentTableStatement());
   }
 
   private incidentsLogicalId(): string {
     return this.getLogicalId(this.incidents.node.defaultChild as dynamodb.CfnTable);
   }
+}
 
-  /** Acknowledges cdk-nag IAM5 findings, one per wildcard resource, each with its reason. */
-  private acknowledgeWildcards(fn: lambda.Function, reasons: Record<string, string>): void {
-    for (const [resource, reason] of Object.entries(reasons)) {
-      acknowledge(fn, `AwsSolutions-IAM5[Resource::${resource}]`, reason);
-    }
-  }
+function addStatements(fn: lambda.IFunction, statements: readonly iam.PolicyStatement[]): void {
+  for (const statement of statements) fn.addToRolePolicy(statement);
 }

@@ -39,3 +39,17 @@ export function nagResource(scope: IConstruct, value: string): string {
   const join = (resolved as { 'Fn::Join'?: [string, unknown[]] })?.['Fn::Join'];
   return join ? join[1].map(part).join(join[0]) : part(resolved);
 }
+
+/** Acknowledges cdk-nag IAM5 findings, one per wildcard resource, each with its reason. */
+export function acknowledgeWildcards(construct: IConstruct, reasons: Record<string, string>): void {
+  for (const [resource, reason] of Object.entries(reasons)) {
+    acknowledge(construct, `AwsSolutions-IAM5[Resource::${resource}]`, reason);
+  }
+}
+
+/** Acknowledges the IAM5 finding of each of these resource values (tokens as cdk-nag prints them), for one reason. */
+export function acknowledgeResources(construct: IConstruct, resources: readonly string[], reason: string): void {
+  for (const resource of resources) {
+    acknowledge(construct, `AwsSolutions-IAM5[Resource::${nagResource(construct, resource)}]`, reason);
+  }
+}
