@@ -38,6 +38,8 @@ const HEALTHY: AccountFacts = {
     ['vpc/VPC security groups per Region', 2500],
     ['vpc/Subnets per VPC', 200],
     ['vpc/Network ACLs per VPC', 200],
+    ['vpc/VPCs per Region', 5],
+    ['vpc/Active VPC peering connections per VPC', 50],
     ['elasticloadbalancing/Certificates per Application Load Balancer', 25],
     ['sns/Topics per Account', 100000],
   ]),
