@@ -20,7 +20,9 @@ import { Component, TAG_COMPONENT, TAG_ENV, tagComponent } from '../shared/tags'
 const DATABASE_LOG_EXPORTS = ['audit', 'error', 'general', 'slowquery'] as const;
 
 export interface DataStackProps extends StackProps {
+  /** The resolved fleet file: the environment's name and the database settings (engine, class, readers, backups). */
   readonly fleet: FleetConfig;
+  /** The fleet's VPC (Network stack): the cluster, the file system and the provider go in its isolated subnets. */
   readonly vpc: ec2.IVpc;
   /** Prefix list of the subnets site tasks run in: the only sources shared groups admit. */
   readonly appSubnets: ec2.IPrefixList;
