@@ -54,7 +54,9 @@ export const FUNCTION_ENVIRONMENT = {
 type Spec = typeof FUNCTION_ENVIRONMENT;
 /** A function whose environment this contract names (its folder under runtime/). */
 export type FunctionWithEnvironment = keyof Spec;
+/** The name of a variable function F must be given (the stacks set it; runtime/shared/env.ts reads it). */
 export type RequiredVariable<F extends FunctionWithEnvironment> = Spec[F]['required'][number];
+/** The name of a variable function F may be given (runtime/shared/env.ts reads it with a default). */
 export type OptionalVariable<F extends FunctionWithEnvironment> = Spec[F]['optional'][number];
 
 /** What a stack passes as a function's environment: every required variable, any optional one. */

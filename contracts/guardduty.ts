@@ -44,6 +44,7 @@ export const GUARDDUTY_AGENT_ACCOUNTS: Readonly<Record<string, string>> = {
   'us-gov-west-1': '383110348953',
 };
 
+/** The GuardDuty page that lists the agent repository's account per region (named by UnknownGuardDutyRegionError's message). */
 export const GUARDDUTY_AGENT_DOCUMENTATION =
   'https://docs.aws.amazon.com/guardduty/latest/ug/ecs-runtime-agent-ecr-image-uri.html';
 
@@ -61,8 +62,10 @@ export const GUARDDUTY_MANAGED_TAG = 'GuardDutyManaged';
 
 /** The EventBridge detail-types of coverage changes (Amazon EventBridge events reference, GuardDuty). */
 export const COVERAGE_UNHEALTHY = 'GuardDuty Runtime Protection Unhealthy';
+/** The detail-type of a coverage change back to healthy (the response stack's coverage rule, runtime/coverage). */
 export const COVERAGE_HEALTHY = 'GuardDuty Runtime Protection Healthy';
 
+/** Thrown by guardDutyAgentRepositoryArn for a region whose agent account is not listed here (synthesis stops). */
 export class UnknownGuardDutyRegionError extends Error {
   override readonly name = 'UnknownGuardDutyRegionError';
 }

@@ -33,6 +33,7 @@ export const PlatformExport = {
   responseKeyArn: 'response-key-arn',
 } as const;
 
+/** The cell contract: values each cell stack exports under fixed names (cellExportName) and site stacks import. */
 export const CellExport = {
   clusterName: 'cluster-name',
   clusterArn: 'cluster-arn',
@@ -41,7 +42,9 @@ export const CellExport = {
   loadBalancerFullName: 'lb-full-name',
 } as const;
 
+/** A platform export's key (the platform stacks export it, site stacks import it). */
 export type PlatformExportKey = keyof typeof PlatformExport;
+/** A cell export's key (the cell stack exports it, site stacks import it). */
 export type CellExportKey = keyof typeof CellExport;
 
 /**
@@ -71,10 +74,12 @@ export function cellVpcExportName(environment: string, cell: string, key: SiteVp
   return `bulkhead-${environment}-cell-${cell}-${PlatformExport[key]}`;
 }
 
+/** The CloudFormation export name of a platform value, `bulkhead-<env>-<name>` (infra/shared/stack-exports.ts). */
 export function platformExportName(environment: string, key: PlatformExportKey): string {
   return `bulkhead-${environment}-${PlatformExport[key]}`;
 }
 
+/** The CloudFormation export name of a cell value, `bulkhead-<env>-cell-<cell>-<name>` (infra/shared/stack-exports.ts). */
 export function cellExportName(environment: string, cell: string, key: CellExportKey): string {
   return `bulkhead-${environment}-cell-${cell}-${CellExport[key]}`;
 }
@@ -96,6 +101,7 @@ export const StackName = {
  * tasks tried and were refused (VPC flow logs of its subnets, REJECT, egress; docs/network.md).
  */
 export const SITE_ALARM_KINDS = ['error-rate', 'egress', 'rejected-connections'] as const;
+/** A kind of per-site alarm (the last part of its name). */
 export type SiteAlarmKind = (typeof SITE_ALARM_KINDS)[number];
 
 /**
@@ -110,6 +116,7 @@ export function siteAlarmPrefix(environment: string): string {
   return `bulkhead.${environment}.`;
 }
 
+/** A site alarm's name, `bulkhead.<env>.<site>.<kind>` (the site stack names its alarms so; containment parses them). */
 export function siteAlarmName(environment: string, siteId: string, kind: SiteAlarmKind): string {
   return `${siteAlarmPrefix(environment)}${siteId}.${kind}`;
 }
@@ -141,6 +148,7 @@ export function siteSecretNamePrefix(environment: string): string {
   return `bulkhead/${environment}/sites/`;
 }
 
+/** A site's database secret's name, `bulkhead/<env>/sites/<id>/database` (the site stack creates it). */
 export function siteSecretName(environment: string, siteId: string): string {
   return `${siteSecretNamePrefix(environment)}${siteId}/database`;
 }
@@ -150,6 +158,7 @@ export function siteTaskFamilyPrefix(environment: string): string {
   return `bulkhead-${environment}-`;
 }
 
+/** A site's task definition family, `bulkhead-<env>-<site>` (the site stack's task definition). */
 export function siteTaskFamily(environment: string, siteId: string): string {
   return `${siteTaskFamilyPrefix(environment)}${siteId}`;
 }
@@ -159,6 +168,7 @@ export function siteNoticeTopicPrefix(environment: string): string {
   return `bulkhead-${environment}-notices-`;
 }
 
+/** A site's notice topic's name, `bulkhead-<env>-notices-<site>` (the site stack creates it). */
 export function siteNoticeTopicName(environment: string, siteId: string): string {
   return `${siteNoticeTopicPrefix(environment)}${siteId}`;
 }

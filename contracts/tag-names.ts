@@ -2,9 +2,13 @@
  * Bulkhead's public tag keys (the contract; see README "The tag contract"). Dependency-free
  * so Lambda code can import it; infra/shared/tags.ts re-exports these with the CDK helpers.
  */
+/** The environment a resource belongs to: on every Bulkhead resource; IAM conditions scope by it. */
 export const TAG_ENV = 'bulkhead:env';
+/** The site a resource belongs to: on each site's resources; containment reads it from a finding's task tags. */
 export const TAG_SITE = 'bulkhead:site';
+/** What a resource is (a Component value): IAM conditions and containment scope by it. */
 export const TAG_COMPONENT = 'bulkhead:component';
+/** The cell a resource belongs to: on each cell's and site's resources. */
 export const TAG_CELL = 'bulkhead:cell';
 /** On a site's service and tasks: `standard` or `strict`. */
 export const TAG_ISOLATION = 'bulkhead:isolation';
@@ -78,4 +82,5 @@ export const Component = {
   opsConsole: 'ops-console',
 } as const;
 
+/** A value of the `bulkhead:component` tag (infra/shared/tags.ts tagComponent takes it). */
 export type ComponentName = (typeof Component)[keyof typeof Component];

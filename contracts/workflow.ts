@@ -7,6 +7,7 @@
 
 /** Steps the incident function runs (runtime/incident). */
 export const INCIDENT_STEPS = ['keep-evidence', 'notify', 'stop-contained-tasks', 'mark-failed'] as const;
+/** A step of the incident function (the workflow names it, runtime/incident runs it). */
 export type IncidentStepName = (typeof INCIDENT_STEPS)[number];
 
 /** Steps the recovery function runs (runtime/recovery). */
@@ -23,4 +24,5 @@ export const RECOVERY_STEPS = [
   'approval-timed-out',
   'release-false-positive',
 ] as const;
+/** A step of the recovery function (the workflow names it, runtime/recovery runs it). */
 export type RecoveryStepName = (typeof RECOVERY_STEPS)[number];

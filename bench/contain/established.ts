@@ -9,6 +9,12 @@
  *   npm run bench:contain:established                 # latency 50 ms, 100 sites at once
  *   npm run bench:contain:established -- 20 200 1000  # latency 20 ms, 200 sites, burst also at 1000 ms
  *
+ * Progress goes to stderr while it runs (the table to stdout at the end): a line when each
+ * scenario starts and its world is ready, then when a quarter of its incidents have returned
+ * (and every 30 s in between), with wall time since the start, the scenario's time in round
+ * trips (the model's latency, SDK back-off and token buckets run in real time; its virtual
+ * clock does not move here, so round trips are the simulated time), and connections cut so far.
+ *
  * EC2's documented request limits ("Request throttling for the Amazon EC2 API",
  * https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html), applied per API by
  * the model (ec2-request-throttling.ts): ReplaceNetworkAclAssociation is a mutating action,
@@ -57,6 +63,13 @@ interface Run {
   target: string;
 }
 
+const benchStart = Date.now();
+
+/** One progress line to stderr, stamped with the wall time since the benchmark started. */
+function progress(message: string): void {
+  process.stderr.write(`[established ${((Date.now() - benchStart) / 1000).toFixed(1).padStart(6)} s] ${message}\n`);
+}
+
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
@@ -74,6 +87,10 @@ async function scenario(
   options: { throttling: boolean; latencyMs: number; target: string },
 ): Promise<Run> {
   const { latencyMs } = options;
+  const setupStart = Date.now();
+  progress(
+    `${name}: setting up ${sites} site(s), latency ${latencyMs} ms, EC2 throttling ${options.throttling ? 'on' : 'off'}`,
+  );
   const ids = Array.from({ length: sites }, (_, i) => `site-${String(i + 1).padStart(3, '0')}`);
   const world: ResponseWorld = setUpResponseWorld(
     ids.map((id, i) => ({ id, cell: `c${Math.floor(i / 90) + 1}`, internetEgress: true })),
@@ -100,12 +117,38 @@ async function scenario(
       if (i !== undefined && Number.isNaN(cutAt[i] as number)) cutAt[i] = Date.now();
     };
     const events = ids.map((id) => ecsFindingEvent(world, id, { findingId: `f-${id}`, withTaskTags: true }));
-    const outcomes = await Promise.all(
-      events.map(async (event, i) => {
-        started[i] = Date.now();
-        return containHandler(event);
-      }),
+    progress(
+      `${name}: world ready in ${((Date.now() - setupStart) / 1000).toFixed(1)} s, ${flowSite.size} connection(s) open; containing`,
     );
+    const burstStart = Date.now();
+    let returned = 0;
+    let lastLine = burstStart;
+    const status = () => {
+      const ms = Date.now() - burstStart;
+      lastLine = Date.now();
+      const cut = cutAt.filter((t) => Number.isFinite(t)).length;
+      progress(
+        `${name}: ${returned}/${sites} returned, ${cut} cut, ${(ms / 1000).toFixed(1)} s = ${(ms / latencyMs).toFixed(0)} RT`,
+      );
+    };
+    const marks = new Set([1, 2, 3, 4].map((q) => Math.ceil((q * sites) / 4)));
+    const heartbeat = setInterval(() => {
+      if (Date.now() - lastLine >= 30_000) status();
+    }, 5_000);
+    let outcomes: Awaited<ReturnType<typeof containHandler>>[];
+    try {
+      outcomes = await Promise.all(
+        events.map(async (event, i) => {
+          started[i] = Date.now();
+          const outcome = await containHandler(event);
+          returned += 1;
+          if (marks.has(returned)) status();
+          return outcome;
+        }),
+      );
+    } finally {
+      clearInterval(heartbeat);
+    }
     // The response of the call that moved the subnet takes one more latency to come back; the
     // cut itself happened when the model applied it.
     const times = cutAt

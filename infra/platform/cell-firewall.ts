@@ -106,7 +106,9 @@ function labelMatch(siteIds: readonly string[]): wafv2.CfnWebACL.StatementProper
 }
 
 export interface CellFirewallProps {
+  /** The fleet's environment name: it prefixes the rule groups' names and the metric names. */
   readonly environment: string;
+  /** The cell's id: in the rule groups' and metrics' names. */
   readonly cellId: string;
   /** The cell's sites. */
   readonly sites: readonly SiteConfig[];

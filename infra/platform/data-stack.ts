@@ -20,7 +20,9 @@ import { Component, TAG_COMPONENT, TAG_ENV, tagComponent } from '../shared/tags'
 const DATABASE_LOG_EXPORTS = ['audit', 'error', 'general', 'slowquery'] as const;
 
 export interface DataStackProps extends StackProps {
+  /** The resolved fleet file: the environment's name and the database settings (engine, class, readers, backups). */
   readonly fleet: FleetConfig;
+  /** The fleet's VPC (Network stack): the cluster, the file system and the provider go in its isolated subnets. */
   readonly vpc: ec2.IVpc;
   /** Prefix list of the subnets site tasks run in: the only sources shared groups admit. */
   readonly appSubnets: ec2.IPrefixList;
@@ -46,13 +48,44 @@ export class DataStack extends Stack {
     const isolated = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
     const fromApps = ec2.Peer.prefixList(appSubnets.prefixListId);
 
-    this.databaseSecurityGroup = new ec2.SecurityGroup(this, 'DatabaseSecurityGroup', {
+    const database = this.newDatabase(fleet, vpc, fromApps, isolated);
+    this.databaseSecurityGroup = database.securityGroup;
+    this.cluster = database.cluster;
+    const uploads = this.newUploads(vpc, fromApps, isolated);
+    this.uploadsSecurityGroup = uploads.securityGroup;
+    this.uploads = uploads.fileSystem;
+
+    this.databaseUserProvider = this.databaseUserProviderFor(fleet, vpc, props.endpointSecurityGroup);
+
+    const exports: Partial<Record<PlatformExportKey, string>> = {
+      databaseSecurityGroupId: this.databaseSecurityGroup.securityGroupId,
+      databaseEndpoint: this.cluster.clusterEndpoint.hostname,
+      databasePort: this.cluster.clusterEndpoint.port.toString(),
+      databaseUserServiceToken: this.databaseUserProvider.serviceToken,
+      uploadsFileSystemId: this.uploads.fileSystemId,
+      uploadsFileSystemArn: this.uploads.fileSystemArn,
+      uploadsSecurityGroupId: this.uploadsSecurityGroup.securityGroupId,
+    };
+    exportPlatformValues(this, fleet.environment, exports);
+  }
+
+  /**
+   * The MySQL-compatible cluster, TLS only, in the isolated subnets, behind a security group
+   * that admits the app subnets only; its log groups and admin secret outlive the stack.
+   */
+  private newDatabase(
+    fleet: FleetConfig,
+    vpc: ec2.IVpc,
+    fromApps: ec2.IPeer,
+    isolated: ec2.SubnetSelection,
+  ): { securityGroup: ec2.SecurityGroup; cluster: rds.DatabaseCluster } {
+    const databaseSecurityGroup = new ec2.SecurityGroup(this, 'DatabaseSecurityGroup', {
       vpc,
       allowAllOutbound: false,
       description: 'Bulkhead database: MySQL from app subnets only; per-site isolation is per database user',
     });
-    this.databaseSecurityGroup.addIngressRule(fromApps, ec2.Port.tcp(3306), 'MySQL from app subnets');
-    tagComponent(this.databaseSecurityGroup, Component.databaseSecurityGroup);
+    databaseSecurityGroup.addIngressRule(fromApps, ec2.Port.tcp(3306), 'MySQL from app subnets');
+    tagComponent(databaseSecurityGroup, Component.databaseSecurityGroup);
 
     const engine = rds.DatabaseClusterEngine.auroraMysql({
       version: rds.AuroraMysqlEngineVersion.of(fleet.database.engineVersion, '8.0'),
@@ -74,7 +107,7 @@ export class DataStack extends Stack {
     });
     adminSecret.applyRemovalPolicy(RemovalPolicy.RETAIN);
     tagComponent(adminSecret, Component.database);
-    this.cluster = new rds.DatabaseCluster(this, 'Database', {
+    const cluster = new rds.DatabaseCluster(this, 'Database', {
       engine,
       credentials: rds.Credentials.fromSecret(adminSecret),
       writer: rds.ClusterInstance.provisioned('Writer', {
@@ -90,7 +123,7 @@ export class DataStack extends Stack {
       parameterGroup,
       vpc,
       vpcSubnets: isolated,
-      securityGroups: [this.databaseSecurityGroup],
+      securityGroups: [databaseSecurityGroup],
       port: 3306,
       storageEncrypted: true,
       deletionProtection: true,
@@ -110,15 +143,15 @@ export class DataStack extends Stack {
         removalPolicy: RemovalPolicy.RETAIN,
       });
       tagComponent(group, Component.database);
-      this.cluster.node.addDependency(group);
+      cluster.node.addDependency(group);
     }
-    tagComponent(this.cluster, Component.database);
-    Validations.of(this.cluster).acknowledge({
+    tagComponent(cluster, Component.database);
+    Validations.of(cluster).acknowledge({
       id: 'AwsSolutions-RDS11',
       reason:
         'WordPress and its plugins assume 3306; a non-default port adds no isolation, which comes from per-site users, TLS and the prefix-list-scoped security group.',
     });
-    this.cluster.addRotationSingleUser({
+    cluster.addRotationSingleUser({
       automaticallyAfter: Duration.days(30),
       vpcSubnets: isolated,
     });
@@ -130,19 +163,27 @@ export class DataStack extends Stack {
       const owner = policy.node.scope;
       owner?.node.scope?.node.tryRemoveChild(owner.node.id);
     }
+    return { securityGroup: databaseSecurityGroup, cluster };
+  }
 
-    this.uploadsSecurityGroup = new ec2.SecurityGroup(this, 'UploadsSecurityGroup', {
+  /** The uploads file system: reached only through an access point, over TLS, never as root. */
+  private newUploads(
+    vpc: ec2.IVpc,
+    fromApps: ec2.IPeer,
+    isolated: ec2.SubnetSelection,
+  ): { securityGroup: ec2.SecurityGroup; fileSystem: efs.FileSystem } {
+    const uploadsSecurityGroup = new ec2.SecurityGroup(this, 'UploadsSecurityGroup', {
       vpc,
       allowAllOutbound: false,
       description:
         'Bulkhead uploads file system: NFS from app subnets only; per-site isolation is per access point and IAM',
     });
-    this.uploadsSecurityGroup.addIngressRule(fromApps, ec2.Port.tcp(2049), 'NFS from app subnets');
-    tagComponent(this.uploadsSecurityGroup, Component.uploadsSecurityGroup);
-    this.uploads = new efs.FileSystem(this, 'Uploads', {
+    uploadsSecurityGroup.addIngressRule(fromApps, ec2.Port.tcp(2049), 'NFS from app subnets');
+    tagComponent(uploadsSecurityGroup, Component.uploadsSecurityGroup);
+    const uploads = new efs.FileSystem(this, 'Uploads', {
       vpc,
       vpcSubnets: isolated,
-      securityGroup: this.uploadsSecurityGroup,
+      securityGroup: uploadsSecurityGroup,
       encrypted: true,
       enableAutomaticBackups: true,
       performanceMode: efs.PerformanceMode.GENERAL_PURPOSE,
@@ -152,7 +193,7 @@ export class DataStack extends Stack {
     });
     // Every client must come through an access point over TLS; what it may then do is
     // decided by its own task role (mount and write only its own access point).
-    this.uploads.addToResourcePolicy(
+    uploads.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'DenyWithoutTls',
         effect: iam.Effect.DENY,
@@ -161,7 +202,7 @@ export class DataStack extends Stack {
         conditions: { Bool: { 'aws:SecureTransport': 'false' } },
       }),
     );
-    this.uploads.addToResourcePolicy(
+    uploads.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'DenyWithoutAccessPoint',
         effect: iam.Effect.DENY,
@@ -178,7 +219,7 @@ export class DataStack extends Stack {
     // adds an allow of ClientWrite/ClientRootAccess for any principal via mount targets;
     // this deny overrides the root half, and mounting at all needs ClientMount, which only
     // each site's own task role holds, for its own access point.)
-    this.uploads.addToResourcePolicy(
+    uploads.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'DenyRootAccess',
         effect: iam.Effect.DENY,
@@ -186,20 +227,8 @@ export class DataStack extends Stack {
         actions: ['elasticfilesystem:ClientRootAccess'],
       }),
     );
-    tagComponent(this.uploads, Component.uploadsFileSystem);
-
-    this.databaseUserProvider = this.databaseUserProviderFor(fleet, vpc, props.endpointSecurityGroup);
-
-    const exports: Partial<Record<PlatformExportKey, string>> = {
-      databaseSecurityGroupId: this.databaseSecurityGroup.securityGroupId,
-      databaseEndpoint: this.cluster.clusterEndpoint.hostname,
-      databasePort: this.cluster.clusterEndpoint.port.toString(),
-      databaseUserServiceToken: this.databaseUserProvider.serviceToken,
-      uploadsFileSystemId: this.uploads.fileSystemId,
-      uploadsFileSystemArn: this.uploads.fileSystemArn,
-      uploadsSecurityGroupId: this.uploadsSecurityGroup.securityGroupId,
-    };
-    exportPlatformValues(this, fleet.environment, exports);
+    tagComponent(uploads, Component.uploadsFileSystem);
+    return { securityGroup: uploadsSecurityGroup, fileSystem: uploads };
   }
 
   /** One Lambda for every site's database user (no Lambda per site). */

@@ -44,7 +44,9 @@ export function awsServiceNames(): string[] {
 }
 
 export interface DnsFirewallProps {
+  /** The VPC the rule groups are associated with. */
   readonly vpc: ec2.IVpc;
+  /** The fleet's environment name: it prefixes the rule groups' and domain lists' names. */
   readonly environment: string;
   /** Associate the AWS-names-only group with the VPC (no site of the fleet may reach the internet). */
   readonly awsNamesOnly: boolean;

@@ -14,13 +14,17 @@ import { siteRecordParameterPrefix } from '../../contracts/site-record';
 import { Component, tagComponent } from '../shared/tags';
 
 export interface RuntimeCoverageAlertsProps {
+  /** The fleet's environment name: which site records the function reads, and the rule's description. */
   readonly environment: string;
   /** The coverage function (`runtime/coverage`), made by the response stack like its others. */
   readonly coverageFunction: lambda.Function;
   /** Bulkhead's clusters and their cells. */
   readonly clusters: readonly { readonly name: string; readonly cell: string }[];
+  /** The operators' topic the function publishes coverage changes to. */
   readonly opsTopic: sns.ITopic;
+  /** The KMS key the operators' topic is encrypted with (the function may use it to publish). */
   readonly key: kms.IKey;
+  /** Where EventBridge puts coverage events it could not deliver to the function. */
   readonly deadLetters: sqs.IQueue;
 }
 

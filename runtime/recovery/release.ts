@@ -105,135 +105,14 @@ export async function releaseIncident(deps: ReleaseDeps, request: ReleaseRequest
   const saved = (incident.saved ?? {}) as SavedState;
   const now = () => deps.now().toISOString();
 
-  // Read what is there now, all at once.
-  const [groups, acls, rules] = await Promise.all([
-    saved.securityGroup
-      ? deps.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [saved.securityGroup.groupId] }))
-      : undefined,
-    saved.networkAcl
-      ? deps.ec2.send(
-          new DescribeNetworkAclsCommand({
-            Filters: [{ Name: 'association.subnet-id', Values: saved.networkAcl.associations.map((a) => a.subnetId) }],
-          }),
-        )
-      : undefined,
-    saved.listenerRule
-      ? deps.elbv2.send(new DescribeRulesCommand({ RuleArns: [saved.listenerRule.ruleArn] }))
-      : undefined,
-  ]);
-  const group = groups?.SecurityGroups?.[0];
-  const currentAssociations = (acls?.NetworkAcls ?? []).flatMap((acl) =>
-    (acl.Associations ?? []).map((a) => ({
-      subnetId: a.SubnetId,
-      associationId: a.NetworkAclAssociationId,
-      networkAclId: acl.NetworkAclId,
-    })),
-  );
-  const currentActions = rules?.Rules?.[0]?.Actions;
+  const current = await readCurrent(deps, saved);
   const putBack = actionsToPutBack(saved.listenerRule, site);
-
-  const drift: string[] = [];
-  if (saved.securityGroup) {
-    // Drift is a rule that is neither one of the saved rules nor quarantine's (the Logs
-    // endpoint rule, interim rules): a group part-way back (a release that stopped half-way)
-    // or still quarantined is not drift.
-    const savedKeys = new Set([
-      ...atomicPermissions(saved.securityGroup.ingress as IpPermission[]).map((p) => `in ${permissionKey(p)}`),
-      ...atomicPermissions(saved.securityGroup.egress as IpPermission[]).map((p) => `out ${permissionKey(p)}`),
-    ]);
-    const quarantineKeys = new Set(
-      atomicPermissions([quarantineEgress(deps.logsEndpointGroupId)]).map((p) => `out ${permissionKey(p)}`),
-    );
-    if (!group) drift.push(`security group ${saved.securityGroup.groupId} no longer exists`);
-    else {
-      const extra = [
-        ...withoutInterim(group.IpPermissions ?? []).map((p) => `in ${permissionKey(p)}`),
-        ...withoutInterim(group.IpPermissionsEgress ?? []).map((p) => `out ${permissionKey(p)}`),
-      ].filter((key) => !savedKeys.has(key) && !quarantineKeys.has(key));
-      if (extra.length > 0) {
-        drift.push(
-          `security group ${saved.securityGroup.groupId} has rules that are neither the saved ones nor quarantine's (${extra.join(', ')})`,
-        );
-      }
-    }
-  }
-  for (const a of saved.networkAcl?.associations ?? []) {
-    const current = currentAssociations.find((c) => c.subnetId === a.subnetId);
-    if (current?.networkAclId !== deps.quarantineAclId && current?.networkAclId !== a.networkAclId) {
-      drift.push(`subnet ${a.subnetId} is on ${current?.networkAclId ?? 'no ACL'}, not the quarantine ACL`);
-    }
-  }
-  if (
-    saved.listenerRule &&
-    !isMaintenanceResponse(currentActions) &&
-    JSON.stringify(currentActions) !== JSON.stringify(putBack)
-  ) {
-    drift.push(`listener rule ${saved.listenerRule.ruleArn} no longer answers with the maintenance response`);
-  }
+  const drift = findDrift(deps, saved, current, putBack);
   if (drift.length > 0 && !request.force) {
     return { outcome: 'refused', incidentId: incident.incidentId, site: incident.site, drift };
   }
 
-  const standby = saved.standbySecurityGroup;
-  const steps = await Promise.all<StepRecord>([
-    ...(saved.securityGroup && group
-      ? [restoreGroup(deps, saved.securityGroup, group.IpPermissions ?? [], group.IpPermissionsEgress ?? [], now)]
-      : []),
-    // The standby group, when a new trigger during a restore contained it too.
-    ...(standby
-      ? [
-          deps.ec2
-            .send(new DescribeSecurityGroupsCommand({ GroupIds: [standby.groupId] }))
-            .then((found) => {
-              const current = found.SecurityGroups?.[0];
-              return restoreGroup(deps, standby, current?.IpPermissions ?? [], current?.IpPermissionsEgress ?? [], now);
-            })
-            .then((r) => ({ ...r, step: 'restore-standby-group' })),
-        ]
-      : []),
-    ...(saved.networkAcl?.associations ?? []).map(async (a): Promise<StepRecord> => {
-      const current = currentAssociations.find((c) => c.subnetId === a.subnetId);
-      if (!current?.associationId)
-        return {
-          step: 'restore-network-acl',
-          outcome: 'failed',
-          at: now(),
-          detail: `no association for ${a.subnetId}`,
-        };
-      if (current.networkAclId === a.networkAclId)
-        return {
-          step: 'restore-network-acl',
-          outcome: 'skipped',
-          at: now(),
-          detail: `${a.subnetId} already on ${a.networkAclId}`,
-        };
-      return attempt(
-        'restore-network-acl',
-        now,
-        () =>
-          deps.ec2.send(
-            new ReplaceNetworkAclAssociationCommand({
-              AssociationId: current.associationId,
-              NetworkAclId: a.networkAclId,
-            }),
-          ),
-        `${a.subnetId} back on ${a.networkAclId}`,
-      );
-    }),
-    ...(saved.listenerRule
-      ? [
-          attempt(
-            'restore-listener-rule',
-            now,
-            () => deps.elbv2.send(new ModifyRuleCommand({ RuleArn: saved.listenerRule?.ruleArn, Actions: putBack })),
-            saved.listenerRule.actions.length
-              ? 'saved actions put back'
-              : "the site's forward action put back (none saved)",
-          ),
-        ]
-      : []),
-    ...(saved.rolePolicy ? [liftSessionDeny(deps, saved.rolePolicy.roleName, now)] : []),
-  ]);
+  const steps = await putBackSaved(deps, saved, current, putBack, now);
   // After the rules: the tasks ECS starts again come up in the open group.
   if (incident.scaledDown && !steps.some((s) => s.outcome === 'failed')) {
     steps.push(await restoreDesiredCount(deps, site, incident.scaledDown.desiredCount, now));
@@ -274,6 +153,176 @@ export async function releaseIncident(deps: ReleaseDeps, request: ReleaseRequest
   );
   await deps.store.releaseLock(incident.site, incident.incidentId);
   return { outcome: 'released', incidentId: incident.incidentId, site: incident.site, steps };
+}
+
+/** What the site has now of what containment saved: its group, subnet associations, listener rule actions. */
+interface CurrentState {
+  readonly group: Awaited<ReturnType<typeof describeGroup>>;
+  readonly associations: readonly {
+    readonly subnetId?: string;
+    readonly associationId?: string;
+    readonly networkAclId?: string;
+  }[];
+  readonly actions: Action[] | undefined;
+}
+
+async function describeGroup(deps: Pick<ReleaseDeps, 'ec2'>, groupId: string) {
+  const found = await deps.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }));
+  return found.SecurityGroups?.[0];
+}
+
+/** Reads what is there now, all at once. */
+async function readCurrent(deps: ReleaseDeps, saved: SavedState): Promise<CurrentState> {
+  const [group, acls, rules] = await Promise.all([
+    saved.securityGroup ? describeGroup(deps, saved.securityGroup.groupId) : undefined,
+    saved.networkAcl
+      ? deps.ec2.send(
+          new DescribeNetworkAclsCommand({
+            Filters: [{ Name: 'association.subnet-id', Values: saved.networkAcl.associations.map((a) => a.subnetId) }],
+          }),
+        )
+      : undefined,
+    saved.listenerRule
+      ? deps.elbv2.send(new DescribeRulesCommand({ RuleArns: [saved.listenerRule.ruleArn] }))
+      : undefined,
+  ]);
+  const associations = (acls?.NetworkAcls ?? []).flatMap((acl) =>
+    (acl.Associations ?? []).map((a) => ({
+      subnetId: a.SubnetId,
+      associationId: a.NetworkAclAssociationId,
+      networkAclId: acl.NetworkAclId,
+    })),
+  );
+  return { group, associations, actions: rules?.Rules?.[0]?.Actions };
+}
+
+/** What changed on the site after containment, one sentence each (empty: nothing). */
+function findDrift(
+  deps: ReleaseDeps,
+  saved: SavedState,
+  current: CurrentState,
+  putBack: ReturnType<typeof actionsToPutBack>,
+): string[] {
+  const drift: string[] = [];
+  const { group } = current;
+  if (saved.securityGroup) {
+    // Drift is a rule that is neither one of the saved rules nor quarantine's (the Logs
+    // endpoint rule, interim rules): a group part-way back (a release that stopped half-way)
+    // or still quarantined is not drift.
+    const savedKeys = new Set([
+      ...atomicPermissions(saved.securityGroup.ingress as IpPermission[]).map((p) => `in ${permissionKey(p)}`),
+      ...atomicPermissions(saved.securityGroup.egress as IpPermission[]).map((p) => `out ${permissionKey(p)}`),
+    ]);
+    const quarantineKeys = new Set(
+      atomicPermissions([quarantineEgress(deps.logsEndpointGroupId)]).map((p) => `out ${permissionKey(p)}`),
+    );
+    if (!group) drift.push(`security group ${saved.securityGroup.groupId} no longer exists`);
+    else {
+      const extra = [
+        ...withoutInterim(group.IpPermissions ?? []).map((p) => `in ${permissionKey(p)}`),
+        ...withoutInterim(group.IpPermissionsEgress ?? []).map((p) => `out ${permissionKey(p)}`),
+      ].filter((key) => !savedKeys.has(key) && !quarantineKeys.has(key));
+      if (extra.length > 0) {
+        drift.push(
+          `security group ${saved.securityGroup.groupId} has rules that are neither the saved ones nor quarantine's (${extra.join(', ')})`,
+        );
+      }
+    }
+  }
+  for (const a of saved.networkAcl?.associations ?? []) {
+    const now = current.associations.find((c) => c.subnetId === a.subnetId);
+    if (now?.networkAclId !== deps.quarantineAclId && now?.networkAclId !== a.networkAclId) {
+      drift.push(`subnet ${a.subnetId} is on ${now?.networkAclId ?? 'no ACL'}, not the quarantine ACL`);
+    }
+  }
+  if (
+    saved.listenerRule &&
+    !isMaintenanceResponse(current.actions) &&
+    JSON.stringify(current.actions) !== JSON.stringify(putBack)
+  ) {
+    drift.push(`listener rule ${saved.listenerRule.ruleArn} no longer answers with the maintenance response`);
+  }
+  return drift;
+}
+
+/**
+ * Puts back everything containment saved, all at once: security-group rules (and the standby
+ * group's), subnet associations, listener rule actions, and lifts the session deny.
+ */
+async function putBackSaved(
+  deps: ReleaseDeps,
+  saved: SavedState,
+  current: CurrentState,
+  putBack: ReturnType<typeof actionsToPutBack>,
+  now: () => string,
+): Promise<StepRecord[]> {
+  const { group } = current;
+  const standby = saved.standbySecurityGroup;
+  return Promise.all<StepRecord>([
+    ...(saved.securityGroup && group
+      ? [restoreGroup(deps, saved.securityGroup, group.IpPermissions ?? [], group.IpPermissionsEgress ?? [], now)]
+      : []),
+    // The standby group, when a new trigger during a restore contained it too.
+    ...(standby
+      ? [
+          describeGroup(deps, standby.groupId)
+            .then((found) =>
+              restoreGroup(deps, standby, found?.IpPermissions ?? [], found?.IpPermissionsEgress ?? [], now),
+            )
+            .then((r) => ({ ...r, step: 'restore-standby-group' })),
+        ]
+      : []),
+    ...(saved.networkAcl?.associations ?? []).map((a) => restoreAssociation(deps, a, current, now)),
+    ...(saved.listenerRule
+      ? [
+          attempt(
+            'restore-listener-rule',
+            now,
+            () => deps.elbv2.send(new ModifyRuleCommand({ RuleArn: saved.listenerRule?.ruleArn, Actions: putBack })),
+            saved.listenerRule.actions.length
+              ? 'saved actions put back'
+              : "the site's forward action put back (none saved)",
+          ),
+        ]
+      : []),
+    ...(saved.rolePolicy ? [liftSessionDeny(deps, saved.rolePolicy.roleName, now)] : []),
+  ]);
+}
+
+/** One subnet back on the ACL it had before containment. */
+async function restoreAssociation(
+  deps: Pick<ReleaseDeps, 'ec2'>,
+  a: NonNullable<SavedState['networkAcl']>['associations'][number],
+  state: CurrentState,
+  now: () => string,
+): Promise<StepRecord> {
+  const current = state.associations.find((c) => c.subnetId === a.subnetId);
+  if (!current?.associationId)
+    return {
+      step: 'restore-network-acl',
+      outcome: 'failed',
+      at: now(),
+      detail: `no association for ${a.subnetId}`,
+    };
+  if (current.networkAclId === a.networkAclId)
+    return {
+      step: 'restore-network-acl',
+      outcome: 'skipped',
+      at: now(),
+      detail: `${a.subnetId} already on ${a.networkAclId}`,
+    };
+  return attempt(
+    'restore-network-acl',
+    now,
+    () =>
+      deps.ec2.send(
+        new ReplaceNetworkAclAssociationCommand({
+          AssociationId: current.associationId,
+          NetworkAclId: a.networkAclId,
+        }),
+      ),
+    `${a.subnetId} back on ${a.networkAclId}`,
+  );
 }
 
 /** The service's desired count back to what it was before the hold ended with no restore. */
