@@ -14,6 +14,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { sdkContainPorts } from '../contain/adapters/sdk-ports';
 import { newIncidentId } from '../contain/index';
 import { environmentOf, lambdaRegion } from '../shared/env';
 import { IncidentStore } from '../shared/incident-store';
@@ -58,16 +59,27 @@ export function consoleDeps(): ConsoleDeps {
     const tableName = ENV.required('INCIDENT_TABLE');
     const environment = ENV.required('BULKHEAD_ENV');
     const drillTimeout = Number(ENV.optional('DRILL_TIMEOUT_SECONDS') ?? '120');
+    const ec2 = new EC2Client(retrying);
+    const elbv2 = new ElasticLoadBalancingV2Client(retrying);
+    const iam = new IAMClient(retrying);
     deps = {
       environment,
       db,
       tableName,
       store: new IncidentStore(db, tableName),
-      ec2: new EC2Client(retrying),
-      ec2Fast: new EC2Client({ maxAttempts: 1 }),
+      ec2,
       ecs: new ECSClient(retrying),
-      elbv2: new ElasticLoadBalancingV2Client(retrying),
-      iam: new IAMClient(retrying),
+      elbv2,
+      iam,
+      ...sdkContainPorts({
+        ec2,
+        ec2Fast: new EC2Client({ maxAttempts: 1 }),
+        elbv2,
+        iam,
+        environment,
+        logsEndpointGroupId: ENV.required('LOGS_ENDPOINT_SG_ID'),
+        quarantineAclId: ENV.required('QUARANTINE_ACL_ID'),
+      }),
       ssm: new SSMClient(retrying),
       sfn: new SFNClient(retrying),
       secrets: new SecretsManagerClient(retrying),

@@ -1,23 +1,9 @@
-import {
-  DescribeNetworkAclsCommand,
-  DescribeSecurityGroupsCommand,
-  type DescribeNetworkAclsCommandOutput,
-  type EC2Client,
-  ReplaceNetworkAclAssociationCommand,
-} from '@aws-sdk/client-ec2';
 import type { ECSClient } from '@aws-sdk/client-ecs';
-import {
-  type Action,
-  DescribeRulesCommand,
-  type ElasticLoadBalancingV2Client,
-  ModifyRuleCommand,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
-import { type IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import type { Action } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { hasOwnSubnets, type SiteRecord } from '../../contracts/site-record';
-import { Component } from '../../contracts/tag-names';
 import type { IncidentRecord, IncidentStore, StepRecord, TriggerRecord } from '../shared/incident-store';
 import { loadSiteRecord, SiteRecordError, siteForwardActions } from '../shared/site-records';
 import { ContainmentIncompleteError, LockUnsettledError } from './errors';
@@ -32,17 +18,11 @@ import {
   type WideTrigger,
 } from './events';
 import { respondToWideFinding, type WideResult } from './wide-findings';
-import {
-  closeIngress,
-  finishQuarantine,
-  quarantineGroup,
-  readSiteGroup,
-  type SiteGroupState,
-  siteTagFilters,
-} from './quarantine-group';
+import type { SiteGroupState } from './quarantine-group';
+import { type AclAssociation, type ContainPorts, SESSION_REVOCATION_POLICY } from './ports';
 import { type ResponseScope, resolveSite } from './resolve-site';
 
-export const SESSION_REVOCATION_POLICY = 'BulkheadRevokeOlderSessions';
+export { SESSION_REVOCATION_POLICY };
 
 export const MAINTENANCE_RESPONSE: Action = {
   Type: 'fixed-response',
@@ -61,13 +41,13 @@ export interface ContainConfig {
   readonly stateMachineArn: string;
 }
 
-export interface ContainDeps {
-  readonly ec2: EC2Client;
-  /** EC2 without retries: a throttled revoke answers at once, so containment can rewrite instead of wait. */
-  readonly ec2Fast: EC2Client;
+/**
+ * What containment runs against: its ports for what it does to a site (network, listener
+ * rule, task-role sessions: runtime/contain/ports.ts, SDK-backed in runtime/contain/adapters/)
+ * and the clients of what it only reads or starts (tasks, site records, the workflow).
+ */
+export interface ContainDeps extends ContainPorts {
   readonly ecs: ECSClient;
-  readonly elbv2: ElasticLoadBalancingV2Client;
-  readonly iam: IAMClient;
   readonly ssm: SSMClient;
   readonly sfn: SFNClient;
   readonly store: IncidentStore;
@@ -288,6 +268,55 @@ interface RespondOptions {
   readonly listenerRuleArn?: string;
 }
 
+/** What round 1 read beside the site record (each read may have failed). */
+interface FirstReads {
+  readonly groupResult: PromiseSettledResult<SiteGroupState | undefined>;
+  readonly aclResult: PromiseSettledResult<readonly AclAssociation[] | undefined>;
+  /** The listener rule the task's tags named, read in round 1. */
+  readonly earlyRule?: Promise<StepResult<Action[]>>;
+}
+
+/** The site's incident, opened (or taken over), with what round 1 read. */
+interface Opened {
+  readonly record: SiteRecord;
+  readonly base: IncidentRecord;
+  readonly policy: SiteRecord['response']['policy'];
+  readonly resumed?: IncidentRecord;
+  readonly attempt: number;
+  readonly recontain?: boolean;
+  readonly reads: FirstReads;
+}
+
+/** The site's group and ACL as containment acts on them (round 1's reads, or the record's). */
+interface NetworkReads {
+  readonly group?: SiteGroupState;
+  readonly groupSettled: PromiseSettledResult<unknown>;
+  readonly aclSettled: PromiseSettledResult<readonly AclAssociation[] | undefined>;
+}
+
+/** Rules rewritten to the interim form (revoked after isolation), and the group they are in. */
+interface Interim {
+  ruleIds: readonly string[];
+  group?: SiteGroupState;
+}
+
+/** When each part of the isolation finished (round 2 sets them as they do). */
+interface Marks {
+  networkIsolatedAt?: string;
+  shedAt?: string;
+  ingressClosedAt?: string;
+}
+
+/** What round 2 did. */
+interface Contained {
+  readonly steps: readonly StepRecord[];
+  readonly saved: SavedState;
+  readonly interim: Interim;
+  readonly isolatedAt?: string;
+  readonly shedAt?: string;
+  readonly failed: boolean;
+}
+
 /** Opens (or joins) the site's incident and acts on it. Shared by events and operator quarantine. */
 export async function respondForSite(
   siteId: string,
@@ -295,28 +324,41 @@ export async function respondForSite(
   deps: ContainDeps,
   options: RespondOptions,
 ): Promise<ContainOutcome> {
+  const opened = await openIncident(siteId, triggerItem, deps, options);
+  if ('outcome' in opened) return opened;
+  if (opened.policy === 'notify') return notifyOnly(deps, opened, triggerItem);
+  const network = opened.policy === 'contain' ? await readNetwork(deps, opened) : undefined;
+  const contained = await containSite(deps, opened, triggerItem, options, network);
+  // Round 4: record the outcome and hand the incident to its workflow.
+  const final = await recordOutcome(deps, opened, contained);
+  return handOver(deps, opened, contained, final);
+}
+
+/**
+ * Round 1: the site record and the site's group and ACL, at once; and the lock, when what
+ * is known before any read says the trigger qualifies (an alarm or an operator's request
+ * always does; a finding does when its severity reaches the threshold its task's tags
+ * carry). Otherwise the lock waits for the record: every reason to ignore a trigger is
+ * decided before its lock is taken.
+ */
+async function openIncident(
+  siteId: string,
+  triggerItem: TriggerRecord,
+  deps: ContainDeps,
+  options: RespondOptions,
+): Promise<Opened | ContainOutcome> {
   const { config, store, now } = deps;
   const env = config.scope.environment;
-  let incidentId = deps.newIncidentId(siteId, now());
-
-  // Round 1: the site record and the site's group and ACL, at once; and the lock, when what
-  // is known before any read says the trigger qualifies (an alarm or an operator's request
-  // always does; a finding does when its severity reaches the threshold its task's tags
-  // carry). Otherwise the lock waits for the record: every reason to ignore a trigger is
-  // decided before its lock is taken.
+  const incidentId = deps.newIncidentId(siteId, now());
   const early =
     options.severity === undefined ||
     (options.severityThresholdHint !== undefined && options.severity >= options.severityThresholdHint);
   // The listener rule too, when the task's tags name it: the shed can then go in round 2.
-  const earlyRule = options.listenerRuleArn
-    ? readListenerRule(deps, { listenerRuleArn: options.listenerRuleArn })
-    : undefined;
+  const earlyRule = options.listenerRuleArn ? readListenerRule(deps, options.listenerRuleArn) : undefined;
   const [recordResult, groupResult, aclResult, earlyLock] = await Promise.allSettled([
     loadSiteRecord(deps.ssm, env, siteId),
-    options.describeGroup ? readSiteGroup(deps.ec2, env, siteId, options.securityGroupId) : Promise.resolve(undefined),
-    options.describeAcl
-      ? deps.ec2.send(new DescribeNetworkAclsCommand({ Filters: siteTagFilters(env, siteId, Component.networkAcl) }))
-      : Promise.resolve(undefined),
+    options.describeGroup ? deps.network.readSiteGroup(siteId, options.securityGroupId) : Promise.resolve(undefined),
+    options.describeAcl ? deps.network.readSiteAclAssociations(siteId) : Promise.resolve(undefined),
     early ? store.openOrJoin(siteId, incidentId, triggerItem.receivedAt) : Promise.resolve(undefined),
   ]);
   const why = ignoreReason(recordResult, options, siteId);
@@ -332,11 +374,9 @@ export async function respondForSite(
   const record = recordResult.value;
   const held = await holdLock(deps, siteId, incidentId, triggerItem, record, earlyLock.value);
   if ('outcome' in held) return held;
-  incidentId = held.incidentId;
-  const { resumed, attempt, recontain } = held;
   const policy = options.forcePolicy ?? record.response.policy;
   const base: IncidentRecord = {
-    incidentId,
+    incidentId: held.incidentId,
     site: siteId,
     environment: env,
     status: 'OPENING',
@@ -348,105 +388,93 @@ export async function respondForSite(
     firstTrigger: triggerItem.key,
   };
   deps.metric('IncidentsOpened', 1);
+  const { resumed, attempt, recontain } = held;
+  return { record, base, policy, resumed, attempt, recontain, reads: { groupResult, aclResult, earlyRule } };
+}
 
-  if (policy === 'notify') {
-    await Promise.all([
-      resumed
-        ? store.updateIncident(incidentId, { status: 'NOTIFIED' })
-        : store.putIncident({ ...base, status: 'NOTIFIED' }),
-      store.recordTrigger(incidentId, triggerItem),
-    ]);
-    await startWorkflow(deps, record, { ...base, status: 'NOTIFIED' });
-    await store.updateIncident(incidentId, { workflowStartedAt: now().toISOString() });
-    return { outcome: 'notified', incidentId, site: siteId, steps: [] };
-  }
+/** The notify policy: record the incident and the trigger, and start its workflow (nothing changes on the site). */
+async function notifyOnly(deps: ContainDeps, opened: Opened, triggerItem: TriggerRecord): Promise<ContainOutcome> {
+  const { store, now } = deps;
+  const { base, record, resumed } = opened;
+  const { incidentId, site } = base;
+  await Promise.all([
+    resumed
+      ? store.updateIncident(incidentId, { status: 'NOTIFIED' })
+      : store.putIncident({ ...base, status: 'NOTIFIED' }),
+    store.recordTrigger(incidentId, triggerItem),
+  ]);
+  await startWorkflow(deps, record, { ...base, status: 'NOTIFIED' });
+  await store.updateIncident(incidentId, { workflowStartedAt: now().toISOString() });
+  return { outcome: 'notified', incidentId, site, steps: [] };
+}
 
-  const saved: SavedState = {};
-  const interim: { ruleIds: readonly string[]; group?: SiteGroupState } = { ruleIds: [] };
-  // The task's tags named another group, or said the site was not strict or not contained,
-  // or the read failed: read what the record names now (one more round trip, only then).
+/**
+ * The group and ACL the record names. The task's tags named another group, or said the site
+ * was not strict or not contained, or the read failed: read what the record names now (one
+ * more round trip, only then).
+ */
+async function readNetwork(deps: ContainDeps, opened: Opened): Promise<NetworkReads> {
+  const { record } = opened;
+  const { groupResult, aclResult } = opened.reads;
   const groupRead = (settled: PromiseSettledResult<SiteGroupState | undefined>) =>
     settled.status === 'fulfilled' && settled.value?.groupId === record.securityGroupId;
-  const [groupSettled, aclSettled] =
-    policy === 'contain'
-      ? await Promise.allSettled([
-          groupRead(groupResult)
-            ? Promise.resolve((groupResult as PromiseFulfilledResult<SiteGroupState | undefined>).value)
-            : readSiteGroup(deps.ec2, env, siteId, record.securityGroupId),
-          hasOwnSubnets(record) && !(aclResult.status === 'fulfilled' && aclResult.value)
-            ? deps.ec2.send(
-                new DescribeNetworkAclsCommand({ Filters: siteTagFilters(env, siteId, Component.networkAcl) }),
-              )
-            : Promise.resolve(aclResult.status === 'fulfilled' ? aclResult.value : undefined),
-        ])
-      : [groupResult, aclResult];
+  const [groupSettled, aclSettled] = await Promise.allSettled([
+    groupRead(groupResult)
+      ? Promise.resolve((groupResult as PromiseFulfilledResult<SiteGroupState | undefined>).value)
+      : deps.network.readSiteGroup(opened.base.site, record.securityGroupId),
+    hasOwnSubnets(record) && !(aclResult.status === 'fulfilled' && aclResult.value)
+      ? deps.network.readSiteAclAssociations(opened.base.site)
+      : Promise.resolve(aclResult.status === 'fulfilled' ? aclResult.value : undefined),
+  ]);
   const group = groupRead(groupSettled)
     ? (groupSettled as PromiseFulfilledResult<SiteGroupState | undefined>).value
     : undefined;
-  // Round 2, all at once: isolate (the group's egress, the strict site's ACL), shed traffic
-  // at the load balancer (the rule read in round 1 when the task's tags name it), deny the
-  // task role's older sessions, and record the incident with the saved rules. The group's
-  // ingress goes only once the listener no longer forwards to the site (no later: a rule
-  // change that fails the health checks before the shed lets ECS replace the contained task
-  // after a few failed checks, with the evidence in it).
-  const contain = policy === 'contain';
-  const network = contain ? isolateNetwork(deps, record, group, groupSettled, aclSettled, saved, interim) : [];
+  return { group, groupSettled, aclSettled };
+}
+
+/**
+ * Round 2, all at once: isolate (the group's egress, the strict site's ACL), shed traffic
+ * at the load balancer (the rule read in round 1 when the task's tags name it), deny the
+ * task role's older sessions, and record the incident with the saved rules. The group's
+ * ingress goes only once the listener no longer forwards to the site (no later: a rule
+ * change that fails the health checks before the shed lets ECS replace the contained task
+ * after a few failed checks, with the evidence in it).
+ */
+async function containSite(
+  deps: ContainDeps,
+  opened: Opened,
+  triggerItem: TriggerRecord,
+  options: RespondOptions,
+  reads: NetworkReads | undefined,
+): Promise<Contained> {
+  const { store, now } = deps;
+  const { record, base, resumed, attempt, recontain } = opened;
+  const incidentId = base.incidentId;
+  const saved: SavedState = {};
+  const interim: Interim = { ruleIds: [] };
+  const marks: Marks = {};
+  const network = reads ? isolateNetwork(deps, record, reads, saved, interim) : [];
   const standby: { group?: SiteGroupState } = {};
-  if (contain && recontain && record.standbySecurityGroupId) {
+  if (reads && recontain && record.standbySecurityGroupId) {
     network.push(quarantineStandbyGroup(deps, record, record.standbySecurityGroupId, saved, standby));
   }
-  let networkIsolatedAt: string | undefined;
   const networkDone = Promise.all(network).then((results) => {
-    networkIsolatedAt = now().toISOString();
+    marks.networkIsolatedAt = now().toISOString();
     return results;
   });
+  const { earlyRule } = opened.reads;
   const ruleRead =
-    options.listenerRuleArn === record.listenerRuleArn && earlyRule ? earlyRule : readListenerRule(deps, record);
-  let shedAt: string | undefined;
-  const shedding = ruleRead.then((read) => {
-    if (!read.ok || !read.value) return undefined;
-    const actions = read.value;
-    const alreadyShed = actions.length === 1 && actions[0]?.Type === 'fixed-response';
-    // Already a fixed response (a takeover, an operator): what the site serves with is its
-    // record's forward action; never save an empty list (release and restore put it back).
-    saved.listenerRule = {
-      ruleArn: record.listenerRuleArn,
-      actions: alreadyShed ? siteForwardActions(record) : actions,
-    };
-    const result = alreadyShed
-      ? Promise.resolve(skipped('shed-traffic', now, 'listener rule already answers with a fixed response'))
-      : step(
-          'shed-traffic',
-          now,
-          () =>
-            deps.elbv2.send(
-              new ModifyRuleCommand({ RuleArn: record.listenerRuleArn, Actions: [MAINTENANCE_RESPONSE] }),
-            ),
-          () => 'listener rule answers 503; target group detached',
-        );
-    return result.then((r) => {
-      if (r.ok) shedAt = now().toISOString();
-      return r;
-    });
-  });
+    options.listenerRuleArn === record.listenerRuleArn && earlyRule
+      ? earlyRule
+      : readListenerRule(deps, record.listenerRuleArn);
+  const shedding = shedTraffic(deps, record, ruleRead, saved, marks);
   // Ingress, once the shed has settled (done, skipped, or failed: then isolation goes first).
-  let ingressClosedAt: string | undefined;
-  const ingress = contain
-    ? Promise.all([shedding, networkDone]).then(async () => {
-        const groups = [interim.group ?? group, standby.group].filter((g): g is SiteGroupState => g !== undefined);
-        if (groups.length === 0) return undefined;
-        const closed = await step(
-          'close-ingress',
-          now,
-          async () =>
-            (await Promise.all(groups.map((g) => closeIngress(deps.ec2Fast, deps.ec2, g)))).reduce((a, b) => a + b, 0),
-          (n) => (n ? `${n} ingress rules revoked after the listener stopped forwarding` : 'no ingress rules'),
-        );
-        if (closed.ok) ingressClosedAt = now().toISOString();
-        return closed;
-      })
+  const ingress = reads
+    ? Promise.all([shedding, networkDone]).then(() =>
+        closeIngressAfterShed(deps, [interim.group ?? reads.group, standby.group], marks),
+      )
     : Promise.resolve(undefined);
-  const sessions = contain ? revokeSessions(deps, record, saved) : Promise.resolve(undefined);
+  const sessions = reads ? revokeSessions(deps, record, saved) : Promise.resolve(undefined);
   const [isolated, ruleResult, shedResult, ingressResult, sessionResult] = await Promise.all([
     networkDone,
     ruleRead,
@@ -467,27 +495,85 @@ export async function respondForSite(
   // Isolated: no new flow either way. Out, once the group's egress (and a strict site's ACL)
   // is done; in, once the listener no longer forwards to the site (or, if that failed, once
   // the ingress rules are gone).
-  const networkOk = contain && isolated.every((r) => r.ok);
-  const inClosedAt = shedAt ?? ingressClosedAt;
+  const networkOk = reads !== undefined && isolated.every((r) => r.ok);
+  const inClosedAt = marks.shedAt ?? marks.ingressClosedAt;
   const isolatedAt =
-    networkOk && inClosedAt && networkIsolatedAt ? [networkIsolatedAt, inClosedAt].sort()[1] : undefined;
+    networkOk && inClosedAt && marks.networkIsolatedAt ? [marks.networkIsolatedAt, inClosedAt].sort()[1] : undefined;
   const steps = [
     ...isolated,
     ruleResult,
     ...[shedResult, ingressResult, sessionResult].filter((r): r is StepResult<unknown> => r !== undefined),
   ].map((r) => r.record);
   const failed = steps.some((s) => s.outcome === 'failed');
-  const status = failed ? 'FAILED' : contain ? 'CONTAINED' : 'SHED';
+  return { steps, saved, interim, isolatedAt, shedAt: marks.shedAt, failed };
+}
 
-  // Round 4: record the outcome and hand the incident to its workflow.
-  const final = await store.updateIncident(
-    incidentId,
+/** Sheds the site's traffic once its rule is read: the rule answers a fixed 503 (its actions saved first). */
+function shedTraffic(
+  deps: ContainDeps,
+  record: SiteRecord,
+  ruleRead: Promise<StepResult<Action[]>>,
+  saved: SavedState,
+  marks: Marks,
+): Promise<StepResult<unknown> | undefined> {
+  const { now } = deps;
+  return ruleRead.then((read) => {
+    if (!read.ok || !read.value) return undefined;
+    const actions = read.value;
+    const alreadyShed = actions.length === 1 && actions[0]?.Type === 'fixed-response';
+    // Already a fixed response (a takeover, an operator): what the site serves with is its
+    // record's forward action; never save an empty list (release and restore put it back).
+    saved.listenerRule = {
+      ruleArn: record.listenerRuleArn,
+      actions: alreadyShed ? siteForwardActions(record) : actions,
+    };
+    const result = alreadyShed
+      ? Promise.resolve(skipped('shed-traffic', now, 'listener rule already answers with a fixed response'))
+      : step(
+          'shed-traffic',
+          now,
+          () => deps.listenerRules.replaceActions(record.listenerRuleArn, [MAINTENANCE_RESPONSE]),
+          () => 'listener rule answers 503; target group detached',
+        );
+    return result.then((r) => {
+      if (r.ok) marks.shedAt = now().toISOString();
+      return r;
+    });
+  });
+}
+
+/** Takes the ingress rules out of the groups the site's tasks are in (after the shed settled). */
+async function closeIngressAfterShed(
+  deps: ContainDeps,
+  candidates: readonly (SiteGroupState | undefined)[],
+  marks: Marks,
+): Promise<StepResult<number> | undefined> {
+  const { now } = deps;
+  const groups = candidates.filter((g): g is SiteGroupState => g !== undefined);
+  if (groups.length === 0) return undefined;
+  const closed = await step(
+    'close-ingress',
+    now,
+    async () => (await Promise.all(groups.map((g) => deps.network.closeIngress(g)))).reduce((a, b) => a + b, 0),
+    (n) => (n ? `${n} ingress rules revoked after the listener stopped forwarding` : 'no ingress rules'),
+  );
+  if (closed.ok) marks.ingressClosedAt = now().toISOString();
+  return closed;
+}
+
+/** Round 4: the incident's outcome, its steps, and why it failed if it did. */
+function recordOutcome(deps: ContainDeps, opened: Opened, contained: Contained): Promise<IncidentRecord> {
+  const { now } = deps;
+  const { steps, saved, failed, isolatedAt, shedAt } = contained;
+  const status = failed ? 'FAILED' : opened.policy === 'contain' ? 'CONTAINED' : 'SHED';
+  return deps.store.updateIncident(
+    opened.base.incidentId,
     {
       status,
       isolatedAt,
       shedAt,
       // What an earlier, abandoned attempt saved is what was there before quarantine: keep it.
-      saved: { ...saved, ...resumed?.saved } as Record<string, unknown>,
+      saved: { ...saved, ...opened.resumed?.saved } as Record<string, unknown>,
       // A later trigger (or this event, delivered again) runs containment again.
       containmentFailed: failed,
       ...(failed
@@ -500,11 +586,26 @@ export async function respondForSite(
           }
         : {}),
     },
-    steps,
+    [...steps],
   );
-  // Start the workflow and say so at once: a delivery that joins during the tidy-up below
-  // (20-40 s) must not start it again.
-  const workflow = await startWorkflow(deps, record, final).then(
+}
+
+/**
+ * Starts the workflow and says so at once (a delivery that joins during the tidy-up must
+ * not start it again), tidies the interim rules, and throws when the workflow did not start
+ * or the site is not isolated (so the event runs again).
+ */
+async function handOver(
+  deps: ContainDeps,
+  opened: Opened,
+  contained: Contained,
+  final: IncidentRecord,
+): Promise<ContainOutcome> {
+  const { store, now } = deps;
+  const { base, policy, attempt } = opened;
+  const { incidentId, site } = base;
+  const { steps, failed, isolatedAt, interim } = contained;
+  const workflow = await startWorkflow(deps, opened.record, final).then(
     async () => {
       await store.updateIncident(incidentId, { workflowStartedAt: now().toISOString(), workflowAttempt: attempt });
       return { ok: true as const };
@@ -513,18 +614,8 @@ export async function respondForSite(
   );
   if (failed) deps.metric('ContainmentFailed', 1);
   const after: StepRecord[] = [];
-  if (interim.ruleIds.length > 0 && interim.group) {
-    // Off the critical path: the site is isolated already; now reach the canonical set.
-    const { group: rewritten, ruleIds } = interim;
-    await new Promise((resolve) => setTimeout(resolve, deps.finishQuarantineDelayMs()));
-    const tidy = await step(
-      'finish-quarantine',
-      now,
-      () => finishQuarantine(deps.ec2, rewritten, ruleIds),
-      () => `${ruleIds.length} interim rules revoked`,
-    );
-    after.push(tidy.record);
-  }
+  if (interim.ruleIds.length > 0 && interim.group)
+    after.push(await finishInterim(deps, interim.group, interim.ruleIds));
   if (!workflow.ok) {
     // The site is isolated; the workflow (evidence, notices) is not running. Throw, so
     // EventBridge delivers again and the joining delivery starts it.
@@ -546,7 +637,7 @@ export async function respondForSite(
     // again (asynchronous invocation retries a function error twice) and that run, joining
     // the FAILED incident, isolates again.
     throw new ContainmentIncompleteError(
-      siteId,
+      site,
       incidentId,
       steps.filter((s) => s.outcome === 'failed' && ISOLATION_STEPS.has(s.step)),
     );
@@ -558,10 +649,26 @@ export async function respondForSite(
   return {
     outcome: failed ? 'failed' : policy === 'contain' ? 'contained' : 'shed',
     incidentId,
-    site: siteId,
+    site,
     isolatedAt,
-    steps,
+    steps: [...steps],
   };
+}
+
+/** Off the critical path: the site is isolated already; now reach the canonical set. */
+async function finishInterim(
+  deps: ContainDeps,
+  group: SiteGroupState,
+  ruleIds: readonly string[],
+): Promise<StepRecord> {
+  await new Promise((resolve) => setTimeout(resolve, deps.finishQuarantineDelayMs()));
+  const tidy = await step(
+    'finish-quarantine',
+    deps.now,
+    () => deps.network.finishQuarantine(group, ruleIds),
+    () => `${ruleIds.length} interim rules revoked`,
+  );
+  return tidy.record;
 }
 
 /** The steps that isolate the site's network (the ones a containment must not end without). */
@@ -739,16 +846,8 @@ function workflowPending(incident: IncidentRecord): boolean {
 }
 
 /** Reads the site's listener rule's actions (what release puts back). */
-function readListenerRule(
-  deps: ContainDeps,
-  record: Pick<SiteRecord, 'listenerRuleArn'>,
-): Promise<StepResult<Action[]>> {
-  return step('read-listener-rule', deps.now, async () => {
-    const rules = await deps.elbv2.send(new DescribeRulesCommand({ RuleArns: [record.listenerRuleArn] }));
-    const rule = rules.Rules?.[0];
-    if (!rule?.Actions) throw new Error(`listener rule ${record.listenerRuleArn} not found`);
-    return rule.Actions;
-  });
+function readListenerRule(deps: ContainDeps, listenerRuleArn: string): Promise<StepResult<Action[]>> {
+  return step('read-listener-rule', deps.now, () => deps.listenerRules.readActions(listenerRuleArn));
 }
 
 /** Denies the task role's sessions issued before now (credentials already taken out of the task). */
@@ -758,31 +857,9 @@ function revokeSessions(deps: ContainDeps, record: SiteRecord, saved: SavedState
   return step(
     'revoke-task-role-sessions',
     deps.now,
-    () =>
-      deps.iam.send(
-        new PutRolePolicyCommand({
-          RoleName: record.taskRoleName,
-          PolicyName: SESSION_REVOCATION_POLICY,
-          PolicyDocument: JSON.stringify({
-            Version: '2012-10-17',
-            Statement: [
-              {
-                Sid: 'BulkheadQuarantineDenyOlderSessions',
-                Effect: 'Deny',
-                Action: '*',
-                Resource: '*',
-                Condition: { DateLessThan: { 'aws:TokenIssueTime': issuedBefore } },
-              },
-            ],
-          }),
-        }),
-      ),
-    // IAM User Guide, "Revoke IAM role temporary security credentials": the deny "applies
-    // the restrictions only if the user assumed the role before the point in time when you
-    // revoke the permissions. If the user assumes the role after you revoked the
-    // permissions, then the deny policy does not apply to that user." ECS keeps handing
-    // the task fresh role credentials through its credential endpoint, so those are not
-    // denied; the contained task is held by the network quarantine, not by this deny.
+    () => deps.taskRoleSessions.revokeIssuedBefore(record.taskRoleName, issuedBefore),
+    // What the deny covers, and what it does not: runtime/contain/adapters/iam-task-role-sessions.ts
+    // (IAM User Guide, "Revoke IAM role temporary security credentials").
     () =>
       `denies ${record.taskRoleName}'s credentials issued before ${issuedBefore}, that is credentials already taken out of the task; credentials ECS issues to the contained task from now on are not denied (the network quarantine holds it)`,
   );
@@ -804,146 +881,122 @@ function quarantineStandbyGroup(
     'quarantine-standby-group',
     deps.now,
     async () => {
-      const found = (await deps.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] })))
-        .SecurityGroups?.[0];
-      if (!found?.GroupId) throw new Error(`standby group ${groupId} of ${record.site} not found`);
-      const group: SiteGroupState = {
-        groupId,
-        ingress: found.IpPermissions ?? [],
-        egress: found.IpPermissionsEgress ?? [],
-      };
+      const group = await deps.network.readGroup(groupId);
+      if (!group) throw new Error(`standby group ${groupId} of ${record.site} not found`);
       saved.standbySecurityGroup = { groupId, ingress: group.ingress, egress: group.egress };
       standby.group = group;
-      return quarantineGroup(deps.ec2, deps.ec2, group, deps.config.logsEndpointGroupId, { holdIngress: true });
+      return deps.network.quarantineGroup(group, { fastFirst: false, holdIngress: true });
     },
     (o) => `${groupId}: ingress ${o.ingress}, egress ${o.egress} (the site's tasks ran there for a restore)`,
   );
 }
 
+/** The steps that isolate the site's network: its group's egress, and its subnets' ACL. */
 function isolateNetwork(
   deps: ContainDeps,
   record: SiteRecord,
-  group: SiteGroupState | undefined,
-  groupResult: PromiseSettledResult<unknown>,
-  aclResult: PromiseSettledResult<DescribeNetworkAclsCommandOutput | undefined>,
+  reads: NetworkReads,
   saved: SavedState,
-  interim: { ruleIds: readonly string[]; group?: SiteGroupState },
+  interim: Interim,
 ): Promise<StepResult<unknown>>[] {
-  const { now, config } = deps;
-  const steps: Promise<StepResult<unknown>>[] = [];
+  const steps = [quarantineSiteGroup(deps, record, reads, saved, interim)];
+  if (hasOwnSubnets(record)) steps.push(...swapNetworkAcl(deps, record, reads.aclSettled, saved));
+  return steps;
+}
+
+function failedStep(name: string, now: () => Date, detail: string): Promise<StepResult<never>> {
+  return Promise.resolve({ ok: false, record: { step: name, outcome: 'failed', at: now().toISOString(), detail } });
+}
+
+/** The site's group at the quarantine set, ingress held back (its rules as they were saved first). */
+function quarantineSiteGroup(
+  deps: ContainDeps,
+  record: SiteRecord,
+  reads: NetworkReads,
+  saved: SavedState,
+  interim: Interim,
+): Promise<StepResult<unknown>> {
+  const { now } = deps;
+  const { group, groupSettled } = reads;
   if (!group) {
     const why =
-      groupResult.status === 'rejected'
-        ? `${(groupResult.reason as Error).name}: ${(groupResult.reason as Error).message}`
+      groupSettled.status === 'rejected'
+        ? `${(groupSettled.reason as Error).name}: ${(groupSettled.reason as Error).message}`
         : `no group ${record.securityGroupId} tagged for ${record.site}`;
-    steps.push(
-      Promise.resolve({
-        ok: false,
-        record: { step: 'quarantine-security-group', outcome: 'failed', at: now().toISOString(), detail: why },
-      }),
-    );
-  } else {
-    saved.securityGroup = { groupId: record.securityGroupId, ingress: group.ingress, egress: group.egress };
-    let attempt = 0;
-    steps.push(
+    return failedStep('quarantine-security-group', now, why);
+  }
+  saved.securityGroup = { groupId: record.securityGroupId, ingress: group.ingress, egress: group.egress };
+  let attempt = 0;
+  return step(
+    'quarantine-security-group',
+    now,
+    async () => {
+      // A retry after throttling starts from the group as it is now.
+      const current = attempt++ === 0 ? group : await deps.network.readSiteGroup(record.site, record.securityGroupId);
+      if (!current) throw new Error(`group ${record.securityGroupId} disappeared`);
+      const outcome = await deps.network.quarantineGroup(current, { fastFirst: true, holdIngress: true });
+      interim.ruleIds = outcome.interimRuleIds;
+      interim.group = current;
+      return outcome;
+    },
+    (o) =>
+      `ingress ${o.ingress}, egress ${o.egress}${o.interimRuleIds.length ? ` (${o.interimRuleIds.length} rules rewritten in place to reach nothing but the logs endpoint; revoked later)` : ''}${o.logsRuleAdded ? ', logs endpoint rule added' : ''}${o.fastPathFailure ? ` (the one-call rewrite was refused: ${o.fastPathFailure})` : ''}`,
+  );
+}
+
+/** The site's subnets moved to the deny-all ACL (their associations saved first), one step each. */
+function swapNetworkAcl(
+  deps: ContainDeps,
+  record: SiteRecord,
+  aclSettled: PromiseSettledResult<readonly AclAssociation[] | undefined>,
+  saved: SavedState,
+): Promise<StepResult<unknown>>[] {
+  const { now } = deps;
+  const associations = aclSettled.status === 'fulfilled' ? (aclSettled.value ?? []) : [];
+  if (aclSettled.status === 'fulfilled' && associations.length === 0 && record.subnetIds?.length) {
+    // Nothing on the site's own ACL: a containment run again (after a failure) finds its
+    // subnets on the deny-all ACL already. Say so only if every one of them is.
+    const subnetIds = [...record.subnetIds];
+    return [
       step(
-        'quarantine-security-group',
+        'swap-network-acl',
         now,
         async () => {
-          // A retry after throttling starts from the group as it is now.
-          const current =
-            attempt++ === 0
-              ? group
-              : await readSiteGroup(deps.ec2, config.scope.environment, record.site, record.securityGroupId);
-          if (!current) throw new Error(`group ${record.securityGroupId} disappeared`);
-          const outcome = await quarantineGroup(deps.ec2Fast, deps.ec2, current, config.logsEndpointGroupId, {
-            holdIngress: true,
-          });
-          interim.ruleIds = outcome.interimRuleIds;
-          interim.group = current;
-          return outcome;
+          const onQuarantine = await deps.network.subnetsOnQuarantineAcl(subnetIds);
+          const open = subnetIds.filter((id) => !onQuarantine.has(id));
+          if (open.length > 0) {
+            throw new Error(
+              `no subnet is associated with ${record.site}'s network ACL, and ${open.join(', ')} not with the deny-all ACL`,
+            );
+          }
         },
-        (o) =>
-          `ingress ${o.ingress}, egress ${o.egress}${o.interimRuleIds.length ? ` (${o.interimRuleIds.length} rules rewritten in place to reach nothing but the logs endpoint; revoked later)` : ''}${o.logsRuleAdded ? ', logs endpoint rule added' : ''}${o.fastPathFailure ? ` (the one-call rewrite was refused: ${o.fastPathFailure})` : ''}`,
+        () => `${subnetIds.join(', ')} already on the deny-all ACL`,
       ),
-    );
+    ];
   }
-  if (hasOwnSubnets(record)) {
-    const acls = aclResult.status === 'fulfilled' ? (aclResult.value?.NetworkAcls ?? []) : [];
-    const associations = acls.flatMap((acl) =>
-      (acl.Associations ?? [])
-        .filter((a) => a.NetworkAclAssociationId && a.SubnetId)
-        .map((a) => ({
-          subnetId: a.SubnetId as string,
-          networkAclId: acl.NetworkAclId as string,
-          associationId: a.NetworkAclAssociationId as string,
-        })),
-    );
-    if (aclResult.status === 'fulfilled' && associations.length === 0 && record.subnetIds?.length) {
-      // Nothing on the site's own ACL: a containment run again (after a failure) finds its
-      // subnets on the deny-all ACL already. Say so only if every one of them is.
-      const subnetIds = [...record.subnetIds];
-      steps.push(
-        step(
-          'swap-network-acl',
-          now,
-          async () => {
-            const found = await deps.ec2.send(
-              new DescribeNetworkAclsCommand({ Filters: [{ Name: 'association.subnet-id', Values: subnetIds }] }),
-            );
-            const onQuarantine = new Set(
-              (found.NetworkAcls ?? [])
-                .filter((acl) => acl.NetworkAclId === config.quarantineAclId)
-                .flatMap((acl) => (acl.Associations ?? []).map((a) => a.SubnetId)),
-            );
-            const open = subnetIds.filter((id) => !onQuarantine.has(id));
-            if (open.length > 0) {
-              throw new Error(
-                `no subnet is associated with ${record.site}'s network ACL, and ${open.join(', ')} not with the deny-all ACL`,
-              );
-            }
-          },
-          () => `${subnetIds.join(', ')} already on the deny-all ACL`,
-        ),
-      );
-    } else if (aclResult.status === 'rejected' || associations.length === 0) {
-      const why =
-        aclResult.status === 'rejected'
-          ? String((aclResult.reason as Error).message)
-          : `no subnet is associated with ${record.site}'s network ACL`;
-      steps.push(
-        Promise.resolve({
-          ok: false,
-          record: { step: 'swap-network-acl', outcome: 'failed', at: now().toISOString(), detail: why },
-        }),
-      );
-    } else {
-      saved.networkAcl = {
-        associations: associations.map(({ subnetId, networkAclId }) => ({ subnetId, networkAclId })),
-      };
-      for (const [i, a] of associations.entries()) {
-        steps.push(
-          step(
-            'swap-network-acl',
-            now,
-            async () => {
-              const result = await deps.ec2.send(
-                new ReplaceNetworkAclAssociationCommand({
-                  AssociationId: a.associationId,
-                  NetworkAclId: config.quarantineAclId,
-                }),
-              );
-              const entry = saved.networkAcl?.associations[i];
-              if (entry) entry.quarantineAssociationId = result.NewAssociationId;
-              return result.NewAssociationId;
-            },
-            () => `${a.subnetId} now on the deny-all ACL`,
-          ),
-        );
-      }
-    }
+  if (aclSettled.status === 'rejected' || associations.length === 0) {
+    const why =
+      aclSettled.status === 'rejected'
+        ? String((aclSettled.reason as Error).message)
+        : `no subnet is associated with ${record.site}'s network ACL`;
+    return [failedStep('swap-network-acl', now, why)];
   }
-  return steps;
+  saved.networkAcl = {
+    associations: associations.map(({ subnetId, networkAclId }) => ({ subnetId, networkAclId })),
+  };
+  return associations.map((a, i) =>
+    step(
+      'swap-network-acl',
+      now,
+      async () => {
+        const newAssociationId = await deps.network.swapToQuarantineAcl(a.associationId);
+        const entry = saved.networkAcl?.associations[i];
+        if (entry) entry.quarantineAssociationId = newAssociationId;
+        return newAssociationId;
+      },
+      () => `${a.subnetId} now on the deny-all ACL`,
+    ),
+  );
 }
 
 /**

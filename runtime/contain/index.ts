@@ -15,6 +15,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import { environmentOf, lambdaRegion } from '../shared/env';
 import { IncidentStore } from '../shared/incident-store';
+import { sdkContainPorts } from './adapters/sdk-ports';
 import { type ContainDeps, type ContainOutcome, JOIN_WAIT_MS, respondToEvent } from './contain';
 import { printable } from '../../contracts/display';
 
@@ -43,11 +44,16 @@ let deps: ContainDeps | undefined;
 /** Built on first use, from the environment the response stack sets. */
 export function containDeps(): ContainDeps {
   deps ??= {
-    ec2: new EC2Client(retrying),
-    ec2Fast: new EC2Client({ maxAttempts: 1 }),
+    ...sdkContainPorts({
+      ec2: new EC2Client(retrying),
+      ec2Fast: new EC2Client({ maxAttempts: 1 }),
+      elbv2: new ElasticLoadBalancingV2Client(retrying),
+      iam: new IAMClient(retrying),
+      environment: ENV.required('BULKHEAD_ENV'),
+      logsEndpointGroupId: ENV.required('LOGS_ENDPOINT_SG_ID'),
+      quarantineAclId: ENV.required('QUARANTINE_ACL_ID'),
+    }),
     ecs: new ECSClient(retrying),
-    elbv2: new ElasticLoadBalancingV2Client(retrying),
-    iam: new IAMClient(retrying),
     ssm: new SSMClient(retrying),
     sfn: new SFNClient(retrying),
     store: new IncidentStore(
