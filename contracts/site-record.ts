@@ -92,3 +92,27 @@ export function siteRecordParameterName(environment: string, siteId: string): st
 export function hasOwnSubnets(record: Pick<SiteRecord, 'networkAclId' | 'subnetIds'>): boolean {
   return Boolean(record.networkAclId && record.subnetIds && record.subnetIds.length > 0);
 }
+
+/** The quarantine ACL and the Logs/GuardDuty endpoint group containment moves a site onto. */
+export interface QuarantineTargets {
+  /** The deny-all ACL of the site's VPC. */
+  readonly quarantineAclId: string;
+  /** The Logs/GuardDuty endpoint group of the site's VPC: the one peer a quarantined group keeps. */
+  readonly logsEndpointGroupId: string;
+}
+
+/**
+ * The quarantine targets of the VPC the site runs in: its record's, when its cell has a VPC
+ * of its own (docs/network.md, "A VPC per cell"); otherwise the platform VPC's, which the
+ * function's environment names. An ACL and a group belong to one VPC, so a site can only be
+ * moved onto those of its own VPC.
+ */
+export function quarantineTargetsOf(
+  record: Pick<SiteRecord, 'quarantineAclId' | 'logsEndpointSecurityGroupId'>,
+  platform: QuarantineTargets,
+): QuarantineTargets {
+  return {
+    quarantineAclId: record.quarantineAclId ?? platform.quarantineAclId,
+    logsEndpointGroupId: record.logsEndpointSecurityGroupId ?? platform.logsEndpointGroupId,
+  };
+}

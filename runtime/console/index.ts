@@ -77,8 +77,6 @@ export function consoleDeps(): ConsoleDeps {
         elbv2,
         iam,
         environment,
-        logsEndpointGroupId: ENV.required('LOGS_ENDPOINT_SG_ID'),
-        quarantineAclId: ENV.required('QUARANTINE_ACL_ID'),
       }),
       ssm: new SSMClient(retrying),
       sfn: new SFNClient(retrying),

@@ -3,7 +3,7 @@ import type { Action } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { SNSClient } from '@aws-sdk/client-sns';
-import { hasOwnSubnets, type SiteRecord } from '../../contracts/site-record';
+import { hasOwnSubnets, quarantineTargetsOf, type SiteRecord } from '../../contracts/site-record';
 import type { IncidentRecord, IncidentStore, StepRecord, TriggerRecord } from '../shared/incident-store';
 import { loadSiteRecord, SiteRecordError, siteForwardActions } from '../shared/site-records';
 import { ContainmentIncompleteError, LockUnsettledError } from './errors';
@@ -885,7 +885,11 @@ function quarantineStandbyGroup(
       if (!group) throw new Error(`standby group ${groupId} of ${record.site} not found`);
       saved.standbySecurityGroup = { groupId, ingress: group.ingress, egress: group.egress };
       standby.group = group;
-      return deps.network.quarantineGroup(group, { fastFirst: false, holdIngress: true });
+      return deps.network.quarantineGroup(group, {
+        fastFirst: false,
+        holdIngress: true,
+        logsEndpointGroupId: quarantineTargetsOf(record, deps.config).logsEndpointGroupId,
+      });
     },
     (o) => `${groupId}: ingress ${o.ingress}, egress ${o.egress} (the site's tasks ran there for a restore)`,
   );
@@ -934,7 +938,11 @@ function quarantineSiteGroup(
       // A retry after throttling starts from the group as it is now.
       const current = attempt++ === 0 ? group : await deps.network.readSiteGroup(record.site, record.securityGroupId);
       if (!current) throw new Error(`group ${record.securityGroupId} disappeared`);
-      const outcome = await deps.network.quarantineGroup(current, { fastFirst: true, holdIngress: true });
+      const outcome = await deps.network.quarantineGroup(current, {
+        fastFirst: true,
+        holdIngress: true,
+        logsEndpointGroupId: quarantineTargetsOf(record, deps.config).logsEndpointGroupId,
+      });
       interim.ruleIds = outcome.interimRuleIds;
       interim.group = current;
       return outcome;
@@ -952,6 +960,8 @@ function swapNetworkAcl(
   saved: SavedState,
 ): Promise<StepResult<unknown>>[] {
   const { now } = deps;
+  // The deny-all ACL of the site's own VPC (a cell's, or the platform's).
+  const { quarantineAclId } = quarantineTargetsOf(record, deps.config);
   const associations = aclSettled.status === 'fulfilled' ? (aclSettled.value ?? []) : [];
   if (aclSettled.status === 'fulfilled' && associations.length === 0 && record.subnetIds?.length) {
     // Nothing on the site's own ACL: a containment run again (after a failure) finds its
@@ -962,7 +972,7 @@ function swapNetworkAcl(
         'swap-network-acl',
         now,
         async () => {
-          const onQuarantine = await deps.network.subnetsOnQuarantineAcl(subnetIds);
+          const onQuarantine = await deps.network.subnetsOnQuarantineAcl(subnetIds, quarantineAclId);
           const open = subnetIds.filter((id) => !onQuarantine.has(id));
           if (open.length > 0) {
             throw new Error(
@@ -989,7 +999,7 @@ function swapNetworkAcl(
       'swap-network-acl',
       now,
       async () => {
-        const newAssociationId = await deps.network.swapToQuarantineAcl(a.associationId);
+        const newAssociationId = await deps.network.swapToQuarantineAcl(a.associationId, quarantineAclId);
         const entry = saved.networkAcl?.associations[i];
         if (entry) entry.quarantineAssociationId = newAssociationId;
         return newAssociationId;

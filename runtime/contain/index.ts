@@ -50,8 +50,6 @@ export function containDeps(): ContainDeps {
       elbv2: new ElasticLoadBalancingV2Client(retrying),
       iam: new IAMClient(retrying),
       environment: ENV.required('BULKHEAD_ENV'),
-      logsEndpointGroupId: ENV.required('LOGS_ENDPOINT_SG_ID'),
-      quarantineAclId: ENV.required('QUARANTINE_ACL_ID'),
     }),
     ecs: new ECSClient(retrying),
     ssm: new SSMClient(retrying),

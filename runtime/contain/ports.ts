@@ -26,10 +26,10 @@ export interface SiteNetworkPort {
   readGroup(groupId: string): Promise<SiteGroupState | undefined>;
   /** The associations of the site's own network ACL (found by its tags) with subnets. */
   readSiteAclAssociations(site: string): Promise<readonly AclAssociation[]>;
-  /** Which of these subnets are associated with the deny-all (quarantine) ACL. */
-  subnetsOnQuarantineAcl(subnetIds: readonly string[]): Promise<ReadonlySet<string>>;
-  /** Moves one subnet to the deny-all ACL; returns the new association's id. */
-  swapToQuarantineAcl(associationId: string): Promise<string | undefined>;
+  /** Which of these subnets are associated with the deny-all (quarantine) ACL `quarantineAclId`. */
+  subnetsOnQuarantineAcl(subnetIds: readonly string[], quarantineAclId: string): Promise<ReadonlySet<string>>;
+  /** Moves one subnet to the deny-all ACL `quarantineAclId` (of the site's VPC); returns the new association's id. */
+  swapToQuarantineAcl(associationId: string, quarantineAclId: string): Promise<string | undefined>;
   /**
    * Puts a group at the quarantine set, ingress held back (quarantine-group.ts
    * `quarantineGroup`). `fastFirst`: first through the client without retries, so a throttled
@@ -37,7 +37,12 @@ export interface SiteNetworkPort {
    */
   quarantineGroup(
     group: SiteGroupState,
-    options: { readonly fastFirst: boolean; readonly holdIngress: boolean },
+    options: {
+      readonly fastFirst: boolean;
+      readonly holdIngress: boolean;
+      /** The Logs endpoint's group of the site's VPC: the one peer the quarantined group keeps. */
+      readonly logsEndpointGroupId: string;
+    },
   ): Promise<GroupQuarantineOutcome>;
   /** Takes the group's ingress rules out (quarantine-group.ts `closeIngress`); how many went. */
   closeIngress(group: SiteGroupState): Promise<number>;

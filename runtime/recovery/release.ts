@@ -17,7 +17,7 @@ import type { SSMClient } from '@aws-sdk/client-ssm';
 import { SESSION_REVOCATION_POLICY, type SavedState } from '../contain/contain';
 import { atomicPermissions, isInterimRule, permissionKey, quarantineEgress } from '../contain/quarantine-rules';
 import { authorizeRules, revokeRules } from '../shared/security-group-writes';
-import type { SiteRecord } from '../../contracts/site-record';
+import { type QuarantineTargets, quarantineTargetsOf, type SiteRecord } from '../../contracts/site-record';
 import type { IncidentStore, StepRecord } from '../shared/incident-store';
 import { actionsToPutBack, loadSiteRecord } from '../shared/site-records';
 import { ReleaseError } from './errors';
@@ -107,7 +107,8 @@ export async function releaseIncident(deps: ReleaseDeps, request: ReleaseRequest
 
   const current = await readCurrent(deps, saved);
   const putBack = actionsToPutBack(saved.listenerRule, site);
-  const drift = findDrift(deps, saved, current, putBack);
+  // The quarantine ACL and Logs group of the site's own VPC (a cell's, or the platform's).
+  const drift = findDrift(quarantineTargetsOf(site, deps), saved, current, putBack);
   if (drift.length > 0 && !request.force) {
     return { outcome: 'refused', incidentId: incident.incidentId, site: incident.site, drift };
   }
@@ -198,7 +199,7 @@ async function readCurrent(deps: ReleaseDeps, saved: SavedState): Promise<Curren
 
 /** What changed on the site after containment, one sentence each (empty: nothing). */
 function findDrift(
-  deps: ReleaseDeps,
+  targets: QuarantineTargets,
   saved: SavedState,
   current: CurrentState,
   putBack: ReturnType<typeof actionsToPutBack>,
@@ -214,7 +215,7 @@ function findDrift(
       ...atomicPermissions(saved.securityGroup.egress as IpPermission[]).map((p) => `out ${permissionKey(p)}`),
     ]);
     const quarantineKeys = new Set(
-      atomicPermissions([quarantineEgress(deps.logsEndpointGroupId)]).map((p) => `out ${permissionKey(p)}`),
+      atomicPermissions([quarantineEgress(targets.logsEndpointGroupId)]).map((p) => `out ${permissionKey(p)}`),
     );
     if (!group) drift.push(`security group ${saved.securityGroup.groupId} no longer exists`);
     else {
@@ -231,7 +232,7 @@ function findDrift(
   }
   for (const a of saved.networkAcl?.associations ?? []) {
     const now = current.associations.find((c) => c.subnetId === a.subnetId);
-    if (now?.networkAclId !== deps.quarantineAclId && now?.networkAclId !== a.networkAclId) {
+    if (now?.networkAclId !== targets.quarantineAclId && now?.networkAclId !== a.networkAclId) {
       drift.push(`subnet ${a.subnetId} is on ${now?.networkAclId ?? 'no ACL'}, not the quarantine ACL`);
     }
   }

@@ -23,10 +23,6 @@ export interface Ec2SiteNetworkProps {
   readonly ec2Fast: EC2Client;
   /** The environment whose tags find the site's resources. */
   readonly environment: string;
-  /** The Logs endpoint's group: the one peer a quarantined group keeps (egress on 443). */
-  readonly logsEndpointGroupId: string;
-  /** The environment's deny-all network ACL. */
-  readonly quarantineAclId: string;
 }
 
 /** The site's network through EC2: security groups and network ACL associations. */
@@ -59,25 +55,25 @@ export class Ec2SiteNetwork implements SiteNetworkPort {
     );
   }
 
-  async subnetsOnQuarantineAcl(subnetIds: readonly string[]): Promise<ReadonlySet<string>> {
+  async subnetsOnQuarantineAcl(subnetIds: readonly string[], quarantineAclId: string): Promise<ReadonlySet<string>> {
     const found = await this.props.ec2.send(
       new DescribeNetworkAclsCommand({ Filters: [{ Name: 'association.subnet-id', Values: [...subnetIds] }] }),
     );
     return new Set(
       (found.NetworkAcls ?? [])
-        .filter((acl) => acl.NetworkAclId === this.props.quarantineAclId)
+        .filter((acl) => acl.NetworkAclId === quarantineAclId)
         .flatMap((acl) => (acl.Associations ?? []).map((a) => a.SubnetId as string)),
     );
   }
 
-  async swapToQuarantineAcl(associationId: string): Promise<string | undefined> {
+  async swapToQuarantineAcl(associationId: string, quarantineAclId: string): Promise<string | undefined> {
     // EC2 API Reference, ReplaceNetworkAclAssociation: "Changes which network ACL a subnet is
     // associated with"; it answers with the new association's id (NewAssociationId), which
     // release needs to put the subnet back.
     const result = await this.props.ec2.send(
       new ReplaceNetworkAclAssociationCommand({
         AssociationId: associationId,
-        NetworkAclId: this.props.quarantineAclId,
+        NetworkAclId: quarantineAclId,
       }),
     );
     return result.NewAssociationId;
@@ -85,10 +81,10 @@ export class Ec2SiteNetwork implements SiteNetworkPort {
 
   quarantineGroup(
     group: SiteGroupState,
-    options: { readonly fastFirst: boolean; readonly holdIngress: boolean },
+    options: { readonly fastFirst: boolean; readonly holdIngress: boolean; readonly logsEndpointGroupId: string },
   ): Promise<GroupQuarantineOutcome> {
-    const { ec2, ec2Fast, logsEndpointGroupId } = this.props;
-    return quarantineGroup(options.fastFirst ? ec2Fast : ec2, ec2, group, logsEndpointGroupId, {
+    const { ec2, ec2Fast } = this.props;
+    return quarantineGroup(options.fastFirst ? ec2Fast : ec2, ec2, group, options.logsEndpointGroupId, {
       holdIngress: options.holdIngress,
     });
   }
