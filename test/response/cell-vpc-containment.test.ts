@@ -17,9 +17,9 @@ import { ecsFindingEvent, type ResponseWorld, setUpResponseWorld } from '../supp
  * A site whose cell has a VPC of its own (docs/network.md, "A VPC per cell") names that VPC's
  * quarantine ACL and Logs/GuardDuty endpoint group in its record; the response plane's
  * environment names the platform VPC's. Containment and release must use the record's: an ACL
- * belongs to one VPC ("You can associate a network ACL with multiple subnets. However, a subnet
- * can be associated with only one network ACL at a time", and a subnet only with an ACL of its
- * VPC), so moving a cell-VPC site onto the platform's quarantine ACL would fail in AWS.
+ * is made for one VPC ("Creates a network ACL in a VPC", EC2 API Reference, CreateNetworkAcl)
+ * and the quarantined group keeps HTTPS to a group of its own VPC, so the platform's are not
+ * what a site in a cell's VPC can be moved onto.
  *
  * The model seeds one VPC; the cell VPC's quarantine ACL and Logs group are stand-ins created
  * beside the platform's, with the same entries, rules and tags, so what this shows is which ones
