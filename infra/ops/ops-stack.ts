@@ -118,6 +118,7 @@ class OperatorsWithMfa extends iam.PrincipalBase {
 }
 
 export interface OpsStackProps extends StackProps {
+  /** The validated fleet. */
   readonly fleet: FleetConfig;
   /** The response plane's incident table (the console reads and writes incidents). */
   readonly incidents: dynamodb.ITable;
@@ -125,9 +126,15 @@ export interface OpsStackProps extends StackProps {
   readonly workflow: sfn.IStateMachine;
   /** The containment function: drill findings go to it. */
   readonly containFunction: lambda.IFunction;
-  /** The CloudWatch Logs endpoint's group: the one destination a quarantined site keeps. */
+  /**
+   * The platform VPC's CloudWatch Logs endpoint group: the one destination a quarantined site
+   * keeps (a site in a cell's own VPC names its VPC's in its record).
+   */
   readonly logsEndpointSecurityGroup: ec2.ISecurityGroup;
-  /** The deny-all ACL strict sites are swapped onto. */
+  /**
+   * The platform VPC's deny-all ACL, which quarantine moves a site's subnets onto (a site in a
+   * cell's own VPC names its VPC's in its record).
+   */
   readonly quarantineAcl: ec2.INetworkAcl;
 }
 

@@ -12,8 +12,11 @@ import { Component, TAG_CELL, tagComponent } from '../shared/tags';
 import { CellFirewall } from './cell-firewall';
 
 export interface CellStackProps extends StackProps {
+  /** The validated fleet. */
   readonly fleet: FleetConfig;
+  /** The cell this stack builds. */
   readonly cell: CellConfig;
+  /** The VPC the cell runs in: the platform's, or the cell's own (`cells[].network.cidr`). */
   readonly vpc: ec2.IVpc;
   /** Prefix list of the subnets site tasks run in. */
   readonly appSubnets: ec2.IPrefixList;

@@ -75,10 +75,17 @@ const AWS_CUSTOM_RESOURCE_SINGLETON = 'AWS679f53fac002430cb0da5b7982bd2287';
 export const RESTORE_HEALTH_TIMEOUT = Duration.minutes(15);
 
 export interface ResponseStackProps extends StackProps {
+  /** The validated fleet. */
   readonly fleet: FleetConfig;
-  /** The CloudWatch Logs endpoint's group: the one destination a quarantined site keeps. */
+  /**
+   * The platform VPC's CloudWatch Logs endpoint group: the one destination a quarantined site
+   * keeps (a site in a cell's own VPC names its VPC's in its record).
+   */
   readonly logsEndpointSecurityGroup: ec2.ISecurityGroup;
-  /** The deny-all ACL strict sites are swapped onto. */
+  /**
+   * The platform VPC's deny-all ACL, which quarantine moves a site's subnets onto (a site in a
+   * cell's own VPC names its VPC's in its record).
+   */
   readonly quarantineAcl: ec2.INetworkAcl;
   /** Bucket for the evidence bucket's own access logs. */
   readonly accessLogs: s3.IBucket;
