@@ -15,24 +15,43 @@ import { importCell, importPlatform, importSiteVpc, importSiteVpcList } from '..
  * from the platform's named exports, so a site stack never references platform constructs.
  */
 export interface CompartmentPlatform {
+  /** The VPC the site's cell runs in (the cell's own, or the platform's), with its CIDR block. */
   readonly vpc: ec2.IVpc;
-  /** Shared subnets a standard site runs in (isolated, or with NAT egress when it may reach the internet). */
+  /**
+   * The shared subnets of the site's tier (isolated, or with NAT egress when it may reach the
+   * internet), one per AZ, in AZ order. The compartment does not use them: every site's tasks
+   * run in subnets of its own (docs/network.md).
+   */
   readonly serviceSubnets: ec2.ISubnet[];
-  /** Route tables a strict site's own subnets use, one per AZ, in AZ order. */
+  /** Route tables of the site's tier that its own subnets use, one per AZ, in AZ order. */
   readonly routeTableIds: string[];
+  /** The fleet's availability zones, in order: the site's own subnets are one per AZ, in this order. */
   readonly availabilityZones: string[];
+  /** The cell's ECS cluster, which runs the site's service. */
   readonly cluster: ecs.ICluster;
+  /** The cell's HTTPS listener: the site adds its own rule and certificate to it. */
   readonly listener: elbv2.IApplicationListener;
+  /** The cell load balancer's security group: the only source the site's group admits. */
   readonly loadBalancerSecurityGroup: ec2.ISecurityGroup;
+  /** The cell load balancer's full name (`app/<name>/<id>`), the dimension of the site's 5xx alarm. */
   readonly loadBalancerFullName: string;
+  /** The database's security group: the site's group may reach it on MySQL (3306). */
   readonly databaseSecurityGroup: ec2.ISecurityGroup;
+  /** The ECR and Secrets Manager interface endpoints' security group (HTTPS from the site). */
   readonly endpointSecurityGroup: ec2.ISecurityGroup;
+  /** The CloudWatch Logs and GuardDuty data endpoints' security group (HTTPS from the site). */
   readonly logsEndpointSecurityGroup: ec2.ISecurityGroup;
+  /** The uploads file system's security group: the site's group may reach it on NFS (2049). */
   readonly uploadsSecurityGroup: ec2.ISecurityGroup;
+  /** The uploads file system: the site gets its own access point on it. */
   readonly uploads: efs.IFileSystem;
+  /** The S3 gateway endpoint's prefix list (ECR image layers come from S3). */
   readonly s3PrefixListId: string;
+  /** The database's host name, written into the site's secret. */
   readonly databaseEndpoint: string;
+  /** The database's port (a string, as the platform exports it), written into the site's secret. */
   readonly databasePort: string;
+  /** The service token of the provider that creates the site's database user and schema. */
   readonly databaseUserServiceToken: string;
   /** The response plane's key: each site's notice topic is encrypted with it. */
   readonly responseKeyArn: string;
@@ -46,8 +65,11 @@ export interface CompartmentPlatform {
    * @default the site runs in the platform VPC
    */
   readonly cellVpc?: {
+    /** The cell VPC's quarantine network ACL. */
     readonly quarantineAclId: string;
+    /** The security group of the cell VPC's CloudWatch Logs and GuardDuty data endpoints. */
     readonly logsEndpointSecurityGroupId: string;
+    /** The platform VPC's shared range (database and uploads), reached through peering. */
     readonly platformSharedRange: string;
   };
 }

@@ -32,6 +32,7 @@ export class UnknownSiteError extends Error {
   override readonly name = 'UnknownSiteError';
 }
 
+/** The stacks' environment: the fleet's account and region when it names either, else none (environment-agnostic). */
 export function stackEnvironment(fleet: FleetConfig): Environment | undefined {
   return fleet.account || fleet.region ? { account: fleet.account, region: fleet.region } : undefined;
 }
@@ -43,6 +44,7 @@ export function prepareApp(app: App, fleet: FleetConfig, nag = true): void {
   if (nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 }
 
+/** Adds one site's stack (`StackName.site`) to the app. */
 export function addSiteStack(app: App, fleet: FleetConfig, site: SiteConfig): SiteStack {
   return new SiteStack(app, StackName.site(fleet.environment, site.id), {
     env: stackEnvironment(fleet),
@@ -57,7 +59,13 @@ export function addSingleSite(
   app: App,
   fleet: FleetConfig,
   siteId: string,
-  options: { nag?: boolean } = {},
+  options: {
+    /**
+     * Whether to add cdk-nag's AwsSolutions pack.
+     * @default true
+     */
+    nag?: boolean;
+  } = {},
 ): SiteStack {
   const site = fleet.sites.find((s) => s.id === siteId);
   if (!site) {

@@ -6,12 +6,15 @@ import { compartmentPlatformFromExports } from './compartment-platform';
 import { SiteCompartment } from './site-compartment';
 
 export interface SiteStackProps extends StackProps {
+  /** The fleet the site belongs to (environment, container port, database limits, exports to import). */
   readonly fleet: FleetConfig;
+  /** The site the stack holds, resolved from the fleet file. */
   readonly site: SiteConfig;
 }
 
 /** One stack per site: a site deploys (and synthesizes) without touching any other. */
 export class SiteStack extends Stack {
+  /** The site's compartment (everything the site has of its own). */
   readonly compartment: SiteCompartment;
 
   constructor(scope: Construct, id: string, props: SiteStackProps) {
