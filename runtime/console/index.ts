@@ -16,6 +16,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { sdkContainPorts } from '../contain/adapters/sdk-ports';
 import { newIncidentId } from '../contain/index';
+import { type DepsSource, depsOf } from '../shared/deps-source';
 import { environmentOf, lambdaRegion } from '../shared/env';
 import { IncidentStore } from '../shared/incident-store';
 import type { Caller } from './audit-log';
@@ -46,87 +47,81 @@ const logger = new Logger({ serviceName: 'bulkhead-console' });
 const metrics = new Metrics({ namespace: 'Bulkhead', serviceName: 'bulkhead-contain' });
 const retrying = { maxAttempts: 8 };
 
-let deps: ConsoleDeps | undefined;
-let overrides: Partial<ConsoleDeps> = {};
 let metricsAdded = false;
 
-/** Built on first use, from the environment the ops stack sets. */
+/** The clients, once per container, at module scope (the SDK resolves region and credentials on first use). */
+const clients = {
+  db: DynamoDBDocumentClient.from(new DynamoDBClient(retrying), { marshallOptions: { removeUndefinedValues: true } }),
+  ec2: new EC2Client(retrying),
+  ec2Fast: new EC2Client({ maxAttempts: 1 }),
+  ecs: new ECSClient(retrying),
+  elbv2: new ElasticLoadBalancingV2Client(retrying),
+  iam: new IAMClient(retrying),
+  ssm: new SSMClient(retrying),
+  sfn: new SFNClient(retrying),
+  secrets: new SecretsManagerClient(retrying),
+  lambda: new LambdaClient(retrying),
+};
+
+/**
+ * The console's dependencies from the environment the ops stack sets, over the module's
+ * clients. Read on each invocation (nothing cached, so nothing goes stale); a test gives its
+ * own (no EventBridge in tests: `putEvents` hands the event to containment) to
+ * {@link createConsoleRun} instead.
+ */
 export function consoleDeps(): ConsoleDeps {
-  if (!deps) {
-    const db = DynamoDBDocumentClient.from(new DynamoDBClient(retrying), {
-      marshallOptions: { removeUndefinedValues: true },
-    });
-    const tableName = ENV.required('INCIDENT_TABLE');
-    const environment = ENV.required('BULKHEAD_ENV');
-    const drillTimeout = Number(ENV.optional('DRILL_TIMEOUT_SECONDS') ?? '120');
-    const ec2 = new EC2Client(retrying);
-    const elbv2 = new ElasticLoadBalancingV2Client(retrying);
-    const iam = new IAMClient(retrying);
-    deps = {
-      environment,
-      db,
-      tableName,
-      store: new IncidentStore(db, tableName),
-      ec2,
-      ecs: new ECSClient(retrying),
-      elbv2,
-      iam,
-      ...sdkContainPorts({
-        ec2,
-        ec2Fast: new EC2Client({ maxAttempts: 1 }),
-        elbv2,
-        iam,
+  const { db, ec2, ec2Fast, ecs, elbv2, iam, ssm, sfn, secrets, lambda } = clients;
+  const tableName = ENV.required('INCIDENT_TABLE');
+  const environment = ENV.required('BULKHEAD_ENV');
+  const drillTimeout = Number(ENV.optional('DRILL_TIMEOUT_SECONDS') ?? '120');
+  const logsEndpointGroupId = ENV.required('LOGS_ENDPOINT_SG_ID');
+  const quarantineAclId = ENV.required('QUARANTINE_ACL_ID');
+  return {
+    environment,
+    db,
+    tableName,
+    store: new IncidentStore(db, tableName),
+    ec2,
+    ecs,
+    elbv2,
+    iam,
+    ...sdkContainPorts({ ec2, ec2Fast, elbv2, iam, environment }),
+    ssm,
+    sfn,
+    secrets,
+    lambda,
+    databaseUserFunction: ENV.required('DB_USER_FUNCTION'),
+    logsEndpointGroupId,
+    quarantineAclId,
+    config: {
+      scope: {
         environment,
-      }),
-      ssm: new SSMClient(retrying),
-      sfn: new SFNClient(retrying),
-      secrets: new SecretsManagerClient(retrying),
-      lambda: new LambdaClient(retrying),
-      databaseUserFunction: ENV.required('DB_USER_FUNCTION'),
-      logsEndpointGroupId: ENV.required('LOGS_ENDPOINT_SG_ID'),
-      quarantineAclId: ENV.required('QUARANTINE_ACL_ID'),
-      config: {
-        scope: {
-          environment,
-          account: ENV.required('BULKHEAD_ACCOUNT'),
-          region: lambdaRegion(),
-          clusterArns: new Set(ENV.required('CLUSTER_ARNS').split(',')),
-        },
-        logsEndpointGroupId: ENV.required('LOGS_ENDPOINT_SG_ID'),
-        quarantineAclId: ENV.required('QUARANTINE_ACL_ID'),
-        stateMachineArn: ENV.required('STATE_MACHINE_ARN'),
+        account: ENV.required('BULKHEAD_ACCOUNT'),
+        region: lambdaRegion(),
+        clusterArns: new Set(ENV.required('CLUSTER_ARNS').split(',')),
       },
-      now: () => new Date(),
-      newIncidentId,
-      newId: () => randomUUID(),
-      newToken: () => randomUUID(),
-      // Operator quarantine reads the group by its tags, so no interim rules wait to be tidied.
-      finishQuarantineDelayMs: () => 1_000,
-      metric: (name, value, unit = 'Count') => {
-        metricsAdded = true;
-        metrics.addMetric(name, unit === 'Milliseconds' ? MetricUnit.Milliseconds : MetricUnit.Count, value);
-      },
-      putEvents: eventBridgePutEvents(ENV.required(DRILL_EVENT_BUS_ENV)),
-      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-      drillTimeoutMs: (Number.isFinite(drillTimeout) && drillTimeout > 0 ? drillTimeout : 120) * 1000,
-      ...(Number(ENV.optional(CONSOLE_ANSWER_SECONDS_ENV)) > 0
-        ? { answerWithinMs: Number(ENV.optional(CONSOLE_ANSWER_SECONDS_ENV)) * 1000 }
-        : {}),
-      drillPollMs: 1_000,
-    };
-  }
-  return { ...deps, ...overrides };
-}
-
-/** Test hook: forget the dependencies (new environment, new clients) and any overrides. */
-export function resetConsoleDeps(): void {
-  deps = undefined;
-  overrides = {};
-}
-
-/** Test hook: replace some dependencies (no EventBridge in tests: `putEvents` hands the event to containment). */
-export function overrideConsoleDeps(replacements: Partial<ConsoleDeps>): void {
-  overrides = { ...overrides, ...replacements };
+      logsEndpointGroupId,
+      quarantineAclId,
+      stateMachineArn: ENV.required('STATE_MACHINE_ARN'),
+    },
+    now: () => new Date(),
+    newIncidentId,
+    newId: () => randomUUID(),
+    newToken: () => randomUUID(),
+    // Operator quarantine reads the group by its tags, so no interim rules wait to be tidied.
+    finishQuarantineDelayMs: () => 1_000,
+    metric: (name, value, unit = 'Count') => {
+      metricsAdded = true;
+      metrics.addMetric(name, unit === 'Milliseconds' ? MetricUnit.Milliseconds : MetricUnit.Count, value);
+    },
+    putEvents: eventBridgePutEvents(ENV.required(DRILL_EVENT_BUS_ENV)),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    drillTimeoutMs: (Number.isFinite(drillTimeout) && drillTimeout > 0 ? drillTimeout : 120) * 1000,
+    ...(Number(ENV.optional(CONSOLE_ANSWER_SECONDS_ENV)) > 0
+      ? { answerWithinMs: Number(ENV.optional(CONSOLE_ANSWER_SECONDS_ENV)) * 1000 }
+      : {}),
+    drillPollMs: 1_000,
+  };
 }
 
 type InvocationContext = Partial<Pick<Context, 'awsRequestId'>>;
@@ -154,13 +149,20 @@ function actionOf(payload: unknown): string {
  * run (validated, audited, acted on) and answered 200 with the {@link ConsoleResponse}; an
  * unexpected failure (audited first) is answered 500. Any other event is refused before anything
  * is read or written (runtime/console/gateway.ts): a 403 through the API, a refusal body to a
- * direct invoke (which the function's resource policy denies anyway).
+ * direct invoke (which the function's resource policy denies anyway). Against `deps`: by default the
+ * environment's, read on each invocation.
  */
-export async function consoleHandler(
+export function createConsoleRun(
+  deps: DepsSource<ConsoleDeps> = consoleDeps,
+): (event: unknown, context?: InvocationContext) => Promise<GatewayResponse | CallerRefusal> {
+  return (event, context) => answerConsole(event, context, depsOf(deps));
+}
+
+async function answerConsole(
   event: unknown,
-  context?: InvocationContext,
+  context: InvocationContext | undefined,
+  deps: ConsoleDeps,
 ): Promise<GatewayResponse | CallerRefusal> {
-  const deps = consoleDeps();
   const { account, region } = deps.config.scope;
   const request = readGatewayRequest(event, { environment: deps.environment, account, region });
   const invocationId = context?.awsRequestId ?? `local-${randomUUID()}`;
@@ -207,6 +209,14 @@ function flushMetrics(): void {
   metrics.publishStoredMetrics();
 }
 
-export const handler = middy(consoleHandler)
-  .use(injectLambdaContext(logger, { clearState: true }))
-  .use({ after: async () => flushMetrics(), onError: async () => flushMetrics() });
+/** The console function's handler (Powertools' logger context, containment's metrics) over {@link createConsoleRun}. */
+export function createConsoleHandler(deps: DepsSource<ConsoleDeps> = consoleDeps) {
+  return middy(createConsoleRun(deps))
+    .use(injectLambdaContext(logger, { clearState: true }))
+    .use({ after: async () => flushMetrics(), onError: async () => flushMetrics() });
+}
+
+/** The console against the environment's dependencies, without the Lambda middleware. */
+export const consoleHandler = createConsoleRun();
+
+export const handler = createConsoleHandler();

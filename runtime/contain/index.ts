@@ -13,6 +13,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
+import { type DepsSource, depsOf } from '../shared/deps-source';
 import { environmentOf, lambdaRegion } from '../shared/env';
 import { IncidentStore } from '../shared/incident-store';
 import { sdkContainPorts } from './adapters/sdk-ports';
@@ -39,37 +40,50 @@ export function newIncidentId(site: string, now: Date): string {
   return `${stamp}-${site}-${randomBytes(3).toString('hex')}`;
 }
 
-let deps: ContainDeps | undefined;
+/**
+ * The clients, once per container, at module scope: the SDK resolves region, credentials and
+ * endpoint on first use (so AWS_ENDPOINT_URL reaches an emulator).
+ */
+const clients = {
+  ec2: new EC2Client(retrying),
+  ec2Fast: new EC2Client({ maxAttempts: 1 }),
+  ecs: new ECSClient(retrying),
+  elbv2: new ElasticLoadBalancingV2Client(retrying),
+  iam: new IAMClient(retrying),
+  ssm: new SSMClient(retrying),
+  sfn: new SFNClient(retrying),
+  sns: new SNSClient(retrying),
+  db: DynamoDBDocumentClient.from(new DynamoDBClient(retrying), { marshallOptions: { removeUndefinedValues: true } }),
+};
 
-/** Built on first use, from the environment the response stack sets. */
+/**
+ * Containment's dependencies from the environment the response stack sets, over the
+ * module's clients. Read on each invocation (a few variables; nothing is cached, so nothing
+ * goes stale); a test gives its own to {@link createContainHandler} instead.
+ */
 export function containDeps(): ContainDeps {
-  deps ??= {
-    ...sdkContainPorts({
-      ec2: new EC2Client(retrying),
-      ec2Fast: new EC2Client({ maxAttempts: 1 }),
-      elbv2: new ElasticLoadBalancingV2Client(retrying),
-      iam: new IAMClient(retrying),
-      environment: ENV.required('BULKHEAD_ENV'),
-    }),
-    ecs: new ECSClient(retrying),
-    ssm: new SSMClient(retrying),
-    sfn: new SFNClient(retrying),
-    store: new IncidentStore(
-      DynamoDBDocumentClient.from(new DynamoDBClient(retrying), { marshallOptions: { removeUndefinedValues: true } }),
-      ENV.required('INCIDENT_TABLE'),
-    ),
+  const environment = ENV.required('BULKHEAD_ENV');
+  const logsEndpointGroupId = ENV.required('LOGS_ENDPOINT_SG_ID');
+  const quarantineAclId = ENV.required('QUARANTINE_ACL_ID');
+  const { ec2, ec2Fast, elbv2, iam } = clients;
+  return {
+    ...sdkContainPorts({ ec2, ec2Fast, elbv2, iam, environment }),
+    ecs: clients.ecs,
+    ssm: clients.ssm,
+    sfn: clients.sfn,
+    store: new IncidentStore(clients.db, ENV.required('INCIDENT_TABLE')),
     config: {
       scope: {
-        environment: ENV.required('BULKHEAD_ENV'),
+        environment,
         account: ENV.required('BULKHEAD_ACCOUNT'),
         region: lambdaRegion(),
         clusterArns: new Set(ENV.required('CLUSTER_ARNS').split(',')),
       },
-      logsEndpointGroupId: ENV.required('LOGS_ENDPOINT_SG_ID'),
-      quarantineAclId: ENV.required('QUARANTINE_ACL_ID'),
+      logsEndpointGroupId,
+      quarantineAclId,
       stateMachineArn: ENV.required('STATE_MACHINE_ARN'),
     },
-    operators: { sns: new SNSClient(retrying), opsTopicArn: ENV.required('OPS_TOPIC_ARN') },
+    operators: { sns: clients.sns, opsTopicArn: ENV.required('OPS_TOPIC_ARN') },
     now: () => new Date(),
     newIncidentId,
     finishQuarantineDelayMs: () => {
@@ -82,12 +96,6 @@ export function containDeps(): ContainDeps {
     metric: (name, value, unit = 'Count') =>
       metrics.addMetric(name, unit === 'Milliseconds' ? MetricUnit.Milliseconds : MetricUnit.Count, value),
   };
-  return deps;
-}
-
-/** Test hook: forget the module-scope dependencies (new environment, new clients). */
-export function resetContainDeps(): void {
-  deps = undefined;
 }
 
 /**
@@ -99,16 +107,32 @@ export function loggedReason(reason: string): string {
   return printable(reason, 2_000);
 }
 
-export async function containHandler(event: unknown): Promise<ContainOutcome> {
-  const outcome = await respondToEvent(event, containDeps());
-  if (outcome.outcome === 'ignored') {
-    logger.warn('event ignored, nothing changed', { code: outcome.code, reason: loggedReason(outcome.reason) });
-  } else {
-    logger.info('response', { ...outcome });
-  }
-  return outcome;
+/**
+ * Containment of one event against `deps` (by default the environment's, read on each
+ * invocation), its outcome logged: what the Lambda handler runs, and what tests call directly.
+ */
+export function createContainRun(
+  deps: DepsSource<ContainDeps> = containDeps,
+): (event: unknown) => Promise<ContainOutcome> {
+  return async function containRun(event: unknown): Promise<ContainOutcome> {
+    const outcome = await respondToEvent(event, depsOf(deps));
+    if (outcome.outcome === 'ignored') {
+      logger.warn('event ignored, nothing changed', { code: outcome.code, reason: loggedReason(outcome.reason) });
+    } else {
+      logger.info('response', { ...outcome });
+    }
+    return outcome;
+  };
 }
 
-export const handler = middy(containHandler)
-  .use(injectLambdaContext(logger, { clearState: true }))
-  .use(logMetrics(metrics, { captureColdStartMetric: true }));
+/** The containment function's handler (Powertools' logger context and metrics) over {@link createContainRun}. */
+export function createContainHandler(deps: DepsSource<ContainDeps> = containDeps) {
+  return middy(createContainRun(deps))
+    .use(injectLambdaContext(logger, { clearState: true }))
+    .use(logMetrics(metrics, { captureColdStartMetric: true }));
+}
+
+/** Containment against the environment's dependencies, without the Lambda middleware. */
+export const containHandler = createContainRun();
+
+export const handler = createContainHandler();

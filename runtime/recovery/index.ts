@@ -16,6 +16,7 @@ import { z } from 'zod';
 import { INCIDENT_ID_PATTERN, SITE_ID_PATTERN } from '../../contracts/ids';
 import { RECOVERY_STEPS, type RecoveryStepName } from '../../contracts/workflow';
 import { IncidentStore } from '../shared/incident-store';
+import { type DepsSource, depsOf } from '../shared/deps-source';
 import { environmentOf } from '../shared/env';
 import { type ApprovalDeps, recordApprovalTimeout, requestApproval } from './approval';
 import { Ledger } from './ledger';
@@ -48,26 +49,32 @@ const retrying = { maxAttempts: 6 };
 
 export type RecoveryDeps = RestoreDeps & ReleaseDeps & ApprovalDeps;
 
-let deps: RecoveryDeps | undefined;
+/** The clients, once per container, at module scope (the SDK resolves region and credentials on first use). */
+const clients = {
+  db: DynamoDBDocumentClient.from(new DynamoDBClient(retrying), { marshallOptions: { removeUndefinedValues: true } }),
+  ssm: new SSMClient(retrying),
+  ecs: new ECSClient(retrying),
+  ec2: new EC2Client(retrying),
+  elbv2: new ElasticLoadBalancingV2Client(retrying),
+  iam: new IAMClient(retrying),
+  secrets: new SecretsManagerClient(retrying),
+  lambda: new LambdaClient(retrying),
+  sfn: new SFNClient(retrying),
+};
 
+/**
+ * The recovery function's dependencies from the environment the response stack sets, over the
+ * module's clients. Read on each invocation (nothing cached, so nothing goes stale); a test
+ * gives its own to {@link createRecoveryRun} instead.
+ */
 export function recoveryDeps(): RecoveryDeps {
-  if (deps) return deps;
-  const db = DynamoDBDocumentClient.from(new DynamoDBClient(retrying), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  const { db, ...sdk } = clients;
   const healthTimeout = Number(ENV.optional('RESTORE_HEALTH_TIMEOUT_SECONDS') ?? '900');
-  deps = {
+  return {
     environment: ENV.required('BULKHEAD_ENV'),
     store: new IncidentStore(db, ENV.required('INCIDENT_TABLE')),
     ledger: new Ledger(db, ENV.required('INCIDENT_TABLE')),
-    ssm: new SSMClient(retrying),
-    ecs: new ECSClient(retrying),
-    ec2: new EC2Client(retrying),
-    elbv2: new ElasticLoadBalancingV2Client(retrying),
-    iam: new IAMClient(retrying),
-    secrets: new SecretsManagerClient(retrying),
-    lambda: new LambdaClient(retrying),
-    sfn: new SFNClient(retrying),
+    ...sdk,
     databaseUserFunction: ENV.required('DB_USER_FUNCTION'),
     logsEndpointGroupId: ENV.required('LOGS_ENDPOINT_SG_ID'),
     quarantineAclId: ENV.required('QUARANTINE_ACL_ID'),
@@ -75,11 +82,6 @@ export function recoveryDeps(): RecoveryDeps {
     now: () => new Date(),
     newToken: () => randomUUID(),
   };
-  return deps;
-}
-
-export function resetRecoveryDeps(): void {
-  deps = undefined;
 }
 
 type StepRun = (deps: RecoveryDeps, input: RestoreInput, taskToken?: string) => Promise<unknown>;
@@ -138,19 +140,32 @@ const requestSchema = z.object({
   taskToken: z.string().min(1).max(1024).optional(),
 });
 
-export async function runRecoveryStep(request: unknown): Promise<unknown> {
-  const parsed = requestSchema.safeParse(request);
-  if (!parsed.success) {
-    throw new InvalidRecoveryRequestError(
-      `invalid recovery step request: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
-  }
-  const { step, taskToken } = parsed.data;
-  const input = parsed.data.input as RestoreInput;
-  logger.info('recovery step', { step, incidentId: input.incidentId, site: input.site });
-  // Awaited here (not returned as is) so the step's stack keeps this entry (logs, and the tests'
-  // IAM check, which finds the calling function by its entry).
-  return await (STEP_RUNS[step] as StepRun)(recoveryDeps(), input, taskToken);
+/** One workflow step against `deps` (by default the environment's, read on each invocation). */
+export function createRecoveryRun(
+  deps: DepsSource<RecoveryDeps> = recoveryDeps,
+): (request: unknown) => Promise<unknown> {
+  return async function runRecoveryStep(request: unknown): Promise<unknown> {
+    const parsed = requestSchema.safeParse(request);
+    if (!parsed.success) {
+      throw new InvalidRecoveryRequestError(
+        `invalid recovery step request: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
+    }
+    const { step, taskToken } = parsed.data;
+    const input = parsed.data.input as RestoreInput;
+    logger.info('recovery step', { step, incidentId: input.incidentId, site: input.site });
+    // Awaited here (not returned as is) so the step's stack keeps this entry (logs, and the tests'
+    // IAM check, which finds the calling function by its entry).
+    return await (STEP_RUNS[step] as StepRun)(depsOf(deps), input, taskToken);
+  };
 }
 
-export const handler = middy(runRecoveryStep).use(injectLambdaContext(logger, { clearState: true }));
+/** The recovery function's handler (Powertools' logger context) over {@link createRecoveryRun}. */
+export function createRecoveryHandler(deps: DepsSource<RecoveryDeps> = recoveryDeps) {
+  return middy(createRecoveryRun(deps)).use(injectLambdaContext(logger, { clearState: true }));
+}
+
+/** A step against the environment's dependencies, without the Lambda middleware. */
+export const runRecoveryStep = createRecoveryRun();
+
+export const handler = createRecoveryHandler();

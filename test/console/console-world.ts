@@ -12,9 +12,10 @@ import {
   type ResultMap,
 } from '../../contracts/console-api';
 import { type DrillEvent, deliveredEvent } from '../../runtime/console/drill';
-import { overrideConsoleDeps, resetConsoleDeps } from '../../runtime/console/index';
+import { consoleDeps, createConsoleRun } from '../../runtime/console/index';
+import type { ConsoleDeps } from '../../runtime/console/console';
 import { operatorRoleName } from '../../contracts/names';
-import { callConsole } from '../support/console-gateway';
+import { callConsole, useConsole } from '../support/console-gateway';
 import { type IncidentRecord, IncidentStore } from '../../runtime/shared/incident-store';
 import type { CallRecord } from '../support/aws-model';
 import type { SiteSnapshot } from '../support/aws-model';
@@ -30,6 +31,8 @@ export interface ConsoleWorld extends ResponseWorld {
   /** Drill events "put" so far, as delivered. */
   readonly delivered: ReturnType<typeof deliveredEvent>[];
   readonly dbUserCalls: unknown[];
+  /** Replaces some of the console's dependencies from now on (they add up, as one console's would). */
+  overrideConsole(replacements: Partial<ConsoleDeps>): void;
 }
 
 export const ALICE: ClaimedIdentity = { user: 'alice', host: 'ops-laptop', profile: 'bulkhead-ops', tool: 'siteops' };
@@ -49,8 +52,7 @@ export function setUpConsoleWorld(
     return { loginVerified: true };
   });
   const delivered: ReturnType<typeof deliveredEvent>[] = [];
-  resetConsoleDeps();
-  overrideConsoleDeps({
+  const overrides: Partial<ConsoleDeps> = {
     putEvents: async (event: DrillEvent) => {
       const envelope = deliveredEvent(event, {
         id: randomUUID(),
@@ -62,8 +64,14 @@ export function setUpConsoleWorld(
     },
     sleep: async () => undefined,
     drillPollMs: 1,
-  });
-  return { ...world, site: world.site.bind(world), delivered, dbUserCalls };
+  };
+  // The console over the environment's dependencies with these in place (no EventBridge in the model).
+  const overrideConsole = (replacements: Partial<ConsoleDeps>) => {
+    Object.assign(overrides, replacements);
+    useConsole(createConsoleRun(() => ({ ...consoleDeps(), ...overrides })));
+  };
+  overrideConsole({});
+  return { ...world, site: world.site.bind(world), delivered, dbUserCalls, overrideConsole };
 }
 
 let sequence = 0;

@@ -3,7 +3,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { deliveredEvent } from '../../runtime/console/drill';
 import { containHandler } from '../../runtime/contain/index';
 import { DRILL_DETAIL_TYPE, DRILL_SOURCE, parseResponseEvent } from '../../runtime/contain/events';
-import { overrideConsoleDeps } from '../../runtime/console/index';
 import { ANSWER_MARGIN_MS } from '../../runtime/console/console';
 import {
   ALICE,
@@ -77,7 +76,7 @@ describe('drill', () => {
     process.env.FINISH_QUARANTINE_DELAY_MS = '50-50';
     const before = comparable(world.aws.snapshot('acme'));
     let delivery: Promise<unknown> = Promise.resolve();
-    overrideConsoleDeps({
+    world.overrideConsole({
       putEvents: async (event) => {
         const envelope = deliveredEvent(event, {
           id: randomUUID(),
@@ -133,7 +132,7 @@ describe('drill', () => {
     // Prepare: EventBridge takes the event but nothing delivers it; time moves with each poll.
     world = setUpConsoleWorld([{ id: 'acme', cell: 'c1' }], { deliverDrills: false });
     let offset = 0;
-    overrideConsoleDeps({
+    world.overrideConsole({
       now: () => new Date(Date.now() + offset),
       sleep: async (ms) => {
         offset += ms;
@@ -157,7 +156,7 @@ describe('drill', () => {
     // Prepare: the API waits 29 s (API Gateway's default); the operator asks for 120 s.
     world = setUpConsoleWorld([{ id: 'acme', cell: 'c1' }], { deliverDrills: false });
     let offset = 0;
-    overrideConsoleDeps({
+    world.overrideConsole({
       now: () => new Date(Date.now() + offset),
       sleep: async (ms) => {
         offset += ms;

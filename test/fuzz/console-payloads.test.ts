@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containHandler } from '../../runtime/contain/index';
 import { consoleRequestSchema, DRILL_EVENT_BUS_ENV, drillEventBusName } from '../../contracts/console-api';
 import { type DrillEvent, deliveredEvent } from '../../runtime/console/drill';
-import { overrideConsoleDeps, resetConsoleDeps } from '../../runtime/console/index';
-import { callConsole } from '../support/console-gateway';
+import { consoleDeps, createConsoleRun } from '../../runtime/console/index';
+import { callConsole, useConsole } from '../support/console-gateway';
 import type { ResponseWorld } from '../support/response-world';
 import { FUZZ_SITE_IDS, fuzzWorld } from './support/contain-world';
 import { HOSTILE_STRINGS, hostileJson, prototypeFingerprint } from './support/hostile';
@@ -170,8 +170,7 @@ function freshConsoleWorld(): ResponseWorld {
   process.env[DRILL_EVENT_BUS_ENV] = drillEventBusName(next.fleet.environment);
   next.aws.lambda.register('bulkhead-test-db-user', () => ({ loginVerified: true }));
   let clock = Date.now();
-  resetConsoleDeps();
-  overrideConsoleDeps({
+  const overrides = {
     // No EventBridge in the model: a drill goes to containment as the drill rule would send it.
     putEvents: async (event: DrillEvent) => {
       await containHandler(
@@ -185,7 +184,8 @@ function freshConsoleWorld(): ResponseWorld {
     },
     drillPollMs: 1_000,
     finishQuarantineDelayMs: () => 0,
-  });
+  };
+  useConsole(createConsoleRun(() => ({ ...consoleDeps(), ...overrides })));
   world = next;
   return next;
 }

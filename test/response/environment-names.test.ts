@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { containHandler, resetContainDeps } from '../../runtime/contain/index';
+import { containHandler } from '../../runtime/contain/index';
 import { parseSiteAlarmName, siteAlarmName } from '../../contracts/names';
 import { seedFleet } from '../support/aws-model';
 import { type ResponseWorld, setUpResponseWorld, siteAlarmEvent } from '../support/response-world';
@@ -81,7 +81,7 @@ describe('site alarm names', () => {
       QUARANTINE_ACL_ID: prodEu.quarantineAclId,
       STATE_MACHINE_ARN: prodEu.stateMachineArn,
     });
-    resetContainDeps();
+    // Containment reads its environment on each invocation (runtime/contain/index.ts containDeps).
     const outcome = await containHandler(alarm('prod-eu', 'shop'));
 
     // Assess

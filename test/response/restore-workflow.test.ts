@@ -10,7 +10,7 @@ import { containHandler } from '../../runtime/contain/index';
 import { deriveSiteNames } from '../../runtime/db-user/sql';
 import { runWorkflowStep } from '../../runtime/incident/index';
 import { approveIncident } from '../../runtime/recovery/approval';
-import { resetRecoveryDeps, runRecoveryStep } from '../../runtime/recovery/index';
+import { runRecoveryStep } from '../../runtime/recovery/index';
 import { Ledger } from '../../runtime/recovery/ledger';
 import { IncidentStore, type IncidentRecord } from '../../runtime/shared/incident-store';
 import {
@@ -91,7 +91,6 @@ async function prepare(options: { autoRestore?: boolean; healthTimeoutSeconds?: 
   vi.stubEnv('DB_TLS', 'disabled-for-local-test');
   vi.stubEnv('DB_USER_FUNCTION', 'bulkhead-test-db-user');
   vi.stubEnv('RESTORE_HEALTH_TIMEOUT_SECONDS', String(options.healthTimeoutSeconds ?? 900));
-  resetRecoveryDeps();
   vi.resetModules();
   const { handler } = await import('../../runtime/db-user/index');
   world.aws.lambda.register('bulkhead-test-db-user', (event: unknown) =>

@@ -2,6 +2,19 @@ import { CONSOLE_API_PATH, CONSOLE_API_STAGE, type ConsoleResponse } from '../..
 import { operatorRoleName } from '../../contracts/names';
 import { consoleHandler } from '../../runtime/console/index';
 
+/** The console function as `callConsole` runs it (runtime/console/index.ts `createConsoleRun`). */
+export type ConsoleRun = typeof consoleHandler;
+
+let consoleRun: ConsoleRun = consoleHandler;
+
+/**
+ * The console `callConsole` calls from now on: one built over a world's own dependencies
+ * (`createConsoleRun`), or the environment's (`consoleHandler`, the default) when none is given.
+ */
+export function useConsole(run: ConsoleRun = consoleHandler): void {
+  consoleRun = run;
+}
+
 /**
  * What the console's API hands the console function: a REST API Lambda proxy integration event
  * (API Gateway Developer Guide, "Input format of a Lambda function for proxy integration"), with
@@ -87,7 +100,7 @@ export function gatewayEvent(payload: unknown, options: GatewayEventOptions = {}
 
 /** The console's answer to `payload` sent through its API; a 500 (an unexpected failure) throws. */
 export async function callConsole(payload: unknown, options: GatewayEventOptions = {}): Promise<ConsoleResponse> {
-  const answer = await consoleHandler(gatewayEvent(payload, options), { awsRequestId: `lambda-${sequence}` });
+  const answer = await consoleRun(gatewayEvent(payload, options), { awsRequestId: `lambda-${sequence}` });
   if (!('statusCode' in answer)) throw new Error(`not an API answer: ${JSON.stringify(answer)}`);
   const body = JSON.parse(answer.body) as ConsoleResponse & { errorType?: string; errorMessage?: string };
   if (answer.statusCode === 500) {

@@ -1,10 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { type AuthorizationHandle, authorizeHandlerCalls } from './iam-authorization/authorizer';
 import * as path from 'node:path';
-import { resetContainDeps } from '../../runtime/contain/index';
+import { useConsole } from './console-gateway';
 import { type SiteAlarmKind, siteAlarmName } from '../../contracts/names';
-import { resetWorkflowDeps } from '../../runtime/incident/index';
-import { resetRecoveryDeps } from '../../runtime/recovery/index';
 import {
   type AwsModel,
   type FleetHandles,
@@ -117,9 +115,9 @@ export function setUpResponseWorld(
     POWERTOOLS_LOG_LEVEL: 'ERROR',
     POWERTOOLS_METRICS_DISABLED: 'false',
   });
-  resetContainDeps();
-  resetWorkflowDeps();
-  resetRecoveryDeps();
+  // The handlers read these on each invocation (runtime/*/index.ts): nothing to reset. A console
+  // world's own console (its drills delivered to containment) is set after this.
+  useConsole();
   // Under vitest, every call a handler makes is checked against its function's IAM policy.
   const iam =
     process.env.VITEST && options.authorize !== false ? authorizeHandlerCalls({ aws, fleet, tableName }) : undefined;
