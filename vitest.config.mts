@@ -1,7 +1,34 @@
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /** Tests that talk to moto (an AWS emulator others wrote): test/emulator, docs in test/emulator/README.md. */
 const EMULATOR_TESTS = ['test/emulator/**/*.test.ts'];
+
+/**
+ * The files that take longest (seconds of test time on a 2-core machine, measured in `.ci/run`):
+ * started first, so that the last minutes of a run are not one long file on one worker while
+ * the other is idle (a fresh clone has no timings for vitest's own ordering).
+ */
+const SLOWEST_FIRST = [
+  'test/faults/storm.test.ts', // ~240 s: 1,000 findings over 200 sites
+  'test/emulator/response.test.ts', // ~90 s: a bundled synthesis deployed into moto
+  'test/faults/workflow-faults.test.ts', // ~75 s
+  'test/infra/fleet-shape.test.ts',
+  'test/infra/https.test.ts',
+  'test/response/burst-limits.test.ts',
+  'test/infra/cell-vpc.test.ts',
+];
+
+class SlowestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const rank = (f: TestSpecification) => {
+      const i = SLOWEST_FIRST.findIndex((slow) => f.moduleId.endsWith(slow));
+      return i < 0 ? SLOWEST_FIRST.length : i;
+    };
+    return [...sorted].sort((a, b) => rank(a) - rank(b));
+  }
+}
 
 export default defineConfig({
   test: {
@@ -26,6 +53,7 @@ export default defineConfig({
     testTimeout: 300_000,
     hookTimeout: 300_000,
     pool: 'forks',
+    sequence: { sequencer: SlowestFirst },
     // vitest runs `CPUs - 1` files at once by default: one at a time on these 2-core machines.
     // Two at a time: synthesis is CPU-bound, but much of the suite waits (model latency, MariaDB,
     // moto, cfn-lint), so the whole run takes far less (README, "Development").

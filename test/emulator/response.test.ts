@@ -39,7 +39,8 @@ let front: MotoFront;
 
 beforeAll(async () => {
   endpoint = motoEndpoint();
-  synth = synthExample();
+  // The functions' bundled code runs against moto: bundled as `cdk synth` bundles it.
+  synth = synthExample({ bundle: true });
   front = await startMotoFront(endpoint, placeOf(synth.fleet).region);
 });
 
