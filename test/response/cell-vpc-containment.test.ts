@@ -1,17 +1,9 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { ECSClient } from '@aws-sdk/client-ecs';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { IAMClient } from '@aws-sdk/client-iam';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { siteRecordParameterName } from '../../contracts/site-record';
 import { containHandler } from '../../runtime/contain/index';
-import { type ReleaseDeps, releaseIncident } from '../../runtime/recovery/release';
-import { IncidentStore } from '../../runtime/shared/incident-store';
+import { releaseIncident } from '../../runtime/recovery/release';
 import { rulesOf } from '../support/aws-model/ec2/security-groups';
-import { ecsFindingEvent, type ResponseWorld, setUpResponseWorld } from '../support/response-world';
+import { ecsFindingEvent, type ResponseWorld, releaseDepsFor, setUpResponseWorld } from '../support/response-world';
 
 /*
  * A site whose cell has a VPC of its own (docs/network.md, "A VPC per cell") names that VPC's
@@ -29,24 +21,7 @@ import { ecsFindingEvent, type ResponseWorld, setUpResponseWorld } from '../supp
 let world: ResponseWorld;
 afterEach(() => world?.aws.restore());
 
-function releaseDeps(): ReleaseDeps {
-  return {
-    ec2: new EC2Client({}),
-    ecs: new ECSClient({}),
-    elbv2: new ElasticLoadBalancingV2Client({}),
-    iam: new IAMClient({}),
-    ssm: new SSMClient({}),
-    store: new IncidentStore(
-      DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
-      world.tableName,
-    ),
-    environment: world.fleet.environment,
-    // The platform VPC's, as the recovery function's environment has them.
-    logsEndpointGroupId: world.fleet.logsEndpointSecurityGroupId,
-    quarantineAclId: world.fleet.quarantineAclId,
-    now: () => new Date(world.aws.clock.now()),
-  };
-}
+const releaseDeps = () => releaseDepsFor(world);
 
 /** The cell VPC's quarantine ACL and Logs group (stand-ins), written into the site's record. */
 function moveIntoCellVpc(siteId: string): { quarantineAclId: string; logsGroupId: string } {

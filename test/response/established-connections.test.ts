@@ -1,16 +1,14 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { ECSClient } from '@aws-sdk/client-ecs';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { IAMClient } from '@aws-sdk/client-iam';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { containHandler } from '../../runtime/contain/index';
-import { type ReleaseDeps, releaseIncident } from '../../runtime/recovery/release';
-import { IncidentStore } from '../../runtime/shared/incident-store';
+import { releaseIncident } from '../../runtime/recovery/release';
 import type { FlowRecord } from '../support/aws-model/ec2/types';
-import { ecsFindingEvent, type ResponseWorld, setUpResponseWorld, siteAlarmEvent } from '../support/response-world';
+import {
+  ecsFindingEvent,
+  type ResponseWorld,
+  releaseDepsFor,
+  setUpResponseWorld,
+  siteAlarmEvent,
+} from '../support/response-world';
 
 /*
  * Containment and established connections (issue 14). The model tracks connections as the EC2
@@ -22,23 +20,7 @@ import { ecsFindingEvent, type ResponseWorld, setUpResponseWorld, siteAlarmEvent
 let world: ResponseWorld;
 afterEach(() => world?.aws.restore());
 
-function releaseDeps(): ReleaseDeps {
-  return {
-    ec2: new EC2Client({}),
-    ecs: new ECSClient({}),
-    elbv2: new ElasticLoadBalancingV2Client({}),
-    iam: new IAMClient({}),
-    ssm: new SSMClient({}),
-    store: new IncidentStore(
-      DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
-      world.tableName,
-    ),
-    environment: world.fleet.environment,
-    logsEndpointGroupId: world.fleet.logsEndpointSecurityGroupId,
-    quarantineAclId: world.fleet.quarantineAclId,
-    now: () => new Date(world.aws.clock.now()),
-  };
-}
+const releaseDeps = () => releaseDepsFor(world);
 
 /** A reverse shell to the internet (through NAT), a database session and the log stream, from the site's first task. */
 function openConnections(siteId: string) {

@@ -1,38 +1,15 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AuthorizeSecurityGroupIngressCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { ECSClient } from '@aws-sdk/client-ecs';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { IAMClient } from '@aws-sdk/client-iam';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { INTERIM_DESCRIPTION } from '../../runtime/contain/quarantine-rules';
 import { containHandler } from '../../runtime/contain/index';
-import { type ReleaseDeps, releaseIncident } from '../../runtime/recovery/release';
-import { IncidentStore } from '../../runtime/shared/incident-store';
+import { releaseIncident } from '../../runtime/recovery/release';
 import type { SiteSnapshot } from '../support/aws-model';
-import { ecsFindingEvent, type ResponseWorld, setUpResponseWorld } from '../support/response-world';
+import { ecsFindingEvent, type ResponseWorld, releaseDepsFor, setUpResponseWorld } from '../support/response-world';
 
 let world: ResponseWorld;
 afterEach(() => world?.aws.restore());
 
-function releaseDeps(): ReleaseDeps {
-  return {
-    ec2: new EC2Client({}),
-    ecs: new ECSClient({}),
-    elbv2: new ElasticLoadBalancingV2Client({}),
-    iam: new IAMClient({}),
-    ssm: new SSMClient({}),
-    store: new IncidentStore(
-      DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
-      world.tableName,
-    ),
-    environment: world.fleet.environment,
-    logsEndpointGroupId: world.fleet.logsEndpointSecurityGroupId,
-    quarantineAclId: world.fleet.quarantineAclId,
-    now: () => new Date(world.aws.clock.now()),
-  };
-}
+const releaseDeps = () => releaseDepsFor(world);
 
 /** What "exactly as before" means: every field, except ids AWS generates anew (rule and association ids). */
 function comparable(snapshot: SiteSnapshot) {

@@ -1,4 +1,13 @@
 import { readFileSync } from 'node:fs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ReleaseDeps } from '../../runtime/recovery/release';
+import { IncidentStore } from '../../runtime/shared/incident-store';
 import { type AuthorizationHandle, authorizeHandlerCalls } from './iam-authorization/authorizer';
 import * as path from 'node:path';
 import { useConsole } from './console-gateway';
@@ -391,5 +400,28 @@ export function ecsAttackSequenceEvent(
       description:
         'A sequence of actions involving multiple signals indicating a possible compromise of an ECS cluster.',
     },
+  };
+}
+
+/**
+ * What the recovery function gives `releaseIncident`, in this world: clients the model answers,
+ * its incident table, and the platform VPC's quarantine ACL and Logs group as the function's
+ * environment names them.
+ */
+export function releaseDepsFor(world: ResponseWorld): ReleaseDeps {
+  return {
+    ec2: new EC2Client({}),
+    ecs: new ECSClient({}),
+    elbv2: new ElasticLoadBalancingV2Client({}),
+    iam: new IAMClient({}),
+    ssm: new SSMClient({}),
+    store: new IncidentStore(
+      DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
+      world.tableName,
+    ),
+    environment: world.fleet.environment,
+    logsEndpointGroupId: world.fleet.logsEndpointSecurityGroupId,
+    quarantineAclId: world.fleet.quarantineAclId,
+    now: () => new Date(world.aws.clock.now()),
   };
 }
