@@ -1,25 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { FleetConfigError, parseFleet } from '../../infra/config/load-fleet';
+import { parseFleet } from '../../infra/config/load-fleet';
 import { strictRange } from '../../infra/config/network-layout';
 import { busiestVpc, fleetQuotaNeeds } from '../../infra/config/quotas';
 import { generateFleetYaml } from '../support/fleet-generator';
+import { fleetRefusal } from '../support/fleet-refusal';
 
 /** The example fleet as a plain object, to change one thing at a time. */
 function example(): Record<string, unknown> & { cells: Record<string, unknown>[]; sites: Record<string, unknown>[] } {
   return parse(readFileSync('config/example.yaml', 'utf8'));
 }
 
-function problemsOf(text: string): FleetConfigError {
-  try {
-    parseFleet(text, 'fleet.yaml');
-  } catch (error) {
-    if (error instanceof FleetConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected the fleet file to be refused');
-}
+const problemsOf = fleetRefusal;
 
 const contains = (range: string, subnet: string) => {
   const toInt = (ip: string) => ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { FleetConfigError, loadFleetFile, parseFleet } from '../../infra/config/load-fleet';
+import { fleetRefusal } from '../support/fleet-refusal';
 
 const EXAMPLE = 'config/example.yaml';
 const exampleText = readFileSync(EXAMPLE, 'utf8');
@@ -11,15 +12,7 @@ function example(): Record<string, unknown> & { sites: Record<string, unknown>[]
   return parse(exampleText);
 }
 
-function problemsOf(text: string): FleetConfigError {
-  try {
-    parseFleet(text, 'fleet.yaml');
-  } catch (error) {
-    if (error instanceof FleetConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected the fleet file to be refused');
-}
+const problemsOf = fleetRefusal;
 
 function refuse(mutate: (fleet: ReturnType<typeof example>) => void): FleetConfigError {
   const fleet = example();

@@ -6,10 +6,11 @@ import {
   CONTAINER_PRIVILEGES_NUMBER,
   CONTAINER_PRIVILEGES_QUESTION,
 } from '../../tools/audit/questions/container-privileges';
-import { DEFAULTS, FleetConfigError, parseFleet } from '../../infra/config/load-fleet';
+import { DEFAULTS, parseFleet } from '../../infra/config/load-fleet';
 import { mutated, siteStackName } from '../audit/audit-support';
 import { type SynthesizedFleet, synthExample } from '../support/synth-fleet';
 import { resourcesOfType } from '../support/template-queries';
+import { fleetRefusal } from '../support/fleet-refusal';
 
 /**
  * Issue 15, item 5: a site's container runs as a non-root numeric user (the fleet file's
@@ -32,15 +33,7 @@ function withSite(change: (site: Record<string, unknown>) => void): string {
   return stringify(fleet);
 }
 
-function refusal(text: string): FleetConfigError {
-  try {
-    parseFleet(text, 'fleet.yaml');
-  } catch (error) {
-    if (error instanceof FleetConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected the fleet file to be refused');
-}
+const refusal = fleetRefusal;
 
 type Container = {
   User?: string;
