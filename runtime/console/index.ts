@@ -12,12 +12,13 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { containConfigFrom } from '../contain/config';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { sdkContainPorts } from '../contain/adapters/sdk-ports';
 import { newIncidentId } from '../contain/index';
 import { type DepsSource, depsOf } from '../shared/deps-source';
-import { environmentOf, lambdaRegion } from '../shared/env';
+import { environmentOf } from '../shared/env';
 import { IncidentStore } from '../shared/incident-store';
 import type { Caller } from './audit-log';
 import { type ConsoleDeps, runConsole } from './console';
@@ -93,17 +94,7 @@ export function consoleDeps(): ConsoleDeps {
     databaseUserFunction: ENV.required('DB_USER_FUNCTION'),
     logsEndpointGroupId,
     quarantineAclId,
-    config: {
-      scope: {
-        environment,
-        account: ENV.required('BULKHEAD_ACCOUNT'),
-        region: lambdaRegion(),
-        clusterArns: new Set(ENV.required('CLUSTER_ARNS').split(',')),
-      },
-      logsEndpointGroupId,
-      quarantineAclId,
-      stateMachineArn: ENV.required('STATE_MACHINE_ARN'),
-    },
+    config: containConfigFrom(ENV.required),
     now: () => new Date(),
     newIncidentId,
     newId: () => randomUUID(),

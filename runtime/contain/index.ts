@@ -12,9 +12,10 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { containConfigFrom } from './config';
 import middy from '@middy/core';
 import { type DepsSource, depsOf } from '../shared/deps-source';
-import { environmentOf, lambdaRegion } from '../shared/env';
+import { environmentOf } from '../shared/env';
 import { IncidentStore } from '../shared/incident-store';
 import { sdkContainPorts } from './adapters/sdk-ports';
 import { type ContainDeps, type ContainOutcome, JOIN_WAIT_MS, respondToEvent } from './contain';
@@ -63,8 +64,6 @@ const clients = {
  */
 export function containDeps(): ContainDeps {
   const environment = ENV.required('BULKHEAD_ENV');
-  const logsEndpointGroupId = ENV.required('LOGS_ENDPOINT_SG_ID');
-  const quarantineAclId = ENV.required('QUARANTINE_ACL_ID');
   const { ec2, ec2Fast, elbv2, iam } = clients;
   return {
     ...sdkContainPorts({ ec2, ec2Fast, elbv2, iam, environment }),
@@ -72,17 +71,7 @@ export function containDeps(): ContainDeps {
     ssm: clients.ssm,
     sfn: clients.sfn,
     store: new IncidentStore(clients.db, ENV.required('INCIDENT_TABLE')),
-    config: {
-      scope: {
-        environment,
-        account: ENV.required('BULKHEAD_ACCOUNT'),
-        region: lambdaRegion(),
-        clusterArns: new Set(ENV.required('CLUSTER_ARNS').split(',')),
-      },
-      logsEndpointGroupId,
-      quarantineAclId,
-      stateMachineArn: ENV.required('STATE_MACHINE_ARN'),
-    },
+    config: containConfigFrom(ENV.required),
     operators: { sns: clients.sns, opsTopicArn: ENV.required('OPS_TOPIC_ARN') },
     now: () => new Date(),
     newIncidentId,
